@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# `make run`: creates the demo city in DATA if absent and shows how to browse it.
+# (The HTTP server joins here when it exists; until then this prints what the city holds.)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+DATA="${1:-data}"; SEED="${2:-1}"; SCALE="${3:-1}"
+BIN=build/release/pingan
+if [[ ! -f "$DATA/pingan.db" ]]; then
+  echo "Creating the demo city in $DATA (seed $SEED, scale $SCALE) ..."
+  "$BIN" init --data "$DATA" --seed "$SEED" --scale "$SCALE"
+fi
+"$BIN" info --data "$DATA"
+cat <<MSG
+
+Browse it:
+  $BIN units --data $DATA                 # the nation: 31 provinces
+  $BIN units 3301 --data $DATA            # 杭州市: its 14 district-level units
+  $BIN units 330106 --data $DATA --depth 2
+  $BIN units 330106004001001 --data $DATA # a grid and its buildings
+  $BIN code 330106004001001000010100101 --data $DATA
+  $BIN history --data $DATA               # 下城区, 江干区, 富阳市 ... and where they went
+  $BIN units 3301 --json --data $DATA
+No login is needed yet: there is no server until the server issue lands.
+MSG

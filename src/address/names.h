@@ -1,0 +1,23 @@
+// Place names: the official names of the statistical registry and their stripped forms.
+//
+// Official names are kept as published (多福巷社区居委会, 沈冠村村委会村委会); matching uses the
+// short form with the administrative suffixes removed (多福巷, 沈冠). Pure functions.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "address/code.h"
+
+namespace pingan {
+
+// The name a person would write: the committee suffixes (居委会, 村委会, 村民委员会, ...) removed,
+// even when doubled, so that 多福巷社区居委会 -> 多福巷社区 and 沈冠村村委会村委会 -> 沈冠村.
+std::string DisplayName(std::string_view official);
+
+// The matching key: DisplayName with the level suffix (省, 市, 区, 县, 街道, 镇, 乡, 社区, 村,
+// 自治州, ...) removed, never leaving fewer than two characters: 西湖区 -> 西湖,
+// 浦沿街道 -> 浦沿, 新村村委会 -> 新村, 东区 -> 东区.
+std::string ShortName(std::string_view official, Level level);
+
+}  // namespace pingan

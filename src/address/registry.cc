@@ -1,0 +1,394 @@
+#include "address/registry.h"
+
+#include <algorithm>
+
+#include "core/strings.h"
+#include "address/names.h"
+
+namespace pingan {
+
+std::string_view UnitKindName(UnitKind kind) {
+  switch (kind) {
+    case UnitKind::kStatistical: return "statistical";
+    case UnitKind::kManagement: return "management";
+    case UnitKind::kSynthetic: return "synthetic";
+    case UnitKind::kImported: return "imported";
+  }
+  return "unknown";
+}
+
+Registry::Registry() : history_(std::make_unique<History>()) {}
+Registry::Registry(Registry&&) noexcept = default;
+Registry& Registry::operator=(Registry&&) noexcept = default;
+Registry::~Registry() = default;
+
+std::string Registry::name(UnitId id) const {
+  if (levels_[id.value] != Level::kBuilding) return names_[id.value];
+  const BuildingInfo& info = building(id);
+  if (info.compound != UINT32_MAX && info.number != 0) {
+    return Cat(compounds_[info.compound].name, info.number, "幢");
+  }
+  if (info.road != UINT32_MAX) return Cat(roads_[info.road].name, info.house_number, "号");
+  return names_[id.value];
+}
+
+std::string_view Registry::geometry(UnitId id) const {
+  auto it = geometries_.find(id.value);
+  return it == geometries_.end() ? std::string_view() : std::string_view(it->second);
+}
+
+const BuildingInfo& Registry::building(UnitId id) const {
+  return buildings_[building_index_[id.value]];
+}
+
+bool Registry::IsWithin(UnitId id, UnitId ancestor) const {
+  for (UnitId at = id; at.valid(); at = parents_[at.value]) {
+    if (at == ancestor) return true;
+  }
+  return false;
+}
+
+int Registry::Ancestors(UnitId id, UnitId (&out)[kLevelCount]) const {
+  UnitId reversed[kLevelCount];
+  int count = 0;
+  for (UnitId at = id; at.valid() && count < kLevelCount; at = parents_[at.value]) {
+    reversed[count++] = at;
+  }
+  for (int index = 0; index < count; ++index) out[index] = reversed[count - 1 - index];
+  return count;
+}
+
+UnitId Registry::AncestorAt(UnitId id, Level level) const {
+  for (UnitId at = id; at.valid(); at = parents_[at.value]) {
+    if (levels_[at.value] == level) return at;
+    if (levels_[at.value] < level) break;
+  }
+  return kNoUnit;
+}
+
+std::optional<UnitId> Registry::Find(const AddressCode& code) const {
+  auto it = by_code_.find(code);
+  if (it == by_code_.end()) return std::nullopt;
+  return it->second;
+}
+
+absl::StatusOr<Place> Registry::Resolve(const AddressCode& code) const {
+  const int boundary = code.SignificantBoundary();
+  const int registered = std::min(boundary, LevelDigits(Level::kBuilding));
+  AddressCode head = code.Truncate(registered);
+  std::optional<UnitId> unit = Find(head);
+  if (!unit) {
+    // Say which part is unknown: the deepest registered prefix and the digits below it.
+    for (int level_index = static_cast<int>(Level::kBuilding); level_index >= 0; --level_index) {
+      int digits = LevelDigits(static_cast<Level>(level_index));
+      if (digits >= registered) continue;
+      if (auto known = Find(code.Truncate(digits))) {
+        std::string text = code.ToString();
+        return absl::NotFoundError(Cat(
+            "no unit ", text.substr(0, registered), " under ", name(*known), " (",
+            text.substr(0, std::max(digits, 2)), ")"));
+      }
+    }
+    return absl::NotFoundError(Cat("no unit with code ", code.ToString()));
+  }
+  if (retired(*unit)) {
+    return absl::NotFoundError(
+        Cat(code.ToString().substr(0, registered), " (", name(*unit),
+                     ") was retired by an import and no longer counts"));
+  }
+  Place place{.unit = *unit, .level = levels_[unit->value]};
+  if (boundary <= LevelDigits(Level::kBuilding)) {
+    if (LevelDigits(place.level) < code.SignificantDigits() && place.level != Level::kBuilding) {
+      return absl::InvalidArgumentError("digits set below the unit's level");
+    }
+    return place;
+  }
+  if (place.level != Level::kBuilding) {
+    return absl::InvalidArgumentError(Cat(
+        "digits 21-27 address a building's entrance and room, but ", code.ToString().substr(0, 20),
+        " is a ", LevelName(place.level), " (", name(*unit), "), not a building"));
+  }
+  const BuildingInfo& info = building(*unit);
+  place.entrance = static_cast<uint32_t>(code.Digits(20, 2));
+  place.room = static_cast<uint32_t>(code.Digits(22, 5));
+  if (place.entrance > info.entrances) {
+    return absl::NotFoundError(Cat(name(*unit), " has ", info.entrances,
+                                            " entrances (单元); there is no entrance ",
+                                            place.entrance));
+  }
+  if (place.room == 0) {
+    place.level = Level::kUnit;
+    return place;
+  }
+  if (place.entrance == 0 && info.entrances > 0) {
+    return absl::InvalidArgumentError(Cat(
+        name(*unit), " has entrances; a room code must name one (digits 21-22 are 00)"));
+  }
+  uint32_t floor = place.room / 100;
+  uint32_t room_on_floor = place.room % 100;
+  if (floor < 1 || floor > info.floors) {
+    return absl::NotFoundError(Cat(name(*unit), " has floors 1-", info.floors,
+                                            "; there is no floor ", floor));
+  }
+  if (room_on_floor < 1 || room_on_floor > info.rooms_per_floor) {
+    return absl::NotFoundError(Cat(name(*unit), " has rooms 1-", +info.rooms_per_floor,
+                                            " on each floor; there is no room ", room_on_floor));
+  }
+  place.level = Level::kRoom;
+  return place;
+}
+
+std::string Registry::PlaceName(const Place& place) const {
+  switch (place.level) {
+    case Level::kUnit: return Cat(place.entrance, "单元");
+    case Level::kRoom: return Cat(place.room, "室");
+    default: return name(place.unit);
+  }
+}
+
+AddressCode Registry::PlaceCode(const Place& place) const {
+  const AddressCode& base = code(place.unit);
+  if (place.level < Level::kUnit) return base;
+  return AddressCode::FromParts(base.admin(), base.local() + place.entrance * 100000ULL + place.room);
+}
+
+std::vector<UnitId> Registry::Descendants(UnitId root, Level level) const {
+  std::vector<UnitId> out;
+  std::vector<UnitId> stack{root};
+  while (!stack.empty()) {
+    UnitId at = stack.back();
+    stack.pop_back();
+    if (levels_[at.value] == level) {
+      out.push_back(at);
+      continue;
+    }
+    if (levels_[at.value] > level) continue;
+    auto kids = children(at);
+    for (auto it = kids.rbegin(); it != kids.rend(); ++it) stack.push_back(*it);
+  }
+  return out;
+}
+
+std::vector<UnitId> Registry::FindByName(std::string_view name) const {
+  auto it = by_name_.find(std::string(name));
+  if (it == by_name_.end()) return {};
+  return it->second;
+}
+
+std::vector<size_t> Registry::CountByLevel(UnitId root) const {
+  std::vector<size_t> counts(kLevelCount, 0);
+  std::vector<UnitId> stack{root};
+  while (!stack.empty()) {
+    UnitId at = stack.back();
+    stack.pop_back();
+    ++counts[static_cast<int>(levels_[at.value])];
+    for (UnitId kid : children(at)) stack.push_back(kid);
+  }
+  return counts;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+RegistryBuilder::RegistryBuilder() {
+  UnitRecord nation{.level = Level::kNation, .name = "中华人民共和国"};
+  records_.push_back(std::move(nation));
+  by_code_.emplace(AddressCode(), UnitId{0});
+}
+
+RegistryBuilder RegistryBuilder::FromRegistry(const Registry& registry) {
+  RegistryBuilder builder;
+  builder.records_.reserve(registry.size());
+  builder.records_[0].name = registry.names_[0];
+  for (uint32_t index = 1; index < registry.size(); ++index) {
+    UnitId id{index};
+    UnitRecord record{.code = registry.code(id),
+                      .level = registry.level(id),
+                      .name = registry.names_[index],
+                      .parent = registry.parent(id),
+                      .stat_parent = registry.stat_parent(id),
+                      .kind = registry.kind(id),
+                      .figures = registry.own_figures(id),
+                      .box = registry.box(id),
+                      .geometry = std::string(registry.geometry(id)),
+                      .retired = registry.retired(id)};
+    if (record.level == Level::kBuilding) record.building = registry.building(id);
+    builder.Add(std::move(record));
+  }
+  builder.roads_ = registry.roads_;
+  builder.compounds_ = registry.compounds_;
+  builder.history_ = registry.history();
+  return builder;
+}
+
+UnitId RegistryBuilder::Add(UnitRecord record) {
+  UnitId id{static_cast<uint32_t>(records_.size())};
+  if (!record.retired) by_code_.try_emplace(record.code, id);
+  records_.push_back(std::move(record));
+  return id;
+}
+
+std::optional<UnitId> RegistryBuilder::Find(const AddressCode& code) const {
+  auto it = by_code_.find(code);
+  if (it == by_code_.end()) return std::nullopt;
+  return it->second;
+}
+
+uint32_t RegistryBuilder::AddRoad(Road road) {
+  roads_.push_back(std::move(road));
+  return static_cast<uint32_t>(roads_.size() - 1);
+}
+
+uint32_t RegistryBuilder::AddCompound(Compound compound) {
+  compounds_.push_back(std::move(compound));
+  return static_cast<uint32_t>(compounds_.size() - 1);
+}
+
+absl::StatusOr<Registry> RegistryBuilder::Build() && {
+  const size_t count = records_.size();
+  Registry registry;
+  registry.levels_.resize(count);
+  registry.parents_.resize(count);
+  registry.stat_parents_.resize(count);
+  registry.codes_.resize(count);
+  registry.kinds_.resize(count);
+  registry.retired_.resize(count);
+  registry.figures_.resize(count);
+  registry.own_figures_.resize(count);
+  registry.boxes_.resize(count);
+  registry.names_.resize(count);
+  registry.short_names_.resize(count);
+  registry.building_index_.assign(count, UINT32_MAX);
+  registry.by_code_.reserve(count);
+
+  auto describe = [&](size_t index) {
+    return Cat(records_[index].code.ToString(), " (", records_[index].name, ")");
+  };
+  for (size_t index = 0; index < count; ++index) {
+    UnitRecord& record = records_[index];
+    if (index > 0) {
+      if (!record.parent.valid() || record.parent.value >= index) {
+        return absl::InvalidArgumentError(
+            Cat("unit ", describe(index), ": parent must be added before it"));
+      }
+      if (!record.stat_parent.valid()) record.stat_parent = record.parent;
+      if (record.stat_parent.value >= index) {
+        return absl::InvalidArgumentError(
+            Cat("unit ", describe(index), ": statistical parent must be added before it"));
+      }
+      const UnitRecord& parent = records_[record.parent.value];
+      const UnitRecord& stat_parent = records_[record.stat_parent.value];
+      if (parent.level >= record.level || stat_parent.level >= record.level) {
+        return absl::InvalidArgumentError(Cat("unit ", describe(index), " (",
+                                                       LevelName(record.level),
+                                                       ") must be below its parent's level"));
+      }
+      if (record.code.SignificantDigits() > LevelDigits(record.level)) {
+        return absl::InvalidArgumentError(Cat("unit ", describe(index), " sets digits below its level (",
+                                                       LevelName(record.level), ")"));
+      }
+      if (record.code.Truncate(LevelDigits(stat_parent.level)) != stat_parent.code) {
+        return absl::InvalidArgumentError(Cat("unit ", describe(index),
+                                                       " is not under its parent's code ",
+                                                       stat_parent.code.ToString()));
+      }
+      if (record.level == Level::kBuilding) {
+        const BuildingInfo& info = record.building;
+        if (info.floors < 1 || info.floors > 999 || info.rooms_per_floor < 1 ||
+            info.rooms_per_floor > 99 || info.entrances > 99) {
+          return absl::InvalidArgumentError(
+              Cat("building ", describe(index), ": floors must be 1-999, rooms per floor "
+                           "1-99 and entrances 0-99"));
+        }
+        if (info.road != UINT32_MAX && info.road >= roads_.size()) {
+          return absl::InvalidArgumentError(Cat("building ", describe(index), ": unknown road"));
+        }
+        if (info.compound != UINT32_MAX && info.compound >= compounds_.size()) {
+          return absl::InvalidArgumentError(Cat("building ", describe(index), ": unknown compound"));
+        }
+      }
+    }
+    if (!record.retired) {
+      auto [it, inserted] = registry.by_code_.try_emplace(record.code, UnitId{static_cast<uint32_t>(index)});
+      if (!inserted) {
+        return absl::InvalidArgumentError(Cat("unit ", describe(index), " has the same code as ",
+                                                       describe(it->second.value)));
+      }
+    }
+    registry.levels_[index] = record.level;
+    registry.parents_[index] = record.parent;
+    registry.stat_parents_[index] = record.stat_parent;
+    registry.codes_[index] = record.code;
+    registry.kinds_[index] = record.kind;
+    registry.retired_[index] = record.retired ? 1 : 0;
+    registry.figures_[index] = record.figures;
+    registry.own_figures_[index] = record.figures;
+    registry.boxes_[index] = record.box;
+    if (record.level == Level::kBuilding) {
+      registry.building_index_[index] = static_cast<uint32_t>(registry.buildings_.size());
+      registry.buildings_.push_back(record.building);
+    } else {
+      registry.short_names_[index] = ShortName(record.name, record.level);
+    }
+    if (!record.geometry.empty()) {
+      registry.geometries_.emplace(static_cast<uint32_t>(index), std::move(record.geometry));
+    }
+    registry.names_[index] = std::move(record.name);
+  }
+
+  // Children lists (governance tree), in code order, retired units left out.
+  std::vector<uint32_t> child_count(count + 1, 0);
+  for (size_t index = 1; index < count; ++index) {
+    if (!registry.retired_[index]) ++child_count[registry.parents_[index].value];
+  }
+  registry.child_offsets_.assign(count + 1, 0);
+  for (size_t index = 0; index < count; ++index) {
+    registry.child_offsets_[index + 1] = registry.child_offsets_[index] + child_count[index];
+  }
+  registry.child_ids_.resize(registry.child_offsets_[count]);
+  std::vector<uint32_t> fill(registry.child_offsets_.begin(), registry.child_offsets_.end() - 1);
+  for (size_t index = 1; index < count; ++index) {
+    if (registry.retired_[index]) continue;
+    registry.child_ids_[fill[registry.parents_[index].value]++] = UnitId{static_cast<uint32_t>(index)};
+  }
+  for (size_t index = 0; index < count; ++index) {
+    auto begin = registry.child_ids_.begin() + registry.child_offsets_[index];
+    auto end = registry.child_ids_.begin() + registry.child_offsets_[index + 1];
+    if (!std::is_sorted(begin, end, [&](UnitId a, UnitId b) {
+          return registry.codes_[a.value] < registry.codes_[b.value];
+        })) {
+      std::sort(begin, end, [&](UnitId a, UnitId b) {
+        return registry.codes_[a.value] < registry.codes_[b.value];
+      });
+    }
+  }
+
+  // Figures: grids (and leaf units carrying their own) sum up the governance tree.
+  if (roll_up_figures_) {
+    std::vector<UnitFigures>& figures = registry.figures_;
+    for (size_t index = 0; index < count; ++index) {
+      bool has_children = registry.child_offsets_[index + 1] > registry.child_offsets_[index];
+      if (registry.levels_[index] < Level::kGrid && has_children) figures[index] = UnitFigures{};
+    }
+    for (size_t index = count; index-- > 1;) {
+      if (registry.retired_[index] || registry.levels_[index] > Level::kGrid) continue;
+      figures[registry.parents_[index].value] += figures[index];
+    }
+  }
+
+  // Name index for units above grids: official and short names.
+  for (size_t index = 1; index < count; ++index) {
+    if (registry.retired_[index] || registry.levels_[index] > Level::kCommunity) continue;
+    UnitId id{static_cast<uint32_t>(index)};
+    registry.by_name_[registry.names_[index]].push_back(id);
+    if (registry.short_names_[index] != registry.names_[index]) {
+      registry.by_name_[registry.short_names_[index]].push_back(id);
+    }
+  }
+
+  registry.roads_ = std::move(roads_);
+  registry.compounds_ = std::move(compounds_);
+  registry.history_ = std::make_unique<History>(std::move(history_));
+  return registry;
+}
+
+}  // namespace pingan

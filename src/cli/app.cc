@@ -1,0 +1,84 @@
+#include "cli/app.h"
+
+#include <iostream>
+
+#include <CLI/CLI.hpp>
+
+#include "cli/commands.h"
+
+namespace pingan::cli {
+
+int Main(int argc, char** argv) { return Main(argc, argv, std::cout, std::cerr); }
+
+int Main(int argc, char** argv, std::ostream& out, std::ostream& err) {
+  CLI::App app{"pingan: the safety and rule-of-law governance platform (平安)"};
+  app.require_subcommand(1);
+  app.set_help_all_flag("--help-all", "Show every command's options");
+  Context context{.out = &out, .err = &err};
+  std::string data_dir = "data";
+  auto add_common = [&](CLI::App* command) {
+    command->add_option("--data", data_dir, "Data directory")->capture_default_str();
+    command->add_option("--config", context.config_dir, "Config directory (default: the project's config/)");
+  };
+
+  uint64_t seed = 1;
+  double scale = 1.0;
+  bool rebuild = false, no_demo = false, json = false, dry_run = false;
+  std::string code, file, province;
+  int depth = 1;
+
+  CLI::App* init = app.add_subcommand("init", "Build the registry (all of China, the demo city to the room) into --data");
+  add_common(init);
+  init->add_option("--seed", seed, "Seed of the synthetic demo city")->capture_default_str();
+  init->add_option("--scale", scale, "Scale of the demo city (1 = Hangzhou-sized, ~12 million people)")
+      ->capture_default_str()->check(CLI::Range(0.0001, 10.0));
+  init->add_flag("--rebuild", rebuild, "Replace an existing registry");
+  init->add_flag("--no-demo", no_demo, "Only the statistical registry, no synthetic levels");
+  init->add_option("--province", province, "Import only this province (2 digits; for tests)")
+      ->check(CLI::Validator([](std::string& text) {
+        return text.size() == 2 && isdigit(text[0]) && isdigit(text[1]) ? "" : "a 2-digit province code";
+      }, "PROVINCE"));
+
+  CLI::App* units = app.add_subcommand("units", "Print the governance tree under CODE (the nation without CODE)");
+  add_common(units);
+  units->add_option("code", code, "A 27-digit code or its significant prefix (33, 3301, 330106, ...)");
+  units->add_flag("--json", json, "JSON output");
+  units->add_option("--depth", depth, "Levels of children to print")->capture_default_str()->check(CLI::Range(1, 3));
+
+  CLI::App* code_command = app.add_subcommand("code", "Check a 27-digit code and print its levels and names");
+  add_common(code_command);
+  code_command->add_option("code", code, "Exactly 27 digits")->required();
+  code_command->add_flag("--json", json, "JSON output");
+
+  CLI::App* info = app.add_subcommand("info", "Summarise a data directory: counts per level, population, settings");
+  add_common(info);
+  info->add_flag("--json", json, "JSON output");
+
+  CLI::App* history = app.add_subcommand("history", "List former units (renamed, merged, split) and where they went");
+  add_common(history);
+  history->add_flag("--json", json, "JSON output");
+
+  CLI::App* import = app.add_subcommand("import", "Import a real city's data");
+  import->require_subcommand(1);
+  CLI::App* import_units = import->add_subcommand("units", "Import grids, buildings and management units (GeoJSON or CSV)");
+  add_common(import_units);
+  import_units->add_option("file", file, "A .geojson/.json or .csv file")->required();
+  import_units->add_flag("--dry-run", dry_run, "Validate only; write nothing");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& error) {
+    return app.exit(error, out, err) == 0 ? 0 : 2;
+  }
+  context.data_dir = data_dir;
+  if (init->parsed()) return RunInit(context, seed, scale, rebuild, !no_demo, province);
+  if (units->parsed()) return RunUnits(context, code, json, depth);
+  if (code_command->parsed()) return RunCode(context, code, json);
+  if (info->parsed()) return RunInfo(context, json);
+  if (history->parsed()) return RunHistory(context, json);
+  if (import_units->parsed()) return RunImportUnits(context, file, dry_run);
+  err << "pingan: no command (see pingan --help)\n";
+  return 2;
+}
+
+}  // namespace pingan::cli

@@ -1,0 +1,27 @@
+// The `pingan` commands: thin faces over the engines. Each returns the process exit code and
+// writes results to `out`, one-line errors to `err`.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <iosfwd>
+#include <string>
+
+namespace pingan::cli {
+
+struct Context {
+  std::filesystem::path data_dir = "data";
+  std::string config_dir;  // empty: the project's config/ next to the binary
+  std::ostream* out;
+  std::ostream* err;
+};
+
+int RunInit(const Context& context, uint64_t seed, double scale, bool rebuild, bool demo,
+            const std::string& only_province);
+int RunUnits(const Context& context, const std::string& code, bool json, int depth);
+int RunCode(const Context& context, const std::string& code, bool json);
+int RunInfo(const Context& context, bool json);
+int RunHistory(const Context& context, bool json);
+int RunImportUnits(const Context& context, const std::string& file, bool dry_run);
+
+}  // namespace pingan::cli

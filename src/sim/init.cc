@@ -1,0 +1,88 @@
+#include "sim/init.h"
+
+#include <unistd.h>
+
+#include <chrono>
+#include <fstream>
+
+#include "core/strings.h"
+#include "core/status.h"
+#include "store/data_dir.h"
+
+namespace pingan {
+namespace fs = std::filesystem;
+
+absl::StatusOr<InitResult> InitDataDir(const InitOptions& options) {
+  const auto start = std::chrono::steady_clock::now();
+  std::error_code ec;
+  const fs::path& dir = options.data_dir;
+  if (fs::exists(dir, ec) && !fs::is_directory(dir, ec)) {
+    return absl::FailedPreconditionError(Cat(dir.string(), " exists and is not a directory"));
+  }
+  if (DataDir::Exists(dir) && !options.rebuild) {
+    return absl::AlreadyExistsError(Cat(dir.string(), " already holds a pingan registry; pass --rebuild to replace it"));
+  }
+  PA_ASSIGN_OR_RETURN(ProjectConfig config, LoadProjectConfig(options.config_dir));
+
+  InitResult result;
+  RegistryBuilder builder;
+  PA_ASSIGN_OR_RETURN(result.divisions, ImportDivisions(options.division_dir, config, builder, options.only_province));
+  if (options.demo) {
+    PA_ASSIGN_OR_RETURN(result.demo, BuildDemoCity(config.demo, options.seed, options.scale, builder));
+  }
+  // History: every successor must be a unit of today's registry.
+  for (const HistoryChange& change : config.history) {
+    for (const HistoryPiece& piece : change.pieces) {
+      if (!builder.Find(piece.successor) && options.only_province.empty()) {
+        return absl::InvalidArgumentError(Cat(change.source, ": key 'successor': no unit ",
+                                                       piece.successor.ToString().substr(0, 6)));
+      }
+    }
+  }
+  builder.SetHistory(History(config.history));
+  PA_ASSIGN_OR_RETURN(Registry registry, std::move(builder).Build());
+  result.units = registry.size();
+
+  fs::create_directories(dir, ec);
+  if (ec) return absl::PermissionDeniedError(Cat("cannot create ", dir.string(), ": ", ec.message()));
+  const std::string suffix = Cat(".tmp-", ::getpid());
+  const fs::path db_tmp = dir / (std::string(kDatabaseFile) + suffix);
+  const fs::path toml_tmp = dir / (std::string(kDeploymentFile) + suffix);
+  fs::remove(db_tmp, ec);
+  auto cleanup = [&](absl::Status status) {
+    std::error_code ignored;
+    fs::remove(db_tmp, ignored);
+    fs::remove(toml_tmp, ignored);
+    return status;
+  };
+  {
+    auto store = SqliteStore::Create(db_tmp);
+    if (!store.ok()) return cleanup(store.status());
+    if (auto status = (*store)->SaveRegistry(registry); !status.ok()) return cleanup(status);
+    for (const auto& [key, value] : std::initializer_list<std::pair<std::string, std::string>>{
+             {"seed", std::to_string(options.seed)},
+             {"scale", Cat(options.scale)},
+             {"demo", options.demo ? "1" : "0"}}) {
+      if (auto status = (*store)->SetMeta(key, value); !status.ok()) return cleanup(status);
+    }
+    if (auto status = (*store)->Finish(); !status.ok()) return cleanup(status);
+  }
+  Deployment deployment{.home_city = config.demo.home_city};
+  if (options.demo) deployment.demo = DemoSettings{.seed = options.seed, .scale = options.scale};
+  {
+    std::ofstream out(toml_tmp, std::ios::trunc);
+    out << DeploymentToml(deployment);
+    out.flush();
+    if (!out) return cleanup(absl::InternalError(Cat("cannot write ", toml_tmp.string())));
+  }
+  // The database appears last: its presence marks a complete data directory.
+  for (const char* name : {"pingan.db-wal", "pingan.db-shm"}) fs::remove(dir / name, ec);
+  fs::rename(toml_tmp, dir / kDeploymentFile, ec);
+  if (ec) return cleanup(absl::InternalError(Cat("cannot rename into ", dir.string(), ": ", ec.message())));
+  fs::rename(db_tmp, dir / kDatabaseFile, ec);
+  if (ec) return cleanup(absl::InternalError(Cat("cannot rename into ", dir.string(), ": ", ec.message())));
+  result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return result;
+}
+
+}  // namespace pingan
