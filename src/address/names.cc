@@ -31,26 +31,25 @@ bool StripSuffix(std::string& name, std::string_view suffix, size_t min_chars) {
 
 std::string DisplayName(std::string_view official) {
   std::string name(official);
+  std::string_view first_removed;  // the outermost committee suffix, as written
   bool stripped = true;
   while (stripped) {
     stripped = false;
     for (std::string_view suffix : kCommitteeSuffixes) {
       if (StripSuffix(name, suffix, 1)) {
+        if (first_removed.empty()) first_removed = suffix;
         stripped = true;
         break;
       }
     }
   }
-  // "多福巷社区居委会" lost "社区居委会"; say 社区 again. A bare "X村委会" keeps its 村.
-  if (name.size() != official.size() && !EndsWith(name, "社区") && !EndsWith(name, "村") &&
-      (EndsWith(official, "社区居委会") || EndsWith(official, "社区居民委员会"))) {
+  if (first_removed.empty()) return name;
+  // Say what kind of place it is again: 多福巷社区居委会 -> 多福巷社区, 东山村民委员会 -> 东山村.
+  const bool village = first_removed == "村委会" || first_removed == "村民委员会";
+  if (village) {
+    if (!EndsWith(name, "村")) name += "村";
+  } else if (first_removed != "委员会" && first_removed != "管委会" && !EndsWith(name, "社区")) {
     name += "社区";
-  } else if (name.size() != official.size() && !EndsWith(name, "村") && !EndsWith(name, "社区") &&
-             EndsWith(official, "居委会")) {
-    name += "社区";
-  } else if (name.size() != official.size() && !EndsWith(name, "村") && !EndsWith(name, "社区") &&
-             (EndsWith(official, "村委会") || EndsWith(official, "村民委员会"))) {
-    name += "村";
   }
   return name;
 }

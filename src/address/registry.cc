@@ -175,6 +175,38 @@ std::vector<UnitId> Registry::FindByName(std::string_view name) const {
   return it->second;
 }
 
+std::optional<UnitId> Registry::ChildNamed(UnitId parent, std::string_view name) const {
+  for (UnitId kid : children(parent)) {
+    if (short_names_[kid.value] == name || names_[kid.value] == name) return kid;
+  }
+  return std::nullopt;
+}
+
+std::optional<Registry::Successor> Registry::SuccessorOf(const HistoryChange& change,
+                                                         std::string_view town) const {
+  std::string town_key = town.empty() ? std::string() : ShortName(town, Level::kTown);
+  const HistoryPiece* piece = town.empty() ? nullptr : History::PieceForTown(change, town_key);
+  if (piece != nullptr) {
+    std::optional<UnitId> district = Find(piece->successor);
+    if (!district) return std::nullopt;
+    if (std::optional<UnitId> today = ChildNamed(*district, town_key)) return Successor{*today, true};
+    return Successor{*district, true};
+  }
+  if (!change.abolished) {
+    // The unit lives on; a town it kept is still under it.
+    std::optional<UnitId> self = Find(change.code);
+    if (!self) return std::nullopt;
+    if (!town.empty()) {
+      if (std::optional<UnitId> kept = ChildNamed(*self, town_key)) return Successor{*kept, true};
+    }
+    return Successor{*self, true};
+  }
+  if (change.pieces.empty()) return std::nullopt;
+  std::optional<UnitId> first = Find(change.pieces.front().successor);
+  if (!first) return std::nullopt;
+  return Successor{*first, change.pieces.size() == 1};
+}
+
 std::vector<size_t> Registry::CountByLevel(UnitId root) const {
   std::vector<size_t> counts(kLevelCount, 0);
   std::vector<UnitId> stack{root};
@@ -192,7 +224,6 @@ std::vector<size_t> Registry::CountByLevel(UnitId root) const {
 RegistryBuilder::RegistryBuilder() {
   UnitRecord nation{.level = Level::kNation, .name = "中华人民共和国"};
   records_.push_back(std::move(nation));
-  by_code_.emplace(AddressCode(), UnitId{0});
 }
 
 RegistryBuilder RegistryBuilder::FromRegistry(const Registry& registry) {
@@ -222,12 +253,19 @@ RegistryBuilder RegistryBuilder::FromRegistry(const Registry& registry) {
 
 UnitId RegistryBuilder::Add(UnitRecord record) {
   UnitId id{static_cast<uint32_t>(records_.size())};
-  if (!record.retired) by_code_.try_emplace(record.code, id);
+  if (indexed_ && !record.retired) by_code_.try_emplace(record.code, id);
   records_.push_back(std::move(record));
   return id;
 }
 
 std::optional<UnitId> RegistryBuilder::Find(const AddressCode& code) const {
+  if (!indexed_) {
+    by_code_.reserve(records_.size());
+    for (size_t index = 0; index < records_.size(); ++index) {
+      if (!records_[index].retired) by_code_.try_emplace(records_[index].code, UnitId{static_cast<uint32_t>(index)});
+    }
+    indexed_ = true;
+  }
   auto it = by_code_.find(code);
   if (it == by_code_.end()) return std::nullopt;
   return it->second;

@@ -193,6 +193,17 @@ class Registry {
   const std::vector<Road>& roads() const { return roads_; }
   const std::vector<Compound>& compounds() const { return compounds_; }
   const History& history() const { return *history_; }
+
+  // Where a former unit's record lands today. With a town (short or official name) named in the
+  // same record, the town of today that holds it (江干区 + 九堡 -> 上城区 九堡街道); without one,
+  // the successor district, `exact` false when the former unit was split among several.
+  struct Successor {
+    UnitId unit;
+    bool exact = true;
+  };
+  std::optional<Successor> SuccessorOf(const HistoryChange& change, std::string_view town = {}) const;
+  // A child of `parent` (governance tree) whose short or official name is `name`.
+  std::optional<UnitId> ChildNamed(UnitId parent, std::string_view name) const;
   // Count of units per level (retired ones excluded).
   std::vector<size_t> CountByLevel(UnitId root) const;
 
@@ -243,8 +254,9 @@ class RegistryBuilder {
   std::vector<Road>& roads() { return roads_; }
   std::vector<Compound>& compounds() { return compounds_; }
   void SetHistory(History history) { history_ = std::move(history); }
-  // Find a unit added so far by code.
+  // Find a unit added so far by code (builds a code index on first use).
   std::optional<UnitId> Find(const AddressCode& code) const;
+  void Reserve(size_t units) { records_.reserve(units); }
 
   // When true (the default), Build() sums figures of grids and imported units up the governance
   // tree into every ancestor. The store loads figures already summed and turns this off.
@@ -256,8 +268,8 @@ class RegistryBuilder {
 
  private:
   std::vector<UnitRecord> records_;
-  std::vector<uint8_t> present_;
-  absl::flat_hash_map<AddressCode, UnitId> by_code_;
+  mutable absl::flat_hash_map<AddressCode, UnitId> by_code_;
+  mutable bool indexed_ = false;
   std::vector<Road> roads_;
   std::vector<Compound> compounds_;
   History history_;

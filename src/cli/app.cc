@@ -57,6 +57,9 @@ int Main(int argc, char** argv, std::ostream& out, std::ostream& err) {
   CLI::App* history = app.add_subcommand("history", "List former units (renamed, merged, split) and where they went");
   add_common(history);
   history->add_flag("--json", json, "JSON output");
+  std::string former, town;
+  history->add_option("--former", former, "Resolve a former unit (name or code: 江干区, 330104) to today's unit");
+  history->add_option("--town", town, "With --former: the town the record names (九堡)");
 
   CLI::App* import = app.add_subcommand("import", "Import a real city's data");
   import->require_subcommand(1);
@@ -75,7 +78,7 @@ int Main(int argc, char** argv, std::ostream& out, std::ostream& err) {
   if (units->parsed()) return RunUnits(context, code, json, depth);
   if (code_command->parsed()) return RunCode(context, code, json);
   if (info->parsed()) return RunInfo(context, json);
-  if (history->parsed()) return RunHistory(context, json);
+  if (history->parsed()) return RunHistory(context, json, former, town);
   if (import_units->parsed()) return RunImportUnits(context, file, dry_run);
   err << "pingan: no command (see pingan --help)\n";
   return 2;

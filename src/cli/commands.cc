@@ -302,11 +302,43 @@ int RunInfo(const Context& context, bool json_output) {
   return 0;
 }
 
-int RunHistory(const Context& context, bool json_output) {
+int RunHistory(const Context& context, bool json_output, const std::string& former,
+               const std::string& town) {
+  if (former.size() > 200 || town.size() > 200 || !IsValidUtf8(former) || !IsValidUtf8(town)) {
+    return Fail(context, "--former and --town take a name or code of at most 200 bytes of UTF-8");
+  }
   auto loaded = Load(context);
   if (!loaded.ok()) return Fail(context, Message(loaded.status()));
   const Registry& registry = loaded->registry;
   std::ostream& out = *context.out;
+  if (!former.empty()) {
+    std::vector<const HistoryChange*> changes;
+    if (auto code = AddressCode::ParsePrefix(former); code.ok()) {
+      changes = registry.history().ByCode(*code);
+    } else {
+      changes = registry.history().ByName(former);
+    }
+    if (changes.empty()) return Fail(context, Cat("no former unit ", Printable(former), " in the registry's history"));
+    for (const HistoryChange* change : changes) {
+      auto successor = registry.SuccessorOf(*change, town);
+      if (!successor) return Fail(context, Cat("the successor of ", change->name, " is not in the registry"));
+      std::vector<UnitId> path = StatPath(registry, successor->unit);
+      std::string names;
+      for (UnitId step : path) names += registry.name(step);
+      if (json_output) {
+        out << json{{"former", change->name}, {"former_code", change->code.ToString()}, {"date", change->date},
+                    {"code", registry.code(successor->unit).ToString()}, {"name", registry.name(successor->unit)},
+                    {"level", LevelName(registry.level(successor->unit))}, {"path", names},
+                    {"exact", successor->exact}}.dump() << "\n";
+      } else {
+        out << fmt::format("{}{}{} -> {} {} ({}){}\n", change->name, town.empty() ? "" : " ", town,
+                           registry.code(successor->unit).ToString().substr(0, LevelDigits(registry.level(successor->unit))),
+                           names, LevelName(registry.level(successor->unit)),
+                           successor->exact ? "" : "  [split: name the town to be exact]");
+      }
+    }
+    return 0;
+  }
   json list = json::array();
   for (const HistoryChange& change : registry.history().changes()) {
     if (!json_output) {

@@ -21,7 +21,8 @@ int RunInit(const Context& context, uint64_t seed, double scale, bool rebuild, b
 int RunUnits(const Context& context, const std::string& code, bool json, int depth);
 int RunCode(const Context& context, const std::string& code, bool json);
 int RunInfo(const Context& context, bool json);
-int RunHistory(const Context& context, bool json);
+int RunHistory(const Context& context, bool json, const std::string& former = "",
+               const std::string& town = "");
 int RunImportUnits(const Context& context, const std::string& file, bool dry_run);
 
 }  // namespace pingan::cli

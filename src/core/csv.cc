@@ -57,7 +57,7 @@ class Parser {
     state_.on_row = &on_row;
     state_.limits = limits;
     state_.name = name;
-    csv_init(&parser_, CSV_STRICT | CSV_APPEND_NULL);
+    csv_init(&parser_, CSV_STRICT | CSV_STRICT_FINI | CSV_APPEND_NULL);
   }
   ~Parser() { csv_free(&parser_); }
   Parser(const Parser&) = delete;

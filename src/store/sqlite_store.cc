@@ -252,6 +252,11 @@ absl::StatusOr<Registry> SqliteStore::LoadRegistry() {
                                  .road = compound.IsNull(3) ? UINT32_MAX : static_cast<uint32_t>(compound.Int(3)),
                                  .house_number = static_cast<uint32_t>(compound.Int(4))});
   }
+  {
+    Statement count(db_, "SELECT max(id) FROM units");
+    PA_RETURN_IF_ERROR(count.status());
+    if (count.Step() == SQLITE_ROW) builder.Reserve(static_cast<size_t>(std::max<int64_t>(count.Int(0), 0)) + 1);
+  }
   Statement unit(db_,
                  "SELECT id, code, level, kind, parent, stat_parent, name, retired, resident, floating, "
                  "enterprises, houses, households, min_lon, min_lat, max_lon, max_lat, geometry, road, "

@@ -1,0 +1,199 @@
+// End-to-end tests of the `pingan` binary over the national registry fixture (the whole of
+// China and a scale-0.01 demo city, built by the `testdata_national` CTest fixture).
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <array>
+#include <cstdio>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "testing/temp_dir.h"
+
+namespace pingan {
+namespace {
+
+using nlohmann::json;
+using testing::TempDir;
+
+const std::string kData = std::string(PINGAN_TEST_DATA) + "/national";
+
+struct Output {
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+};
+
+Output Pingan(const std::string& args, const std::string& data = kData) {
+  TempDir dir;
+  std::string command = std::string("ASAN_OPTIONS=detect_leaks=0 ") + PINGAN_BINARY + " " + args +
+                        (data.empty() ? "" : " --data '" + data + "'") + " 2>" + (dir.path() / "err").string();
+  Output run;
+  FILE* pipe = popen(command.c_str(), "r");
+  std::array<char, 65536> buffer{};
+  size_t read = 0;
+  while ((read = fread(buffer.data(), 1, buffer.size(), pipe)) > 0) run.out.append(buffer.data(), read);
+  int status = pclose(pipe);
+  run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  run.err = testing::ReadFile(dir.path() / "err");
+  return run;
+}
+
+TEST(Cli, UnitsOfTheNationListsTheProvinces) {
+  Output run = Pingan("units --json");
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  json tree = json::parse(run.out);
+  EXPECT_EQ(tree["code"], std::string(27, '0'));
+  EXPECT_EQ(tree["level"], "nation");
+  ASSERT_EQ(tree["children"].size(), 31u);
+  EXPECT_EQ(tree["children"][0]["name"], "北京市");
+  EXPECT_EQ(tree["children"][0]["level"], "province");
+}
+
+TEST(Cli, HangzhouHasFourteenDistrictLevelUnits) {
+  Output run = Pingan("units 3301 --json");
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  json tree = json::parse(run.out);
+  EXPECT_EQ(tree["name"], "杭州市");
+  EXPECT_EQ(tree["level"], "city");
+  ASSERT_EQ(tree["children"].size(), 14u);
+  std::vector<std::string> names;
+  for (const json& child : tree["children"]) {
+    names.push_back(child["name"]);
+    EXPECT_EQ(child["level"], "district");
+    EXPECT_EQ(child["code"].get<std::string>().size(), 27u);
+  }
+  EXPECT_NE(std::find(names.begin(), names.end(), "西湖风景名胜区"), names.end());
+  EXPECT_NE(std::find(names.begin(), names.end(), "钱塘区"), names.end());
+  EXPECT_EQ(std::find(names.begin(), names.end(), "江干区"), names.end());
+  // 西湖街道 is under the scenic area, not under 西湖区.
+  json scenic = json::parse(Pingan("units 330190 --json").out);
+  ASSERT_EQ(scenic["children"].size(), 1u);
+  EXPECT_EQ(scenic["children"][0]["name"], "西湖街道");
+  json west_lake = json::parse(Pingan("units 330106 --json").out);
+  for (const json& town : west_lake["children"]) EXPECT_NE(town["name"], "西湖街道");
+}
+
+TEST(Cli, UnitsWithoutJsonPrintsATable) {
+  Output run = Pingan("units 330106004");
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_NE(run.out.find("西溪街道"), std::string::npos);
+  EXPECT_NE(run.out.find("community"), std::string::npos);
+}
+
+TEST(Cli, DongguanTownsHangUnderTheCity) {
+  json tree = json::parse(Pingan("units 4419 --json").out);
+  EXPECT_EQ(tree["name"], "东莞市");
+  ASSERT_GT(tree["children"].size(), 20u);
+  EXPECT_EQ(tree["children"][0]["level"], "town");
+}
+
+TEST(Cli, CodeWalksDownToTheRoom) {
+  // Find a real building of the demo city and one of its rooms.
+  json grid_list = json::parse(Pingan("units 330106004 --json --depth 2").out);
+  std::string community = grid_list["children"][0]["code"];
+  json grids = json::parse(Pingan("units " + community.substr(0, 12) + " --json --depth 2").out);
+  std::string building = grids["children"][0]["children"][0]["code"];
+  json rooms = json::parse(Pingan("units " + building.substr(0, 20) + " --json --depth 2").out);
+  json first = rooms["children"][0];
+  std::string room_code = first.contains("children") && !first["children"].empty() ? first["children"][0]["code"]
+                                                                                    : first["code"];
+  Output run = Pingan("code " + room_code + " --json");
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  json answer = json::parse(run.out);
+  EXPECT_EQ(answer["level"], "room");
+  ASSERT_GE(answer["path"].size(), 8u);
+  EXPECT_EQ(answer["path"][0]["name"], "浙江省");
+  EXPECT_EQ(answer["path"][2]["name"], "西湖区");
+  EXPECT_EQ(answer["path"][3]["name"], "西溪街道");
+  EXPECT_EQ(answer["path"].back()["code"], room_code);
+}
+
+TEST(Cli, CodeRejectsMalformedAndUnknownCodesWithExitOne) {
+  Output short_code = Pingan("code 330106");
+  EXPECT_EQ(short_code.exit_code, 1);
+  EXPECT_NE(short_code.err.find("exactly 27 digits"), std::string::npos) << short_code.err;
+  EXPECT_EQ(std::count(short_code.err.begin(), short_code.err.end(), '\n'), 1);
+  Output letters = Pingan("code 33010600400300100012030120X");
+  EXPECT_EQ(letters.exit_code, 1);
+  EXPECT_NE(letters.err.find("not a digit"), std::string::npos);
+  Output unknown = Pingan("code 330106999000000000000000000");
+  EXPECT_EQ(unknown.exit_code, 1);
+  EXPECT_NE(unknown.err.find("under 西湖区"), std::string::npos) << unknown.err;
+  Output hostile = Pingan("code \"$(printf '\\x01\\xff')\"");
+  EXPECT_EQ(hostile.exit_code, 1);
+}
+
+TEST(Cli, FormerUnitsLandOnTodaysUnits) {
+  Output xiacheng = Pingan("code 330103000000000000000000000");
+  EXPECT_EQ(xiacheng.exit_code, 1);
+  EXPECT_NE(xiacheng.err.find("下城区"), std::string::npos);
+  EXPECT_NE(xiacheng.err.find("拱墅区"), std::string::npos) << xiacheng.err;
+
+  auto resolve = [](const std::string& args) { return json::parse(Pingan("history --json " + args).out); };
+  json jiubao = resolve("--former 江干区 --town 九堡街道");
+  EXPECT_EQ(jiubao["code"].get<std::string>().substr(0, 9), "330102018");  // 上城区 九堡街道
+  EXPECT_TRUE(jiubao["exact"]);
+  json xiasha = resolve("--former 江干区 --town 下沙");
+  EXPECT_EQ(xiasha["code"].get<std::string>().substr(0, 9), "330114001");  // 钱塘区 下沙街道
+  json jianggan = resolve("--former 330104");
+  EXPECT_EQ(jianggan["code"].get<std::string>().substr(0, 6), "330102");
+  EXPECT_FALSE(jianggan["exact"]);
+  json linping = resolve("--former 余杭区 --town 临平街道");
+  EXPECT_EQ(linping["code"].get<std::string>().substr(0, 9), "330113001");  // 临平区 临平街道
+  json wuchang = resolve("--former 余杭区 --town 五常");
+  EXPECT_EQ(wuchang["code"].get<std::string>().substr(0, 9), "330110005");  // still 余杭区
+  json fuyang = resolve("--former 富阳市 --town 富春街道");
+  EXPECT_EQ(fuyang["code"].get<std::string>().substr(0, 9), "330111001");
+  json linan = resolve("--former 临安市");
+  EXPECT_EQ(linan["code"].get<std::string>().substr(0, 6), "330112");
+  json wuling = resolve("--former 下城区 --town 武林");
+  EXPECT_EQ(wuling["code"].get<std::string>().substr(0, 9), "330105013");  // 拱墅区 武林街道
+  json henzhuang = resolve("--former 萧山区 --town 河庄街道");
+  EXPECT_EQ(henzhuang["code"].get<std::string>().substr(0, 9), "330114003");
+  Output nothing = Pingan("history --former 不存在区");
+  EXPECT_EQ(nothing.exit_code, 1);
+}
+
+TEST(Cli, BadDataDirectoriesAndConfigsFailWithOneLine) {
+  TempDir dir;
+  Output missing = Pingan("units 3301", (dir.path() / "nowhere").string());
+  EXPECT_EQ(missing.exit_code, 1);
+  EXPECT_NE(missing.err.find("is not a pingan data directory"), std::string::npos) << missing.err;
+  EXPECT_EQ(std::count(missing.err.begin(), missing.err.end(), '\n'), 1);
+
+  dir.Write("corrupt/pingan.toml", "home_city = \"3301\"\ntime_zone = \"Asia/Shanghai\"\n");
+  dir.Write("corrupt/pingan.db", std::string(4096, 'x'));
+  Output corrupt = Pingan("units 3301", (dir.path() / "corrupt").string());
+  EXPECT_EQ(corrupt.exit_code, 1);
+  EXPECT_NE(corrupt.err.find("is not a pingan database"), std::string::npos) << corrupt.err;
+  EXPECT_EQ(testing::ReadFile(dir.path() / "corrupt/pingan.db"), std::string(4096, 'x'));
+
+  dir.Write("config/units.toml", "[[management_unit]\n");
+  Output broken = Pingan("init --province 33 --scale 0.001 --config " + (dir.path() / "config").string(),
+                      (dir.path() / "fresh").string());
+  EXPECT_EQ(broken.exit_code, 1);
+  EXPECT_NE(broken.err.find("units.toml:1"), std::string::npos) << broken.err;
+  EXPECT_FALSE(std::filesystem::exists(dir.path() / "fresh/pingan.db"));
+
+  Output usage = Pingan("units 3301 --depth 9");
+  EXPECT_EQ(usage.exit_code, 2);
+  Output refused = Pingan("init --scale 0.001 --province 33");
+  EXPECT_EQ(refused.exit_code, 1);
+  EXPECT_NE(refused.err.find("--rebuild"), std::string::npos) << refused.err;
+}
+
+TEST(Cli, InfoCountsTheNationAndTheCity) {
+  Output run = Pingan("info --json");
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  json info = json::parse(run.out);
+  EXPECT_EQ(info["levels"]["province"]["nation"], 31);
+  EXPECT_EQ(info["levels"]["district"]["home_city"], 14);
+  EXPECT_EQ(info["levels"]["town"]["home_city"], 196);
+  EXPECT_EQ(info["levels"]["community"]["home_city"], 3320);
+  EXPECT_GT(info["levels"]["community"]["nation"].get<int>(), 600000);
+  EXPECT_EQ(info["home_city_name"], "杭州市");
+}
+
+}  // namespace
+}  // namespace pingan
