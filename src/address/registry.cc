@@ -18,8 +18,27 @@ std::string_view UnitKindName(UnitKind kind) {
 }
 
 Registry::Registry() : history_(std::make_unique<History>()) {}
-Registry::Registry(Registry&&) noexcept = default;
-Registry& Registry::operator=(Registry&&) noexcept = default;
+Registry::Registry(Registry&& other) noexcept
+    : levels_(std::move(other.levels_)),
+      parents_(std::move(other.parents_)),
+      stat_parents_(std::move(other.stat_parents_)),
+      codes_(std::move(other.codes_)),
+      kinds_(std::move(other.kinds_)),
+      retired_(std::move(other.retired_)),
+      figures_(std::move(other.figures_)),
+      own_figures_(std::move(other.own_figures_)),
+      boxes_(std::move(other.boxes_)),
+      names_(std::move(other.names_)),
+      short_names_(std::move(other.short_names_)),
+      building_index_(std::move(other.building_index_)),
+      buildings_(std::move(other.buildings_)),
+      geometries_(std::move(other.geometries_)),
+      child_offsets_(std::move(other.child_offsets_)),
+      child_ids_(std::move(other.child_ids_)),
+      by_code_(std::move(other.by_code_)),
+      roads_(std::move(other.roads_)),
+      compounds_(std::move(other.compounds_)),
+      history_(std::move(other.history_)) {}
 Registry::~Registry() = default;
 
 std::string Registry::name(UnitId id) const {
@@ -169,7 +188,17 @@ std::vector<UnitId> Registry::Descendants(UnitId root, Level level) const {
   return out;
 }
 
+void Registry::BuildNameIndex() const {
+  for (size_t index = 1; index < levels_.size(); ++index) {
+    if (retired_[index] || levels_[index] > Level::kCommunity) continue;
+    UnitId id{static_cast<uint32_t>(index)};
+    by_name_[names_[index]].push_back(id);
+    if (short_names_[index] != names_[index]) by_name_[short_names_[index]].push_back(id);
+  }
+}
+
 std::vector<UnitId> Registry::FindByName(std::string_view name) const {
+  std::call_once(name_index_once_, [this] { BuildNameIndex(); });
   auto it = by_name_.find(std::string(name));
   if (it == by_name_.end()) return {};
   return it->second;
@@ -224,6 +253,62 @@ std::vector<size_t> Registry::CountByLevel(UnitId root) const {
 RegistryBuilder::RegistryBuilder() {
   UnitRecord nation{.level = Level::kNation, .name = "中华人民共和国"};
   records_.push_back(std::move(nation));
+}
+
+absl::Status Registry::FinalizeIndexes(bool roll_up_figures) {
+  const size_t count = levels_.size();
+  by_code_.clear();
+  by_code_.reserve(count);
+  for (size_t index = 0; index < count; ++index) {
+    if (retired_[index]) continue;
+    auto [it, inserted] = by_code_.try_emplace(codes_[index], UnitId{static_cast<uint32_t>(index)});
+    if (!inserted) {
+      return absl::InvalidArgumentError(Cat("unit ", codes_[index].ToString(), " (", names_[index],
+                                            ") has the same code as ", names_[it->second.value]));
+    }
+  }
+  figures_ = own_figures_;
+  // Children lists (governance tree), in code order, retired units left out.
+  std::vector<uint32_t> child_count(count + 1, 0);
+  for (size_t index = 1; index < count; ++index) {
+    if (!retired_[index]) ++child_count[parents_[index].value];
+  }
+  child_offsets_.assign(count + 1, 0);
+  for (size_t index = 0; index < count; ++index) {
+    child_offsets_[index + 1] = child_offsets_[index] + child_count[index];
+  }
+  child_ids_.resize(child_offsets_[count]);
+  std::vector<uint32_t> fill(child_offsets_.begin(), child_offsets_.end() - 1);
+  for (size_t index = 1; index < count; ++index) {
+    if (retired_[index]) continue;
+    child_ids_[fill[parents_[index].value]++] = UnitId{static_cast<uint32_t>(index)};
+  }
+  for (size_t index = 0; index < count; ++index) {
+    auto begin = child_ids_.begin() + child_offsets_[index];
+    auto end = child_ids_.begin() + child_offsets_[index + 1];
+    if (!std::is_sorted(begin, end, [&](UnitId a, UnitId b) {
+          return codes_[a.value] < codes_[b.value];
+        })) {
+      std::sort(begin, end, [&](UnitId a, UnitId b) {
+        return codes_[a.value] < codes_[b.value];
+      });
+    }
+  }
+
+  // Figures: grids (and leaf units carrying their own) sum up the governance tree.
+  if (roll_up_figures) {
+    std::vector<UnitFigures>& figures = figures_;
+    for (size_t index = 0; index < count; ++index) {
+      bool has_children = child_offsets_[index + 1] > child_offsets_[index];
+      if (levels_[index] < Level::kGrid && has_children) figures[index] = UnitFigures{};
+    }
+    for (size_t index = count; index-- > 1;) {
+      if (retired_[index] || levels_[index] > Level::kGrid) continue;
+      figures[parents_[index].value] += figures[index];
+    }
+  }
+
+  return absl::OkStatus();
 }
 
 RegistryBuilder RegistryBuilder::FromRegistry(const Registry& registry) {
@@ -345,13 +430,6 @@ absl::StatusOr<Registry> RegistryBuilder::Build() && {
         }
       }
     }
-    if (!record.retired) {
-      auto [it, inserted] = registry.by_code_.try_emplace(record.code, UnitId{static_cast<uint32_t>(index)});
-      if (!inserted) {
-        return absl::InvalidArgumentError(Cat("unit ", describe(index), " has the same code as ",
-                                                       describe(it->second.value)));
-      }
-    }
     registry.levels_[index] = record.level;
     registry.parents_[index] = record.parent;
     registry.stat_parents_[index] = record.stat_parent;
@@ -373,56 +451,7 @@ absl::StatusOr<Registry> RegistryBuilder::Build() && {
     registry.names_[index] = std::move(record.name);
   }
 
-  // Children lists (governance tree), in code order, retired units left out.
-  std::vector<uint32_t> child_count(count + 1, 0);
-  for (size_t index = 1; index < count; ++index) {
-    if (!registry.retired_[index]) ++child_count[registry.parents_[index].value];
-  }
-  registry.child_offsets_.assign(count + 1, 0);
-  for (size_t index = 0; index < count; ++index) {
-    registry.child_offsets_[index + 1] = registry.child_offsets_[index] + child_count[index];
-  }
-  registry.child_ids_.resize(registry.child_offsets_[count]);
-  std::vector<uint32_t> fill(registry.child_offsets_.begin(), registry.child_offsets_.end() - 1);
-  for (size_t index = 1; index < count; ++index) {
-    if (registry.retired_[index]) continue;
-    registry.child_ids_[fill[registry.parents_[index].value]++] = UnitId{static_cast<uint32_t>(index)};
-  }
-  for (size_t index = 0; index < count; ++index) {
-    auto begin = registry.child_ids_.begin() + registry.child_offsets_[index];
-    auto end = registry.child_ids_.begin() + registry.child_offsets_[index + 1];
-    if (!std::is_sorted(begin, end, [&](UnitId a, UnitId b) {
-          return registry.codes_[a.value] < registry.codes_[b.value];
-        })) {
-      std::sort(begin, end, [&](UnitId a, UnitId b) {
-        return registry.codes_[a.value] < registry.codes_[b.value];
-      });
-    }
-  }
-
-  // Figures: grids (and leaf units carrying their own) sum up the governance tree.
-  if (roll_up_figures_) {
-    std::vector<UnitFigures>& figures = registry.figures_;
-    for (size_t index = 0; index < count; ++index) {
-      bool has_children = registry.child_offsets_[index + 1] > registry.child_offsets_[index];
-      if (registry.levels_[index] < Level::kGrid && has_children) figures[index] = UnitFigures{};
-    }
-    for (size_t index = count; index-- > 1;) {
-      if (registry.retired_[index] || registry.levels_[index] > Level::kGrid) continue;
-      figures[registry.parents_[index].value] += figures[index];
-    }
-  }
-
-  // Name index for units above grids: official and short names.
-  for (size_t index = 1; index < count; ++index) {
-    if (registry.retired_[index] || registry.levels_[index] > Level::kCommunity) continue;
-    UnitId id{static_cast<uint32_t>(index)};
-    registry.by_name_[registry.names_[index]].push_back(id);
-    if (registry.short_names_[index] != registry.names_[index]) {
-      registry.by_name_[registry.short_names_[index]].push_back(id);
-    }
-  }
-
+  if (absl::Status status = registry.FinalizeIndexes(roll_up_figures_); !status.ok()) return status;
   registry.roads_ = std::move(roads_);
   registry.compounds_ = std::move(compounds_);
   registry.history_ = std::make_unique<History>(std::move(history_));

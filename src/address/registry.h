@@ -22,6 +22,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <span>
 #include <string>
@@ -135,7 +136,7 @@ struct Place {
 class Registry {
  public:
   Registry(Registry&&) noexcept;
-  Registry& operator=(Registry&&) noexcept;
+  Registry& operator=(Registry&&) noexcept = delete;
   ~Registry();
 
   UnitId nation() const { return UnitId{0}; }
@@ -209,7 +210,12 @@ class Registry {
 
  private:
   friend class RegistryBuilder;
+  friend class RegistrySnapshot;
   Registry();
+  // Derives children lists, the code index and rolled-up figures from the unit arrays.
+  // InvalidArgument when two live units share a code.
+  absl::Status FinalizeIndexes(bool roll_up_figures);
+  void BuildNameIndex() const;
 
   std::vector<Level> levels_;
   std::vector<UnitId> parents_;
@@ -228,7 +234,9 @@ class Registry {
   std::vector<uint32_t> child_offsets_;
   std::vector<UnitId> child_ids_;
   absl::flat_hash_map<AddressCode, UnitId> by_code_;
-  absl::flat_hash_map<std::string, std::vector<UnitId>> by_name_;
+  // Built on first FindByName (most commands never need it).
+  mutable std::once_flag name_index_once_;
+  mutable absl::flat_hash_map<std::string, std::vector<UnitId>> by_name_;
   std::vector<Road> roads_;
   std::vector<Compound> compounds_;
   std::unique_ptr<History> history_;

@@ -53,6 +53,7 @@ absl::StatusOr<InitResult> InitDataDir(const InitOptions& options) {
     std::error_code ignored;
     fs::remove(db_tmp, ignored);
     fs::remove(toml_tmp, ignored);
+    fs::remove(db_tmp.string() + ".registry", ignored);
     return status;
   };
   {
@@ -78,6 +79,7 @@ absl::StatusOr<InitResult> InitDataDir(const InitOptions& options) {
   // The database appears last: its presence marks a complete data directory.
   for (const char* name : {"pingan.db-wal", "pingan.db-shm"}) fs::remove(dir / name, ec);
   fs::rename(toml_tmp, dir / kDeploymentFile, ec);
+  if (!ec) fs::rename(db_tmp.string() + ".registry", dir / (std::string(kDatabaseFile) + ".registry"), ec);
   if (ec) return cleanup(absl::InternalError(Cat("cannot rename into ", dir.string(), ": ", ec.message())));
   fs::rename(db_tmp, dir / kDatabaseFile, ec);
   if (ec) return cleanup(absl::InternalError(Cat("cannot rename into ", dir.string(), ": ", ec.message())));

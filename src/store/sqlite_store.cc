@@ -9,7 +9,10 @@
 #include "absl/strings/str_split.h"
 #include "core/status.h"
 #include "core/strings.h"
+#include "store/snapshot.h"
 #include "store/sqlite_util.h"
+
+#include <random>
 
 namespace pingan {
 namespace {
@@ -80,7 +83,7 @@ absl::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(const fs::path& p
   sqlite3* db = nullptr;
   int flags = mode == Mode::kReadOnly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE;
   int rc = sqlite3_open_v2(path.c_str(), &db, flags | SQLITE_OPEN_NOMUTEX, nullptr);
-  std::unique_ptr<SqliteStore> store(new SqliteStore(db, path));
+  std::unique_ptr<SqliteStore> store(new SqliteStore(db, path, mode));
   if (rc != SQLITE_OK) return absl::FailedPreconditionError(Cat(path.string(), ": ", sqlite3_errstr(rc)));
   sqlite3_busy_timeout(db, 5000);
   // Reading the format marker is the first thing that touches the file: a corrupt or foreign
@@ -111,7 +114,7 @@ absl::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Create(const fs::path&
   if (fs::exists(path, ec)) return absl::AlreadyExistsError(Cat(path.string(), " already exists"));
   sqlite3* db = nullptr;
   int rc = sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
-  std::unique_ptr<SqliteStore> store(new SqliteStore(db, path));
+  std::unique_ptr<SqliteStore> store(new SqliteStore(db, path, Mode::kReadWrite));
   if (rc != SQLITE_OK) return absl::InternalError(Cat(path.string(), ": ", sqlite3_errstr(rc)));
   // Bulk load into a file nobody else sees yet: no journal; Finish() syncs and switches to WAL.
   PA_RETURN_IF_ERROR(store->Exec("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA page_size=8192;"));
@@ -229,10 +232,66 @@ absl::Status SqliteStore::SaveRegistry(const Registry& registry) {
       if (auto status = piece.Run(); !status.ok()) return rollback(status);
     }
   }
-  return Exec("COMMIT");
+  const uint64_t generation = std::random_device{}() * 0x100000000ULL + std::random_device{}();
+  if (auto status = SetMeta("registry_generation", std::to_string(generation)); !status.ok()) return rollback(status);
+  PA_RETURN_IF_ERROR(Exec("COMMIT"));
+  // The snapshot is a cache: when writing it fails, the next load reads the tables.
+  (void)RegistrySnapshot::Write(registry, generation, snapshot_path());
+  return absl::OkStatus();
 }
 
 absl::StatusOr<Registry> SqliteStore::LoadRegistry() {
+  PA_ASSIGN_OR_RETURN(History history, LoadHistory());
+  PA_ASSIGN_OR_RETURN(std::optional<std::string> generation_text, GetMeta("registry_generation"));
+  uint64_t generation = 0;
+  if (generation_text && absl::SimpleAtoi(*generation_text, &generation)) {
+    auto snapshot = RegistrySnapshot::Read(snapshot_path(), generation, history);
+    if (snapshot.ok()) return snapshot;
+  }
+  PA_ASSIGN_OR_RETURN(Registry registry, LoadRegistryTables(std::move(history)));
+  if (mode_ == Mode::kReadWrite && generation_text) {
+    (void)RegistrySnapshot::Write(registry, generation, snapshot_path());
+  }
+  return registry;
+}
+
+absl::StatusOr<History> SqliteStore::LoadHistory() {
+  auto corrupt = [&](std::string_view what) {
+    return absl::DataLossError(Cat(path_.filename().string(), ": ", what));
+  };
+  std::vector<HistoryChange> changes;
+  Statement change(db_, "SELECT id, date, kind, code, name, level, abolished, source FROM history ORDER BY id");
+  PA_RETURN_IF_ERROR(change.status());
+  while (change.Step() == SQLITE_ROW) {
+    HistoryChange item;
+    item.date = std::string(change.Text(1));
+    std::string_view kind = change.Text(2);
+    item.kind = kind == "merged" ? ChangeKind::kMerged : kind == "split" ? ChangeKind::kSplit
+                : kind == "transferred" ? ChangeKind::kTransferred : ChangeKind::kRenamed;
+    auto code = AddressCode::Parse(change.Text(3));
+    if (!code.ok()) return corrupt("history: bad code");
+    item.code = *code;
+    item.name = std::string(change.Text(4));
+    item.level = static_cast<Level>(std::clamp<int64_t>(change.Int(5), 1, kLevelCount - 1));
+    item.abolished = change.Int(6) != 0;
+    item.source = std::string(change.Text(7));
+    changes.push_back(std::move(item));
+  }
+  Statement piece(db_, "SELECT change_id, successor, towns FROM history_pieces ORDER BY rowid");
+  PA_RETURN_IF_ERROR(piece.status());
+  while (piece.Step() == SQLITE_ROW) {
+    int64_t change_id = piece.Int(0);
+    if (change_id < 0 || change_id >= static_cast<int64_t>(changes.size())) return corrupt("history piece of no change");
+    auto successor = AddressCode::Parse(piece.Text(1));
+    if (!successor.ok()) return corrupt("history: bad successor");
+    HistoryPiece part{.successor = *successor};
+    if (!piece.Text(2).empty()) part.towns = absl::StrSplit(std::string(piece.Text(2)), ',');
+    changes[change_id].pieces.push_back(std::move(part));
+  }
+  return History(std::move(changes));
+}
+
+absl::StatusOr<Registry> SqliteStore::LoadRegistryTables(History history) {
   RegistryBuilder builder;
   auto corrupt = [&](std::string_view what) {
     return absl::DataLossError(Cat(path_.filename().string(), ": ", what));
@@ -299,36 +358,7 @@ absl::StatusOr<Registry> SqliteStore::LoadRegistry() {
   }
   if (rc != SQLITE_DONE) return Error("reading units");
 
-  std::vector<HistoryChange> changes;
-  Statement change(db_, "SELECT id, date, kind, code, name, level, abolished, source FROM history ORDER BY id");
-  PA_RETURN_IF_ERROR(change.status());
-  while (change.Step() == SQLITE_ROW) {
-    HistoryChange item;
-    item.date = std::string(change.Text(1));
-    std::string_view kind = change.Text(2);
-    item.kind = kind == "merged" ? ChangeKind::kMerged : kind == "split" ? ChangeKind::kSplit
-                : kind == "transferred" ? ChangeKind::kTransferred : ChangeKind::kRenamed;
-    auto code = AddressCode::Parse(change.Text(3));
-    if (!code.ok()) return corrupt("history: bad code");
-    item.code = *code;
-    item.name = std::string(change.Text(4));
-    item.level = static_cast<Level>(std::clamp<int64_t>(change.Int(5), 1, kLevelCount - 1));
-    item.abolished = change.Int(6) != 0;
-    item.source = std::string(change.Text(7));
-    changes.push_back(std::move(item));
-  }
-  Statement piece(db_, "SELECT change_id, successor, towns FROM history_pieces ORDER BY rowid");
-  PA_RETURN_IF_ERROR(piece.status());
-  while (piece.Step() == SQLITE_ROW) {
-    int64_t change_id = piece.Int(0);
-    if (change_id < 0 || change_id >= static_cast<int64_t>(changes.size())) return corrupt("history piece of no change");
-    auto successor = AddressCode::Parse(piece.Text(1));
-    if (!successor.ok()) return corrupt("history: bad successor");
-    HistoryPiece part{.successor = *successor};
-    if (!piece.Text(2).empty()) part.towns = absl::StrSplit(std::string(piece.Text(2)), ',');
-    changes[change_id].pieces.push_back(std::move(part));
-  }
-  builder.SetHistory(History(std::move(changes)));
+  builder.SetHistory(std::move(history));
   auto registry = std::move(builder).Build();
   if (!registry.ok()) return corrupt(Message(registry.status()));
   return registry;

@@ -42,6 +42,8 @@ class SqliteStore final : public Store {
   absl::StatusOr<std::optional<std::string>> GetMeta(const std::string& key) override;
   absl::Status SetMeta(const std::string& key, const std::string& value) override;
 
+  // The registry snapshot beside the database (see snapshot.h).
+  std::filesystem::path snapshot_path() const { return std::filesystem::path(path_.string() + ".registry"); }
   // Switches a freshly created database to WAL and syncs it to disk.
   absl::Status Finish();
   // Runs `sql` (no results) — for transactions and maintenance.
@@ -49,11 +51,15 @@ class SqliteStore final : public Store {
   sqlite3* handle() { return db_; }
 
  private:
-  explicit SqliteStore(sqlite3* db, std::filesystem::path path) : db_(db), path_(std::move(path)) {}
+  explicit SqliteStore(sqlite3* db, std::filesystem::path path, Mode mode)
+      : db_(db), path_(std::move(path)), mode_(mode) {}
   absl::Status Error(std::string_view what) const;
+  absl::StatusOr<Registry> LoadRegistryTables(History history);
+  absl::StatusOr<History> LoadHistory();
 
   sqlite3* db_;
   std::filesystem::path path_;
+  Mode mode_;
 };
 
 }  // namespace pingan

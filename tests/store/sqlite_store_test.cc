@@ -5,6 +5,7 @@
 #include "catalog/config.h"
 #include "sim/demo_city.h"
 #include "sim/division_import.h"
+#include "store/snapshot.h"
 #include "testing/temp_dir.h"
 
 namespace pingan {
@@ -87,11 +88,75 @@ TEST(SqliteStore, DetectsDamagedRows) {
     ASSERT_TRUE((*store)->Exec("UPDATE units SET code = '33x' WHERE id = 5").ok());
     ASSERT_TRUE((*store)->Finish().ok());
   }
+  // Without the snapshot the tables are read, and the damage is found.
+  std::filesystem::remove(dir.path() / "pingan.db.registry");
   auto store = SqliteStore::Open(dir.path() / "pingan.db");
   ASSERT_TRUE(store.ok());
   auto loaded = (*store)->LoadRegistry();
   EXPECT_EQ(loaded.status().code(), absl::StatusCode::kDataLoss);
   EXPECT_NE(loaded.status().message().find("unit 5"), absl::string_view::npos) << loaded.status();
+}
+
+void ExpectSameRegistry(const Registry& a, const Registry& b) {
+  ASSERT_EQ(a.size(), b.size());
+  for (uint32_t index = 0; index < a.size(); ++index) {
+    UnitId id{index};
+    ASSERT_EQ(a.code(id), b.code(id));
+    ASSERT_EQ(a.name(id), b.name(id));
+    ASSERT_EQ(a.short_name(id), b.short_name(id));
+    ASSERT_EQ(a.parent(id), b.parent(id));
+    ASSERT_EQ(a.figures(id), b.figures(id));
+    ASSERT_EQ(a.box(id), b.box(id));
+    if (a.level(id) == Level::kBuilding) ASSERT_EQ(a.building(id), b.building(id));
+  }
+  EXPECT_EQ(a.roads(), b.roads());
+  EXPECT_EQ(a.compounds(), b.compounds());
+}
+
+TEST(SqliteStore, SnapshotIsUsedWhenCurrentAndIgnoredWhenStaleOrDamaged) {
+  TempDir dir;
+  Registry original = SmallCity();
+  const auto db = dir.path() / "pingan.db";
+  const auto snapshot = dir.path() / "pingan.db.registry";
+  {
+    auto store = SqliteStore::Create(db);
+    ASSERT_TRUE((*store)->SaveRegistry(original).ok());
+    ASSERT_TRUE((*store)->Finish().ok());
+  }
+  ASSERT_TRUE(std::filesystem::exists(snapshot));
+  {
+    auto store = SqliteStore::Open(db, SqliteStore::Mode::kReadOnly);
+    auto loaded = (*store)->LoadRegistry();
+    ASSERT_TRUE(loaded.ok()) << loaded.status();
+    ExpectSameRegistry(*loaded, original);
+    EXPECT_EQ(loaded->history().changes().size(), original.history().changes().size());
+  }
+  // A renamed unit in the tables with a stale snapshot: the tables win.
+  {
+    auto store = SqliteStore::Open(db);
+    ASSERT_TRUE((*store)->Exec("UPDATE units SET name = '改名县' WHERE code LIKE '330122%' AND level = 3").ok());
+    ASSERT_TRUE((*store)->SetMeta("registry_generation", "12345").ok());
+    auto loaded = (*store)->LoadRegistry();
+    ASSERT_TRUE(loaded.ok()) << loaded.status();
+    EXPECT_EQ(loaded->name(*loaded->Find(*AddressCode::ParsePrefix("330122"))), "改名县");
+  }
+  // The read-write load above rewrote the snapshot for generation 12345; flip a byte in it.
+  {
+    std::string bytes = testing::ReadFile(snapshot);
+    ASSERT_GT(bytes.size(), 1000u);
+    bytes[bytes.size() / 2] ^= 0x5A;
+    dir.Write("pingan.db.registry", bytes);
+    auto store = SqliteStore::Open(db, SqliteStore::Mode::kReadOnly);
+    auto loaded = (*store)->LoadRegistry();
+    ASSERT_TRUE(loaded.ok()) << loaded.status();
+    EXPECT_EQ(loaded->name(*loaded->Find(*AddressCode::ParsePrefix("330122"))), "改名县");
+  }
+  // Damaged and truncated snapshots are reported as data loss by the reader itself.
+  dir.Write("truncated.registry", testing::ReadFile(snapshot).substr(0, 5000));
+  EXPECT_EQ(RegistrySnapshot::Read(dir.path() / "truncated.registry", 12345, History()).status().code(),
+            absl::StatusCode::kDataLoss);
+  EXPECT_EQ(RegistrySnapshot::Read(dir.path() / "absent", 1, History()).status().code(),
+            absl::StatusCode::kNotFound);
 }
 
 }  // namespace

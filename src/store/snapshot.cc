@@ -1,0 +1,288 @@
+#include "store/snapshot.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include <cstdio>
+#include <cstring>
+#include <memory>
+
+#include "core/strings.h"
+
+namespace pingan {
+namespace {
+
+namespace fs = std::filesystem;
+constexpr char kMagic[8] = {'P', 'I', 'N', 'G', 'A', 'N', 'R', 'S'};
+constexpr uint32_t kVersion = 1;
+
+class Writer {
+ public:
+  template <typename T>
+  void Put(const T& value) {
+    static_assert(std::is_trivially_copyable_v<T>);
+    out_.append(reinterpret_cast<const char*>(&value), sizeof value);
+  }
+  template <typename T>
+  void PutArray(const std::vector<T>& values) {
+    static_assert(std::is_trivially_copyable_v<T>);
+    Put<uint64_t>(values.size());
+    out_.append(reinterpret_cast<const char*>(values.data()), values.size() * sizeof(T));
+  }
+  void PutString(std::string_view text) {
+    Put<uint32_t>(static_cast<uint32_t>(text.size()));
+    out_.append(text);
+  }
+  std::string& out() { return out_; }
+
+ private:
+  std::string out_;
+};
+
+class Reader {
+ public:
+  explicit Reader(std::string_view data) : data_(data) {}
+  template <typename T>
+  bool Get(T& value) {
+    if (data_.size() < sizeof value) return false;
+    std::memcpy(&value, data_.data(), sizeof value);
+    data_.remove_prefix(sizeof value);
+    return true;
+  }
+  template <typename T>
+  bool GetArray(std::vector<T>& values, uint64_t expected_size = UINT64_MAX) {
+    uint64_t size = 0;
+    if (!Get(size) || (expected_size != UINT64_MAX && size != expected_size)) return false;
+    if (size > data_.size() / sizeof(T)) return false;
+    values.resize(size);
+    std::memcpy(values.data(), data_.data(), size * sizeof(T));
+    data_.remove_prefix(size * sizeof(T));
+    return true;
+  }
+  bool GetString(std::string& text) {
+    uint32_t size = 0;
+    if (!Get(size) || size > data_.size()) return false;
+    text.assign(data_.data(), size);
+    data_.remove_prefix(size);
+    return true;
+  }
+  bool done() const { return data_.empty(); }
+
+ private:
+  std::string_view data_;
+};
+
+// Fixed-layout building record (no padding bytes go to disk).
+struct PackedBuilding {
+  uint32_t road, house_number, compound, number;
+  uint16_t floors;
+  uint8_t entrances, rooms_per_floor;
+  double lon, lat;
+};
+static_assert(sizeof(PackedBuilding) == 40);
+
+void PutStrings(Writer& writer, const std::vector<std::string>& strings) {
+  std::vector<uint32_t> offsets{0};
+  std::string blob;
+  for (const std::string& text : strings) {
+    blob += text;
+    offsets.push_back(static_cast<uint32_t>(blob.size()));
+  }
+  writer.PutArray(offsets);
+  writer.Put<uint64_t>(blob.size());
+  writer.out().append(blob);
+}
+
+bool GetStrings(Reader& reader, std::vector<std::string>& strings, uint64_t count) {
+  std::vector<uint32_t> offsets;
+  if (!reader.GetArray(offsets, count + 1)) return false;
+  std::vector<char> blob;
+  if (!reader.GetArray(blob)) return false;
+  strings.resize(count);
+  for (uint64_t index = 0; index < count; ++index) {
+    if (offsets[index] > offsets[index + 1] || offsets[index + 1] > blob.size()) return false;
+    strings[index].assign(blob.data() + offsets[index], offsets[index + 1] - offsets[index]);
+  }
+  return true;
+}
+
+}  // namespace
+
+absl::Status RegistrySnapshot::Write(const Registry& registry, uint64_t generation,
+                                     const fs::path& path) {
+  Writer writer;
+  writer.out().append(kMagic, sizeof kMagic);
+  writer.Put(kVersion);
+  writer.Put(generation);
+  const uint64_t count = registry.size();
+  writer.Put(count);
+  writer.PutArray(registry.levels_);
+  writer.PutArray(registry.kinds_);
+  writer.PutArray(registry.retired_);
+  writer.PutArray(registry.parents_);
+  writer.PutArray(registry.stat_parents_);
+  writer.PutArray(registry.codes_);
+  PutStrings(writer, registry.names_);
+  PutStrings(writer, registry.short_names_);
+  std::vector<std::pair<uint32_t, UnitFigures>> figures;
+  std::vector<std::pair<uint32_t, BoundingBox>> boxes;
+  for (uint32_t index = 0; index < count; ++index) {
+    if (registry.own_figures_[index] != UnitFigures{}) figures.emplace_back(index, registry.own_figures_[index]);
+    if (registry.boxes_[index] != BoundingBox{}) boxes.emplace_back(index, registry.boxes_[index]);
+  }
+  writer.Put<uint64_t>(figures.size());
+  for (const auto& [id, value] : figures) writer.Put(id), writer.Put(value);
+  writer.Put<uint64_t>(boxes.size());
+  for (const auto& [id, value] : boxes) writer.Put(id), writer.Put(value);
+  writer.PutArray(registry.building_index_);
+  std::vector<PackedBuilding> buildings;
+  buildings.reserve(registry.buildings_.size());
+  for (const BuildingInfo& info : registry.buildings_) {
+    buildings.push_back(PackedBuilding{info.road, info.house_number, info.compound, info.number,
+                                       info.floors, info.entrances, info.rooms_per_floor, info.lon, info.lat});
+  }
+  writer.PutArray(buildings);
+  writer.Put<uint64_t>(registry.geometries_.size());
+  for (const auto& [id, geometry] : registry.geometries_) writer.Put(id), writer.PutString(geometry);
+  writer.Put<uint64_t>(registry.roads_.size());
+  for (const Road& road : registry.roads_) writer.Put(road.town.value), writer.PutString(road.name);
+  writer.Put<uint64_t>(registry.compounds_.size());
+  for (const Compound& compound : registry.compounds_) {
+    writer.Put(compound.community.value), writer.Put(compound.road), writer.Put(compound.house_number);
+    writer.PutString(compound.name);
+  }
+  std::string& out = writer.out();
+  uint32_t crc = static_cast<uint32_t>(crc32(0L, reinterpret_cast<const Bytef*>(out.data()), static_cast<uInt>(0)));
+  for (size_t offset = 0; offset < out.size(); offset += 1u << 30) {
+    size_t length = std::min<size_t>(out.size() - offset, 1u << 30);
+    crc = static_cast<uint32_t>(crc32(crc, reinterpret_cast<const Bytef*>(out.data() + offset), static_cast<uInt>(length)));
+  }
+  writer.Put(crc);
+
+  fs::path temp = path;
+  temp += Cat(".tmp-", ::getpid());
+  int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  if (fd < 0) return absl::InternalError(Cat("cannot write ", temp.string()));
+  size_t written = 0;
+  while (written < out.size()) {
+    ssize_t step = ::write(fd, out.data() + written, out.size() - written);
+    if (step <= 0) break;
+    written += static_cast<size_t>(step);
+  }
+  bool ok = written == out.size() && ::fsync(fd) == 0;
+  ::close(fd);
+  std::error_code ec;
+  if (!ok) {
+    fs::remove(temp, ec);
+    return absl::InternalError(Cat("cannot write ", temp.string()));
+  }
+  fs::rename(temp, path, ec);
+  if (ec) return absl::InternalError(Cat("cannot rename ", temp.string(), ": ", ec.message()));
+  return absl::OkStatus();
+}
+
+absl::StatusOr<Registry> RegistrySnapshot::Read(const fs::path& path, uint64_t generation, History history) {
+  std::unique_ptr<FILE, int (*)(FILE*)> file(std::fopen(path.c_str(), "rb"), &std::fclose);
+  if (!file) return absl::NotFoundError(Cat(path.string(), " is absent"));
+  std::string data;
+  std::error_code ec;
+  uintmax_t size = fs::file_size(path, ec);
+  if (ec || size < sizeof kMagic + 4 || size > (uintmax_t{8} << 30)) return absl::DataLossError("bad snapshot size");
+  data.resize(size);
+  if (std::fread(data.data(), 1, data.size(), file.get()) != data.size()) return absl::DataLossError("short snapshot");
+  auto damaged = [&](std::string_view what) { return absl::DataLossError(Cat(path.string(), ": ", what)); };
+  if (std::memcmp(data.data(), kMagic, sizeof kMagic) != 0) return damaged("not a registry snapshot");
+  uint32_t stored_crc = 0;
+  std::memcpy(&stored_crc, data.data() + data.size() - 4, 4);
+  uint32_t crc = static_cast<uint32_t>(crc32(0L, nullptr, 0));
+  for (size_t offset = 0; offset < data.size() - 4; offset += 1u << 30) {
+    size_t length = std::min<size_t>(data.size() - 4 - offset, 1u << 30);
+    crc = static_cast<uint32_t>(crc32(crc, reinterpret_cast<const Bytef*>(data.data() + offset), static_cast<uInt>(length)));
+  }
+  if (crc != stored_crc) return damaged("checksum mismatch");
+  Reader reader(std::string_view(data).substr(sizeof kMagic, data.size() - sizeof kMagic - 4));
+  uint32_t version = 0;
+  uint64_t stored_generation = 0, count = 0;
+  if (!reader.Get(version) || version != kVersion) return damaged("unknown version");
+  if (!reader.Get(stored_generation)) return damaged("truncated");
+  if (stored_generation != generation) return absl::FailedPreconditionError("stale snapshot");
+  if (!reader.Get(count) || count == 0 || count > (1u << 30)) return damaged("bad unit count");
+
+  Registry registry;
+  bool ok = reader.GetArray(registry.levels_, count) && reader.GetArray(registry.kinds_, count) &&
+            reader.GetArray(registry.retired_, count) && reader.GetArray(registry.parents_, count) &&
+            reader.GetArray(registry.stat_parents_, count) && reader.GetArray(registry.codes_, count) &&
+            GetStrings(reader, registry.names_, count) && GetStrings(reader, registry.short_names_, count);
+  if (!ok) return damaged("truncated unit arrays");
+  for (uint64_t index = 0; index < count; ++index) {
+    if (static_cast<int>(registry.levels_[index]) >= kLevelCount) return damaged("bad level");
+    if (index > 0 && (registry.parents_[index].value >= index || registry.stat_parents_[index].value >= index)) {
+      return damaged("parent after child");
+    }
+  }
+  registry.own_figures_.assign(count, UnitFigures{});
+  registry.boxes_.assign(count, BoundingBox{});
+  uint64_t sparse = 0;
+  if (!reader.Get(sparse)) return damaged("truncated figures");
+  for (uint64_t item = 0; item < sparse; ++item) {
+    uint32_t id = 0;
+    UnitFigures value;
+    if (!reader.Get(id) || !reader.Get(value) || id >= count) return damaged("bad figures");
+    registry.own_figures_[id] = value;
+  }
+  if (!reader.Get(sparse)) return damaged("truncated boxes");
+  for (uint64_t item = 0; item < sparse; ++item) {
+    uint32_t id = 0;
+    BoundingBox value;
+    if (!reader.Get(id) || !reader.Get(value) || id >= count) return damaged("bad boxes");
+    registry.boxes_[id] = value;
+  }
+  std::vector<PackedBuilding> buildings;
+  if (!reader.GetArray(registry.building_index_, count) || !reader.GetArray(buildings)) return damaged("bad buildings");
+  registry.buildings_.reserve(buildings.size());
+  for (const PackedBuilding& packed : buildings) {
+    registry.buildings_.push_back(BuildingInfo{packed.road, packed.house_number, packed.compound, packed.number,
+                                               packed.entrances, packed.floors, packed.rooms_per_floor,
+                                               packed.lon, packed.lat});
+  }
+  for (uint64_t index = 0; index < count; ++index) {
+    uint32_t slot = registry.building_index_[index];
+    bool building = registry.levels_[index] == Level::kBuilding;
+    if (building != (slot != UINT32_MAX) || (building && slot >= buildings.size())) return damaged("bad building index");
+  }
+  if (!reader.Get(sparse)) return damaged("truncated geometry");
+  for (uint64_t item = 0; item < sparse; ++item) {
+    uint32_t id = 0;
+    std::string geometry;
+    if (!reader.Get(id) || !reader.GetString(geometry) || id >= count) return damaged("bad geometry");
+    registry.geometries_.emplace(id, std::move(geometry));
+  }
+  if (!reader.Get(sparse)) return damaged("truncated roads");
+  for (uint64_t item = 0; item < sparse; ++item) {
+    Road road;
+    if (!reader.Get(road.town.value) || !reader.GetString(road.name)) return damaged("bad road");
+    registry.roads_.push_back(std::move(road));
+  }
+  if (!reader.Get(sparse)) return damaged("truncated compounds");
+  for (uint64_t item = 0; item < sparse; ++item) {
+    Compound compound;
+    if (!reader.Get(compound.community.value) || !reader.Get(compound.road) || !reader.Get(compound.house_number) ||
+        !reader.GetString(compound.name)) {
+      return damaged("bad compound");
+    }
+    registry.compounds_.push_back(std::move(compound));
+  }
+  if (!reader.done()) return damaged("trailing bytes");
+  for (const BuildingInfo& info : registry.buildings_) {
+    if ((info.road != UINT32_MAX && info.road >= registry.roads_.size()) ||
+        (info.compound != UINT32_MAX && info.compound >= registry.compounds_.size())) {
+      return damaged("building names an unknown road or compound");
+    }
+  }
+  registry.history_ = std::make_unique<History>(std::move(history));
+  if (absl::Status status = registry.FinalizeIndexes(true); !status.ok()) return damaged(Message(status));
+  return registry;
+}
+
+}  // namespace pingan
