@@ -16,8 +16,8 @@ Browse it:
   $BIN units --data $DATA                 # the nation: 31 provinces
   $BIN units 3301 --data $DATA            # 杭州市: its 14 district-level units
   $BIN units 330106 --data $DATA --depth 2
-  $BIN units 330106004001001 --data $DATA # a grid and its buildings
-  $BIN code 330106004001001000010100101 --data $DATA
+  $BIN units 330106004053001 --data $DATA # a grid and its buildings
+  $BIN code 330106004053001000010100101 --data $DATA
   $BIN history --data $DATA               # 下城区, 江干区, 富阳市 ... and where they went
   $BIN units 3301 --json --data $DATA
 No login is needed yet: there is no server until the server issue lands.

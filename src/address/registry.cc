@@ -33,6 +33,7 @@ Registry::Registry(Registry&& other) noexcept
       building_index_(std::move(other.building_index_)),
       buildings_(std::move(other.buildings_)),
       geometries_(std::move(other.geometries_)),
+      ancestors_(std::move(other.ancestors_)),
       child_offsets_(std::move(other.child_offsets_)),
       child_ids_(std::move(other.child_ids_)),
       by_code_(std::move(other.by_code_)),
@@ -61,28 +62,39 @@ const BuildingInfo& Registry::building(UnitId id) const {
 }
 
 bool Registry::IsWithin(UnitId id, UnitId ancestor) const {
-  for (UnitId at = id; at.valid(); at = parents_[at.value]) {
-    if (at == ancestor) return true;
-  }
-  return false;
+  int slot = static_cast<int>(levels_[ancestor.value]);
+  return slot < kAncestorSlots && ancestors_[static_cast<size_t>(id.value) * kAncestorSlots + slot] == ancestor;
 }
 
 int Registry::Ancestors(UnitId id, UnitId (&out)[kLevelCount]) const {
-  UnitId reversed[kLevelCount];
+  const UnitId* row = &ancestors_[static_cast<size_t>(id.value) * kAncestorSlots];
   int count = 0;
-  for (UnitId at = id; at.valid() && count < kLevelCount; at = parents_[at.value]) {
-    reversed[count++] = at;
+  for (int slot = 0; slot < kAncestorSlots; ++slot) {
+    if (row[slot].valid()) out[count++] = row[slot];
   }
-  for (int index = 0; index < count; ++index) out[index] = reversed[count - 1 - index];
   return count;
 }
 
 UnitId Registry::AncestorAt(UnitId id, Level level) const {
-  for (UnitId at = id; at.valid(); at = parents_[at.value]) {
-    if (levels_[at.value] == level) return at;
-    if (levels_[at.value] < level) break;
+  int slot = static_cast<int>(level);
+  if (slot >= kAncestorSlots) return kNoUnit;
+  return ancestors_[static_cast<size_t>(id.value) * kAncestorSlots + slot];
+}
+
+void Registry::AncestorsAt(std::span<const UnitId> ids, Level level, std::span<UnitId> out) const {
+  const int slot = static_cast<int>(level);
+  if (slot >= kAncestorSlots) {
+    std::fill_n(out.begin(), ids.size(), kNoUnit);
+    return;
   }
-  return kNoUnit;
+  constexpr size_t kAhead = 16;
+  const UnitId* table = ancestors_.data();
+  for (size_t index = 0; index < ids.size(); ++index) {
+    if (index + kAhead < ids.size()) {
+      __builtin_prefetch(table + static_cast<size_t>(ids[index + kAhead].value) * kAncestorSlots + slot);
+    }
+    out[index] = table[static_cast<size_t>(ids[index].value) * kAncestorSlots + slot];
+  }
 }
 
 std::optional<UnitId> Registry::Find(const AddressCode& code) const {
@@ -268,6 +280,14 @@ absl::Status Registry::FinalizeIndexes(bool roll_up_figures) {
     }
   }
   figures_ = own_figures_;
+  // Ancestor rows: a parent's row (parents precede children) plus the unit itself.
+  ancestors_.assign(count * kAncestorSlots, kNoUnit);
+  for (size_t index = 0; index < count; ++index) {
+    UnitId* row = &ancestors_[index * kAncestorSlots];
+    if (index > 0) std::copy_n(&ancestors_[static_cast<size_t>(parents_[index].value) * kAncestorSlots], kAncestorSlots, row);
+    int slot = static_cast<int>(levels_[index]);
+    if (slot < kAncestorSlots) row[slot] = UnitId{static_cast<uint32_t>(index)};
+  }
   // Children lists (governance tree), in code order, retired units left out.
   std::vector<uint32_t> child_count(count + 1, 0);
   for (size_t index = 1; index < count; ++index) {

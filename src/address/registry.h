@@ -33,6 +33,7 @@
 #include "absl/status/statusor.h"
 #include "address/code.h"
 #include "address/history.h"
+#include "core/huge_page_allocator.h"
 
 namespace pingan {
 
@@ -175,6 +176,9 @@ class Registry {
   int Ancestors(UnitId id, UnitId (&out)[kLevelCount]) const;
   // The ancestor of `id` at `level` in the governance tree, or kNoUnit.
   UnitId AncestorAt(UnitId id, Level level) const;
+  // AncestorAt for many ids at once (prefetching ahead: random ids cost one memory round trip
+  // each, and a batch overlaps them). REQUIRES: out.size() >= ids.size().
+  void AncestorsAt(std::span<const UnitId> ids, Level level, std::span<UnitId> out) const;
 
   // Units whose code is exactly `code`.
   std::optional<UnitId> Find(const AddressCode& code) const;
@@ -231,6 +235,10 @@ class Registry {
   std::vector<uint32_t> building_index_;  // id -> index into buildings_, or UINT32_MAX
   std::vector<BuildingInfo> buildings_;
   absl::flat_hash_map<uint32_t, std::string> geometries_;
+  // For each unit, its governance ancestor at each level nation..building (kNoUnit where the
+  // tree skips a level), itself included: O(1) ancestor queries from one cache line.
+  static constexpr int kAncestorSlots = 8;
+  std::vector<UnitId, HugePageAllocator<UnitId>> ancestors_;
   std::vector<uint32_t> child_offsets_;
   std::vector<UnitId> child_ids_;
   absl::flat_hash_map<AddressCode, UnitId> by_code_;

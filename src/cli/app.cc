@@ -43,6 +43,8 @@ int Main(int argc, char** argv, std::ostream& out, std::ostream& err) {
   add_common(units);
   units->add_option("code", code, "A 27-digit code or its significant prefix (33, 3301, 330106, ...)");
   units->add_flag("--json", json, "JSON output");
+  bool geojson = false;
+  units->add_flag("--geojson", geojson, "GeoJSON FeatureCollection of the unit's children (polygons; points for buildings)");
   units->add_option("--depth", depth, "Levels of children to print")->capture_default_str()->check(CLI::Range(1, 3));
 
   CLI::App* code_command = app.add_subcommand("code", "Check a 27-digit code and print its levels and names");
@@ -75,7 +77,7 @@ int Main(int argc, char** argv, std::ostream& out, std::ostream& err) {
   }
   context.data_dir = data_dir;
   if (init->parsed()) return RunInit(context, seed, scale, rebuild, !no_demo, province);
-  if (units->parsed()) return RunUnits(context, code, json, depth);
+  if (units->parsed()) return geojson ? RunUnitsGeoJson(context, code) : RunUnits(context, code, json, depth);
   if (code_command->parsed()) return RunCode(context, code, json);
   if (info->parsed()) return RunInfo(context, json);
   if (history->parsed()) return RunHistory(context, json, former, town);

@@ -13,6 +13,7 @@
 #include "core/text.h"
 #include "importer/units_import.h"
 #include "sim/init.h"
+#include "sim/tessellate.h"
 #include "store/data_dir.h"
 
 namespace pingan::cli {
@@ -196,6 +197,38 @@ int RunUnits(const Context& context, const std::string& code_text, bool json_out
   walk(*place, 0, depth);
   std::vector<Place> kids = ChildrenOf(registry, *place);
   out << fmt::format("{} children\n", kids.size());
+  return 0;
+}
+
+int RunUnitsGeoJson(const Context& context, const std::string& code_text) {
+  auto parsed = AddressCode::ParsePrefix(code_text.empty() ? "3301" : code_text);
+  if (!parsed.ok()) return Fail(context, Message(parsed.status()));
+  auto loaded = Load(context);
+  if (!loaded.ok()) return Fail(context, Message(loaded.status()));
+  const Registry& registry = loaded->registry;
+  auto place = registry.Resolve(*parsed);
+  if (!place.ok()) return Fail(context, Message(place.status()));
+  if (place->level >= Level::kBuilding) return Fail(context, "--geojson takes a unit above the buildings");
+  json features = json::array();
+  for (UnitId kid : registry.children(place->unit)) {
+    json geometry;
+    if (registry.level(kid) == Level::kBuilding) {
+      const BuildingInfo& info = registry.building(kid);
+      geometry = {{"type", "Point"}, {"coordinates", {info.lon, info.lat}}};
+    } else if (std::string_view stored = registry.geometry(kid); !stored.empty()) {
+      geometry = json::parse(stored, nullptr, false);
+    } else if (!registry.box(kid).empty()) {
+      geometry = json::parse(BoxToGeoJson(registry.box(kid)));
+    }
+    const UnitFigures& f = registry.figures(kid);
+    features.push_back({{"type", "Feature"},
+                        {"geometry", geometry},
+                        {"properties", {{"code", registry.code(kid).ToString()}, {"name", registry.name(kid)},
+                                        {"level", LevelName(registry.level(kid))}, {"resident", f.resident},
+                                        {"floating", f.floating}, {"enterprises", f.enterprises},
+                                        {"houses", f.houses}}}});
+  }
+  *context.out << json{{"type", "FeatureCollection"}, {"features", features}}.dump() << "\n";
   return 0;
 }
 

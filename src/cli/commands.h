@@ -19,6 +19,7 @@ struct Context {
 int RunInit(const Context& context, uint64_t seed, double scale, bool rebuild, bool demo,
             const std::string& only_province);
 int RunUnits(const Context& context, const std::string& code, bool json, int depth);
+int RunUnitsGeoJson(const Context& context, const std::string& code);
 int RunCode(const Context& context, const std::string& code, bool json);
 int RunInfo(const Context& context, bool json);
 int RunHistory(const Context& context, bool json, const std::string& former = "",

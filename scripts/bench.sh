@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# `make bench`: the registry's targets on a scale-1 data directory, Release build.
+#   init at scale 1 with the national registry (target <= 60 s), opening it again (<= 3 s),
+#   memory with it loaded (<= 2 GB), parent/children/ancestor queries by id (>= 10 M/s).
+# Prints a Markdown table for the README's Performance section.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BIN=build/release/pingan
+DATA=${BENCH_DATA:-build/bench-data/s1}
+mkdir -p "$(dirname "$DATA")"
+
+tmp=$(mktemp)
+trap 'rm -f "$tmp"' EXIT
+/usr/bin/time -f "%e %M" -o "$tmp" "$BIN" init --data "$DATA" --seed 1 --scale 1 --rebuild >/dev/null
+read -r init_s init_kb <"$tmp"
+
+best_open=999
+for run in 1 2 3; do
+  /usr/bin/time -f "%e %M" -o "$tmp" "$BIN" info --data "$DATA" --json >"$tmp.json"
+  read -r open_s open_kb <"$tmp"
+  load=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["load_seconds"])' "$tmp.json")
+  best_open=$(python3 -c "print(min($best_open, $load))")
+done
+rm -f "$tmp.json"
+
+PINGAN_BENCH_DATA="$DATA" build/release/bench/registry_benchmark --benchmark_min_time=0.5 \
+  --benchmark_format=json --benchmark_out="$tmp" --benchmark_out_format=json >/dev/null 2>&1
+python3 - "$tmp" "$init_s" "$init_kb" "$best_open" "$open_kb" <<'PY'
+import json, sys
+results = json.load(open(sys.argv[1]))
+init_s, init_kb, open_s, open_kb = float(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4]), int(sys.argv[5])
+print("| measure | target | measured |")
+print("|---|---|---|")
+print(f"| `pingan init` at scale 1, national registry (wall) | <= 60 s | {init_s:.1f} s (peak RSS {init_kb/1024/1024:.2f} GB) |")
+print(f"| opening it again for queries (registry load) | <= 3 s | {open_s:.2f} s |")
+print(f"| memory with it loaded (`pingan info`, peak RSS) | <= 2 GB | {open_kb/1024/1024:.2f} GB |")
+for bench in results["benchmarks"]:
+    rate = bench.get("items_per_second", 0) / 1e6
+    print(f"| {bench['name']} | >= 10 M/s | {rate:.1f} M/s ({bench['real_time']:.1f} ns each) |")
+PY
