@@ -6,6 +6,11 @@ SEED ?= 1
 SCALE ?= 1
 JOBS ?= $(shell nproc)
 
+# ccache: share hits between clones (CI builds a fresh clone in another folder).
+export CCACHE_BASEDIR := $(CURDIR)
+export CCACHE_NOHASHDIR := 1
+export CCACHE_MAXSIZE ?= 5G
+
 all: build
 
 deps:
@@ -30,7 +35,7 @@ run: build
 	@scripts/run.sh "$(DATA)" "$(SEED)" "$(SCALE)"
 
 # Every test, under ASan+UBSan (the slow suites carry the label "slow" and run too).
-test: dev build
+test: dev
 	@cd build/dev && ctest --output-on-failure -j $(JOBS)
 
 # The quick suites only.
