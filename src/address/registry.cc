@@ -37,6 +37,7 @@ Registry::Registry(Registry&& other) noexcept
       child_offsets_(std::move(other.child_offsets_)),
       child_ids_(std::move(other.child_ids_)),
       by_code_(std::move(other.by_code_)),
+      retired_by_code_(std::move(other.retired_by_code_)),
       roads_(std::move(other.roads_)),
       compounds_(std::move(other.compounds_)),
       history_(std::move(other.history_)) {}
@@ -109,6 +110,10 @@ absl::StatusOr<Place> Registry::Resolve(const AddressCode& code) const {
   AddressCode head = code.Truncate(registered);
   std::optional<UnitId> unit = Find(head);
   if (!unit) {
+    if (auto retired = retired_by_code_.find(head); retired != retired_by_code_.end()) {
+      return absl::NotFoundError(Cat(head.ToString().substr(0, registered), " (", name(retired->second),
+                                     ") was retired by an import and no longer counts"));
+    }
     // Say which part is unknown: the deepest registered prefix and the digits below it.
     for (int level_index = static_cast<int>(Level::kBuilding); level_index >= 0; --level_index) {
       int digits = LevelDigits(static_cast<Level>(level_index));
@@ -121,11 +126,6 @@ absl::StatusOr<Place> Registry::Resolve(const AddressCode& code) const {
       }
     }
     return absl::NotFoundError(Cat("no unit with code ", code.ToString()));
-  }
-  if (retired(*unit)) {
-    return absl::NotFoundError(
-        Cat(code.ToString().substr(0, registered), " (", name(*unit),
-                     ") was retired by an import and no longer counts"));
   }
   Place place{.unit = *unit, .level = levels_[unit->value]};
   if (boundary <= LevelDigits(Level::kBuilding)) {
@@ -271,8 +271,12 @@ absl::Status Registry::FinalizeIndexes(bool roll_up_figures) {
   const size_t count = levels_.size();
   by_code_.clear();
   by_code_.reserve(count);
+  retired_by_code_.clear();
   for (size_t index = 0; index < count; ++index) {
-    if (retired_[index]) continue;
+    if (retired_[index]) {
+      retired_by_code_[codes_[index]] = UnitId{static_cast<uint32_t>(index)};
+      continue;
+    }
     auto [it, inserted] = by_code_.try_emplace(codes_[index], UnitId{static_cast<uint32_t>(index)});
     if (!inserted) {
       return absl::InvalidArgumentError(Cat("unit ", codes_[index].ToString(), " (", names_[index],

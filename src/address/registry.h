@@ -161,6 +161,8 @@ class Registry {
   // Matching key (names.h ShortName); empty for buildings.
   std::string_view short_name(UnitId id) const { return short_names_[id.value]; }
   std::string_view geometry(UnitId id) const;
+  // The name as stored (for buildings: only an explicit name; name() composes one otherwise).
+  const std::string& stored_name(UnitId id) const { return names_[id.value]; }
   // REQUIRES: level(id) == kBuilding.
   const BuildingInfo& building(UnitId id) const;
 
@@ -242,6 +244,7 @@ class Registry {
   std::vector<uint32_t> child_offsets_;
   std::vector<UnitId> child_ids_;
   absl::flat_hash_map<AddressCode, UnitId> by_code_;
+  absl::flat_hash_map<AddressCode, UnitId> retired_by_code_;  // the latest retired unit per code
   // Built on first FindByName (most commands never need it).
   mutable std::once_flag name_index_once_;
   mutable absl::flat_hash_map<std::string, std::vector<UnitId>> by_name_;
@@ -270,12 +273,13 @@ class RegistryBuilder {
   std::vector<Road>& roads() { return roads_; }
   std::vector<Compound>& compounds() { return compounds_; }
   void SetHistory(History history) { history_ = std::move(history); }
-  // Find a unit added so far by code (builds a code index on first use).
+  // Find a unit added so far by code (builds a code index on first use; retiring a unit through
+  // record() after that does not update the index).
   std::optional<UnitId> Find(const AddressCode& code) const;
   void Reserve(size_t units) { records_.reserve(units); }
 
   // When true (the default), Build() sums figures of grids and imported units up the governance
-  // tree into every ancestor. The store loads figures already summed and turns this off.
+  // tree into every ancestor (figures are stored as recorded on each unit, not summed).
   void set_roll_up_figures(bool roll_up) { roll_up_figures_ = roll_up; }
 
   // Validates (unique codes, parents known and at a higher level, codes under their

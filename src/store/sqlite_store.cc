@@ -176,8 +176,8 @@ absl::Status SqliteStore::SaveRegistry(const Registry& registry) {
     if (registry.stat_parent(id).valid() && registry.stat_parent(id) != registry.parent(id)) {
       unit.Bind(6, static_cast<int64_t>(registry.stat_parent(id).value));
     }
-    bool building = registry.level(id) == Level::kBuilding;
-    unit.Bind(7, building ? std::string_view("") : std::string_view(registry.name(id)));
+    const bool building = registry.level(id) == Level::kBuilding;
+    unit.Bind(7, std::string_view(registry.stored_name(id)));
     unit.Bind(8, static_cast<int64_t>(registry.retired(id)));
     const UnitFigures& figures = registry.own_figures(id);
     if (figures != UnitFigures{}) {

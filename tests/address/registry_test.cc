@@ -167,6 +167,24 @@ TEST(RegistryBuilder, RejectsDuplicateCodesAndMisplacedChildren) {
   }
 }
 
+TEST(Registry, ARetiredUnitSaysSoAndLeavesTheTree) {
+  Fixture f;
+  RegistryBuilder builder = RegistryBuilder::FromRegistry(*f.registry);
+  builder.record(f.grid2).retired = true;
+  UnitId replacement = builder.Add({.code = C("330106004003002"), .level = Level::kGrid, .name = "新网格",
+                                    .parent = f.community, .kind = UnitKind::kImported});
+  builder.record(replacement).retired = true;
+  builder.Add({.code = C("330106004003003"), .level = Level::kGrid, .name = "第3网格", .parent = f.community,
+               .kind = UnitKind::kImported, .retired = true});
+  auto built = std::move(builder).Build();
+  ASSERT_TRUE(built.ok()) << built.status();
+  auto retired = built->Resolve(C("330106004003003"));
+  EXPECT_EQ(retired.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_NE(retired.status().message().find("retired"), absl::string_view::npos) << retired.status();
+  EXPECT_EQ(built->children(f.community).size(), 1u);
+  EXPECT_EQ(built->figures(f.community).resident, 1000);  // the retired grid no longer counts
+}
+
 TEST(RegistryBuilder, FromRegistryRoundTrips) {
   Fixture f;
   RegistryBuilder copy = RegistryBuilder::FromRegistry(*f.registry);
