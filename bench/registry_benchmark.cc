@@ -100,14 +100,26 @@ void BM_Ancestors(benchmark::State& state) {
   const Loaded& data = Data();
   size_t index = 0;
   UnitId path[kLevelCount];
+  uint64_t checksum = 0;
   for (auto _ : state) {
     int count = data.registry->Ancestors(data.ids[index++ & (data.ids.size() - 1)], path);
-    benchmark::DoNotOptimize(count);
-    benchmark::DoNotOptimize(path);
+    checksum += path[count - 1].value + path[count / 2].value;
   }
+  benchmark::DoNotOptimize(checksum);
   state.SetItemsProcessed(state.iterations());
 }
 BENCHMARK(BM_Ancestors);
+
+void BM_IsWithin(benchmark::State& state) {
+  const Loaded& data = Data();
+  const UnitId city = *data.registry->Find(*AddressCode::ParsePrefix("3301"));
+  size_t index = 0;
+  uint64_t inside = 0;
+  for (auto _ : state) inside += data.registry->IsWithin(data.ids[index++ & (data.ids.size() - 1)], city);
+  benchmark::DoNotOptimize(inside);
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_IsWithin);
 
 void BM_AncestorAtDistrict(benchmark::State& state) {
   const Loaded& data = Data();

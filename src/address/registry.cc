@@ -1,6 +1,7 @@
 #include "address/registry.h"
 
 #include <algorithm>
+#include <cstring>
 
 #include "core/strings.h"
 #include "address/names.h"
@@ -69,9 +70,17 @@ bool Registry::IsWithin(UnitId id, UnitId ancestor) const {
 
 int Registry::Ancestors(UnitId id, UnitId (&out)[kLevelCount]) const {
   const UnitId* row = &ancestors_[static_cast<size_t>(id.value) * kAncestorSlots];
+  // Few instructions per call, so that many random lookups overlap their memory round trips:
+  // copy the row whole, count its valid slots, and compact only where the tree skips a level
+  // (东莞's towns have no district), which leaves a valid slot after the count.
+  std::memcpy(out, row, sizeof(UnitId) * kAncestorSlots);
   int count = 0;
-  for (int slot = 0; slot < kAncestorSlots; ++slot) {
-    if (row[slot].valid()) out[count++] = row[slot];
+  for (int slot = 0; slot < kAncestorSlots; ++slot) count += row[slot].valid() ? 1 : 0;
+  if (count < kAncestorSlots && out[count].valid()) {
+    count = 0;
+    for (int slot = 0; slot < kAncestorSlots; ++slot) {
+      if (row[slot].valid()) out[count++] = row[slot];
+    }
   }
   return count;
 }

@@ -111,6 +111,18 @@ TEST(Registry, TownsMayHangStraightUnderACity) {
   EXPECT_EQ(r.Resolve(C("441900003"))->unit, f.dg_town);
   EXPECT_EQ(r.Resolve(C("441900"))->unit, f.dg);  // the city, padded
   EXPECT_EQ(r.AncestorAt(f.dg_town, Level::kDistrict), kNoUnit);
+  UnitId path[kLevelCount];
+  ASSERT_EQ(r.Ancestors(f.dg_town, path), 4);  // the skipped district leaves no hole
+  EXPECT_EQ(path[0], r.nation());
+  EXPECT_EQ(path[1], f.gd);
+  EXPECT_EQ(path[2], f.dg);
+  EXPECT_EQ(path[3], f.dg_town);
+  EXPECT_TRUE(r.IsWithin(f.dg_town, f.dg));
+  EXPECT_FALSE(r.IsWithin(f.dg_town, f.zj));
+  std::vector<UnitId> ids{f.dg_town, f.tower, f.xhjd};
+  std::vector<UnitId> districts(3);
+  r.AncestorsAt(ids, Level::kDistrict, districts);
+  EXPECT_EQ(districts, (std::vector<UnitId>{kNoUnit, f.xh, f.scenic}));
 }
 
 TEST(Registry, AncestorsChildrenAndFigures) {
