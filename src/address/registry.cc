@@ -293,14 +293,6 @@ absl::Status Registry::FinalizeIndexes(bool roll_up_figures) {
     }
   }
   figures_ = own_figures_;
-  // Ancestor rows: a parent's row (parents precede children) plus the unit itself.
-  ancestors_.assign(count * kAncestorSlots, kNoUnit);
-  for (size_t index = 0; index < count; ++index) {
-    UnitId* row = &ancestors_[index * kAncestorSlots];
-    if (index > 0) std::copy_n(&ancestors_[static_cast<size_t>(parents_[index].value) * kAncestorSlots], kAncestorSlots, row);
-    int slot = static_cast<int>(levels_[index]);
-    if (slot < kAncestorSlots) row[slot] = UnitId{static_cast<uint32_t>(index)};
-  }
   // Children lists (governance tree), in code order, retired units left out.
   std::vector<uint32_t> child_count(count + 1, 0);
   for (size_t index = 1; index < count; ++index) {
@@ -328,15 +320,45 @@ absl::Status Registry::FinalizeIndexes(bool roll_up_figures) {
     }
   }
 
-  // Figures: grids (and leaf units carrying their own) sum up the governance tree.
+  // Parents usually precede their children, but a management unit added later may govern units
+  // registered before it (ids never change), so walk the tree top-down from the nation: levels
+  // strictly decrease towards the root, so there are no cycles.
+  std::vector<uint32_t> order;
+  order.reserve(count);
+  order.push_back(0);
+  for (size_t next = 0; next < order.size(); ++next) {
+    for (UnitId kid : children(UnitId{order[next]})) order.push_back(kid.value);
+  }
+  // Retired units are in no children list: they come after, each after its own parent.
+  if (order.size() < count) {
+    std::vector<uint8_t> placed(count, 0);
+    for (uint32_t index : order) placed[index] = 1;
+    std::vector<uint32_t> chain;
+    for (uint32_t index = 1; index < count; ++index) {
+      for (uint32_t at = index; !placed[at]; at = parents_[at].value) chain.push_back(at);
+      for (auto it = chain.rbegin(); it != chain.rend(); ++it) placed[*it] = 1, order.push_back(*it);
+      chain.clear();
+    }
+  }
+  // Ancestor rows: the parent's row plus the unit itself.
+  ancestors_.assign(count * kAncestorSlots, kNoUnit);
+  for (uint32_t index : order) {
+    UnitId* row = &ancestors_[static_cast<size_t>(index) * kAncestorSlots];
+    if (index > 0) std::copy_n(&ancestors_[static_cast<size_t>(parents_[index].value) * kAncestorSlots], kAncestorSlots, row);
+    int slot = static_cast<int>(levels_[index]);
+    if (slot < kAncestorSlots) row[slot] = UnitId{index};
+  }
+
+  // Figures: grids (and leaf units carrying their own) sum up the governance tree, bottom-up.
   if (roll_up_figures) {
     std::vector<UnitFigures>& figures = figures_;
     for (size_t index = 0; index < count; ++index) {
       bool has_children = child_offsets_[index + 1] > child_offsets_[index];
       if (levels_[index] < Level::kGrid && has_children) figures[index] = UnitFigures{};
     }
-    for (size_t index = count; index-- > 1;) {
-      if (retired_[index] || levels_[index] > Level::kGrid) continue;
+    for (auto it = order.rbegin(); it != order.rend(); ++it) {
+      uint32_t index = *it;
+      if (index == 0 || retired_[index] || levels_[index] > Level::kGrid) continue;
       figures[parents_[index].value] += figures[index];
     }
   }
@@ -422,14 +444,12 @@ absl::StatusOr<Registry> RegistryBuilder::Build() && {
   for (size_t index = 0; index < count; ++index) {
     UnitRecord& record = records_[index];
     if (index > 0) {
-      if (!record.parent.valid() || record.parent.value >= index) {
-        return absl::InvalidArgumentError(
-            Cat("unit ", describe(index), ": parent must be added before it"));
+      if (!record.parent.valid() || record.parent.value >= count || record.parent.value == index) {
+        return absl::InvalidArgumentError(Cat("unit ", describe(index), ": unknown parent"));
       }
       if (!record.stat_parent.valid()) record.stat_parent = record.parent;
-      if (record.stat_parent.value >= index) {
-        return absl::InvalidArgumentError(
-            Cat("unit ", describe(index), ": statistical parent must be added before it"));
+      if (record.stat_parent.value >= count || record.stat_parent.value == index) {
+        return absl::InvalidArgumentError(Cat("unit ", describe(index), ": unknown statistical parent"));
       }
       const UnitRecord& parent = records_[record.parent.value];
       const UnitRecord& stat_parent = records_[record.stat_parent.value];

@@ -253,7 +253,8 @@ class Registry {
   std::unique_ptr<History> history_;
 };
 
-// Collects units (parents before children) and builds an immutable Registry.
+// Collects units and builds an immutable Registry. Parents usually come first; a parent may
+// also be added later (a management unit governing units registered before it).
 class RegistryBuilder {
  public:
   RegistryBuilder();  // holds the nation as unit 0
@@ -284,6 +285,8 @@ class RegistryBuilder {
 
   // Validates (unique codes, parents known and at a higher level, codes under their
   // statistical parent's prefix) and builds. InvalidArgument naming the first bad unit.
+  // Parents may have higher ids than their children: levels strictly decrease towards the
+  // root, so the tree has no cycles.
   absl::StatusOr<Registry> Build() &&;
 
  private:

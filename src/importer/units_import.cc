@@ -971,17 +971,6 @@ class Planner {
                           ", which is not below a ", LevelName(row.level)));
         continue;
       }
-      // A governance parent must be registered before its children and ids never change: a
-      // unit already registered can only take a management unit registered before it.
-      if (unit.existing.valid() &&
-          (!manager.existing.valid() || manager.existing.value > unit.existing.value)) {
-        problems_.Add(row.order, Cat(row.where, ": cannot administer ", Describe(unit.existing),
-                                     ": it is registered before this management unit, and a unit's "
-                                     "governance parent must be registered before it (ids never "
-                                     "change); a new management unit can only administer units the "
-                                     "same file adds"));
-        continue;
-      }
       auto [it, inserted] = administered_by_.try_emplace(unit, index);
       if (!inserted) {
         problems_.Add(row.order, Cat(row.where, ": administers ", shown, ", which ",

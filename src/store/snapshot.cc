@@ -217,8 +217,10 @@ absl::StatusOr<Registry> RegistrySnapshot::Read(const fs::path& path, uint64_t g
   if (!ok) return damaged("truncated unit arrays");
   for (uint64_t index = 0; index < count; ++index) {
     if (static_cast<int>(registry.levels_[index]) >= kLevelCount) return damaged("bad level");
-    if (index > 0 && (registry.parents_[index].value >= index || registry.stat_parents_[index].value >= index)) {
-      return damaged("parent after child");
+    if (index > 0 && (registry.parents_[index].value >= count || registry.stat_parents_[index].value >= count ||
+                      registry.parents_[index].value == index ||
+                      registry.levels_[registry.parents_[index].value] >= registry.levels_[index])) {
+      return damaged("bad parent");
     }
   }
   registry.own_figures_.assign(count, UnitFigures{});

@@ -401,6 +401,31 @@ TEST_F(UnitsImportTest, ANewManagementUnitAdministersAUnitOfTheSameFile) {
   EXPECT_EQ(after.figures(zone).resident, 50);
 }
 
+TEST_F(UnitsImportTest, ANewManagementUnitTakesOverAnExistingTown) {
+  Registry before = Load();
+  const UnitId cuiyuan = Unit(before, "330106005");  // 翠苑街道, registered long before
+  const int64_t district_resident_before = before.figures(Unit(before, kDistrict)).resident;
+  const int64_t town_resident = before.figures(cuiyuan).resident;
+  ASSERT_GT(town_resident, 0);
+  auto result = Import("zone.csv", "code,name,level,parent,administers\n330191,测试管理区,district,3301,330106005\n");
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_EQ(result->administered, 1u);
+
+  Registry after = Load();
+  const UnitId zone = Unit(after, "330191");
+  EXPECT_GT(zone.value, cuiyuan.value);  // the governing unit has the higher id
+  EXPECT_EQ(after.parent(cuiyuan), zone);
+  EXPECT_EQ(after.stat_parent(cuiyuan), Unit(after, kDistrict));
+  EXPECT_TRUE(after.IsWithin(cuiyuan, zone));
+  EXPECT_EQ(after.AncestorAt(cuiyuan, Level::kDistrict), zone);
+  // Counted once: under the management unit, no longer under 西湖区.
+  EXPECT_EQ(after.figures(zone).resident, town_resident);
+  EXPECT_EQ(after.figures(Unit(after, kDistrict)).resident, district_resident_before - town_resident);
+  // A grid of the town rolls up through the management unit to the city.
+  const UnitId grid = after.Descendants(cuiyuan, Level::kGrid).front();
+  EXPECT_EQ(after.AncestorAt(grid, Level::kDistrict), zone);
+}
+
 TEST_F(UnitsImportTest, GeoJsonOrCsvIsDetectedFromTheContent) {
   const std::string geojson =
       R"({"type":"FeatureCollection","features":[{"type":"Feature","properties":)"
@@ -566,10 +591,6 @@ const RejectionCase kRejections[] = {
     {"AdministersOnAGrid", "u.csv",
      Csv({kBuildingHead, "330106004053901,测试网格,grid,330106004053,,,,,,,330106004055\n"}),
      "row 2 (code 330106004053901): 'administers' is only for management units"},
-    {"NewManagementUnitCannotAdministerAnExistingUnit", "u.csv",
-     Csv({kBuildingHead, "330191,测试管理区,district,3301,,,,,,,330106005\n"}),
-     "row 2 (code 330191): cannot administer 330106005 (翠苑街道): it is registered before "
-     "this management unit"},
     {"AdministeredUnitNotBelowTheManagementUnit", "u.csv",
      Csv({kBuildingHead, "330106901,测试管理区,town,330106,,,,,,,330106005\n"}),
      "row 2 (code 330106901): administers 330106005, a town, which is not below a town"},
