@@ -1131,6 +1131,8 @@ absl::StatusOr<UnitsImportResult> ImportUnitsFile(const std::filesystem::path& f
 
   // The rows without problems of their own are checked against each other and the registry
   // too, so that one run reports every problem.
+  // Read the generation first: the save refuses if another writer saved in between.
+  PA_ASSIGN_OR_RETURN(std::optional<std::string> generation, data.store->GetMeta("registry_generation"));
   PA_ASSIGN_OR_RETURN(Registry registry, data.store->LoadRegistry());
   Plan plan = Planner(registry, rows, failed_codes, problems).Make();
   if (!problems.empty()) return problems.ToStatus();
@@ -1138,7 +1140,7 @@ absl::StatusOr<UnitsImportResult> ImportUnitsFile(const std::filesystem::path& f
 
   PA_ASSIGN_OR_RETURN(Registry updated, Apply(registry, rows, plan, result));
   result.units = updated.size();
-  if (!dry_run) PA_RETURN_IF_ERROR(data.store->SaveRegistry(updated));
+  if (!dry_run) PA_RETURN_IF_ERROR(data.store->SaveRegistry(updated, generation.value_or("")));
   return result;
 }
 

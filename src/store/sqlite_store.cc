@@ -150,12 +150,21 @@ absl::Status SqliteStore::SetMeta(const std::string& key, const std::string& val
   return upsert.Run();
 }
 
-absl::Status SqliteStore::SaveRegistry(const Registry& registry) {
+absl::Status SqliteStore::SaveRegistry(const Registry& registry,
+                                      std::optional<std::string> expected_generation) {
   PA_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
   auto rollback = [&](absl::Status status) {
     (void)Exec("ROLLBACK");
     return status;
   };
+  if (expected_generation) {
+    auto current = GetMeta("registry_generation");
+    if (!current.ok()) return rollback(current.status());
+    if (current->value_or("") != *expected_generation) {
+      return rollback(absl::AbortedError(
+          "the registry was changed by another process while this one worked; nothing was written, run it again"));
+    }
+  }
   for (const char* sql : {"DELETE FROM units", "DELETE FROM roads", "DELETE FROM compounds",
                           "DELETE FROM history", "DELETE FROM history_pieces"}) {
     if (auto status = Exec(sql); !status.ok()) return rollback(status);

@@ -37,7 +37,8 @@ class SqliteStore final : public Store {
   SqliteStore(const SqliteStore&) = delete;
   SqliteStore& operator=(const SqliteStore&) = delete;
 
-  absl::Status SaveRegistry(const Registry& registry) override;
+  absl::Status SaveRegistry(const Registry& registry,
+                            std::optional<std::string> expected_generation = std::nullopt) override;
   absl::StatusOr<Registry> LoadRegistry() override;
   absl::StatusOr<std::optional<std::string>> GetMeta(const std::string& key) override;
   absl::Status SetMeta(const std::string& key, const std::string& value) override;

@@ -18,8 +18,11 @@ class Store {
  public:
   virtual ~Store() = default;
 
-  // Replaces the whole registry (used by init) in one transaction.
-  virtual absl::Status SaveRegistry(const Registry& registry) = 0;
+  // Replaces the whole registry in one transaction. With `expected_generation` (the
+  // registry_generation read before the registry was loaded), Aborted when another writer saved
+  // a registry in between, and nothing is written: a read-modify-write never loses an update.
+  virtual absl::Status SaveRegistry(const Registry& registry,
+                                    std::optional<std::string> expected_generation = std::nullopt) = 0;
   // Loads the registry, with ids as stored.
   virtual absl::StatusOr<Registry> LoadRegistry() = 0;
   // Metadata (format, schema version, seed, scale, created_at, ...).

@@ -79,6 +79,27 @@ TEST(SqliteStore, MetaUpsertsAndOpenChecksTheFormat) {
   EXPECT_NE(newer.status().message().find("schema version 99"), absl::string_view::npos) << newer.status();
 }
 
+TEST(SqliteStore, AReadModifyWriteLosesNoConcurrentUpdate) {
+  TempDir dir;
+  Registry original = SmallCity();
+  {
+    auto store = SqliteStore::Create(dir.path() / "pingan.db");
+    ASSERT_TRUE((*store)->SaveRegistry(original).ok());
+    ASSERT_TRUE((*store)->Finish().ok());
+  }
+  auto first = SqliteStore::Open(dir.path() / "pingan.db");
+  auto second = SqliteStore::Open(dir.path() / "pingan.db");
+  ASSERT_TRUE(first.ok() && second.ok());
+  auto seen = *(*first)->GetMeta("registry_generation");
+  ASSERT_TRUE(seen.has_value());
+  EXPECT_TRUE((*second)->SaveRegistry(original, seen).ok());  // the other writer wins the race
+  absl::Status late = (*first)->SaveRegistry(original, seen);
+  EXPECT_EQ(late.code(), absl::StatusCode::kAborted) << late;
+  auto now = *(*first)->GetMeta("registry_generation");
+  EXPECT_NE(now, seen);
+  EXPECT_TRUE((*first)->SaveRegistry(original, now).ok());
+}
+
 TEST(SqliteStore, DetectsDamagedRows) {
   TempDir dir;
   Registry original = SmallCity();
