@@ -1,6 +1,10 @@
 #include "sim/init.h"
 
+#include <signal.h>
 #include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
 
 #include <chrono>
 #include <fstream>
@@ -11,6 +15,23 @@
 
 namespace pingan {
 namespace fs = std::filesystem;
+
+namespace {
+
+// Temporary files of an init that was killed (pingan.db.tmp-PID, ...) whose process is gone.
+void RemoveStaleTemporaries(const fs::path& dir) {
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(dir, ec)) {
+    const std::string name = entry.path().filename().string();
+    size_t at = name.find(".tmp-");
+    if (at == std::string::npos || name.rfind("pingan.", 0) != 0) continue;
+    long pid = std::strtol(name.c_str() + at + 5, nullptr, 10);
+    if (pid > 0 && (::kill(static_cast<pid_t>(pid), 0) == 0 || errno != ESRCH)) continue;
+    fs::remove(entry.path(), ec);
+  }
+}
+
+}  // namespace
 
 absl::StatusOr<InitResult> InitDataDir(const InitOptions& options) {
   const auto start = std::chrono::steady_clock::now();
@@ -45,6 +66,7 @@ absl::StatusOr<InitResult> InitDataDir(const InitOptions& options) {
 
   fs::create_directories(dir, ec);
   if (ec) return absl::PermissionDeniedError(Cat("cannot create ", dir.string(), ": ", ec.message()));
+  RemoveStaleTemporaries(dir);
   const std::string suffix = Cat(".tmp-", ::getpid());
   const fs::path db_tmp = dir / (std::string(kDatabaseFile) + suffix);
   const fs::path toml_tmp = dir / (std::string(kDeploymentFile) + suffix);

@@ -197,3 +197,40 @@ TEST(Cli, InfoCountsTheNationAndTheCity) {
 
 }  // namespace
 }  // namespace pingan
+
+namespace pingan {
+namespace {
+
+// kill -9 at any moment of an init leaves either no data directory or a complete one that
+// opens and holds the whole registry; an interrupted rebuild leaves the old one intact.
+TEST(CliDurability, KillDuringInitLeavesNothingHalfBuilt) {
+  TempDir dir;
+  const std::string data = (dir.path() / "data").string();
+  const std::string init = std::string(PINGAN_BINARY) + " init --province 33 --scale 0.002 --data '" + data + "'";
+  int complete = 0;
+  for (int attempt = 0; attempt < 6; ++attempt) {
+    const int delay_ms = 150 + attempt * 400;
+    std::string command = "ASAN_OPTIONS=detect_leaks=0 " + init + (attempt % 2 ? " --rebuild" : "") +
+                          " >/dev/null 2>&1 & pid=$!; sleep " + std::to_string(delay_ms / 1000.0) +
+                          "; kill -9 $pid 2>/dev/null; wait $pid 2>/dev/null; true";
+    ASSERT_EQ(std::system(command.c_str()), 0);
+    if (std::filesystem::exists(dir.path() / "data/pingan.db")) {
+      Output units = Pingan("units 3301 --json", data);
+      ASSERT_EQ(units.exit_code, 0) << "after a kill at " << delay_ms << " ms: " << units.err;
+      EXPECT_EQ(json::parse(units.out)["children"].size(), 14u);
+      ++complete;
+    }
+  }
+  // Converges: a plain re-run completes, and temporary files of killed runs do not count.
+  Output rerun = Pingan("init --province 33 --scale 0.002 --rebuild", data);
+  ASSERT_EQ(rerun.exit_code, 0) << rerun.err;
+  EXPECT_EQ(json::parse(Pingan("units 3301 --json", data).out)["children"].size(), 14u);
+  for (const auto& entry : std::filesystem::directory_iterator(dir.path() / "data")) {
+    EXPECT_EQ(entry.path().filename().string().find(".tmp-"), std::string::npos)
+        << "a killed run's temporary file was left: " << entry.path();
+  }
+  RecordProperty("complete_after_kill", complete);
+}
+
+}  // namespace
+}  // namespace pingan
