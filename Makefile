@@ -45,6 +45,22 @@ test-fast: dev
 bench: build
 	@scripts/bench.sh
 
+# libFuzzer on the address normaliser (clang, ASan+UBSan) for FUZZ_SECONDS, from the seeds in
+# fuzz/corpus/normalize; what it finds is kept in build/fuzz/corpus, crashes in build/fuzz/.
+FUZZ_SECONDS ?= 60
+fuzz: deps
+	@dpkg-query -W -f='$${Status}' libclang-rt-dev 2>/dev/null | grep -q "install ok installed" || { \
+	  echo "fuzz: installing libclang-rt-dev (libFuzzer and the sanitizer runtimes for clang)"; \
+	  SUDO=$$([ "$$(id -u)" -eq 0 ] || echo sudo); $$SUDO apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends libclang-rt-dev >/dev/null; }
+	@CC=clang CXX=clang++ cmake -S . -B build/fuzz -G Ninja -DCMAKE_BUILD_TYPE=Debug \
+	  -DCMAKE_CXX_FLAGS_DEBUG="-O1 -g" -DPINGAN_FUZZ=ON -DPINGAN_SANITIZE=ON -DPINGAN_BENCH=OFF >/dev/null
+	@cmake --build build/fuzz --target normalize_fuzzer -j $(JOBS)
+	@mkdir -p build/fuzz/corpus/normalize
+	@build/fuzz/fuzz/normalize_fuzzer -max_total_time=$(FUZZ_SECONDS) -max_len=2048 \
+	  -dict=fuzz/normalize.dict -artifact_prefix=build/fuzz/ -print_final_stats=1 \
+	  build/fuzz/corpus/normalize fuzz/corpus/normalize
+
 clean:
 	rm -rf build
 

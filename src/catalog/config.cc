@@ -170,6 +170,32 @@ absl::Status LoadDemo(const fs::path& dir, ProjectConfig& config) {
   return absl::OkStatus();
 }
 
+absl::Status LoadAliases(const fs::path& dir, ProjectConfig& config) {
+  std::error_code ec;
+  if (!fs::exists(dir / "aliases.toml", ec)) return absl::OkStatus();
+  std::string file;
+  PA_ASSIGN_OR_RETURN(toml::table root, Open(dir, "aliases.toml", file));
+  PA_RETURN_IF_ERROR(tu::OnlyKeys(file, root, {"alias"}));
+  const toml::node* list = root.get("alias");
+  if (list == nullptr) return absl::OkStatus();
+  const toml::array* array = list->as_array();
+  if (array == nullptr) return tu::Error(file, *list, "alias", "must be [[alias]] tables");
+  for (const toml::node& item : *array) {
+    const toml::table* table = item.as_table();
+    if (table == nullptr) return tu::Error(file, item, "alias", "must be a table");
+    PA_RETURN_IF_ERROR(tu::OnlyKeys(file, *table, {"name", "unit"}));
+    AliasConfig alias;
+    alias.source = tu::Where(file, *table);
+    PA_ASSIGN_OR_RETURN(alias.name, tu::String(file, *table, "name"));
+    if (Utf8Length(alias.name) < 2 || alias.name.size() > 64) {
+      return tu::Error(file, *table->get("name"), "name", "must be 2 characters to 64 bytes");
+    }
+    PA_ASSIGN_OR_RETURN(alias.unit, tu::Code(file, *table, "unit"));
+    config.aliases.push_back(std::move(alias));
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::StatusOr<ProjectConfig> LoadProjectConfig(const fs::path& dir) {
@@ -182,6 +208,7 @@ absl::StatusOr<ProjectConfig> LoadProjectConfig(const fs::path& dir) {
   PA_RETURN_IF_ERROR(LoadUnits(dir, config));
   PA_RETURN_IF_ERROR(LoadHistory(dir, config));
   PA_RETURN_IF_ERROR(LoadDemo(dir, config));
+  PA_RETURN_IF_ERROR(LoadAliases(dir, config));
   return config;
 }
 

@@ -49,14 +49,21 @@ struct DemoConfig {
   std::string source;
 };
 
+struct AliasConfig {
+  std::string name;     // 钱江世纪城
+  AddressCode unit;
+  std::string source;   // "config/aliases.toml:7"
+};
+
 struct ProjectConfig {
   std::filesystem::path dir;
   std::vector<ManagementUnitConfig> management_units;
   std::vector<HistoryChange> history;
   DemoConfig demo;
+  std::vector<AliasConfig> aliases;  // aliases.toml (optional file)
 };
 
-// Loads and validates units.toml, history.toml and demo.toml from `dir`.
+// Loads and validates units.toml, history.toml, demo.toml and (if present) aliases.toml.
 // InvalidArgument naming file:line and key for a bad value; NotFound for a missing file.
 absl::StatusOr<ProjectConfig> LoadProjectConfig(const std::filesystem::path& dir);
 

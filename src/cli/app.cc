@@ -63,6 +63,11 @@ int Main(int argc, char** argv, std::ostream& out, std::ostream& err) {
   history->add_option("--former", former, "Resolve a former unit (name or code: 江干区, 330104) to today's unit");
   history->add_option("--town", town, "With --former: the town the record names (九堡)");
 
+  CLI::App* geocode = app.add_subcommand("geocode", "Addresses on stdin (one per line) to JSON lines on stdout");
+  add_common(geocode);
+  std::string eval_file;
+  geocode->add_option("--eval", eval_file, "Score a labelled set: lines {\"text\", \"expect\": {level: name-or-code}}");
+
   CLI::App* import = app.add_subcommand("import", "Import a real city's data");
   import->require_subcommand(1);
   CLI::App* import_units = import->add_subcommand("units", "Import grids, buildings and management units (GeoJSON or CSV)");
@@ -81,6 +86,7 @@ int Main(int argc, char** argv, std::ostream& out, std::ostream& err) {
   if (code_command->parsed()) return RunCode(context, code, json);
   if (info->parsed()) return RunInfo(context, json);
   if (history->parsed()) return RunHistory(context, json, former, town);
+  if (geocode->parsed()) return RunGeocode(context, eval_file);
   if (import_units->parsed()) return RunImportUnits(context, file, dry_run);
   err << "pingan: no command (see pingan --help)\n";
   return 2;

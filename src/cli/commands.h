@@ -24,6 +24,8 @@ int RunCode(const Context& context, const std::string& code, bool json);
 int RunInfo(const Context& context, bool json);
 int RunHistory(const Context& context, bool json, const std::string& former = "",
                const std::string& town = "");
+// Geocodes stdin to stdout, or scores a labelled set (--eval FILE.jsonl).
+int RunGeocode(const Context& context, const std::string& eval_file);
 int RunImportUnits(const Context& context, const std::string& file, bool dry_run);
 
 }  // namespace pingan::cli

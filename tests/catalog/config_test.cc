@@ -25,6 +25,8 @@ TEST(ProjectConfig, LoadsTheShippedConfig) {
   EXPECT_GE(config->history.size(), 6u);
   EXPECT_EQ(config->demo.home_city.ToString().substr(0, 4), "3301");
   EXPECT_EQ(config->demo.districts.size(), 14u);
+  ASSERT_GE(config->aliases.size(), 3u);
+  EXPECT_EQ(config->aliases[0].name, "下沙");
   int64_t total = 0;
   for (const auto& [code, district] : config->demo.districts) total += district.resident;
   EXPECT_GT(total, 11'000'000);
@@ -81,6 +83,11 @@ TEST(ProjectConfig, ErrorsNameFileLineAndKey) {
 
   absl::Status scale = BreakConfig("demo.toml", "households_per_grid = 400", "households_per_grid = -4");
   EXPECT_NE(scale.message().find("key 'households_per_grid': must be between"), absl::string_view::npos) << scale;
+
+  absl::Status alias = BreakConfig("aliases.toml", "unit = \"330114001\"", "unit = \"33x\"");
+  EXPECT_NE(alias.message().find("config/aliases.toml:6: key 'unit'"), absl::string_view::npos) << alias;
+  absl::Status short_alias = BreakConfig("aliases.toml", "name = \"下沙\"", "name = \"下\"");
+  EXPECT_NE(short_alias.message().find("key 'name'"), absl::string_view::npos) << short_alias;
 
   absl::Status box = BreakConfig("demo.toml", "max_lon = 120.72", "max_lon = 100.0");
   EXPECT_NE(box.message().find("empty"), absl::string_view::npos) << box;

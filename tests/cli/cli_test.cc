@@ -6,6 +6,7 @@
 #include <array>
 #include <cstdio>
 #include <nlohmann/json.hpp>
+#include <sstream>
 #include <string>
 
 #include "testing/temp_dir.h"
@@ -230,6 +231,55 @@ TEST(CliDurability, KillDuringInitLeavesNothingHalfBuilt) {
         << "a killed run's temporary file was left: " << entry.path();
   }
   RecordProperty("complete_after_kill", complete);
+}
+
+}  // namespace
+}  // namespace pingan
+
+namespace pingan {
+namespace {
+
+TEST(CliGeocode, AnswersOneJsonLinePerInputLineInOrder) {
+  TempDir dir;
+  // Lines: a full address, a former name, nothing known, an empty line, a control byte, bad
+  // UTF-8, a CRLF line, a phone number that must not be echoed.
+  std::string input = "浙江省杭州市西湖区西溪街道\n江干区九堡街道\nqwerty\n\nab\x01" "cd\n\xff\xfe\n下城区\r\n九堡街道13800000000\n";
+  auto file = dir.Write("in.txt", input);
+  Output run = Pingan("geocode < '" + file.string() + "'");
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  std::vector<json> lines;
+  std::istringstream stream(run.out);
+  for (std::string line; std::getline(stream, line);) lines.push_back(json::parse(line));
+  ASSERT_EQ(lines.size(), 8u);
+  EXPECT_EQ(lines[0]["status"], "matched");
+  EXPECT_EQ(lines[0]["code"].get<std::string>().substr(0, 9), "330106004");
+  EXPECT_EQ(lines[0]["path"][0]["name"], "浙江省");
+  EXPECT_EQ(lines[1]["formerly"]["name"], "江干区");
+  EXPECT_EQ(lines[1]["code"].get<std::string>().substr(0, 9), "330102018");
+  EXPECT_EQ(lines[2]["status"], "unmatched");
+  EXPECT_FALSE(lines[2]["reason"].get<std::string>().empty());
+  EXPECT_EQ(lines[3]["status"], "invalid");
+  EXPECT_EQ(lines[4]["status"], "invalid");
+  EXPECT_EQ(lines[4]["reason"], "control character");
+  EXPECT_EQ(lines[5]["status"], "invalid");
+  EXPECT_EQ(lines[6]["code"].get<std::string>().substr(0, 6), "330105");  // \r dropped
+  EXPECT_EQ(lines[7]["input"].get<std::string>().find("13800000000"), std::string::npos);
+}
+
+TEST(CliGeocode, EvalScoresALabelledSet) {
+  TempDir dir;
+  auto file = dir.Write("eval.jsonl",
+                        "{\"text\":\"西湖区西溪街道\",\"expect\":{\"district\":\"西湖区\",\"town\":\"330106004\"}}\n"
+                        "{\"text\":\"江干区九堡\",\"expect\":{\"district\":\"上城区\"}}\n"
+                        "{\"text\":\"西湖区\",\"expect\":{\"district\":\"滨江区\"}}\n");
+  Output run = Pingan("geocode --eval '" + file.string() + "'");
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_NE(run.out.find("district     66.67%  (2 of 3)"), std::string::npos) << run.out;
+  EXPECT_NE(run.out.find("town        100.00%  (1 of 1)"), std::string::npos) << run.out;
+  auto bad = dir.Write("bad.jsonl", "{\"text\": 5}\n");
+  Output refused = Pingan("geocode --eval '" + bad.string() + "'");
+  EXPECT_EQ(refused.exit_code, 1);
+  EXPECT_NE(refused.err.find("bad.jsonl:1"), std::string::npos) << refused.err;
 }
 
 }  // namespace

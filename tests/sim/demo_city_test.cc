@@ -57,7 +57,9 @@ TEST(DemoCity, IsDeterministicBySeed) {
     ASSERT_EQ(a.name(id), b.name(id));
     ASSERT_EQ(a.own_figures(id), b.own_figures(id));
     ASSERT_EQ(a.box(id), b.box(id));
-    if (a.level(id) == Level::kBuilding) ASSERT_EQ(a.building(id), b.building(id));
+    if (a.level(id) == Level::kBuilding) {
+      ASSERT_EQ(a.building(id), b.building(id));
+    }
     if (!differs_from_c && index < c.size()) {
       differs_from_c = a.name(id) != c.name(id) || !(a.own_figures(id) == c.own_figures(id));
     }

@@ -42,7 +42,9 @@ TEST(Tessellate, TilesTheBoxWithAreasProportionalToWeights) {
     }
     EXPECT_NEAR(area_sum, Area(city), 1e-9);
     // Exact proportionality holds for two pieces; more pieces follow the halving.
-    if (count == 2) EXPECT_NEAR(Area(boxes[0]) / Area(city), weights[0] / total, 1e-9);
+    if (count == 2) {
+      EXPECT_NEAR(Area(boxes[0]) / Area(city), weights[0] / total, 1e-9);
+    }
   }
 }
 

