@@ -33,13 +33,8 @@ absl::Status LoadUnits(const fs::path& dir, ProjectConfig& config) {
   std::string file;
   PA_ASSIGN_OR_RETURN(toml::table root, Open(dir, "units.toml", file));
   PA_RETURN_IF_ERROR(tu::OnlyKeys(file, root, {"management_unit"}));
-  const toml::node* list = root.get("management_unit");
-  if (list == nullptr) return absl::OkStatus();
-  const toml::array* array = list->as_array();
-  if (array == nullptr) return tu::Error(file, *list, "management_unit", "must be [[management_unit]] tables");
-  for (const toml::node& item : *array) {
-    const toml::table* table = item.as_table();
-    if (table == nullptr) return tu::Error(file, item, "management_unit", "must be a table");
+  return tu::ForEachTable(file, root, "management_unit", [&](const toml::table& entry) -> absl::Status {
+    const toml::table* table = &entry;
     PA_RETURN_IF_ERROR(tu::OnlyKeys(file, *table, {"code", "name", "level", "parent", "administers"}));
     ManagementUnitConfig unit;
     unit.source = tu::Where(file, *table);
@@ -64,21 +59,16 @@ absl::Status LoadUnits(const fs::path& dir, ProjectConfig& config) {
       unit.administers.push_back(*code);
     }
     config.management_units.push_back(std::move(unit));
-  }
-  return absl::OkStatus();
+    return absl::OkStatus();
+  });
 }
 
 absl::Status LoadHistory(const fs::path& dir, ProjectConfig& config) {
   std::string file;
   PA_ASSIGN_OR_RETURN(toml::table root, Open(dir, "history.toml", file));
   PA_RETURN_IF_ERROR(tu::OnlyKeys(file, root, {"change"}));
-  const toml::node* list = root.get("change");
-  if (list == nullptr) return absl::OkStatus();
-  const toml::array* array = list->as_array();
-  if (array == nullptr) return tu::Error(file, *list, "change", "must be [[change]] tables");
-  for (const toml::node& item : *array) {
-    const toml::table* table = item.as_table();
-    if (table == nullptr) return tu::Error(file, item, "change", "must be a table");
+  return tu::ForEachTable(file, root, "change", [&](const toml::table& entry) -> absl::Status {
+    const toml::table* table = &entry;
     PA_RETURN_IF_ERROR(tu::OnlyKeys(file, *table, {"date", "kind", "code", "name", "level", "abolished", "piece"}));
     HistoryChange change;
     change.source = tu::Where(file, *table);
@@ -100,24 +90,22 @@ absl::Status LoadHistory(const fs::path& dir, ProjectConfig& config) {
       if (!node->is_boolean()) return tu::Error(file, *node, "abolished", "must be true or false");
       change.abolished = node->as_boolean()->get();
     }
-    const toml::node* pieces = table->get("piece");
-    const toml::array* piece_array = pieces ? pieces->as_array() : nullptr;
-    if (piece_array == nullptr || piece_array->empty()) {
-      return absl::InvalidArgumentError(Cat(change.source, ": key 'piece': a change needs at least one [[change.piece]]"));
-    }
-    for (const toml::node& piece_node : *piece_array) {
-      const toml::table* piece_table = piece_node.as_table();
-      if (piece_table == nullptr) return tu::Error(file, piece_node, "piece", "must be a table");
+    PA_RETURN_IF_ERROR(tu::ForEachTable(file, *table, "piece", [&](const toml::table& piece_entry) -> absl::Status {
+      const toml::table* piece_table = &piece_entry;
       PA_RETURN_IF_ERROR(tu::OnlyKeys(file, *piece_table, {"successor", "towns"}));
       HistoryPiece piece;
       PA_ASSIGN_OR_RETURN(piece.successor, tu::Code(file, *piece_table, "successor"));
       PA_ASSIGN_OR_RETURN(std::vector<std::string> towns, tu::Strings(file, *piece_table, "towns"));
       for (const std::string& town : towns) piece.towns.push_back(ShortName(town, Level::kTown));
       change.pieces.push_back(std::move(piece));
+      return absl::OkStatus();
+    }));
+    if (change.pieces.empty()) {
+      return absl::InvalidArgumentError(Cat(change.source, ": key 'piece': a change needs at least one [[change.piece]]"));
     }
     config.history.push_back(std::move(change));
-  }
-  return absl::OkStatus();
+    return absl::OkStatus();
+  });
 }
 
 absl::Status LoadDemo(const fs::path& dir, ProjectConfig& config) {
@@ -176,13 +164,8 @@ absl::Status LoadAliases(const fs::path& dir, ProjectConfig& config) {
   std::string file;
   PA_ASSIGN_OR_RETURN(toml::table root, Open(dir, "aliases.toml", file));
   PA_RETURN_IF_ERROR(tu::OnlyKeys(file, root, {"alias"}));
-  const toml::node* list = root.get("alias");
-  if (list == nullptr) return absl::OkStatus();
-  const toml::array* array = list->as_array();
-  if (array == nullptr) return tu::Error(file, *list, "alias", "must be [[alias]] tables");
-  for (const toml::node& item : *array) {
-    const toml::table* table = item.as_table();
-    if (table == nullptr) return tu::Error(file, item, "alias", "must be a table");
+  return tu::ForEachTable(file, root, "alias", [&](const toml::table& entry) -> absl::Status {
+    const toml::table* table = &entry;
     PA_RETURN_IF_ERROR(tu::OnlyKeys(file, *table, {"name", "unit"}));
     AliasConfig alias;
     alias.source = tu::Where(file, *table);
@@ -192,8 +175,8 @@ absl::Status LoadAliases(const fs::path& dir, ProjectConfig& config) {
     }
     PA_ASSIGN_OR_RETURN(alias.unit, tu::Code(file, *table, "unit"));
     config.aliases.push_back(std::move(alias));
-  }
-  return absl::OkStatus();
+    return absl::OkStatus();
+  });
 }
 
 }  // namespace

@@ -104,4 +104,20 @@ inline absl::StatusOr<std::vector<std::string>> Strings(std::string_view file,
   return out;
 }
 
+// Calls `visit` for each table of the array of tables `root[key]` ([[key]] in the file); a
+// missing key is an empty array. Stops at the first error.
+template <typename Visit>
+absl::Status ForEachTable(std::string_view file, const toml::table& root, std::string_view key, Visit visit) {
+  const toml::node* list = root.get(key);
+  if (list == nullptr) return absl::OkStatus();
+  const toml::array* array = list->as_array();
+  if (array == nullptr) return Error(file, *list, key, pingan::Cat("must be [[", key, "]] tables"));
+  for (const toml::node& item : *array) {
+    const toml::table* table = item.as_table();
+    if (table == nullptr) return Error(file, item, key, "must be a table");
+    if (absl::Status status = visit(*table); !status.ok()) return status;
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace pingan::toml_util

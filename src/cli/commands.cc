@@ -22,11 +22,6 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-int Fail(const Context& context, std::string_view message) {
-  *context.err << "pingan: " << message << "\n";
-  return 1;
-}
-
 absl::StatusOr<fs::path> ConfigDir(const Context& context) {
   if (!context.config_dir.empty()) return fs::path(context.config_dir);
   auto root = ResourceRoot();

@@ -4,8 +4,9 @@
 
 #include <cstdint>
 #include <filesystem>
-#include <iosfwd>
+#include <ostream>
 #include <string>
+#include <string_view>
 
 namespace pingan::cli {
 
@@ -15,6 +16,12 @@ struct Context {
   std::ostream* out;
   std::ostream* err;
 };
+
+// Writes "pingan: MESSAGE" as one line to the error stream and returns exit code 1.
+inline int Fail(const Context& context, std::string_view message) {
+  *context.err << "pingan: " << message << "\n";
+  return 1;
+}
 
 int RunInit(const Context& context, uint64_t seed, double scale, bool rebuild, bool demo,
             const std::string& only_province);

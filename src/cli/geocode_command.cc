@@ -23,11 +23,6 @@ namespace {
 using nlohmann::json;
 constexpr size_t kMaxLineBytes = 1 << 20;  // longer lines are answered `invalid` and skipped
 
-int Fail(const Context& context, std::string_view message) {
-  *context.err << "pingan: " << message << "\n";
-  return 1;
-}
-
 // Reads lines ending at '\n' (a trailing '\r' dropped), never holding more than kMaxLineBytes
 // of one line: the rest of a longer line is skipped and the line reported as too long.
 class LineReader {

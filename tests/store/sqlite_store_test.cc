@@ -6,11 +6,13 @@
 #include "sim/demo_city.h"
 #include "sim/division_import.h"
 #include "store/snapshot.h"
+#include "testing/registry_compare.h"
 #include "testing/temp_dir.h"
 
 namespace pingan {
 namespace {
 
+using testing::ExpectSameRegistry;
 using testing::TempDir;
 
 Registry SmallCity() {
@@ -39,22 +41,7 @@ TEST(SqliteStore, RegistryRoundTripsUnitForUnit) {
   ASSERT_TRUE(store.ok()) << store.status();
   auto loaded = (*store)->LoadRegistry();
   ASSERT_TRUE(loaded.ok()) << loaded.status();
-  ASSERT_EQ(loaded->size(), original.size());
-  for (uint32_t index = 0; index < original.size(); ++index) {
-    UnitId id{index};
-    ASSERT_EQ(loaded->code(id), original.code(id)) << index;
-    ASSERT_EQ(loaded->level(id), original.level(id));
-    ASSERT_EQ(loaded->parent(id), original.parent(id));
-    ASSERT_EQ(loaded->stat_parent(id), original.stat_parent(id));
-    ASSERT_EQ(loaded->name(id), original.name(id));
-    ASSERT_EQ(loaded->figures(id), original.figures(id));
-    ASSERT_EQ(loaded->box(id), original.box(id));
-    if (original.level(id) == Level::kBuilding) {
-      ASSERT_EQ(loaded->building(id), original.building(id));
-    }
-  }
-  EXPECT_EQ(loaded->roads(), original.roads());
-  EXPECT_EQ(loaded->compounds(), original.compounds());
+  ExpectSameRegistry(*loaded, original);
   ASSERT_EQ(loaded->history().changes().size(), original.history().changes().size());
   EXPECT_EQ(loaded->history().changes()[1].pieces[1].towns, original.history().changes()[1].pieces[1].towns);
 }
@@ -118,24 +105,6 @@ TEST(SqliteStore, DetectsDamagedRows) {
   auto loaded = (*store)->LoadRegistry();
   EXPECT_EQ(loaded.status().code(), absl::StatusCode::kDataLoss);
   EXPECT_NE(loaded.status().message().find("unit 5"), absl::string_view::npos) << loaded.status();
-}
-
-void ExpectSameRegistry(const Registry& a, const Registry& b) {
-  ASSERT_EQ(a.size(), b.size());
-  for (uint32_t index = 0; index < a.size(); ++index) {
-    UnitId id{index};
-    ASSERT_EQ(a.code(id), b.code(id));
-    ASSERT_EQ(a.name(id), b.name(id));
-    ASSERT_EQ(a.short_name(id), b.short_name(id));
-    ASSERT_EQ(a.parent(id), b.parent(id));
-    ASSERT_EQ(a.figures(id), b.figures(id));
-    ASSERT_EQ(a.box(id), b.box(id));
-    if (a.level(id) == Level::kBuilding) {
-      ASSERT_EQ(a.building(id), b.building(id));
-    }
-  }
-  EXPECT_EQ(a.roads(), b.roads());
-  EXPECT_EQ(a.compounds(), b.compounds());
 }
 
 TEST(SqliteStore, SnapshotIsUsedWhenCurrentAndIgnoredWhenStaleOrDamaged) {

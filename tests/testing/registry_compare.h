@@ -1,0 +1,32 @@
+// Unit-for-unit comparison of two registries, for tests.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include "address/registry.h"
+
+namespace pingan::testing {
+
+// Codes, names, parents, figures, boxes, buildings, roads and compounds all equal.
+inline void ExpectSameRegistry(const Registry& a, const Registry& b) {
+  ASSERT_EQ(a.size(), b.size());
+  for (uint32_t index = 0; index < a.size(); ++index) {
+    UnitId id{index};
+    ASSERT_EQ(a.code(id), b.code(id)) << index;
+    ASSERT_EQ(a.level(id), b.level(id)) << index;
+    ASSERT_EQ(a.name(id), b.name(id)) << index;
+    ASSERT_EQ(a.short_name(id), b.short_name(id)) << index;
+    ASSERT_EQ(a.parent(id), b.parent(id)) << index;
+    ASSERT_EQ(a.stat_parent(id), b.stat_parent(id)) << index;
+    ASSERT_EQ(a.own_figures(id), b.own_figures(id)) << index;
+    ASSERT_EQ(a.figures(id), b.figures(id)) << index;
+    ASSERT_EQ(a.box(id), b.box(id)) << index;
+    if (a.level(id) == Level::kBuilding) {
+      ASSERT_EQ(a.building(id), b.building(id)) << index;
+    }
+  }
+  EXPECT_EQ(a.roads(), b.roads());
+  EXPECT_EQ(a.compounds(), b.compounds());
+}
+
+}  // namespace pingan::testing
