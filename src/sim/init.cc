@@ -11,6 +11,7 @@
 
 #include "core/strings.h"
 #include "core/status.h"
+#include "sim/eval_sets.h"
 #include "store/data_dir.h"
 
 namespace pingan {
@@ -98,6 +99,10 @@ absl::StatusOr<InitResult> InitDataDir(const InitOptions& options) {
     out.flush();
     if (!out) return cleanup(absl::InternalError(Cat("cannot write ", toml_tmp.string())));
   }
+  // Labelled address sets for the geocoder (DIR/eval/), written whole or not at all.
+  EvalSetOptions eval{.seed = options.seed};
+  if (options.demo) eval.home_city = config.demo.home_city;
+  if (auto sets = WriteEvalSets(registry, dir, eval); !sets.ok()) return cleanup(sets.status());
   // The database appears last: its presence marks a complete data directory.
   for (const char* name : {"pingan.db-wal", "pingan.db-shm"}) fs::remove(dir / name, ec);
   fs::rename(toml_tmp, dir / kDeploymentFile, ec);
