@@ -52,3 +52,11 @@ for bench in results["benchmarks"]:
     each = 1000.0 / rate if rate else 0
     print(f"| `{name}`: {notes.get(name, '')} | {target} | {rate:.1f} M/s ({each:.1f} ns per query) |")
 PY
+
+# The geocoder next to the npm package address-parse on the labelled sets init wrote.
+if [[ -d node_modules/address-parse && -f "$DATA/eval/clean.jsonl" ]]; then
+  echo
+  for set in clean national; do
+    bench/address_parse.sh "$DATA/eval/$set.jsonl" "$DATA"
+  done
+fi
