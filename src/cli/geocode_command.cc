@@ -52,9 +52,9 @@ class LineReader {
   FILE* in_;
 };
 
-json PathJson(const Registry& registry, UnitId unit) {
+json PathJson(const Registry& registry, const Place& place) {
   std::vector<UnitId> chain;
-  for (UnitId at = unit; at.valid() && at != registry.nation(); at = registry.stat_parent(at)) chain.push_back(at);
+  for (UnitId at = place.unit; at.valid() && at != registry.nation(); at = registry.stat_parent(at)) chain.push_back(at);
   json path = json::array();
   for (auto it = chain.rbegin(); it != chain.rend(); ++it) {
     json step{{"level", LevelName(registry.level(*it))}, {"code", registry.code(*it).ToString()},
@@ -64,6 +64,16 @@ json PathJson(const Registry& registry, UnitId unit) {
                              {"name", registry.name(registry.parent(*it))}};
     }
     path.push_back(std::move(step));
+  }
+  // Entrance and room inside a building.
+  if (place.level >= Level::kUnit && place.entrance != 0) {
+    Place entrance{place.unit, Level::kUnit, place.entrance};
+    path.push_back({{"level", LevelName(Level::kUnit)}, {"code", registry.PlaceCode(entrance).ToString()},
+                    {"name", registry.PlaceName(entrance)}});
+  }
+  if (place.level == Level::kRoom) {
+    path.push_back({{"level", LevelName(Level::kRoom)}, {"code", registry.PlaceCode(place).ToString()},
+                    {"name", registry.PlaceName(place)}});
   }
   return path;
 }
@@ -88,11 +98,11 @@ std::string MaskedInput(std::string_view input) {
 json ResultJson(const Registry& registry, std::string_view input, const MatchResult& result) {
   json out{{"input", MaskedInput(input)},
            {"status", MatchStatusName(result.status)}};
-  if (result.unit.valid()) {
-    out["code"] = registry.code(result.unit).ToString();
-    out["level"] = LevelName(registry.level(result.unit));
+  if (result.unit().valid()) {
+    out["code"] = registry.PlaceCode(result.place).ToString();
+    out["level"] = LevelName(result.level());
     out["confidence"] = std::round(result.confidence * 1000) / 1000;
-    out["path"] = PathJson(registry, result.unit);
+    out["path"] = PathJson(registry, result.place);
   } else {
     out["confidence"] = 0;
   }
@@ -100,7 +110,8 @@ json ResultJson(const Registry& registry, std::string_view input, const MatchRes
     json alternatives = json::array();
     for (UnitId unit : result.alternatives) {
       alternatives.push_back({{"code", registry.code(unit).ToString()}, {"name", registry.name(unit)},
-                              {"level", LevelName(registry.level(unit))}, {"path", PathJson(registry, unit)}});
+                              {"level", LevelName(registry.level(unit))},
+                              {"path", PathJson(registry, Place{unit, registry.level(unit)})}});
     }
     out["alternatives"] = std::move(alternatives);
   }
@@ -108,6 +119,7 @@ json ResultJson(const Registry& registry, std::string_view input, const MatchRes
     out["formerly"] = {{"name", result.formerly->name}, {"code", result.formerly->code.ToString()},
                        {"until", result.formerly->date}};
   }
+  if (result.corrected) out["corrected"] = true;
   if (!result.reason.empty()) out["reason"] = result.reason;
   return out;
 }
@@ -127,7 +139,7 @@ struct Geocoder {
     absl::Status status = NormalizeAddressInto(line, NormalizeOptions{.max_bytes = 4096}, normalized);
     if (!status.ok()) {
       result.status = MatchStatus::kInvalid;
-      result.reason = std::string(InputProblemName(InputProblemOf(status)));
+      result.reason = InputProblemName(InputProblemOf(status));
       return result;
     }
     if (normalized.text.empty()) {
@@ -163,9 +175,18 @@ absl::StatusOr<Geocoder> OpenGeocoder(const Context& context) {
   return geocoder;
 }
 
-// True when the unit at `level` on the path of `unit` is named or coded `expected`.
-bool PathHas(const Registry& registry, UnitId unit, Level level, const std::string& expected) {
-  for (UnitId at = unit; at.valid() && at != registry.nation(); at = registry.stat_parent(at)) {
+// True when the place at `level` on the path of `place` is named or coded `expected`.
+bool PathHas(const Registry& registry, const Place& place, Level level, const std::string& expected) {
+  if (level >= Level::kBuilding) {
+    if (place.level < level) return false;
+    Place at_level = place;
+    at_level.level = level;
+    if (level == Level::kBuilding) at_level.entrance = 0, at_level.room = 0;
+    if (level == Level::kUnit) at_level.room = 0;
+    const std::string code = registry.PlaceCode(at_level).ToString();
+    return expected == code || (level == Level::kBuilding && expected == registry.name(place.unit));
+  }
+  for (UnitId at = place.unit; at.valid() && at != registry.nation(); at = registry.stat_parent(at)) {
     if (registry.level(at) != level) continue;
     const std::string name = registry.name(at);
     if (expected == name || expected == DisplayName(name) || expected == registry.short_name(at)) return true;
@@ -218,7 +239,7 @@ int RunGeocode(const Context& context, const std::string& eval_file) {
       }
       auto& [right, total] = per_level[*level];
       ++total;
-      if (result.unit.valid() && PathHas(registry, result.unit, *level, expected.get<std::string>())) ++right;
+      if (result.unit().valid() && PathHas(registry, result.place, *level, expected.get<std::string>())) ++right;
     }
   }
   std::ostream& out = *context.out;

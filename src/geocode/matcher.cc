@@ -1,8 +1,12 @@
 #include "geocode/matcher.h"
 
 #include <algorithm>
+#include <bit>
+#include <span>
 
+#include "absl/container/flat_hash_set.h"
 #include "address/names.h"
+#include "address/pinyin.h"
 #include "address/normalize.h"
 #include "core/strings.h"
 #include "core/text.h"
@@ -12,30 +16,27 @@ namespace {
 
 // Words that, right after a short place name, make it part of a road or compound name:
 // 杭州路, 西湖大道, 滨江花园 are not 杭州, 西湖, 滨江.
-constexpr std::string_view kNameContinuations[] = {
-    "东路", "西路", "南路", "北路", "中路", "路", "街", "大道", "大街", "巷", "弄", "道", "桥", "公园", "广场", "花园", "小区", "苑", "公寓",
-    "大厦", "中学", "小学", "大学", "医院", "宾馆", "酒店", "饭店", "商场", "市场"};
+constexpr std::u32string_view kNameContinuations[] = {
+    U"东路", U"西路", U"南路", U"北路", U"中路", U"路", U"街", U"大道", U"大街", U"巷", U"弄", U"道",
+    U"桥", U"公园", U"广场", U"花园", U"小区", U"苑", U"公寓", U"大厦", U"中学", U"小学", U"大学",
+    U"医院", U"宾馆", U"酒店", U"饭店", U"商场", U"市场"};
 // Of those, the ones that make a road name: its whole span is skipped.
-constexpr std::string_view kRoadWords[] = {"东路", "西路", "南路", "北路", "中路", "大道", "大街",
-                                           "路", "街", "巷", "弄"};
+constexpr std::u32string_view kRoadWords[] = {U"东路", U"西路", U"南路", U"北路", U"中路", U"大道",
+                                              U"大街", U"路", U"街", U"巷", U"弄"};
+// Signs that the text names something below what was resolved.
+constexpr std::u32string_view kDetailMarkers[] = {U"路", U"街", U"巷", U"弄", U"大道", U"号", U"幢", U"栋",
+                                                  U"单元", U"室", U"小区", U"花园", U"苑", U"公寓", U"大厦",
+                                                  U"楼", U"#"};
+// Level suffixes that end a name worth a second, fuzzy look (肖山区, 余航区, 五长街道).
+constexpr std::u32string_view kFuzzySuffixes[] = {U"省", U"市", U"区", U"县", U"旗", U"街道", U"镇", U"乡"};
 
-// Signs of detail below the community that this version does not match yet.
-constexpr std::string_view kDetailMarkers[] = {"路", "街", "巷", "弄", "大道", "号", "幢", "栋", "单元",
-                                               "室", "小区", "花园", "苑", "公寓", "大厦", "楼"};
+constexpr size_t kWideList = 64;        // more readings than this: only where other mentions place them
+constexpr size_t kMaxScored = 512;      // readings scored per address at most
+constexpr size_t kMaxMentions = 64;     // mentions kept per address at most
+constexpr size_t kMaxCodePoints = 2048; // text longer than this is cut (normalised lines are short)
 
-bool StartsWithAny(std::string_view text, std::span<const std::string_view> words) {
-  for (std::string_view word : words) {
-    if (text.substr(0, word.size()) == word) return true;
-  }
-  return false;
-}
-
-size_t CodePointLength(unsigned char lead) {
-  if (lead < 0x80) return 1;
-  if ((lead & 0xE0) == 0xC0) return 2;
-  if ((lead & 0xF0) == 0xE0) return 3;
-  return 4;
-}
+enum EntryKind : uint8_t { kUnitEntry = 0, kRoadEntry = 1, kCompoundEntry = 2 };
+enum EntryFlags : uint8_t { kShortForm = 1, kGovDiffers = 2 };
 
 bool GenericName(std::string_view name) {
   return name == "市辖区" || name == "县" || name.find("直辖") != std::string_view::npos ||
@@ -43,7 +44,960 @@ bool GenericName(std::string_view name) {
          name == "村民委员会";
 }
 
+// Appends the code points of UTF-8 `text` (valid: the normaliser's output) and their byte offsets.
+void Decode(std::string_view text, std::vector<char32_t>& cps, std::vector<uint32_t>& offsets) {
+  cps.clear();
+  offsets.clear();
+  size_t at = 0;
+  while (at < text.size() && cps.size() < kMaxCodePoints) {
+    const auto lead = static_cast<unsigned char>(text[at]);
+    char32_t cp;
+    size_t length;
+    if (lead < 0x80) {
+      cp = lead, length = 1;
+    } else if ((lead & 0xE0) == 0xC0 && at + 1 < text.size()) {
+      cp = ((lead & 0x1F) << 6) | (text[at + 1] & 0x3F), length = 2;
+    } else if ((lead & 0xF0) == 0xE0 && at + 2 < text.size()) {
+      cp = ((lead & 0x0F) << 12) | ((text[at + 1] & 0x3F) << 6) | (text[at + 2] & 0x3F), length = 3;
+    } else if (at + 3 < text.size()) {
+      cp = ((lead & 0x07) << 18) | ((text[at + 1] & 0x3F) << 12) | ((text[at + 2] & 0x3F) << 6) |
+           (text[at + 3] & 0x3F);
+      length = 4;
+    } else {
+      break;  // truncated: not from the normaliser
+    }
+    cps.push_back(cp);
+    offsets.push_back(static_cast<uint32_t>(at));
+    at += length;
+  }
+  offsets.push_back(static_cast<uint32_t>(at));
+}
+
+bool StartsWith(std::span<const char32_t> text, std::u32string_view word) {
+  if (text.size() < word.size()) return false;
+  for (size_t index = 0; index < word.size(); ++index) {
+    if (text[index] != word[index]) return false;
+  }
+  return true;
+}
+
+bool StartsWithAny(std::span<const char32_t> text, std::span<const std::u32string_view> words) {
+  for (std::u32string_view word : words) {
+    if (StartsWith(text, word)) return true;
+  }
+  return false;
+}
+
+bool IsHan(char32_t cp) { return (cp >= 0x3400 && cp <= 0x9FFF) || (cp >= 0x20000 && cp <= 0x3134F); }
+bool IsDigit(char32_t cp) { return cp >= '0' && cp <= '9'; }
+
+// 10^(12 - digits of the level): the width of a unit's range of admin codes.
+uint64_t AdminSpan(Level level) {
+  static constexpr uint64_t kSpan[] = {1'000'000'000'000ULL, 10'000'000'000ULL, 100'000'000ULL, 1'000'000ULL,
+                                       1'000ULL, 1ULL};
+  const int index = static_cast<int>(level);
+  return index < 6 ? kSpan[index] : 1;
+}
+
+uint64_t PackKey(uint32_t high, uint32_t low) { return (static_cast<uint64_t>(high) << 32) | low; }
+
 }  // namespace
+
+struct Matcher::Impl {
+  struct Entry {
+    uint64_t admin = 0;          // admin digits of `unit`'s code: entries of a key sort by it
+    uint32_t unit = 0;           // the unit it stands for (roads, compounds: the smallest unit holding them)
+    uint32_t detail = UINT32_MAX;  // road or compound index
+    uint16_t former = 0;         // 1 + index of the history change whose former name this is
+    uint8_t kind = kUnitEntry;
+    uint8_t flags = 0;
+    Level level = Level::kNation;  // of `unit`
+  };
+  struct Mention {
+    uint32_t begin = 0, end = 0;  // code point range in the text
+    uint32_t first = 0, count = 0;  // entries_[first, first + count)
+    bool typo = false;       // read with one character wrong
+    bool homophone = false;  // ... by a character that sounds the same (肖 for 萧)
+  };
+  struct Scored {
+    const Entry* entry;
+    uint32_t mention;
+    uint64_t agrees = 0, others = 0;  // mention bits: supporting; not overlapping this one
+    int support = 0, contradictions = 0;
+    double score = 0;
+  };
+  struct Scratch {
+    std::vector<char32_t> cps;
+    std::vector<uint32_t> offsets;
+    std::vector<Mention> mentions;
+    std::vector<Mention> kept;
+    std::vector<Scored> scored;
+    std::vector<const Entry*> wide;
+    std::string key;
+    // Per unit named in this text: which mentions name it, and which name it or a unit under it.
+    static constexpr size_t kSlots = 4096;
+    std::vector<uint64_t> slot_unit = std::vector<uint64_t>(kSlots, UINT64_MAX);
+    std::vector<uint64_t> named = std::vector<uint64_t>(kSlots);
+    std::vector<uint32_t> used;
+    uint64_t overlap[64];
+    // The slot of `unit`, added if absent; kSlots when the table is full.
+    size_t Slot(uint64_t unit) {
+      size_t slot = (unit * 0x9E3779B97F4A7C15ULL) >> 52;  // 12 bits
+      for (size_t probe = 0; probe < kSlots; ++probe, slot = (slot + 1) & (kSlots - 1)) {
+        if (slot_unit[slot] == unit) return slot;
+        if (slot_unit[slot] == UINT64_MAX) {
+          if (used.size() >= kSlots / 2) return kSlots;
+          slot_unit[slot] = unit;
+          named[slot] = 0;
+          used.push_back(static_cast<uint32_t>(slot));
+          return slot;
+        }
+      }
+      return kSlots;
+    }
+    size_t Find(uint64_t unit) const {
+      size_t slot = (unit * 0x9E3779B97F4A7C15ULL) >> 52;
+      for (size_t probe = 0; probe < kSlots; ++probe, slot = (slot + 1) & (kSlots - 1)) {
+        if (slot_unit[slot] == unit) return slot;
+        if (slot_unit[slot] == UINT64_MAX) return kSlots;
+      }
+      return kSlots;
+    }
+    void ResetSlots() {
+      for (uint32_t slot : used) slot_unit[slot] = UINT64_MAX;
+      used.clear();
+    }
+  };
+
+  const Registry& registry;
+  UnitId home_city, home_province;
+  uint64_t home_city_admin = 0;
+  // The names: a trie over code points. Node 0 is the root; the root's children are found by
+  // code point in `root_children` (the BMP; others through `edges`), deeper ones in `edges`.
+  std::vector<uint32_t> root_children;
+  absl::flat_hash_map<uint64_t, uint32_t> edges;   // (node << 21 | code point) -> node
+  static constexpr int kEdgeFilterBits = 23;
+  std::vector<uint64_t> edge_filter;               // a Bloom filter (one hash) over `edges`
+  std::vector<uint8_t> has_children;               // node -> whether any edge leaves it
+  std::vector<uint32_t> node_key;                  // node -> key index, or UINT32_MAX
+  std::vector<uint32_t> key_offsets;               // key -> entries_ range (CSR)
+  std::vector<Entry> entries;
+  std::vector<uint32_t> entry_units;  // per key (same ranges as entries): the units, sorted
+  size_t trie_nodes = 1;
+  // One character wrong: the name with that character replaced by U+FFFF -> keys.
+  absl::flat_hash_map<std::u32string, std::vector<uint32_t>> fuzzy;
+  absl::flat_hash_map<uint32_t, std::u32string> key_chars;  // fuzzy key index -> its characters
+  // Detail below the community.
+  absl::flat_hash_map<uint64_t, uint32_t> road_numbers;       // (road, house number) -> building id, or compound | 1<<31
+  absl::flat_hash_map<uint64_t, uint32_t> compound_buildings; // (compound, 幢 number) -> building id
+  std::vector<uint32_t> compound_holder;  // compound -> the smallest unit holding its buildings
+  std::vector<uint8_t> stat_differs;  // the statistical chain differs from the governance one above
+
+  explicit Impl(const Registry& r) : registry(r) {}
+
+  // --- building the index ---------------------------------------------------------------------
+  // Names collected before the trie is built: flat records sorted once (a hash map of
+  // strings to vectors costs seconds at the national registry's 2.8 million names).
+  struct PendingKeys {
+    struct Item {
+      uint32_t offset, length;
+      Entry entry;
+    };
+    std::vector<char32_t> pool;
+    std::vector<Item> items;
+    std::u32string_view Key(const Item& item) const { return {pool.data() + item.offset, item.length}; }
+  };
+
+  // The normalised form of a registry name, as code points, into `out`.
+  static void KeyOf(std::string_view raw, std::u32string& out) {
+    thread_local NormalizedAddress normalized;
+    thread_local std::vector<char32_t> cps;
+    thread_local std::vector<uint32_t> offsets;
+    out.clear();
+    if (!NormalizeAddressInto(raw, NormalizeOptions{}, normalized).ok()) return;
+    Decode(normalized.text, cps, offsets);
+    out.assign(cps.begin(), cps.end());
+  }
+
+  void Add(PendingKeys& pending, std::string_view raw, Entry entry) const {
+    thread_local std::u32string key;
+    KeyOf(raw, key);
+    AddKey(pending, key, entry);
+  }
+  void AddKey(PendingKeys& pending, std::u32string_view key, Entry entry) const {
+    if (key.size() < 2 || key.size() > 64) return;
+    entry.admin = registry.code(UnitId{entry.unit}).admin();
+    entry.level = registry.level(UnitId{entry.unit});
+    if (stat_differs[entry.unit]) entry.flags |= kGovDiffers;
+    pending.items.push_back({static_cast<uint32_t>(pending.pool.size()), static_cast<uint32_t>(key.size()), entry});
+    pending.pool.insert(pending.pool.end(), key.begin(), key.end());
+  }
+
+  // The smallest unit holding all of `units` (governance tree).
+  UnitId CommonAncestor(UnitId a, UnitId b) const {
+    if (!a.valid()) return b;
+    UnitId rows_a[kLevelCount], rows_b[kLevelCount];
+    const int count_a = registry.Ancestors(a, rows_a), count_b = registry.Ancestors(b, rows_b);
+    UnitId common = registry.nation();
+    for (int index = 0; index < std::min(count_a, count_b) && rows_a[index] == rows_b[index]; ++index) {
+      common = rows_a[index];
+    }
+    return common;
+  }
+
+  // Builds the trie and the entry lists; returns each key's characters (views into `pending`).
+  std::vector<std::u32string_view> Build(PendingKeys& pending) {
+    root_children.assign(0x10000, 0);
+    node_key.assign(1, UINT32_MAX);
+    auto& items = pending.items;
+    auto same_reading = [](const Entry& a, const Entry& b) {
+      return a.unit == b.unit && a.former == b.former && a.kind == b.kind && a.detail == b.detail;
+    };
+    std::sort(items.begin(), items.end(), [&](const PendingKeys::Item& a, const PendingKeys::Item& b) {
+      const int order = pending.Key(a).compare(pending.Key(b));
+      if (order != 0) return order < 0;
+      const Entry &x = a.entry, &y = b.entry;
+      return std::tie(x.admin, x.unit, x.former, x.kind, x.detail, x.flags) <
+             std::tie(y.admin, y.unit, y.former, y.kind, y.detail, y.flags);
+    });
+    std::vector<std::u32string_view> key_views;
+    key_offsets.push_back(0);
+    for (size_t at = 0; at < items.size();) {
+      const std::u32string_view key = pending.Key(items[at]);
+      size_t group_end = at;
+      while (group_end < items.size() && pending.Key(items[group_end]) == key) ++group_end;
+      uint32_t node = 0;
+      for (char32_t cp : key) {
+        uint32_t* slot = node == 0 && cp < 0x10000 ? &root_children[cp] : &edges[(static_cast<uint64_t>(node) << 21) | cp];
+        if (*slot == 0) {
+          *slot = static_cast<uint32_t>(node_key.size());
+          node_key.push_back(UINT32_MAX);
+        }
+        node = *slot;
+      }
+      node_key[node] = static_cast<uint32_t>(key_offsets.size() - 1);
+      const size_t first = entries.size();
+      for (size_t index = at; index < group_end; ++index) {
+        const Entry& entry = items[index].entry;
+        // One reading named twice (official and short form alike): an official reading wins.
+        if (entries.size() > first && same_reading(entries.back(), entry)) {
+          entries.back().flags &= entry.flags;
+        } else {
+          entries.push_back(entry);
+        }
+      }
+      for (size_t index = first; index < entries.size(); ++index) entry_units.push_back(entries[index].unit);
+      std::sort(entry_units.begin() + first, entry_units.end());
+      key_offsets.push_back(static_cast<uint32_t>(entries.size()));
+      key_views.push_back(key);
+      at = group_end;
+    }
+    trie_nodes = node_key.size();
+    edge_filter.assign((size_t{1} << kEdgeFilterBits) / 64, 0);
+    has_children.assign(node_key.size(), 0);
+    for (const auto& [edge, child] : edges) {
+      const uint64_t bit = EdgeBit(edge);
+      edge_filter[bit >> 6] |= uint64_t{1} << (bit & 63);
+      has_children[edge >> 21] = 1;
+    }
+    return key_views;
+  }
+
+  static uint64_t EdgeBit(uint64_t edge) { return (edge * 0x9E3779B97F4A7C15ULL) >> (64 - kEdgeFilterBits); }
+  uint32_t Child(uint32_t node, char32_t cp) const {
+    if (node == 0 && cp < 0x10000) return root_children[cp];
+    if (!has_children[node]) return 0;
+    const uint64_t edge = (static_cast<uint64_t>(node) << 21) | cp;
+    // Most steps of a walk end at a missing edge: a 1 MB filter answers most of them without the
+    // 40 MB table.
+    const uint64_t bit = EdgeBit(edge);
+    if (!(edge_filter[bit >> 6] >> (bit & 63) & 1)) return 0;
+    auto it = edges.find(edge);
+    return it == edges.end() ? 0 : it->second;
+  }
+
+  uint32_t KeyIndex(std::span<const char32_t> key) const {
+    uint32_t node = 0;
+    for (char32_t cp : key) {
+      node = Child(node, cp);
+      if (node == 0) return UINT32_MAX;
+    }
+    return node_key[node];
+  }
+
+  std::span<const Entry> EntriesOf(const Mention& mention) const {
+    return {entries.data() + mention.first, mention.count};
+  }
+
+  // --- relations ------------------------------------------------------------------------------
+
+  // True when `ancestor` is `unit` or above it, in the governance or the statistical tree.
+  bool Agrees(UnitId ancestor, UnitId unit) const {
+    if (ancestor == unit || registry.IsWithin(unit, ancestor)) return true;
+    if (!stat_differs[unit.value]) return false;
+    for (UnitId at = unit; at.valid() && at != registry.nation(); at = registry.stat_parent(at)) {
+      if (at == ancestor) return true;
+    }
+    return false;
+  }
+
+  // A unit and everything above it, in both trees: read once per candidate.
+  struct Chain {
+    UnitId units[2 * kLevelCount];
+    int count = 0;
+    Level level = Level::kNation;
+    bool Has(UnitId unit) const {
+      for (int index = 0; index < count; ++index) {
+        if (units[index] == unit) return true;
+      }
+      return false;
+    }
+    // Strictly above the chain's own unit (units[0]).
+    bool Above(UnitId unit) const {
+      for (int index = 1; index < count; ++index) {
+        if (units[index] == unit) return true;
+      }
+      return false;
+    }
+  };
+  void ChainOf(UnitId unit, Chain& chain) const {
+    UnitId rows[kLevelCount];
+    const int count = registry.Ancestors(unit, rows);
+    chain.level = registry.level(unit);
+    chain.count = 0;
+    for (int index = count - 1; index >= 1; --index) chain.units[chain.count++] = rows[index];  // unit first, nation left out
+    if (stat_differs[unit.value]) {
+      for (UnitId at = registry.stat_parent(unit); at.valid() && at != registry.nation() && chain.count < 2 * kLevelCount;
+           at = registry.stat_parent(at)) {
+        if (!chain.Has(at)) chain.units[chain.count++] = at;
+      }
+    }
+  }
+  // A unit and the units above it as (admin code, level) keys, read from the code itself:
+  // no memory is touched but the entry's, except for the few units a management unit governs.
+  static uint64_t LevelKey(uint64_t admin, Level level) { return admin * 16 + static_cast<uint64_t>(level); }
+  struct CodeChain {
+    uint64_t keys[2 * kLevelCount + 2];
+    int count = 0;
+    bool Has(uint64_t key) const {
+      for (int index = 0; index < count; ++index) {
+        if (keys[index] == key) return true;
+      }
+      return false;
+    }
+  };
+  void CodeChainOf(const Entry& e, CodeChain& chain) const {
+    static constexpr uint64_t kDivisor[] = {1'000'000'000'000ULL, 10'000'000'000ULL, 100'000'000ULL, 1'000'000ULL,
+                                            1'000ULL, 1ULL};
+    chain.count = 0;
+    const int deepest = std::min(static_cast<int>(e.level), static_cast<int>(Level::kCommunity));
+    for (int level = 1; level <= deepest; ++level) {
+      chain.keys[chain.count++] = LevelKey(e.admin / kDivisor[level] * kDivisor[level], static_cast<Level>(level));
+    }
+    if (e.level > Level::kCommunity) chain.keys[chain.count++] = LevelKey(e.admin, e.level);
+    if (e.flags & kGovDiffers) {
+      Chain units;
+      ChainOf(UnitId{e.unit}, units);
+      for (int index = 0; index < units.count && chain.count < 2 * kLevelCount + 2; ++index) {
+        const uint64_t key = LevelKey(registry.code(units.units[index]).admin(), registry.level(units.units[index]));
+        if (!chain.Has(key)) chain.keys[chain.count++] = key;
+      }
+    }
+  }
+  // Whether a (wide) mention names a unit of the chain, by code.
+  bool NamesCodeChain(const Mention& mention, const CodeChain& chain) const {
+    std::span<const Entry> list = EntriesOf(mention);
+    for (int index = 0; index < chain.count; ++index) {
+      const uint64_t admin = chain.keys[index] / 16;
+      const auto level = static_cast<Level>(chain.keys[index] % 16);
+      for (const Entry& e : InRange(list, admin, admin + 1)) {
+        if (e.level == level) return true;
+      }
+    }
+    return false;
+  }
+  // Whether a mention names a unit of the chain (the unit itself or one above it).
+  bool NamesChain(const Mention& mention, const Chain& chain) const {
+    const uint32_t* units = entry_units.data() + mention.first;
+    const uint32_t* end = units + mention.count;
+    for (int index = 0; index < chain.count; ++index) {
+      const uint32_t value = chain.units[index].value;
+      if (mention.count <= 8) {
+        for (const uint32_t* at = units; at < end; ++at) {
+          if (*at == value) return true;
+        }
+      } else if (std::binary_search(units, end, value)) {
+        return true;
+      }
+    }
+    return false;
+  }
+  // Whether some entry of `list` lies strictly inside the unit with these admin digits (by code).
+  static bool HasInside(std::span<const Entry> list, uint64_t admin, uint64_t span, uint32_t unit) {
+    for (const Entry& e : InRange(list, admin, admin + span)) {
+      if (e.unit != unit) return true;
+    }
+    return false;
+  }
+
+  // Entries of a key whose admin code lies in [low, high).
+  static std::span<const Entry> InRange(std::span<const Entry> list, uint64_t low, uint64_t high) {
+    auto begin = std::lower_bound(list.begin(), list.end(), low,
+                                  [](const Entry& e, uint64_t value) { return e.admin < value; });
+    auto end = std::lower_bound(begin, list.end(), high, [](const Entry& e, uint64_t value) { return e.admin < value; });
+    return {begin, end};
+  }
+
+  // Whether some entry of `list` is an ancestor of (or is) `unit`.
+  bool HasAncestorOf(std::span<const Entry> list, UnitId unit) const {
+    if (list.size() <= 8) {
+      for (const Entry& e : list) {
+        if (Agrees(UnitId{e.unit}, unit)) return true;
+      }
+      return false;
+    }
+    UnitId rows[kLevelCount];
+    const int count = registry.Ancestors(unit, rows);
+    for (int index = 1; index < count; ++index) {
+      const uint64_t admin = registry.code(rows[index]).admin();
+      for (const Entry& e : InRange(list, admin, admin + 1)) {
+        if (e.unit == rows[index].value) return true;
+      }
+    }
+    if (stat_differs[unit.value]) {
+      for (UnitId at = registry.stat_parent(unit); at.valid() && at != registry.nation(); at = registry.stat_parent(at)) {
+        const uint64_t admin = registry.code(at).admin();
+        for (const Entry& e : InRange(list, admin, admin + 1)) {
+          if (e.unit == at.value) return true;
+        }
+      }
+    }
+    return false;
+  }
+
+  // Whether some entry of `list` lies strictly inside `unit` (by code).
+  bool HasInside(std::span<const Entry> list, UnitId unit) const {
+    const uint64_t admin = registry.code(unit).admin();
+    for (const Entry& e : InRange(list, admin, admin + AdminSpan(registry.level(unit)))) {
+      if (e.unit != unit.value) return true;
+    }
+    return false;
+  }
+
+  // --- matching -------------------------------------------------------------------------------
+  void FindMentions(Scratch& s) const;
+  void FindTypos(Scratch& s) const;
+  MatchResult Match(std::string_view text) const;
+  // Reads house number, building, entrance and room after the detail mentions that agree with
+  // `unit`. Returns the place and the code point where the reading stopped.
+  Place ReadDetail(const Scratch& s, UnitId unit, uint32_t& consumed_end, bool& detail_missing) const;
+  // The place a road or compound entry leads to with the numbers written after its mention.
+  Place ReadEntry(const Scratch& s, const Mention& mention, const Entry& e, uint32_t& end, bool& detail_missing) const;
+};
+
+void Matcher::Impl::FindMentions(Scratch& s) const {
+  const std::vector<char32_t>& cps = s.cps;
+  s.mentions.clear();
+  const uint32_t size = static_cast<uint32_t>(cps.size());
+  for (uint32_t start = 0; start < size && s.mentions.size() < kMaxMentions;) {
+    if (cps[start] < 0x80) {
+      ++start;
+      continue;
+    }
+    // Walk the trie, remembering every key that ends on the way (longest last).
+    uint32_t ends[32], keys[32];
+    int found = 0;
+    uint32_t node = 0;
+    for (uint32_t at = start; at < size; ++at) {
+      node = Child(node, cps[at]);
+      if (node == 0) break;
+      if (node_key[node] != UINT32_MAX && found < 32) {
+        ends[found] = at + 1;
+        keys[found] = node_key[node];
+        ++found;
+      }
+    }
+    bool skipped = false;
+    for (int index = found - 1; index >= 0; --index) {
+      const uint32_t end = ends[index];
+      const uint32_t key = keys[index];
+      uint32_t first = key_offsets[key], count = key_offsets[key + 1] - first;
+      std::span<const char32_t> after(cps.data() + end, size - end);
+      if (StartsWithAny(after, kNameContinuations)) {
+        // Inside a road or compound name: only full official names stand. Entries of one key
+        // are sorted by code, not by form, so count the official ones.
+        bool any_official = false;
+        for (const Entry& e : std::span<const Entry>(entries.data() + first, count)) {
+          if (!(e.flags & kShortForm)) any_official = true;
+        }
+        if (!any_official) {
+          for (std::u32string_view word : kRoadWords) {
+            if (StartsWith(after, word)) {
+              start = end + static_cast<uint32_t>(word.size());  // 西湖大道 is neither 西湖 nor 大道
+              skipped = true;
+              break;
+            }
+          }
+          if (skipped) break;
+          continue;  // a shorter key may still stand (滨江花园: not 滨江, but maybe 滨)
+        }
+      }
+      s.mentions.push_back(Mention{start, end, first, count});
+      break;
+    }
+    // Then one character on, not past the match: names may overlap where short forms run
+    // together (湖滨东平巷社区: 湖滨 and 东平巷社区), and scoring picks the consistent reading.
+    if (!skipped) ++start;
+  }
+  // A mention inside a longer one (湖区 inside 西湖区) is not a reading of its own.
+  s.kept.clear();
+  for (size_t index = 0; index < s.mentions.size(); ++index) {
+    const Mention& m = s.mentions[index];
+    bool contained = false;
+    for (size_t other = 0; other < s.mentions.size() && !contained; ++other) {
+      const Mention& o = s.mentions[other];
+      contained = other != index && o.begin <= m.begin && m.end <= o.end && o.end - o.begin > m.end - m.begin;
+    }
+    if (!contained) s.kept.push_back(m);
+  }
+  s.mentions.swap(s.kept);
+}
+
+void Matcher::Impl::FindTypos(Scratch& s) const {
+  if (fuzzy.empty()) return;
+  const std::vector<char32_t>& cps = s.cps;
+  const uint32_t size = static_cast<uint32_t>(cps.size());
+  const size_t exact_mentions = s.mentions.size();
+  for (uint32_t end = 1; end <= size; ++end) {
+    switch (cps[end - 1]) {
+      case U'省': case U'市': case U'区': case U'县': case U'旗': case U'道': case U'镇': case U'乡': break;
+      default: continue;
+    }
+    // Does a level suffix end at `end`?
+    uint32_t suffix = 0;
+    for (std::u32string_view word : kFuzzySuffixes) {
+      if (end >= word.size() && StartsWith(std::span<const char32_t>(cps.data() + (end - word.size()), word.size()), word)) {
+        suffix = static_cast<uint32_t>(word.size());
+        break;
+      }
+    }
+    if (suffix == 0) continue;
+    std::u32string key;
+    for (uint32_t length = suffix + 2; length <= suffix + 5 && length <= end; ++length) {
+      const uint32_t begin = end - length;
+      bool han = true;
+      for (uint32_t at = begin; at < end; ++at) han = han && IsHan(cps[at]);
+      if (!han) break;
+      // Exact mentions covering these characters already read them.
+      bool covered = true;
+      for (uint32_t at = begin; at < end && covered; ++at) {
+        bool this_one = false;
+        for (size_t index = 0; index < exact_mentions && !this_one; ++index) {
+          this_one = s.mentions[index].begin <= at && at < s.mentions[index].end &&
+                     s.mentions[index].end - s.mentions[index].begin >= 2;
+        }
+        covered = this_one;
+      }
+      if (covered) continue;
+      for (uint32_t wrong = begin; wrong < end - suffix; ++wrong) {
+        key.assign(cps.begin() + begin, cps.begin() + end);
+        key[wrong - begin] = 0xFFFF;
+        auto it = fuzzy.find(key);
+        if (it == fuzzy.end()) continue;
+        for (uint32_t key_index : it->second) {
+          if (s.mentions.size() >= kMaxMentions) return;
+          const uint32_t first = key_offsets[key_index];
+          auto chars = key_chars.find(key_index);
+          const char32_t meant = chars != key_chars.end() ? chars->second[wrong - begin] : 0;
+          const uint16_t written = SyllableOf(cps[wrong]), written2 = SecondSyllableOf(cps[wrong]);
+          const uint16_t sound = SyllableOf(meant), sound2 = SecondSyllableOf(meant);
+          const bool homophone = written != 0 && sound != 0 &&
+                                 (written == sound || written == sound2 || (written2 != 0 && written2 == sound));
+          s.mentions.push_back(Mention{begin, end, first, key_offsets[key_index + 1] - first, true, homophone});
+        }
+      }
+    }
+  }
+}
+
+Place Matcher::Impl::ReadEntry(const Scratch& s, const Mention& mention, const Entry& e, uint32_t& end,
+                                bool& detail_missing) const {
+  const std::vector<char32_t>& cps = s.cps;
+  const uint32_t size = static_cast<uint32_t>(cps.size());
+  auto read_number = [&](uint32_t& at, uint32_t& value) {
+    if (at >= size || !IsDigit(cps[at])) return false;
+    uint64_t number = 0;
+    uint32_t digits = 0;
+    while (at < size && IsDigit(cps[at])) {
+      number = number * 10 + (cps[at] - '0');
+      if (++digits > 9) return false;
+      ++at;
+    }
+    value = static_cast<uint32_t>(number);
+    return true;
+  };
+  auto word_at = [&](uint32_t at, std::u32string_view word) {
+    return at <= size && StartsWith(std::span<const char32_t>(cps.data() + at, size - at), word);
+  };
+  auto skip_word = [&](uint32_t& at, std::initializer_list<std::u32string_view> words) {
+    for (std::u32string_view word : words) {
+      if (word_at(at, word)) {
+        at += static_cast<uint32_t>(word.size());
+        return true;
+      }
+    }
+    return false;
+  };
+
+
+  // Entrance and room of a building, from `at`: 3单元1203室, -3-1203, 1203室.
+  auto read_inside = [&](UnitId building, uint32_t at, Place& place, uint32_t& end) {
+    const BuildingInfo& info = registry.building(building);
+    place = Place{building, Level::kBuilding};
+    end = at;
+    uint32_t p = at, number = 0;
+    uint32_t entrance = 0;
+    const bool dash = p < size && cps[p] == '-';
+    if (dash) ++p;
+    uint32_t q = p;
+    if (read_number(q, number) && (skip_word(q, {U"单元"}) || (dash && q < size && cps[q] == '-'))) {
+      if (number >= 1 && number <= info.entrances) {
+        entrance = number;
+        place = Place{building, Level::kUnit, entrance};
+        end = q;
+      } else {
+        detail_missing = true;
+        return;
+      }
+      p = q;
+      if (p < size && cps[p] == '-') ++p;
+    } else if (dash) {
+      p = at + 1;
+    } else {
+      p = at;
+    }
+    q = p;
+    if (!read_number(q, number)) return;
+    const bool marked = skip_word(q, {U"室", U"房", U"号房", U"号"});
+    if (!marked && !(dash || entrance != 0) && q < size) return;  // a bare number in running text
+    if (!marked && q < size && IsDigit(cps[q])) return;
+    const uint32_t floor = number / 100, room = number % 100;
+    if (entrance == 0 && info.entrances > 1) {
+      detail_missing = true;  // a room without its entrance in a building of several
+      return;
+    }
+    if (floor < 1 || floor > info.floors || room < 1 || room > info.rooms_per_floor) {
+      detail_missing = true;
+      return;
+    }
+    place = Place{building, Level::kRoom, entrance != 0 ? entrance : (info.entrances == 1 ? 1u : 0u), number};
+    end = q;
+  };
+  // A building of a compound from `at`: 12幢, 12栋, 12号楼, 12#, 12-3-1203, then what is inside.
+  auto read_compound = [&](uint32_t compound, uint32_t at, Place& place, uint32_t& end) {
+    uint32_t p = at, number = 0;
+    skip_word(p, {U"第"});
+    if (!read_number(p, number)) return false;
+    uint32_t q = p;
+    const bool marked = skip_word(q, {U"幢", U"栋", U"号楼", U"#楼", U"#", U"号", U"座", U"楼"});
+    if (!marked && !(q < size && cps[q] == '-')) return false;
+    auto it = compound_buildings.find(PackKey(compound, number));
+    if (it == compound_buildings.end()) {
+      detail_missing = true;
+      return false;
+    }
+    read_inside(UnitId{it->second}, q, place, end);
+    return true;
+  };
+
+  const UnitId holder{e.unit};
+  Place place{holder, registry.level(holder)};
+  end = mention.end;
+  if (e.kind == kCompoundEntry) {
+    read_compound(e.detail, mention.end, place, end);
+    return place;
+  }
+  uint32_t p = mention.end, number = 0;
+  if (!read_number(p, number)) return place;
+  const bool marked = skip_word(p, {U"号"});
+  auto it = road_numbers.find(PackKey(e.detail, number));
+  // 文三路478 without 号: a house number only at the end of the text or before a dash.
+  if (!marked && !(p < size && cps[p] == '-') && p < size) it = road_numbers.end();
+  if (it == road_numbers.end()) {
+    detail_missing = true;
+  } else if (it->second & 0x80000000u) {
+    // The gate of a compound: its buildings may follow (478号12幢), its name written or not.
+    const uint32_t compound = it->second & 0x7FFFFFFFu;
+    place = Place{UnitId{compound_holder[compound]}, registry.level(UnitId{compound_holder[compound]})};
+    end = p;
+    uint32_t q = p;
+    for (const Mention& other : s.mentions) {
+      if (other.begin != q || other.typo) continue;
+      for (const Entry& oe : EntriesOf(other)) {
+        if (oe.kind == kCompoundEntry && oe.detail == compound) q = other.end;
+      }
+    }
+    end = q;
+    read_compound(compound, q, place, end);
+  } else {
+    place = Place{UnitId{it->second}, Level::kBuilding};
+    end = p;
+    read_inside(UnitId{it->second}, p, place, end);
+  }
+  return place;
+}
+
+Place Matcher::Impl::ReadDetail(const Scratch& s, UnitId unit, uint32_t& consumed_end, bool& detail_missing) const {
+  Place best{unit, registry.level(unit)};
+  uint32_t best_end = 0;
+  bool best_missing = false;
+  const UnitId town = registry.level(unit) >= Level::kTown ? registry.AncestorAt(unit, Level::kTown) : UnitId{};
+  for (const Mention& mention : s.mentions) {
+    if (mention.typo) continue;
+    for (const Entry& e : EntriesOf(mention)) {
+      if (e.kind == kUnitEntry) continue;
+      const UnitId holder{e.unit};
+      // The road or compound must lie in the resolved unit, or run through its town.
+      const bool agrees = Agrees(unit, holder) || Agrees(holder, unit) ||
+                          (town.valid() && e.kind == kRoadEntry && registry.IsWithin(holder, town));
+      if (!agrees) continue;
+      uint32_t end = mention.end;
+      bool missing = false;
+      Place place = ReadEntry(s, mention, e, end, missing);
+      if (place.level > best.level || (place.level == best.level && end > best_end)) {
+        best = place;
+        best_end = end;
+        best_missing = missing;
+      }
+    }
+  }
+  detail_missing = detail_missing || best_missing;
+  consumed_end = std::max(consumed_end, best_end);
+  return best;
+}
+
+MatchResult Matcher::Impl::Match(std::string_view text) const {
+  thread_local Scratch s;
+  MatchResult result;
+  Decode(text, s.cps, s.offsets);
+  FindMentions(s);
+  FindTypos(s);
+  if (s.mentions.empty()) {
+    result.reason = "no place name of the registry found";
+    return result;
+  }
+  const size_t mention_count = std::min<size_t>(s.mentions.size(), 64);
+  s.scored.clear();
+  int max_support = 0;
+  // Which mentions name each unit (short lists only; the wide ones are asked directly).
+  s.ResetSlots();
+  for (uint32_t index = 0; index < mention_count; ++index) {
+    const Mention& mention = s.mentions[index];
+    s.overlap[index] = 0;
+    for (uint32_t other = 0; other < mention_count; ++other) {
+      const Mention& o = s.mentions[other];
+      if (other != index && o.begin < mention.end && mention.begin < o.end) s.overlap[index] |= uint64_t{1} << other;
+    }
+    if (mention.count > kWideList) continue;
+    const uint64_t bit = uint64_t{1} << index;
+    for (const Entry& e : EntriesOf(mention)) {
+      const size_t slot = s.Slot(LevelKey(e.admin, e.level));
+      if (slot == Scratch::kSlots) break;
+      s.named[slot] |= bit;
+    }
+  }
+  for (uint32_t index = 0; index < mention_count; ++index) {
+    const Mention& mention = s.mentions[index];
+    std::span<const Entry> list = EntriesOf(mention);
+    // The readings to score: all of a short list; of a wide one (新村, 城东街道 across China),
+    // those inside another mention's reading or inside the home city.
+    s.wide.clear();
+    if (list.size() <= kWideList) {
+      for (const Entry& e : list) s.wide.push_back(&e);
+    } else {
+      auto take = [&](uint64_t low, uint64_t high) {
+        for (const Entry& e : InRange(list, low, high)) {
+          if (s.wide.size() < kWideList) s.wide.push_back(&e);
+        }
+      };
+      if (home_city.valid()) {
+        const uint64_t admin = registry.code(home_city).admin();
+        take(admin, admin + AdminSpan(Level::kCity));
+      }
+      for (uint32_t other = 0; other < mention_count; ++other) {
+        const Mention& o = s.mentions[other];
+        if (other == index || o.count > kWideList) continue;
+        for (const Entry& peer : EntriesOf(o)) {
+          if (peer.level > Level::kCommunity) continue;
+          take(peer.admin, peer.admin + AdminSpan(peer.level));
+        }
+      }
+      std::sort(s.wide.begin(), s.wide.end());
+      s.wide.erase(std::unique(s.wide.begin(), s.wide.end()), s.wide.end());
+    }
+    // One name for a unit and a unit inside it (五常街道 and its 五常社区 for 五常): the text
+    // names the larger area.
+    const bool outer_only = s.wide.size() > 1 && s.wide.size() <= 16;
+    for (const Entry* e : s.wide) {
+      if (s.scored.size() >= kMaxScored) break;
+      CodeChain chain;
+      CodeChainOf(*e, chain);
+      if (outer_only && e->kind == kUnitEntry) {
+        bool inside_another = false;
+        for (const Entry* other : s.wide) {
+          if (other != e && other->kind == kUnitEntry && other->level < e->level &&
+              chain.Has(LevelKey(other->admin, other->level))) {
+            inside_another = true;
+            break;
+          }
+        }
+        if (inside_another) continue;
+      }
+      Scored entry{e, index};
+      // Support: the other mentions that name an area above (or the unit itself). Overlapping
+      // mentions are rival readings of the same characters, not evidence.
+      uint64_t agrees = 0;
+      for (int at = 0; at < chain.count; ++at) {
+        const size_t slot = s.Find(chain.keys[at]);
+        if (slot != Scratch::kSlots) agrees |= s.named[slot];
+      }
+      for (uint32_t other = 0; other < mention_count; ++other) {
+        const Mention& o = s.mentions[other];
+        if (o.count > kWideList && other != index && NamesCodeChain(o, chain)) agrees |= uint64_t{1} << other;
+      }
+      const uint64_t all = mention_count == 64 ? ~uint64_t{0} : (uint64_t{1} << mention_count) - 1;
+      entry.others = all & ~(uint64_t{1} << index) & ~s.overlap[index];
+      entry.agrees = agrees & entry.others;
+      entry.support = std::popcount(entry.agrees);
+      const bool in_home = home_city.valid() && (e->admin / 100'000'000 == home_city_admin / 100'000'000 ||
+                                                 ((e->flags & kGovDiffers) && registry.IsWithin(UnitId{e->unit}, home_city)));
+      const bool in_province = home_province.valid() && e->admin / 10'000'000'000 == home_city_admin / 10'000'000'000;
+      // A village's bare short name outside the home city (大道, 新村) counts only where other
+      // mentions place it: too common to stand alone.
+      if (list.size() > kWideList && entry.support == 0 && !in_home) continue;
+      if ((e->flags & kShortForm) && e->level == Level::kCommunity && entry.support == 0 && !in_home) continue;
+      // Pieces a still-existing unit gave away (余杭区's 临平) count only with a town of the piece.
+      if (e->former != 0 && !registry.history().changes()[e->former - 1].abolished && entry.support == 0) continue;
+      const int depth = static_cast<int>(e->level);
+      const double home = in_home ? 2 : in_province ? 1 : 0;
+      entry.score = entry.support * 100.0 + depth * 10.0 + home - ((e->flags & kShortForm) ? 0.5 : 0.0) -
+                    (mention.typo ? (mention.homophone ? 15.0 : 30.0) : 0.0) + (e->kind != kUnitEntry ? 0.25 : 0.0);
+      max_support = std::max(max_support, entry.support);
+      s.scored.push_back(entry);
+    }
+  }
+  // Contradictions and detail, for the readings that can still win: a mention that neither
+  // names an area above nor something inside contradicts — unless a rival reading of the same
+  // characters does (of 杭州市西湖区, the stray 市西 is not evidence against 西湖区).
+  size_t kept = 0;
+  for (size_t index = 0; index < s.scored.size(); ++index) {
+    Scored entry = s.scored[index];
+    if (entry.support + 1 < max_support) continue;
+    const Entry* e = entry.entry;
+    const Mention& mention = s.mentions[entry.mention];
+    uint64_t fits = 0;
+    for (uint64_t rest = entry.others & ~entry.agrees; rest != 0; rest &= rest - 1) {
+      const int other = std::countr_zero(rest);
+      if (HasInside(EntriesOf(s.mentions[other]), e->admin, AdminSpan(e->level), e->unit)) fits |= uint64_t{1} << other;
+    }
+    const uint64_t related = entry.agrees | fits;
+    for (uint64_t rest = entry.others & ~related; rest != 0; rest &= rest - 1) {
+      const int other = std::countr_zero(rest);
+      if ((s.overlap[other] & related) == 0) ++entry.contradictions;
+    }
+    // A road or compound whose numbers lead somewhere real (its 12幢 has a 3单元 with a 501室)
+    // is likelier than a namesake whose numbers lead nowhere.
+    if (e->kind != kUnitEntry) {
+      uint32_t end = mention.end;
+      bool missing = false;
+      const Place place = ReadEntry(s, mention, *e, end, missing);
+      entry.score += 3.0 * (static_cast<int>(place.level) - static_cast<int>(e->level)) - (missing ? 2 : 0);
+    }
+    entry.score -= entry.contradictions * 60.0;
+    s.scored[kept++] = entry;
+  }
+  s.scored.resize(kept);
+  if (s.scored.empty()) {
+    result.reason = "place names found, but none can be placed";
+    return result;
+  }
+  std::stable_sort(s.scored.begin(), s.scored.end(), [](const Scored& a, const Scored& b) { return a.score > b.score; });
+  const Scored& best = s.scored.front();
+  const UnitId best_unit{best.entry->unit};
+  // Rivals: other units whose score differs only by the home preference and the short form.
+  std::vector<UnitId> rivals;
+  double rival_gap = 0;
+  for (size_t index = 1; index < s.scored.size(); ++index) {
+    const Scored& other = s.scored[index];
+    const UnitId other_unit{other.entry->unit};
+    if (other_unit == best_unit) continue;
+    if (best.score - other.score >= 3) break;
+    // A road or compound inside the answer, or the answer's own area, is no rival.
+    if (Agrees(other_unit, best_unit) || Agrees(best_unit, other_unit)) continue;
+    if (rivals.empty()) rival_gap = best.score - other.score;
+    if (std::find(rivals.begin(), rivals.end(), other_unit) == rivals.end()) rivals.push_back(other_unit);
+  }
+  const bool home_decided = home_city.valid() && (registry.IsWithin(best_unit, home_city) ||
+                                                  (home_province.valid() && registry.IsWithin(best_unit, home_province)));
+  const bool decided_by_home = !rivals.empty() && home_decided && rival_gap >= 1;
+  result.place = Place{best_unit, registry.level(best_unit)};
+  // A name read with a character wrong on the way to the answer (肖山区 for 萧山区).
+  for (const Mention& mention : s.mentions) {
+    if (mention.typo && (&mention == &s.mentions[best.mention] || HasAncestorOf(EntriesOf(mention), best_unit))) {
+      result.corrected = true;
+    }
+  }
+  if (!rivals.empty() && !decided_by_home) {
+    result.status = MatchStatus::kAmbiguous;
+    result.alternatives.assign(rivals.begin(), rivals.begin() + std::min<size_t>(rivals.size(), 5));
+    result.confidence = 1.0 / static_cast<double>(1 + rivals.size());
+  } else {
+    result.status = MatchStatus::kMatched;
+    double confidence = best.contradictions > 0 ? 0.5 : (best.entry->flags & kShortForm) ? 0.9 : 0.97;
+    if (decided_by_home) {
+      confidence = registry.IsWithin(best_unit, home_city) ? 0.7 : 0.55;
+      result.alternatives.assign(rivals.begin(), rivals.begin() + std::min<size_t>(rivals.size(), 5));
+    }
+    if (result.corrected) confidence = std::min(confidence, 0.85);
+    result.confidence = confidence;
+  }
+  // A former name in the chain that led here.
+  for (const Mention& mention : s.mentions) {
+    for (const Entry& e : EntriesOf(mention)) {
+      if (e.former != 0 && Agrees(UnitId{e.unit}, best_unit)) {
+        result.formerly = &registry.history().changes()[e.former - 1];
+        break;
+      }
+    }
+    if (result.formerly != nullptr) break;
+  }
+  // Below: house numbers, buildings, entrances and rooms.
+  uint32_t consumed = 0;
+  for (const Mention& mention : s.mentions) {
+    if (!mention.typo) consumed = std::max(consumed, mention.end);
+  }
+  bool detail_missing = false;
+  if (result.status == MatchStatus::kMatched) {
+    uint32_t detail_end = 0;
+    Place detail = ReadDetail(s, best_unit, detail_end, detail_missing);
+    if (detail.level > result.place.level || detail.unit != best_unit) {
+      if (detail.level >= result.place.level) result.place = detail;
+    }
+    if (detail_end > 0) consumed = std::max(consumed, detail_end);
+  }
+  if (result.status == MatchStatus::kMatched) {
+    std::span<const char32_t> rest(s.cps.data() + std::min<size_t>(consumed, s.cps.size()),
+                                   s.cps.size() - std::min<size_t>(consumed, s.cps.size()));
+    bool more = detail_missing;
+    for (size_t at = 0; at < rest.size() && !more; ++at) more = StartsWithAny(rest.subspan(at), kDetailMarkers);
+    if (more) {
+      result.status = MatchStatus::kPartial;
+      result.reason = detail_missing ? "the house number, building or room is not in the registry"
+                                     : "a road, compound or building named is not in the registry";
+    }
+  }
+  return result;
+}
 
 std::string_view MatchStatusName(MatchStatus status) {
   switch (status) {
@@ -56,58 +1010,64 @@ std::string_view MatchStatusName(MatchStatus status) {
   return "unknown";
 }
 
-void Matcher::AddName(const std::string& raw_key, Candidate candidate) {
-  // Queries arrive normalised (simplified, half-width, no separators): so must the keys, or a
-  // registry name the normaliser would change (東十里铺村) could never match.
-  auto normalized = NormalizeAddress(raw_key);
-  if (!normalized.ok() || normalized->text.empty()) return;
-  const std::string& key = normalized->text;
-  if (Utf8Length(key) < 2) return;
-  std::vector<Candidate>& list = names_[key];
-  for (Candidate& existing : list) {
-    if (existing.unit == candidate.unit && existing.former == candidate.former) {
-      existing.short_form = existing.short_form && candidate.short_form;
-      return;
-    }
-  }
-  list.push_back(candidate);
-  max_name_bytes_ = std::max(max_name_bytes_, key.size());
+Matcher::Matcher(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Matcher::~Matcher() = default;
+
+MatchResult Matcher::Match(std::string_view text) const { return impl_->Match(text); }
+
+Matcher::Stats Matcher::stats() const {
+  return Stats{.keys = impl_->key_offsets.empty() ? 0 : impl_->key_offsets.size() - 1,
+               .entries = impl_->entries.size(),
+               .trie_nodes = impl_->trie_nodes,
+               .fuzzy_keys = impl_->fuzzy.size()};
 }
 
 absl::StatusOr<std::unique_ptr<Matcher>> Matcher::Create(const Registry& registry, AddressCode home_city,
                                                          const std::vector<Alias>& aliases) {
-  std::unique_ptr<Matcher> matcher(new Matcher(registry));
+  auto impl = std::make_unique<Impl>(registry);
   if (!home_city.IsNation()) {
     std::optional<UnitId> city = registry.Find(home_city);
     if (!city) return absl::NotFoundError(Cat("home city ", home_city.ToString().substr(0, 4), " is not in the registry"));
-    matcher->home_city_ = *city;
-    matcher->home_province_ = registry.AncestorAt(*city, Level::kProvince);
+    impl->home_city = *city;
+    impl->home_province = registry.AncestorAt(*city, Level::kProvince);
+    impl->home_city_admin = registry.code(*city).admin();
   }
-  matcher->stat_differs_.assign(registry.size(), 0);
-  for (uint32_t index = 1; index < registry.size(); ++index) {
-    UnitId id{index};
-    UnitId stat = registry.stat_parent(id);
-    // Statistical parents precede their children (the national tree is imported in order).
-    matcher->stat_differs_[index] = stat != registry.parent(id) || (stat.value < index && matcher->stat_differs_[stat.value]);
+  impl->stat_differs.assign(registry.size(), 0);
+  // Statistical parents may come after their children (management units): iterate to a fixed point.
+  for (bool changed = true; changed;) {
+    changed = false;
+    for (uint32_t index = 1; index < registry.size(); ++index) {
+      UnitId stat = registry.stat_parent(UnitId{index});
+      const uint8_t differs = stat != registry.parent(UnitId{index}) || (stat.valid() && impl->stat_differs[stat.value]);
+      if (differs != impl->stat_differs[index]) impl->stat_differs[index] = differs, changed = true;
+    }
   }
-  matcher->names_.reserve(registry.size());
+
+  Impl::PendingKeys pending;
+  pending.items.reserve(registry.size() * 2);
+  pending.pool.reserve(registry.size() * 8);
+  std::vector<UnitId> fuzzy_units;
   for (uint32_t index = 1; index < registry.size(); ++index) {
     UnitId id{index};
     Level level = registry.level(id);
     if (level > Level::kCommunity || registry.retired(id)) continue;
     const std::string official = registry.name(id);
     if (GenericName(official)) continue;
-    matcher->AddName(official, Candidate{id, false});
+    impl->Add(pending, official, Impl::Entry{.unit = index});
     std::string display = DisplayName(official);
-    if (display != official) matcher->AddName(display, Candidate{id, false});
+    if (display != official) impl->Add(pending, display, Impl::Entry{.unit = index});
     std::string short_name(registry.short_name(id));
-    if (short_name != display) matcher->AddName(short_name, Candidate{id, true});
+    if (short_name != display) impl->Add(pending, short_name, Impl::Entry{.unit = index, .flags = kShortForm});
   }
-  for (const HistoryChange& change : registry.history().changes()) {
-    for (const std::string& key : {change.name, ShortName(change.name, change.level)}) {
+  const auto& changes = registry.history().changes();
+  for (size_t change_index = 0; change_index < changes.size(); ++change_index) {
+    const HistoryChange& change = changes[change_index];
+    for (const std::string& name : {change.name, ShortName(change.name, change.level)}) {
       for (const HistoryPiece& piece : change.pieces) {
         if (std::optional<UnitId> successor = registry.Find(piece.successor)) {
-          matcher->AddName(key, Candidate{*successor, key != change.name, &change});
+          impl->Add(pending, name,
+                    Impl::Entry{.unit = successor->value, .former = static_cast<uint16_t>(change_index + 1),
+                                .flags = static_cast<uint8_t>(name != change.name ? kShortForm : 0)});
         }
       }
     }
@@ -115,220 +1075,76 @@ absl::StatusOr<std::unique_ptr<Matcher>> Matcher::Create(const Registry& registr
   for (const Alias& alias : aliases) {
     std::optional<UnitId> unit = registry.Find(alias.unit);
     if (!unit) return absl::InvalidArgumentError(Cat("alias ", alias.name, ": no unit ", alias.unit.ToString()));
-    matcher->AddName(alias.name, Candidate{*unit, true});
+    impl->Add(pending, alias.name, Impl::Entry{.unit = unit->value, .flags = kShortForm});
   }
-  return matcher;
-}
 
-std::vector<Matcher::Mention> Matcher::FindMentions(std::string_view text) const {
-  std::vector<Mention> mentions;
-  // Code point boundaries, so that candidate keys never split a character.
-  std::vector<size_t> bounds;
-  bounds.reserve(text.size() + 1);
-  for (size_t at = 0; at < text.size(); at += CodePointLength(static_cast<unsigned char>(text[at]))) bounds.push_back(at);
-  bounds.push_back(text.size());
-  size_t start_index = 0;
-  while (start_index + 1 < bounds.size()) {
-    const size_t begin = bounds[start_index];
-    if (static_cast<unsigned char>(text[begin]) < 0x80) {
-      ++start_index;
-      continue;
-    }
-    bool skipped = false;
-    // Longest match first.
-    size_t end_index = start_index + 1;
-    while (end_index + 1 < bounds.size() && bounds[end_index + 1] - begin <= max_name_bytes_) ++end_index;
-    for (; end_index >= start_index + 2; --end_index) {
-      const size_t end = bounds[end_index];
-      std::string_view key = text.substr(begin, end - begin);
-      auto it = names_.find(absl::string_view(key.data(), key.size()));
-      if (it == names_.end()) continue;
-      std::vector<Candidate> candidates;
-      candidates.reserve(std::min<size_t>(it->second.size(), 16));
-      candidates.assign(it->second.begin(), it->second.end());
-      if (StartsWithAny(text.substr(end), kNameContinuations)) {
-        // Inside a road or compound name: only full official names stand.
-        candidates.erase(std::remove_if(candidates.begin(), candidates.end(),
-                                        [](const Candidate& c) { return c.short_form; }),
-                         candidates.end());
-        if (candidates.empty()) {
-          // Skip the whole road or compound name (西湖大道 is neither 西湖 nor 大道).
-          for (std::string_view word : kRoadWords) {
-            if (text.substr(end, word.size()) == word) {
-              const size_t skip_to = end + word.size();
-              while (start_index + 1 < bounds.size() && bounds[start_index] < skip_to) ++start_index;
-              skipped = true;
-              break;
-            }
-          }
-          break;
-        }
+  // Roads and compounds: the smallest unit holding their buildings, and the number indexes.
+  const auto& roads = registry.roads();
+  const auto& compounds = registry.compounds();
+  std::vector<UnitId> road_holder(roads.size()), compound_holder(compounds.size());
+  for (uint32_t index = 1; index < registry.size(); ++index) {
+    UnitId id{index};
+    if (registry.level(id) != Level::kBuilding || registry.retired(id)) continue;
+    const BuildingInfo& info = registry.building(id);
+    const UnitId grid = registry.parent(id);
+    if (info.road < roads.size()) {
+      road_holder[info.road] = impl->CommonAncestor(road_holder[info.road], grid);
+      if (info.compound < compounds.size()) {
+        impl->road_numbers.emplace(PackKey(info.road, info.house_number), info.compound | 0x80000000u);
+      } else {
+        impl->road_numbers.emplace(PackKey(info.road, info.house_number), index);
       }
-      // One name for a unit and a unit inside it (五常街道 and its 五常社区 for 五常): the text
-      // names the larger area.
-      if (candidates.size() > 1 && candidates.size() <= 16) {
-        std::vector<Candidate> outer;
-        for (const Candidate& candidate : candidates) {
-          bool inside_another = false;
-          for (const Candidate& other : candidates) {
-            if (other.unit != candidate.unit && Agrees(other.unit, candidate.unit)) inside_another = true;
-          }
-          if (!inside_another) outer.push_back(candidate);
-        }
-        if (!outer.empty()) candidates = std::move(outer);
-      }
-      mentions.push_back(Mention{begin, end, std::move(candidates)});
-      break;
     }
-    // Then one character on, not past the match: names may overlap where short forms run
-    // together (湖滨东平巷社区: 湖滨 and 东平巷社区), and scoring picks the consistent reading.
-    if (!skipped) ++start_index;
-  }
-  // A mention inside a longer one (湖区 inside 西湖区) is not a reading of its own.
-  std::vector<Mention> kept;
-  for (size_t index = 0; index < mentions.size(); ++index) {
-    bool contained = false;
-    for (size_t other = 0; other < mentions.size() && !contained; ++other) {
-      contained = other != index && mentions[other].begin <= mentions[index].begin &&
-                  mentions[index].end <= mentions[other].end &&
-                  mentions[other].end - mentions[other].begin > mentions[index].end - mentions[index].begin;
+    if (info.compound < compounds.size()) {
+      compound_holder[info.compound] = impl->CommonAncestor(compound_holder[info.compound], grid);
+      if (info.number != 0) impl->compound_buildings.emplace(PackKey(info.compound, info.number), index);
     }
-    if (!contained) kept.push_back(std::move(mentions[index]));
   }
-  return kept;
-}
+  impl->compound_holder.resize(compounds.size());
+  for (uint32_t index = 0; index < roads.size(); ++index) {
+    UnitId holder = road_holder[index].valid() ? road_holder[index] : roads[index].town;
+    if (!holder.valid()) continue;
+    impl->Add(pending, roads[index].name,
+              Impl::Entry{.unit = holder.value, .detail = index, .kind = kRoadEntry});
+  }
+  for (uint32_t index = 0; index < compounds.size(); ++index) {
+    UnitId holder = compound_holder[index].valid() ? compound_holder[index] : compounds[index].community;
+    if (!holder.valid()) continue;
+    impl->compound_holder[index] = holder.value;
+    impl->Add(pending, compounds[index].name,
+              Impl::Entry{.unit = holder.value, .detail = index, .kind = kCompoundEntry});
+  }
 
-bool Matcher::Agrees(UnitId ancestor, UnitId unit) const {
-  if (ancestor == unit || registry_.IsWithin(unit, ancestor)) return true;
-  if (!stat_differs_[unit.value]) return false;
-  for (UnitId at = unit; at.valid() && at != registry_.nation(); at = registry_.stat_parent(at)) {
-    if (at == ancestor) return true;
-  }
-  return false;
-}
-
-MatchResult Matcher::Match(std::string_view text) const {
-  MatchResult result;
-  std::vector<Mention> mentions = FindMentions(text);
-  if (mentions.empty()) {
-    result.reason = "no place name of the registry found";
-    return result;
-  }
-  struct Scored {
-    Candidate candidate;
-    size_t mention;
-    int support = 0, contradictions = 0;
-    double score = 0;
-  };
-  std::vector<Scored> scored;
-  constexpr size_t kWideList = 64;
-  for (size_t index = 0; index < mentions.size(); ++index) {
-    const Mention& mention = mentions[index];
-    const bool wide = mention.candidates.size() > kWideList;
-    for (const Candidate& candidate : mention.candidates) {
-      Scored entry{candidate, index};
-      for (size_t other = 0; other < mentions.size(); ++other) {
-        if (other == index) continue;
-        // Overlapping mentions are rival readings of the same characters, not evidence.
-        if (mentions[other].begin < mention.end && mention.begin < mentions[other].end) continue;
-        bool agrees = false, below = false;
-        for (const Candidate& peer : mentions[other].candidates) {
-          if (Agrees(peer.unit, candidate.unit)) {
-            agrees = true;
-            break;
-          }
-          if (!below && Agrees(candidate.unit, peer.unit)) below = true;
-        }
-        if (agrees) {
-          ++entry.support;
-        } else if (!below) {
-          ++entry.contradictions;
-        }
-      }
-      const bool in_home = home_city_.valid() && registry_.IsWithin(candidate.unit, home_city_);
-      // A name shared by many places counts only where other mentions place it; so does a
-      // village's bare short name outside the home city (大道, 新村: too common to stand alone).
-      if (wide && entry.support == 0 && !in_home) continue;
-      if (candidate.short_form && registry_.level(candidate.unit) == Level::kCommunity && entry.support == 0 &&
-          !in_home) {
-        continue;
-      }
-      // Pieces a still-existing unit gave away (余杭区's 临平) count only with a town of the piece.
-      if (candidate.former != nullptr && !candidate.former->abolished && entry.support == 0) continue;
-      const int depth = static_cast<int>(registry_.level(candidate.unit));
-      double home = 0;
-      if (home_city_.valid() && registry_.IsWithin(candidate.unit, home_city_)) {
-        home = 2;
-      } else if (home_province_.valid() && registry_.IsWithin(candidate.unit, home_province_)) {
-        home = 1;
-      }
-      entry.score = entry.support * 100.0 - entry.contradictions * 60.0 + depth * 10.0 + home -
-                    (candidate.short_form ? 0.5 : 0.0);
-      scored.push_back(entry);
+  // Keys read with one character wrong: names of at least 3 characters ending in a level suffix,
+  // of provinces, cities and districts everywhere and of towns in the home province.
+  const std::vector<std::u32string_view> keys = impl->Build(pending);
+  for (uint32_t key_index = 0; key_index < keys.size(); ++key_index) {
+    const std::u32string_view key = keys[key_index];
+    if (key.size() < 3) continue;
+    size_t suffix = 0;
+    for (std::u32string_view word : kFuzzySuffixes) {
+      if (key.size() >= word.size() + 2 && key.ends_with(word)) suffix = std::max(suffix, word.size());
+    }
+    if (suffix == 0) continue;
+    bool wanted = false;
+    for (uint32_t at = impl->key_offsets[key_index]; at < impl->key_offsets[key_index + 1]; ++at) {
+      const Impl::Entry& e = impl->entries[at];
+      const UnitId unit{e.unit};
+      const Level level = registry.level(unit);
+      if (e.kind != kUnitEntry || level > Level::kTown) continue;
+      wanted = wanted || level <= Level::kDistrict ||
+               (impl->home_province.valid() && registry.IsWithin(unit, impl->home_province));
+    }
+    if (!wanted) continue;
+    impl->key_chars[key_index] = std::u32string(key);
+    for (size_t wrong = 0; wrong + suffix < key.size(); ++wrong) {
+      std::u32string variant(key);
+      variant[wrong] = 0xFFFF;
+      std::vector<uint32_t>& list = impl->fuzzy[variant];
+      if (std::find(list.begin(), list.end(), key_index) == list.end()) list.push_back(key_index);
     }
   }
-  if (scored.empty()) {
-    result.reason = "place names found, but none can be placed";
-    return result;
-  }
-  std::stable_sort(scored.begin(), scored.end(), [](const Scored& a, const Scored& b) { return a.score > b.score; });
-  const Scored& best = scored.front();
-  result.unit = best.candidate.unit;
-  // Rivals: other units whose score differs only by the home preference and the short form.
-  std::vector<UnitId> rivals;
-  for (size_t index = 1; index < scored.size(); ++index) {
-    const Scored& other = scored[index];
-    if (other.candidate.unit == best.candidate.unit) continue;
-    if (best.score - other.score >= 3) break;
-    if (std::find(rivals.begin(), rivals.end(), other.candidate.unit) == rivals.end()) rivals.push_back(other.candidate.unit);
-  }
-  const bool home_decided = home_city_.valid() &&
-                            (registry_.IsWithin(best.candidate.unit, home_city_) ||
-                             (home_province_.valid() && registry_.IsWithin(best.candidate.unit, home_province_)));
-  bool decided_by_home = false;
-  if (!rivals.empty()) {
-    double gap = best.score - scored[1].score;
-    for (const Scored& other : scored) {
-      if (other.candidate.unit == rivals.front()) {
-        gap = best.score - other.score;
-        break;
-      }
-    }
-    decided_by_home = home_decided && gap >= 1;
-  }
-  if (!rivals.empty() && !decided_by_home) {
-    result.status = MatchStatus::kAmbiguous;
-    result.alternatives.assign(rivals.begin(), rivals.begin() + std::min<size_t>(rivals.size(), 5));
-    result.confidence = 1.0 / static_cast<double>(1 + rivals.size());
-  } else {
-    result.status = MatchStatus::kMatched;
-    double confidence = best.contradictions > 0 ? 0.5 : best.candidate.short_form ? 0.9 : 0.97;
-    if (decided_by_home) {
-      confidence = registry_.IsWithin(best.candidate.unit, home_city_) ? 0.7 : 0.55;
-      result.alternatives.assign(rivals.begin(), rivals.begin() + std::min<size_t>(rivals.size(), 5));
-    }
-    result.confidence = confidence;
-  }
-  // A former name in the chain that led here.
-  for (const Mention& mention : mentions) {
-    for (const Candidate& candidate : mention.candidates) {
-      if (candidate.former != nullptr && Agrees(candidate.unit, best.candidate.unit)) {
-        result.formerly = candidate.former;
-        break;
-      }
-    }
-    if (result.formerly != nullptr) break;
-  }
-  // Detail below the community (roads, numbers, compounds) is not matched by this version.
-  const std::string_view rest = text.substr(mentions[best.mention].end);
-  for (size_t at = 0; at < rest.size() && result.status == MatchStatus::kMatched;
-       at += CodePointLength(static_cast<unsigned char>(rest[at]))) {
-    if (StartsWithAny(rest.substr(at), kDetailMarkers)) {
-      result.status = MatchStatus::kPartial;
-      result.reason = "below the community: roads, compounds and buildings are not matched yet";
-    }
-  }
-  return result;
+  return std::unique_ptr<Matcher>(new Matcher(std::move(impl)));
 }
 
 }  // namespace pingan

@@ -1,14 +1,18 @@
-// Free-text place names onto the registry: the matcher of the geocoder (issue: Geocoder).
+// Free-text addresses onto the registry: the matcher of the geocoder (issue: Geocoder).
 //
 // It reads normalised text (address/normalize.h: simplified, half-width, noise and personal
-// numbers removed), finds every mention of a registered unit from province to community —
-// official names (西湖区), display names (多福巷社区), short names (西湖, 五常), configured aliases
-// (下沙, 钱江世纪城) and former names from the registry's history (江干区, 富阳市) — and picks the
-// unit that the most mentions agree on, the deepest such unit, preferring the home city and then
-// its province where the text does not decide. Missing upper levels are inferred from the tree.
+// numbers removed) and finds every mention of a registered name: units from province to
+// community — official names (西湖区), display names (多福巷社区), short names (西湖, 五常),
+// configured aliases (下沙, 钱江世纪城) and former names from the registry's history (江干区,
+// 富阳市) — and the roads and compounds (小区) of the registry. It picks the reading that the
+// most mentions agree on, the deepest such, preferring the home city and then its province where
+// the text does not decide; missing upper levels are inferred from the tree. Then it reads the
+// detail after the chosen road or compound: house number (文三路478号), building (12幢, 12栋,
+// 12号楼, 12#), entrance (3单元) and room (1203室), or the short form 12-3-1203.
+// Names the exact pass does not find are tried once more with one character wrong (a typo or
+// a homophone: 肖山区, 余航区), at lower confidence.
 //
-// Scope of this first version: province to community. Roads, compounds, buildings, units and
-// rooms are recognised as present (the answer is then `partial`) but not yet matched.
+// docs/geocoder.md describes the rules, the scores and the confidence.
 //
 // Thread-safety: a Matcher is immutable after Create; Match may run on many threads at once.
 #pragma once
@@ -29,11 +33,17 @@ std::string_view MatchStatusName(MatchStatus status);
 
 struct MatchResult {
   MatchStatus status = MatchStatus::kUnmatched;
-  UnitId unit;                        // the deepest unit the text justifies (valid unless unmatched)
-  double confidence = 0;              // how likely `unit` is right at its level (docs/geocoder.md)
+  // The deepest place the text justifies (valid unless unmatched): a registered unit, and for
+  // level kUnit/kRoom the entrance and room inside the building `place.unit`.
+  Place place;
+  double confidence = 0;              // how likely `place` is right at its level (docs/geocoder.md)
   std::vector<UnitId> alternatives;   // when ambiguous: the other candidates, likeliest first
   const HistoryChange* formerly = nullptr;  // a former name was used
-  std::string reason;                 // when unmatched
+  bool corrected = false;             // a name was read with one character wrong (typo, homophone)
+  std::string_view reason;            // when unmatched or partial (a static string)
+
+  UnitId unit() const { return place.unit; }
+  Level level() const { return place.level; }
 };
 
 struct Alias {
@@ -46,34 +56,22 @@ class Matcher {
   // REQUIRES: `registry` outlives the matcher. `home_city` may be the nation (no preference).
   static absl::StatusOr<std::unique_ptr<Matcher>> Create(const Registry& registry, AddressCode home_city,
                                                          const std::vector<Alias>& aliases);
+  ~Matcher();
 
   // Matches one normalised address.
   MatchResult Match(std::string_view text) const;
 
+  // What the index holds, for `pingan info` and tests.
+  struct Stats {
+    size_t keys = 0, entries = 0, trie_nodes = 0, fuzzy_keys = 0;
+  };
+  Stats stats() const;
+
+  struct Impl;
+
  private:
-  struct Candidate {
-    UnitId unit;
-    bool short_form = false;                  // matched by a short name or alias
-    const HistoryChange* former = nullptr;    // a successor of this former unit
-  };
-  struct Mention {
-    size_t begin = 0, end = 0;  // byte range in the text
-    std::vector<Candidate> candidates;
-  };
-
-  explicit Matcher(const Registry& registry) : registry_(registry) {}
-  void AddName(const std::string& key, Candidate candidate);
-  std::vector<Mention> FindMentions(std::string_view text) const;
-  bool Agrees(UnitId ancestor, UnitId unit) const;
-
-  const Registry& registry_;
-  UnitId home_city_;
-  UnitId home_province_;
-  absl::flat_hash_map<std::string, std::vector<Candidate>> names_;
-  // Per unit: whether its statistical chain differs from its governance chain somewhere above
-  // (西湖街道 under 西湖风景名胜区), so that only those need the slow statistical walk.
-  std::vector<uint8_t> stat_differs_;
-  size_t max_name_bytes_ = 0;
+  explicit Matcher(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
 };
 
 }  // namespace pingan

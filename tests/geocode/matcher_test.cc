@@ -36,7 +36,7 @@ class MatcherTest : public ::testing::Test {
   }
 
   static std::string CodeOf(const MatchResult& result, int digits) {
-    return result.unit.valid() ? registry_->code(result.unit).ToString().substr(0, digits) : "none";
+    return result.unit().valid() ? registry_->code(result.unit()).ToString().substr(0, digits) : "none";
   }
 
   static Registry* registry_;
@@ -55,7 +55,7 @@ TEST_F(MatcherTest, FullAddressDownToTheCommunity) {
 TEST_F(MatcherTest, MissingUpperLevelsAreInferredAndTheHomeCityPreferred) {
   MatchResult result = matcher_->Match("新生社区");
   EXPECT_EQ(result.status, MatchStatus::kMatched);
-  EXPECT_EQ(registry_->name(registry_->AncestorAt(result.unit, Level::kTown)), "浦沿街道");
+  EXPECT_EQ(registry_->name(registry_->AncestorAt(result.unit(), Level::kTown)), "浦沿街道");
   EXPECT_LT(result.confidence, 0.9);  // decided by the home city, not by the text
   EXPECT_FALSE(result.alternatives.empty());
 }
@@ -106,7 +106,7 @@ TEST_F(MatcherTest, SharedNamesAreAmbiguousWhereNothingDecides) {
   // The rest of the address decides.
   MatchResult decided = matcher_->Match("温州市乐清市城东街道");
   EXPECT_EQ(decided.status, MatchStatus::kMatched);
-  EXPECT_EQ(registry_->name(registry_->AncestorAt(decided.unit, Level::kDistrict)), "乐清市");
+  EXPECT_EQ(registry_->name(registry_->AncestorAt(decided.unit(), Level::kDistrict)), "乐清市");
 }
 
 TEST_F(MatcherTest, NothingKnownIsUnmatchedWithAReason) {
