@@ -33,6 +33,8 @@ int RunHistory(const Context& context, bool json, const std::string& former = ""
                const std::string& town = "");
 // Geocodes stdin to stdout, or scores a labelled set (--eval FILE.jsonl).
 int RunGeocode(const Context& context, const std::string& eval_file);
+// Points (`lon,lat` lines on stdin) to their grid and nearest building, on `threads` threads.
+int RunGeocodePoints(const Context& context, int threads);
 int RunImportUnits(const Context& context, const std::string& file, bool dry_run);
 
 }  // namespace pingan::cli

@@ -1,0 +1,289 @@
+// `pingan geocode --points`: `lon,lat` lines on stdin, one JSON object per line on stdout, in
+// input order (docs/points.md).
+#include <poll.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <charconv>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <ostream>
+#include <thread>
+#include <vector>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "absl/container/flat_hash_map.h"
+#include "cli/commands.h"
+#include "core/strings.h"
+#include "core/text.h"
+#include "geocode/point_index.h"
+#include "store/data_dir.h"
+
+namespace pingan::cli {
+namespace {
+
+using nlohmann::json;
+constexpr size_t kMaxLineBytes = 1 << 20;  // longer lines are answered `invalid` and skipped
+constexpr size_t kEchoBytes = 256;         // how much of an invalid line the answer echoes
+// A block of input is read, answered (on every thread) and written before the next is read.
+constexpr size_t kBlockLines = 16384;
+constexpr size_t kBlockBytes = 16 << 20;
+
+// Reads lines ending at '\n' (a trailing '\r' dropped) from a file descriptor through a 1 MiB
+// buffer, never holding more than kMaxLineBytes of one line: the rest of a longer line is
+// skipped and the line is marked too long.
+class LineReader {
+ public:
+  explicit LineReader(int fd) : fd_(fd), buffer_(1 << 20) {}
+
+  // False at the end of input (or on a read error).
+  bool Next(std::string& line, bool& too_long) {
+    line.clear();
+    too_long = false;
+    bool any = false;
+    while (true) {
+      if (at_ == end_ && !Fill()) break;
+      any = true;
+      const char* start = buffer_.data() + at_;
+      const char* newline = static_cast<const char*>(std::memchr(start, '\n', end_ - at_));
+      const size_t length = newline != nullptr ? static_cast<size_t>(newline - start) : end_ - at_;
+      const size_t room = kMaxLineBytes - line.size();
+      if (length > room) too_long = true;
+      line.append(start, std::min(length, room));
+      at_ += length;
+      if (newline != nullptr) {
+        ++at_;
+        break;
+      }
+    }
+    if (!any) return false;
+    if (!too_long && !line.empty() && line.back() == '\r') line.pop_back();
+    return true;
+  }
+
+  // True when the next Next() would not wait for input: bytes are buffered, or the descriptor
+  // is readable (or at its end). A block of lines ends where the input pauses, so that a client
+  // writing one line at a time gets its answer at once.
+  bool Ready() const {
+    if (at_ < end_) return true;
+    pollfd poll_fd{.fd = fd_, .events = POLLIN, .revents = 0};
+    return ::poll(&poll_fd, 1, 0) > 0;
+  }
+
+ private:
+  bool Fill() {
+    at_ = end_ = 0;
+    while (true) {
+      const ssize_t got = ::read(fd_, buffer_.data(), buffer_.size());
+      if (got < 0 && errno == EINTR) continue;
+      if (got <= 0) return false;
+      end_ = static_cast<size_t>(got);
+      return true;
+    }
+  }
+
+  int fd_;
+  std::vector<char> buffer_;
+  size_t at_ = 0, end_ = 0;
+};
+
+struct Parsed {
+  double lon = 0, lat = 0;
+  const char* problem = nullptr;  // the reason the line is invalid, or null
+};
+
+// One number, with optional spaces around it; the whole field must be the number.
+const char* ParseNumber(std::string_view field, double& value) {
+  while (!field.empty() && field.front() == ' ') field.remove_prefix(1);
+  while (!field.empty() && field.back() == ' ') field.remove_suffix(1);
+  if (field.empty()) return "missing number";
+  const auto [end, error] = std::from_chars(field.data(), field.data() + field.size(), value);
+  if (error == std::errc::result_out_of_range) return "number out of range";
+  if (error != std::errc() || end != field.data() + field.size()) return "not a number";
+  if (!std::isfinite(value)) return "not a finite number";
+  return nullptr;
+}
+
+Parsed ParsePoint(std::string_view line, bool too_long) {
+  Parsed parsed;
+  if (too_long) return parsed.problem = "too long", parsed;
+  if (line.empty()) return parsed.problem = "empty", parsed;
+  for (char c : line) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (byte < 0x20 || byte == 0x7f) return parsed.problem = "control character", parsed;
+  }
+  if (!IsValidUtf8(line)) return parsed.problem = "invalid UTF-8", parsed;
+  const size_t comma = line.find(',');
+  if (comma == std::string_view::npos || line.find(',', comma + 1) != std::string_view::npos) {
+    return parsed.problem = "expected lon,lat", parsed;
+  }
+  if ((parsed.problem = ParseNumber(line.substr(0, comma), parsed.lon)) != nullptr) return parsed;
+  if ((parsed.problem = ParseNumber(line.substr(comma + 1), parsed.lat)) != nullptr) return parsed;
+  if (parsed.lon < -180 || parsed.lon > 180) return parsed.problem = "longitude outside [-180, 180]", parsed;
+  if (parsed.lat < -90 || parsed.lat > 90) return parsed.problem = "latitude outside [-90, 90]", parsed;
+  return parsed;
+}
+
+std::string Quoted(std::string_view text) {
+  return json(text).dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+// One step of a path, as the address geocoder writes it: level, code, name, and the governance
+// parent where it differs from the statistical one.
+std::string StepJson(const Registry& registry, UnitId unit) {
+  std::string out = fmt::format(R"({{"level":"{}","code":"{}","name":{})", LevelName(registry.level(unit)),
+                                registry.code(unit).ToString(), Quoted(registry.name(unit)));
+  if (registry.parent(unit) != registry.stat_parent(unit)) {
+    const UnitId parent = registry.parent(unit);
+    out += fmt::format(R"(,"governed_by":{{"code":"{}","name":{}}})", registry.code(parent).ToString(),
+                       Quoted(registry.name(parent)));
+  }
+  out += '}';
+  return out;
+}
+
+// Steps from the province down to `unit` along the statistical tree, comma-separated.
+std::string PathSteps(const Registry& registry, UnitId unit) {
+  std::vector<UnitId> chain;
+  for (UnitId at = unit; at.valid() && at != registry.nation(); at = registry.stat_parent(at)) chain.push_back(at);
+  std::string out;
+  for (auto it = chain.rbegin(); it != chain.rend(); ++it) {
+    if (!out.empty()) out += ',';
+    out += StepJson(registry, *it);
+  }
+  return out;
+}
+
+// Answers lines; one per thread, each with its own cache of grid paths.
+class Worker {
+ public:
+  Worker(const Registry& registry, const PointIndex& index) : registry_(registry), index_(index) {}
+
+  // Answers lines [begin, end): parsed first, then located together (LocateMany overlaps the
+  // memory reads of many points), then written.
+  void AnswerRange(const std::vector<std::string>& lines, const std::vector<uint8_t>& too_long, size_t begin,
+                   size_t end, std::vector<std::string>& answers) {
+    parsed_.clear();
+    points_.clear();
+    for (size_t at = begin; at < end; ++at) {
+      parsed_.push_back(ParsePoint(lines[at], too_long[at] != 0));
+      if (parsed_.back().problem == nullptr) points_.push_back(Point{parsed_.back().lon, parsed_.back().lat});
+    }
+    places_.resize(points_.size());
+    index_.LocateMany(points_, places_);
+    size_t next_place = 0;
+    for (size_t at = begin; at < end; ++at) {
+      const Parsed& parsed = parsed_[at - begin];
+      Write(lines[at], parsed, parsed.problem == nullptr ? places_[next_place++] : PointResult{}, answers[at]);
+    }
+  }
+
+ private:
+  void Write(std::string_view line, const Parsed& parsed, const PointResult& place, std::string& out) {
+    if (parsed.problem != nullptr) {
+      out = fmt::format(R"({{"input":{},"status":"invalid","confidence":0,"reason":"{}"}})",
+                        Quoted(Printable(line, kEchoBytes)), parsed.problem);
+      return;
+    }
+    if (!place.grid.valid()) {
+      out = fmt::format(R"({{"input":{},"status":"unmatched","confidence":0,"reason":"outside"}})", Quoted(line));
+      return;
+    }
+    const UnitId unit = place.building.valid() ? place.building : place.grid;
+    out = fmt::format(R"({{"input":{},"status":"matched","code":"{}","level":"{}","confidence":1,"path":[{})",
+                      Quoted(line), registry_.code(unit).ToString(), LevelName(registry_.level(unit)),
+                      GridSteps(place.grid));
+    if (place.building.valid()) {
+      if (registry_.stat_parent(place.building) == place.grid) {
+        out += ',';
+        out += StepJson(registry_, place.building);
+      } else {  // a building whose statistical parent is not its grid: its own chain
+        out = fmt::format(R"({{"input":{},"status":"matched","code":"{}","level":"building","confidence":1,"path":[{})",
+                          Quoted(line), registry_.code(unit).ToString(), PathSteps(registry_, unit));
+      }
+      out += fmt::format(R"(],"distance_m":{:.2f}}})", place.building_distance_m);
+    } else {
+      out += "]}";
+    }
+  }
+
+  const std::string& GridSteps(UnitId grid) {
+    auto [it, inserted] = grid_steps_.try_emplace(grid.value);
+    if (inserted) it->second = PathSteps(registry_, grid);
+    return it->second;
+  }
+
+  const Registry& registry_;
+  const PointIndex& index_;
+  absl::flat_hash_map<uint32_t, std::string> grid_steps_;
+  std::vector<Parsed> parsed_;
+  std::vector<Point> points_;
+  std::vector<PointResult> places_;
+};
+
+}  // namespace
+
+int RunGeocodePoints(const Context& context, int threads) {
+  if (threads < 1) return Fail(context, "--threads must be at least 1");
+  auto data = DataDir::Open(context.data_dir, SqliteStore::Mode::kReadOnly);
+  if (!data.ok()) return Fail(context, Message(data.status()));
+  auto registry = data->store->LoadRegistry();
+  if (!registry.ok()) return Fail(context, Message(registry.status()));
+  std::optional<UnitId> city = registry->Find(data->deployment.home_city);
+  if (!city) {
+    return Fail(context, Cat("home city ", data->deployment.home_city.ToString().substr(0, 4),
+                             " of the deployment is not in the registry"));
+  }
+  auto index = PointIndex::Create(*registry, *city);
+  if (!index.ok()) return Fail(context, Message(index.status()));
+
+  std::vector<Worker> workers;
+  for (int at = 0; at < threads; ++at) workers.emplace_back(*registry, **index);
+  LineReader reader(STDIN_FILENO);
+  std::vector<std::string> lines(kBlockLines), answers(kBlockLines);
+  std::vector<uint8_t> too_long(kBlockLines);
+  std::string block_out;
+  bool more = true;
+  while (more) {
+    size_t count = 0, bytes = 0;
+    while (count < kBlockLines && bytes < kBlockBytes && (count == 0 || reader.Ready())) {
+      bool long_line = false;
+      if (!reader.Next(lines[count], long_line)) {
+        more = false;
+        break;
+      }
+      too_long[count] = long_line;
+      bytes += lines[count].size() + 1;
+      ++count;
+    }
+    if (count == 0) break;
+    auto answer = [&](size_t worker, size_t begin, size_t end) {
+      workers[worker].AnswerRange(lines, too_long, begin, end, answers);
+    };
+    const size_t used = std::min<size_t>(threads, (count + 255) / 256);  // no thread for a few lines
+    if (used <= 1) {
+      answer(0, 0, count);
+    } else {
+      std::vector<std::thread> pool;
+      const size_t share = (count + used - 1) / used;
+      for (size_t worker = 1; worker < used; ++worker) {
+        pool.emplace_back(answer, worker, std::min(count, worker * share), std::min(count, (worker + 1) * share));
+      }
+      answer(0, 0, std::min(count, share));
+      for (std::thread& thread : pool) thread.join();
+    }
+    block_out.clear();
+    for (size_t at = 0; at < count; ++at) {
+      block_out += answers[at];
+      block_out += '\n';
+    }
+    context.out->write(block_out.data(), static_cast<std::streamsize>(block_out.size()));
+    context.out->flush();
+  }
+  return 0;
+}
+
+}  // namespace pingan::cli
