@@ -147,7 +147,7 @@ absl::StatusOr<std::unique_ptr<PointIndex>> PointIndex::Create(const Registry& r
   };
   std::vector<Sortable> buildings;
   std::vector<uint32_t> strips;
-  index->grid_buildings_.resize(index->grids_.size());
+  std::vector<GridBuildings> grid_buildings(index->grids_.size());
   for (size_t grid = 0; grid < index->grids_.size(); ++grid) {
     const size_t first = buildings.size();
     for (UnitId child : registry.children(index->grids_[grid])) {
@@ -161,7 +161,7 @@ absl::StatusOr<std::unique_ptr<PointIndex>> PointIndex::Create(const Registry& r
     std::sort(buildings.begin() + first, buildings.end(), [](const Sortable& a, const Sortable& b) {
       return std::tie(a.lon, a.lat, a.id.value) < std::tie(b.lon, b.lat, b.id.value);
     });
-    GridBuildings& info = index->grid_buildings_[grid];
+    GridBuildings& info = grid_buildings[grid];
     const size_t count = buildings.size() - first;
     const double min_lon = buildings[first].lon, max_lon = buildings.back().lon;
     info.min_lon = min_lon;
@@ -177,10 +177,8 @@ absl::StatusOr<std::unique_ptr<PointIndex>> PointIndex::Create(const Registry& r
     strips.push_back(static_cast<uint32_t>(buildings.size()));
   }
   index->buildings_.resize(buildings.size());
-  index->building_ids_.resize(buildings.size());
   for (size_t at = 0; at < buildings.size(); ++at) {
-    index->buildings_[at] = BuildingPoint{buildings[at].lon, buildings[at].lat};
-    index->building_ids_[at] = buildings[at].id;
+    index->buildings_[at] = BuildingPoint{buildings[at].lon, buildings[at].lat, buildings[at].id};
   }
   index->strip_offsets_.assign(strips.begin(), strips.end());
 
@@ -222,7 +220,7 @@ absl::StatusOr<std::unique_ptr<PointIndex>> PointIndex::Create(const Registry& r
   for (uint32_t grid = 0; grid < shapes.size(); ++grid) {  // code order within every bucket
     const Shape& shape = shapes[grid];
     const Candidate candidate{shape.extent.min_lon, shape.extent.min_lat, shape.extent.max_lon,
-                              shape.extent.max_lat, grid, shape.polygon};
+                              shape.extent.max_lat, grid, shape.polygon, grid_buildings[grid]};
     for (uint32_t y = row(shape.extent.min_lat); y <= row(shape.extent.max_lat); ++y) {
       for (uint32_t x = column(shape.extent.min_lon); x <= column(shape.extent.max_lon); ++x) {
         index->candidates_[counts[static_cast<size_t>(y) * index->columns_ + x]++] = candidate;
@@ -254,21 +252,21 @@ uint32_t PointIndex::CellOf(double lon, double lat) const {
   return y * columns_ + x;
 }
 
-uint32_t PointIndex::FindInCell(uint32_t cell, double lon, double lat) const {
+const PointIndex::Candidate* PointIndex::FindInCell(uint32_t cell, double lon, double lat) const {
   const Candidate* candidate = candidates_.data() + cell_offsets_[cell];
   for (const Candidate* end = candidates_.data() + cell_offsets_[cell + 1]; candidate != end; ++candidate) {
     if (lon < candidate->min_lon || lon >= candidate->max_lon || lat < candidate->min_lat ||
         lat >= candidate->max_lat) {
       continue;
     }
-    if (candidate->polygon == kNoPolygon || InPolygon(candidate->polygon, lon, lat)) return candidate->grid;
+    if (candidate->polygon == kNoPolygon || InPolygon(candidate->polygon, lon, lat)) return candidate;
   }
-  return UINT32_MAX;
+  return nullptr;
 }
 
-uint32_t PointIndex::FindGrid(double lon, double lat) const {
+const PointIndex::Candidate* PointIndex::FindGrid(double lon, double lat) const {
   const uint32_t cell = CellOf(lon, lat);
-  return cell == UINT32_MAX ? UINT32_MAX : FindInCell(cell, lon, lat);
+  return cell == UINT32_MAX ? nullptr : FindInCell(cell, lon, lat);
 }
 
 uint32_t PointIndex::StripOf(const GridBuildings& grid, double lon) const {
@@ -277,9 +275,8 @@ uint32_t PointIndex::StripOf(const GridBuildings& grid, double lon) const {
   return strip >= grid.strip_count ? grid.strip_count - 1 : static_cast<uint32_t>(strip);
 }
 
-PointIndex::Reach PointIndex::ReachOf(uint32_t grid, double lon, double lat) const {
+PointIndex::Reach PointIndex::ReachOf(const GridBuildings& info, double lon, double lat) const {
   Reach reach;
-  const GridBuildings& info = grid_buildings_[grid];
   if (info.strip_count == 0 || !(options_.building_distance_m > 0)) return reach;
   // At least 1 mm per degree, so that the window stays finite at the poles.
   reach.x_scale = std::max(kMetresPerDegree * std::cos(lat * (3.14159265358979323846 / 180.0)), 1e-3);
@@ -305,22 +302,22 @@ void PointIndex::NearestBuilding(const Reach& reach, double lon, double lat, Poi
     }
   }
   if (chosen != UINT32_MAX) {
-    result.building = building_ids_[chosen];
+    result.building = buildings_[chosen].id;
     result.building_distance_m = std::sqrt(best);
   }
 }
 
 UnitId PointIndex::LocateGrid(double lon, double lat) const {
-  const uint32_t grid = FindGrid(lon, lat);
-  return grid == UINT32_MAX ? kNoUnit : grids_[grid];
+  const Candidate* grid = FindGrid(lon, lat);
+  return grid == nullptr ? kNoUnit : grids_[grid->grid];
 }
 
 PointResult PointIndex::Locate(double lon, double lat) const {
   PointResult result;
-  const uint32_t grid = FindGrid(lon, lat);
-  if (grid == UINT32_MAX) return result;
-  result.grid = grids_[grid];
-  NearestBuilding(ReachOf(grid, lon, lat), lon, lat, result);
+  const Candidate* grid = FindGrid(lon, lat);
+  if (grid == nullptr) return result;
+  result.grid = grids_[grid->grid];
+  NearestBuilding(ReachOf(grid->buildings, lon, lat), lon, lat, result);
   return result;
 }
 
@@ -328,7 +325,8 @@ PointResult PointIndex::Locate(double lon, double lat) const {
 // reads: the random reads of many points then overlap instead of waiting one after another.
 void PointIndex::LocateMany(std::span<const Point> points, std::span<PointResult> out) const {
   constexpr size_t kChunk = 32;
-  uint32_t cells[kChunk], grids[kChunk];
+  uint32_t cells[kChunk];
+  const Candidate* grids[kChunk];
   Reach reaches[kChunk];
   for (size_t base = 0; base < points.size(); base += kChunk) {
     const size_t count = std::min(kChunk, points.size() - base);
@@ -341,11 +339,8 @@ void PointIndex::LocateMany(std::span<const Point> points, std::span<PointResult
       if (cells[at] != UINT32_MAX) __builtin_prefetch(&candidates_[cell_offsets_[cells[at]]]);
     }
     for (size_t at = 0; at < count; ++at) {
-      grids[at] = cells[at] == UINT32_MAX ? UINT32_MAX : FindInCell(cells[at], chunk[at].lon, chunk[at].lat);
-      if (grids[at] != UINT32_MAX) __builtin_prefetch(&grid_buildings_[grids[at]]);
-    }
-    for (size_t at = 0; at < count; ++at) {
-      reaches[at] = grids[at] == UINT32_MAX ? Reach{} : ReachOf(grids[at], chunk[at].lon, chunk[at].lat);
+      grids[at] = cells[at] == UINT32_MAX ? nullptr : FindInCell(cells[at], chunk[at].lon, chunk[at].lat);
+      reaches[at] = grids[at] == nullptr ? Reach{} : ReachOf(grids[at]->buildings, chunk[at].lon, chunk[at].lat);
       if (reaches[at].strips != nullptr) __builtin_prefetch(&reaches[at].strips[reaches[at].first_strip]);
     }
     for (size_t at = 0; at < count; ++at) {
@@ -357,8 +352,8 @@ void PointIndex::LocateMany(std::span<const Point> points, std::span<PointResult
     for (size_t at = 0; at < count; ++at) {
       PointResult& result = out[base + at];
       result = PointResult{};
-      if (grids[at] == UINT32_MAX) continue;
-      result.grid = grids_[grids[at]];
+      if (grids[at] == nullptr) continue;
+      result.grid = grids_[grids[at]->grid];
       NearestBuilding(reaches[at], chunk[at].lon, chunk[at].lat, result);
     }
   }

@@ -74,12 +74,22 @@ class PointIndex {
   size_t bucket_count() const { return static_cast<size_t>(columns_) * rows_; }
 
  private:
-  // One grid as listed in a bucket: its box inline (the common case is decided without
-  // touching anything else) and its polygon, if any.
+  // A grid's buildings: sorted by longitude, in `strip_count` strips of equal width from
+  // `min_lon`; strip s holds buildings_[strip_offsets_[first_strip + s] ..
+  // strip_offsets_[first_strip + s + 1]).
+  struct GridBuildings {
+    double min_lon = 0;
+    double strips_per_degree = 0;
+    uint32_t first_strip = 0;
+    uint32_t strip_count = 0;  // 0: no buildings
+  };
+  // One grid as listed in a bucket, in one 64-byte line: its box (the common case is decided
+  // without touching anything else), its polygon if any, and where its buildings are.
   struct Candidate {
     double min_lon, min_lat, max_lon, max_lat;
     uint32_t grid;     // index into grids_
     uint32_t polygon;  // index into polygons_, or kNoPolygon (a rectangle)
+    GridBuildings buildings;
   };
   static constexpr uint32_t kNoPolygon = UINT32_MAX;
   // A non-horizontal polygon edge, stored from its lower end (lower latitude; then lower
@@ -92,15 +102,7 @@ class PointIndex {
   };
   struct BuildingPoint {
     double lon, lat;
-  };
-  // A grid's buildings: sorted by longitude, in `strip_count` strips of equal width from
-  // `min_lon`; strip s holds buildings_[strip_offsets_[first_strip + s] ..
-  // strip_offsets_[first_strip + s + 1]).
-  struct GridBuildings {
-    double min_lon = 0;
-    double strips_per_degree = 0;
-    uint32_t first_strip = 0;
-    uint32_t strip_count = 0;  // 0: no buildings
+    UnitId id;  // beside the point: the answer costs no further cache miss
   };
   template <typename T>
   using HugeVector = std::vector<T, HugePageAllocator<T>>;
@@ -114,11 +116,11 @@ class PointIndex {
   };
   // The bucket of a point, or UINT32_MAX outside the indexed extent (or NaN).
   uint32_t CellOf(double lon, double lat) const;
-  // Index into grids_ of the grid holding the point, or UINT32_MAX.
-  uint32_t FindInCell(uint32_t cell, double lon, double lat) const;
-  uint32_t FindGrid(double lon, double lat) const;
+  // The grid holding the point, or null.
+  const Candidate* FindInCell(uint32_t cell, double lon, double lat) const;
+  const Candidate* FindGrid(double lon, double lat) const;
   bool InPolygon(uint32_t polygon, double lon, double lat) const;
-  Reach ReachOf(uint32_t grid, double lon, double lat) const;
+  Reach ReachOf(const GridBuildings& grid, double lon, double lat) const;
   void NearestBuilding(const Reach& reach, double lon, double lat, PointResult& result) const;
   // The strip of a grid's buildings that `lon` falls in (clamped to the grid's strips).
   uint32_t StripOf(const GridBuildings& grid, double lon) const;
@@ -126,10 +128,8 @@ class PointIndex {
   const Registry& registry_;
   PointIndexOptions options_;
   std::vector<UnitId> grids_;                 // in code order
-  std::vector<GridBuildings> grid_buildings_;  // per grid (index into grids_)
   HugeVector<uint32_t> strip_offsets_;
   HugeVector<BuildingPoint> buildings_;        // per grid, sorted by longitude
-  std::vector<UnitId> building_ids_;           // beside buildings_
   std::vector<Edge> edges_;
   std::vector<Polygon> polygons_;
   // The bucket grid: columns_ x rows_ cells over [min_lon_, max_lon_) x [min_lat_, max_lat_).
