@@ -71,7 +71,7 @@ int Main(int argc, char** argv, std::ostream& out, std::ostream& err) {
   int threads = 1;
   geocode->add_flag("--points", points, "Read `lon,lat` lines: the grid and nearest building of each point")
       ->excludes("--eval");
-  geocode->add_option("--threads", threads, "With --points: threads answering")->capture_default_str()
+  geocode->add_option("--threads", threads, "Threads answering (addresses or points); output keeps the input order")->capture_default_str()
       ->check(CLI::Range(1, 256));
 
   CLI::App* import = app.add_subcommand("import", "Import a real city's data");
@@ -92,7 +92,7 @@ int Main(int argc, char** argv, std::ostream& out, std::ostream& err) {
   if (code_command->parsed()) return RunCode(context, code, json);
   if (info->parsed()) return RunInfo(context, json);
   if (history->parsed()) return RunHistory(context, json, former, town);
-  if (geocode->parsed()) return points ? RunGeocodePoints(context, threads) : RunGeocode(context, eval_file);
+  if (geocode->parsed()) return points ? RunGeocodePoints(context, threads) : RunGeocode(context, eval_file, threads);
   if (import_units->parsed()) return RunImportUnits(context, file, dry_run);
   err << "pingan: no command (see pingan --help)\n";
   return 2;

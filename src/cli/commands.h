@@ -32,7 +32,7 @@ int RunInfo(const Context& context, bool json);
 int RunHistory(const Context& context, bool json, const std::string& former = "",
                const std::string& town = "");
 // Geocodes stdin to stdout, or scores a labelled set (--eval FILE.jsonl).
-int RunGeocode(const Context& context, const std::string& eval_file);
+int RunGeocode(const Context& context, const std::string& eval_file, int threads = 1);
 // Points (`lon,lat` lines on stdin) to their grid and nearest building, on `threads` threads.
 int RunGeocodePoints(const Context& context, int threads);
 int RunImportUnits(const Context& context, const std::string& file, bool dry_run);

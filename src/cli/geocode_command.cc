@@ -1,5 +1,9 @@
 // `pingan geocode`: one address per line on stdin, one JSON object per line on stdout.
+#include <unistd.h>
+
+#include <cmath>
 #include <cstdio>
+#include <iterator>
 #include <fstream>
 #include <map>
 #include <ostream>
@@ -7,10 +11,12 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "absl/container/flat_hash_map.h"
 #include "address/names.h"
 #include "address/normalize.h"
 #include "catalog/config.h"
 #include "cli/commands.h"
+#include "cli/line_io.h"
 #include "core/paths.h"
 #include "core/strings.h"
 #include "core/text.h"
@@ -21,62 +27,6 @@ namespace pingan::cli {
 namespace {
 
 using nlohmann::json;
-constexpr size_t kMaxLineBytes = 1 << 20;  // longer lines are answered `invalid` and skipped
-
-// Reads lines ending at '\n' (a trailing '\r' dropped), never holding more than kMaxLineBytes
-// of one line: the rest of a longer line is skipped and the line reported as too long.
-class LineReader {
- public:
-  explicit LineReader(FILE* in) : in_(in) {}
-  // False at the end of input.
-  bool Next(std::string& line, bool& too_long) {
-    line.clear();
-    too_long = false;
-    int c;
-    bool any = false;
-    while ((c = std::getc(in_)) != EOF) {
-      any = true;
-      if (c == '\n') break;
-      if (line.size() < kMaxLineBytes) {
-        line.push_back(static_cast<char>(c));
-      } else {
-        too_long = true;
-      }
-    }
-    if (!any) return false;
-    if (!line.empty() && line.back() == '\r' && !too_long) line.pop_back();
-    return true;
-  }
-
- private:
-  FILE* in_;
-};
-
-json PathJson(const Registry& registry, const Place& place) {
-  std::vector<UnitId> chain;
-  for (UnitId at = place.unit; at.valid() && at != registry.nation(); at = registry.stat_parent(at)) chain.push_back(at);
-  json path = json::array();
-  for (auto it = chain.rbegin(); it != chain.rend(); ++it) {
-    json step{{"level", LevelName(registry.level(*it))}, {"code", registry.code(*it).ToString()},
-              {"name", registry.name(*it)}};
-    if (registry.parent(*it) != registry.stat_parent(*it)) {
-      step["governed_by"] = {{"code", registry.code(registry.parent(*it)).ToString()},
-                             {"name", registry.name(registry.parent(*it))}};
-    }
-    path.push_back(std::move(step));
-  }
-  // Entrance and room inside a building.
-  if (place.level >= Level::kUnit && place.entrance != 0) {
-    Place entrance{place.unit, Level::kUnit, place.entrance};
-    path.push_back({{"level", LevelName(Level::kUnit)}, {"code", registry.PlaceCode(entrance).ToString()},
-                    {"name", registry.PlaceName(entrance)}});
-  }
-  if (place.level == Level::kRoom) {
-    path.push_back({{"level", LevelName(Level::kRoom)}, {"code", registry.PlaceCode(place).ToString()},
-                    {"name", registry.PlaceName(place)}});
-  }
-  return path;
-}
 
 // The input as echoed: runs of 7 or more digits (phone and ID numbers) masked, so that personal
 // numbers the normaliser removed do not reappear in the output.
@@ -95,34 +45,121 @@ std::string MaskedInput(std::string_view input) {
   return out;
 }
 
-json ResultJson(const Registry& registry, std::string_view input, const MatchResult& result) {
-  json out{{"input", MaskedInput(input)},
-           {"status", MatchStatusName(result.status)}};
-  if (result.unit().valid()) {
-    out["code"] = registry.PlaceCode(result.place).ToString();
-    out["level"] = LevelName(result.level());
-    out["confidence"] = std::round(result.confidence * 1000) / 1000;
-    out["path"] = PathJson(registry, result.place);
-  } else {
-    out["confidence"] = 0;
+json StepJson(const Registry& registry, UnitId unit);
+
+json PathJson(const Registry& registry, const Place& place) {
+  std::vector<UnitId> chain;
+  for (UnitId at = place.unit; at.valid() && at != registry.nation(); at = registry.stat_parent(at)) chain.push_back(at);
+  json path = json::array();
+  for (auto it = chain.rbegin(); it != chain.rend(); ++it) {
+    path.push_back(StepJson(registry, *it));
   }
-  if (!result.alternatives.empty()) {
-    json alternatives = json::array();
-    for (UnitId unit : result.alternatives) {
-      alternatives.push_back({{"code", registry.code(unit).ToString()}, {"name", registry.name(unit)},
-                              {"level", LevelName(registry.level(unit))},
-                              {"path", PathJson(registry, Place{unit, registry.level(unit)})}});
-    }
-    out["alternatives"] = std::move(alternatives);
+  // Entrance and room inside a building.
+  if (place.level >= Level::kUnit && place.entrance != 0) {
+    Place entrance{place.unit, Level::kUnit, place.entrance};
+    path.push_back({{"level", LevelName(Level::kUnit)}, {"code", registry.PlaceCode(entrance).ToString()},
+                    {"name", registry.PlaceName(entrance)}});
   }
-  if (result.formerly != nullptr) {
-    out["formerly"] = {{"name", result.formerly->name}, {"code", result.formerly->code.ToString()},
-                       {"until", result.formerly->date}};
+  if (place.level == Level::kRoom) {
+    path.push_back({{"level", LevelName(Level::kRoom)}, {"code", registry.PlaceCode(place).ToString()},
+                    {"name", registry.PlaceName(place)}});
   }
-  if (result.corrected) out["corrected"] = true;
-  if (!result.reason.empty()) out["reason"] = result.reason;
-  return out;
+  return path;
 }
+
+// A path step as JSON: {"level":..,"code":..,"name":..[,"governed_by":{..}]}.
+json StepJson(const Registry& registry, UnitId unit) {
+  json step{{"level", LevelName(registry.level(unit))}, {"code", registry.code(unit).ToString()},
+            {"name", registry.name(unit)}};
+  if (registry.parent(unit) != registry.stat_parent(unit)) {
+    step["governed_by"] = {{"code", registry.code(registry.parent(unit)).ToString()},
+                           {"name", registry.name(registry.parent(unit))}};
+  }
+  return step;
+}
+
+std::string Dump(const json& value) { return value.dump(-1, ' ', false, json::error_handler_t::replace); }
+
+// Writes answers as JSON lines. The path of a place above the buildings is rendered once and
+// kept; everything else is written with fmt around strings escaped by nlohmann::json.
+class AnswerWriter {
+ public:
+  explicit AnswerWriter(const Registry& registry) : registry_(registry) {}
+
+  void Write(std::string_view input, const MatchResult& result, std::string& out) {
+    out.clear();
+    fmt::format_to(std::back_inserter(out), R"({{"input":{},"status":"{}")", Dump(MaskedInput(input)),
+                   MatchStatusName(result.status));
+    if (result.unit().valid()) {
+      fmt::format_to(std::back_inserter(out), R"(,"code":"{}","level":"{}","confidence":{},"path":[)",
+                     registry_.PlaceCode(result.place).ToString(), LevelName(result.level()),
+                     std::round(result.confidence * 1000) / 1000);
+      AppendPath(result.place, out);
+      out += ']';
+    } else {
+      out += R"(,"confidence":0)";
+    }
+    if (!result.alternatives.empty()) {
+      json alternatives = json::array();
+      for (UnitId unit : result.alternatives) {
+        alternatives.push_back({{"code", registry_.code(unit).ToString()}, {"name", registry_.name(unit)},
+                                {"level", LevelName(registry_.level(unit))},
+                                {"path", PathJson(registry_, Place{unit, registry_.level(unit)})}});
+      }
+      out += R"(,"alternatives":)";
+      out += Dump(alternatives);
+    }
+    if (result.formerly != nullptr) {
+      out += R"(,"formerly":)";
+      out += Dump({{"name", result.formerly->name}, {"code", result.formerly->code.ToString()},
+                   {"until", result.formerly->date}});
+    }
+    if (result.corrected) out += R"(,"corrected":true)";
+    if (!result.reason.empty()) {
+      out += R"(,"reason":)";
+      out += Dump(std::string(result.reason));
+    }
+    out += '}';
+  }
+
+ private:
+  // The steps from the province down to `place`, comma-separated.
+  void AppendPath(const Place& place, std::string& out) {
+    UnitId above = place.unit;
+    std::string building_step;
+    if (registry_.level(place.unit) >= Level::kBuilding) {
+      building_step = Dump(StepJson(registry_, place.unit));
+      above = registry_.stat_parent(place.unit);
+    }
+    auto [it, fresh] = paths_.try_emplace(above.value);
+    if (fresh) {
+      std::vector<UnitId> chain;
+      for (UnitId at = above; at.valid() && at != registry_.nation(); at = registry_.stat_parent(at)) chain.push_back(at);
+      for (auto step = chain.rbegin(); step != chain.rend(); ++step) {
+        if (!it->second.empty()) it->second += ',';
+        it->second += Dump(StepJson(registry_, *step));
+      }
+    }
+    out += it->second;
+    auto step = [&](const std::string& text) {
+      if (out.back() != '[') out += ',';
+      out += text;
+    };
+    if (!building_step.empty()) step(building_step);
+    if (place.level >= Level::kUnit && place.entrance != 0) {
+      const Place entrance{place.unit, Level::kUnit, place.entrance};
+      step(Dump({{"level", LevelName(Level::kUnit)}, {"code", registry_.PlaceCode(entrance).ToString()},
+                 {"name", registry_.PlaceName(entrance)}}));
+    }
+    if (place.level == Level::kRoom) {
+      step(Dump({{"level", LevelName(Level::kRoom)}, {"code", registry_.PlaceCode(place).ToString()},
+                 {"name", registry_.PlaceName(place)}}));
+    }
+  }
+
+  const Registry& registry_;
+  absl::flat_hash_map<uint32_t, std::string> paths_;
+};
 
 struct Geocoder {
   DataDir data;
@@ -199,21 +236,31 @@ bool PathHas(const Registry& registry, const Place& place, Level level, const st
 
 }  // namespace
 
-int RunGeocode(const Context& context, const std::string& eval_file) {
+int RunGeocode(const Context& context, const std::string& eval_file, int threads) {
   auto geocoder = OpenGeocoder(context);
   if (!geocoder.ok()) return Fail(context, Message(geocoder.status()));
   const Registry& registry = *geocoder->registry;
   NormalizedAddress normalized;
   if (eval_file.empty()) {
-    LineReader reader(stdin);
-    std::string line;
-    bool too_long = false;
-    while (reader.Next(line, too_long)) {
-      MatchResult result = geocoder->Run(line, too_long, normalized);
-      *context.out << ResultJson(registry, too_long ? std::string_view(line).substr(0, 256) : line, result).dump(
-                          -1, ' ', false, json::error_handler_t::replace)
-                   << "\n";
-    }
+    if (threads < 1) return Fail(context, "--threads must be at least 1");
+    struct Worker {
+      NormalizedAddress normalized;
+      AnswerWriter writer;
+    };
+    std::vector<std::unique_ptr<Worker>> workers;
+    for (int at = 0; at < threads; ++at) workers.push_back(std::make_unique<Worker>(Worker{{}, AnswerWriter(registry)}));
+    LineReader reader(STDIN_FILENO);
+    AnswerInBlocks(reader, threads, *context.out,
+                   [&](size_t index, std::span<const std::string> lines, std::span<const uint8_t> too_long,
+                       std::span<std::string> answers) {
+                     Worker& worker = *workers[index];
+                     for (size_t at = 0; at < lines.size(); ++at) {
+                       const MatchResult result = geocoder->Run(lines[at], too_long[at] != 0, worker.normalized);
+                       std::string_view echo = lines[at];
+                       if (too_long[at]) echo = echo.substr(0, 256);
+                       worker.writer.Write(echo, result, answers[at]);
+                     }
+                   });
     return 0;
   }
   std::ifstream in(eval_file);

@@ -1,15 +1,11 @@
 // `pingan geocode --points`: `lon,lat` lines on stdin, one JSON object per line on stdout, in
 // input order (docs/points.md).
-#include <poll.h>
 #include <unistd.h>
 
-#include <cerrno>
 #include <charconv>
 #include <cmath>
 #include <cstdio>
-#include <cstring>
 #include <ostream>
-#include <thread>
 #include <vector>
 
 #include <fmt/format.h>
@@ -17,6 +13,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "cli/commands.h"
+#include "cli/line_io.h"
 #include "core/strings.h"
 #include "core/text.h"
 #include "geocode/point_index.h"
@@ -26,69 +23,7 @@ namespace pingan::cli {
 namespace {
 
 using nlohmann::json;
-constexpr size_t kMaxLineBytes = 1 << 20;  // longer lines are answered `invalid` and skipped
 constexpr size_t kEchoBytes = 256;         // how much of an invalid line the answer echoes
-// A block of input is read, answered (on every thread) and written before the next is read.
-constexpr size_t kBlockLines = 16384;
-constexpr size_t kBlockBytes = 16 << 20;
-
-// Reads lines ending at '\n' (a trailing '\r' dropped) from a file descriptor through a 1 MiB
-// buffer, never holding more than kMaxLineBytes of one line: the rest of a longer line is
-// skipped and the line is marked too long.
-class LineReader {
- public:
-  explicit LineReader(int fd) : fd_(fd), buffer_(1 << 20) {}
-
-  // False at the end of input (or on a read error).
-  bool Next(std::string& line, bool& too_long) {
-    line.clear();
-    too_long = false;
-    bool any = false;
-    while (true) {
-      if (at_ == end_ && !Fill()) break;
-      any = true;
-      const char* start = buffer_.data() + at_;
-      const char* newline = static_cast<const char*>(std::memchr(start, '\n', end_ - at_));
-      const size_t length = newline != nullptr ? static_cast<size_t>(newline - start) : end_ - at_;
-      const size_t room = kMaxLineBytes - line.size();
-      if (length > room) too_long = true;
-      line.append(start, std::min(length, room));
-      at_ += length;
-      if (newline != nullptr) {
-        ++at_;
-        break;
-      }
-    }
-    if (!any) return false;
-    if (!too_long && !line.empty() && line.back() == '\r') line.pop_back();
-    return true;
-  }
-
-  // True when the next Next() would not wait for input: bytes are buffered, or the descriptor
-  // is readable (or at its end). A block of lines ends where the input pauses, so that a client
-  // writing one line at a time gets its answer at once.
-  bool Ready() const {
-    if (at_ < end_) return true;
-    pollfd poll_fd{.fd = fd_, .events = POLLIN, .revents = 0};
-    return ::poll(&poll_fd, 1, 0) > 0;
-  }
-
- private:
-  bool Fill() {
-    at_ = end_ = 0;
-    while (true) {
-      const ssize_t got = ::read(fd_, buffer_.data(), buffer_.size());
-      if (got < 0 && errno == EINTR) continue;
-      if (got <= 0) return false;
-      end_ = static_cast<size_t>(got);
-      return true;
-    }
-  }
-
-  int fd_;
-  std::vector<char> buffer_;
-  size_t at_ = 0, end_ = 0;
-};
 
 struct Parsed {
   double lon = 0, lat = 0;
@@ -164,19 +99,18 @@ class Worker {
 
   // Answers lines [begin, end): parsed first, then located together (LocateMany overlaps the
   // memory reads of many points), then written.
-  void AnswerRange(const std::vector<std::string>& lines, const std::vector<uint8_t>& too_long, size_t begin,
-                   size_t end, std::vector<std::string>& answers) {
+  void Answer(std::span<const std::string> lines, std::span<const uint8_t> too_long, std::span<std::string> answers) {
     parsed_.clear();
     points_.clear();
-    for (size_t at = begin; at < end; ++at) {
+    for (size_t at = 0; at < lines.size(); ++at) {
       parsed_.push_back(ParsePoint(lines[at], too_long[at] != 0));
       if (parsed_.back().problem == nullptr) points_.push_back(Point{parsed_.back().lon, parsed_.back().lat});
     }
     places_.resize(points_.size());
     index_.LocateMany(points_, places_);
     size_t next_place = 0;
-    for (size_t at = begin; at < end; ++at) {
-      const Parsed& parsed = parsed_[at - begin];
+    for (size_t at = 0; at < lines.size(); ++at) {
+      const Parsed& parsed = parsed_[at];
       Write(lines[at], parsed, parsed.problem == nullptr ? places_[next_place++] : PointResult{}, answers[at]);
     }
   }
@@ -243,46 +177,9 @@ int RunGeocodePoints(const Context& context, int threads) {
   std::vector<Worker> workers;
   for (int at = 0; at < threads; ++at) workers.emplace_back(*registry, **index);
   LineReader reader(STDIN_FILENO);
-  std::vector<std::string> lines(kBlockLines), answers(kBlockLines);
-  std::vector<uint8_t> too_long(kBlockLines);
-  std::string block_out;
-  bool more = true;
-  while (more) {
-    size_t count = 0, bytes = 0;
-    while (count < kBlockLines && bytes < kBlockBytes && (count == 0 || reader.Ready())) {
-      bool long_line = false;
-      if (!reader.Next(lines[count], long_line)) {
-        more = false;
-        break;
-      }
-      too_long[count] = long_line;
-      bytes += lines[count].size() + 1;
-      ++count;
-    }
-    if (count == 0) break;
-    auto answer = [&](size_t worker, size_t begin, size_t end) {
-      workers[worker].AnswerRange(lines, too_long, begin, end, answers);
-    };
-    const size_t used = std::min<size_t>(threads, (count + 255) / 256);  // no thread for a few lines
-    if (used <= 1) {
-      answer(0, 0, count);
-    } else {
-      std::vector<std::thread> pool;
-      const size_t share = (count + used - 1) / used;
-      for (size_t worker = 1; worker < used; ++worker) {
-        pool.emplace_back(answer, worker, std::min(count, worker * share), std::min(count, (worker + 1) * share));
-      }
-      answer(0, 0, std::min(count, share));
-      for (std::thread& thread : pool) thread.join();
-    }
-    block_out.clear();
-    for (size_t at = 0; at < count; ++at) {
-      block_out += answers[at];
-      block_out += '\n';
-    }
-    context.out->write(block_out.data(), static_cast<std::streamsize>(block_out.size()));
-    context.out->flush();
-  }
+  AnswerInBlocks(reader, threads, *context.out,
+                 [&](size_t worker, std::span<const std::string> lines, std::span<const uint8_t> too_long,
+                     std::span<std::string> answers) { workers[worker].Answer(lines, too_long, answers); });
   return 0;
 }
 

@@ -138,6 +138,7 @@ struct Matcher::Impl {
     static constexpr size_t kSlots = 4096;
     std::vector<uint64_t> slot_unit = std::vector<uint64_t>(kSlots, UINT64_MAX);
     std::vector<uint64_t> named = std::vector<uint64_t>(kSlots);
+    std::vector<uint64_t> named_now = std::vector<uint64_t>(kSlots);  // ... by a name in use today
     std::vector<uint32_t> used;
     uint64_t overlap[64];
     // The slot of `unit`, added if absent; kSlots when the table is full.
@@ -148,7 +149,7 @@ struct Matcher::Impl {
         if (slot_unit[slot] == UINT64_MAX) {
           if (used.size() >= kSlots / 2) return kSlots;
           slot_unit[slot] = unit;
-          named[slot] = 0;
+          named[slot] = named_now[slot] = 0;
           used.push_back(static_cast<uint32_t>(slot));
           return slot;
         }
@@ -172,14 +173,16 @@ struct Matcher::Impl {
   const Registry& registry;
   UnitId home_city, home_province;
   uint64_t home_city_admin = 0;
-  // The names: a trie over code points. Node 0 is the root; the root's children are found by
-  // code point in `root_children` (the BMP; others through `edges`), deeper ones in `edges`.
+  // The names: a trie over code points, in breadth-first order (BuildTrie). The root's children
+  // are also found by code point in `root_children` (the BMP).
+  struct Node {
+    uint32_t key = UINT32_MAX;    // the key ending here, or none
+    uint32_t first = 0, count = 0;  // children: nodes[first, first + count), sorted by cp
+    char32_t cp = 0;              // the character leading here
+  };
+  std::vector<Node> nodes;
   std::vector<uint32_t> root_children;
-  absl::flat_hash_map<uint64_t, uint32_t> edges;   // (node << 21 | code point) -> node
-  static constexpr int kEdgeFilterBits = 23;
-  std::vector<uint64_t> edge_filter;               // a Bloom filter (one hash) over `edges`
-  std::vector<uint8_t> has_children;               // node -> whether any edge leaves it
-  std::vector<uint32_t> node_key;                  // node -> key index, or UINT32_MAX
+  absl::flat_hash_map<uint64_t, uint32_t> wide_edges;  // (node << 21 | cp) -> child, for nodes of > 8 children
   std::vector<uint32_t> key_offsets;               // key -> entries_ range (CSR)
   std::vector<Entry> entries;
   std::vector<uint32_t> entry_units;  // per key (same ranges as entries): the units, sorted
@@ -247,8 +250,6 @@ struct Matcher::Impl {
 
   // Builds the trie and the entry lists; returns each key's characters (views into `pending`).
   std::vector<std::u32string_view> Build(PendingKeys& pending) {
-    root_children.assign(0x10000, 0);
-    node_key.assign(1, UINT32_MAX);
     auto& items = pending.items;
     auto same_reading = [](const Entry& a, const Entry& b) {
       return a.unit == b.unit && a.former == b.former && a.kind == b.kind && a.detail == b.detail;
@@ -266,16 +267,6 @@ struct Matcher::Impl {
       const std::u32string_view key = pending.Key(items[at]);
       size_t group_end = at;
       while (group_end < items.size() && pending.Key(items[group_end]) == key) ++group_end;
-      uint32_t node = 0;
-      for (char32_t cp : key) {
-        uint32_t* slot = node == 0 && cp < 0x10000 ? &root_children[cp] : &edges[(static_cast<uint64_t>(node) << 21) | cp];
-        if (*slot == 0) {
-          *slot = static_cast<uint32_t>(node_key.size());
-          node_key.push_back(UINT32_MAX);
-        }
-        node = *slot;
-      }
-      node_key[node] = static_cast<uint32_t>(key_offsets.size() - 1);
       const size_t first = entries.size();
       for (size_t index = at; index < group_end; ++index) {
         const Entry& entry = items[index].entry;
@@ -292,28 +283,68 @@ struct Matcher::Impl {
       key_views.push_back(key);
       at = group_end;
     }
-    trie_nodes = node_key.size();
-    edge_filter.assign((size_t{1} << kEdgeFilterBits) / 64, 0);
-    has_children.assign(node_key.size(), 0);
-    for (const auto& [edge, child] : edges) {
-      const uint64_t bit = EdgeBit(edge);
-      edge_filter[bit >> 6] |= uint64_t{1} << (bit & 63);
-      has_children[edge >> 21] = 1;
-    }
+    BuildTrie(key_views);
     return key_views;
   }
 
-  static uint64_t EdgeBit(uint64_t edge) { return (edge * 0x9E3779B97F4A7C15ULL) >> (64 - kEdgeFilterBits); }
+  // The trie in breadth-first order, so that the children of a node are consecutive nodes and
+  // a step reads one node and scans its children's records. Built level by level from the
+  // sorted keys: at each depth, the distinct prefixes in key order are that level's nodes, and
+  // the children of one parent come together.
+  void BuildTrie(const std::vector<std::u32string_view>& keys) {
+    nodes.assign(1, Node{});
+    std::vector<uint32_t> at_node(keys.size(), 0);  // each key's node at the current depth
+    size_t max_length = 0;
+    for (std::u32string_view key : keys) max_length = std::max(max_length, key.size());
+    for (size_t depth = 1; depth <= max_length; ++depth) {
+      uint32_t previous_parent = UINT32_MAX;
+      char32_t previous_cp = 0;
+      for (size_t k = 0; k < keys.size(); ++k) {
+        if (keys[k].size() < depth) continue;
+        const uint32_t parent = at_node[k];
+        const char32_t cp = keys[k][depth - 1];
+        if (parent != previous_parent || cp != previous_cp) {
+          const auto id = static_cast<uint32_t>(nodes.size());
+          nodes.push_back(Node{.cp = cp});
+          if (nodes[parent].count == 0) nodes[parent].first = id;
+          ++nodes[parent].count;
+          previous_parent = parent;
+          previous_cp = cp;
+        }
+        at_node[k] = static_cast<uint32_t>(nodes.size() - 1);
+        if (keys[k].size() == depth) nodes[at_node[k]].key = static_cast<uint32_t>(k);
+      }
+    }
+    for (uint32_t node = 1; node < nodes.size(); ++node) {
+      if (nodes[node].count <= 8) continue;
+      for (uint32_t child = nodes[node].first; child < nodes[node].first + nodes[node].count; ++child) {
+        wide_edges.emplace((static_cast<uint64_t>(node) << 21) | nodes[child].cp, child);
+      }
+    }
+    for (uint32_t child = nodes[0].first; child < nodes[0].first + nodes[0].count; ++child) {
+      if (nodes[child].cp >= 0x10000) wide_edges.emplace(nodes[child].cp, child);
+    }
+    root_children.assign(0x10000, 0);
+    for (uint32_t child = nodes[0].first; child < nodes[0].first + nodes[0].count; ++child) {
+      if (nodes[child].cp < 0x10000) root_children[nodes[child].cp] = child;
+    }
+    trie_nodes = nodes.size();
+  }
+
   uint32_t Child(uint32_t node, char32_t cp) const {
     if (node == 0 && cp < 0x10000) return root_children[cp];
-    if (!has_children[node]) return 0;
-    const uint64_t edge = (static_cast<uint64_t>(node) << 21) | cp;
-    // Most steps of a walk end at a missing edge: a 1 MB filter answers most of them without the
-    // 40 MB table.
-    const uint64_t bit = EdgeBit(edge);
-    if (!(edge_filter[bit >> 6] >> (bit & 63) & 1)) return 0;
-    auto it = edges.find(edge);
-    return it == edges.end() ? 0 : it->second;
+    const Node& parent = nodes[node];
+    const Node* begin = nodes.data() + parent.first;
+    const Node* end = begin + parent.count;
+    if (parent.count <= 8) {
+      for (const Node* child = begin; child < end; ++child) {
+        if (child->cp == cp) return static_cast<uint32_t>(child - nodes.data());
+      }
+      return 0;
+    }
+    // A node of many children (most are one or two characters deep): one probe of a hash map.
+    auto it = wide_edges.find((static_cast<uint64_t>(node) << 21) | cp);
+    return it == wide_edges.end() ? 0 : it->second;
   }
 
   uint32_t KeyIndex(std::span<const char32_t> key) const {
@@ -322,7 +353,7 @@ struct Matcher::Impl {
       node = Child(node, cp);
       if (node == 0) return UINT32_MAX;
     }
-    return node_key[node];
+    return nodes[node].key;
   }
 
   std::span<const Entry> EntriesOf(const Mention& mention) const {
@@ -491,6 +522,48 @@ struct Matcher::Impl {
   // Reads house number, building, entrance and room after the detail mentions that agree with
   // `unit`. Returns the place and the code point where the reading stopped.
   Place ReadDetail(const Scratch& s, UnitId unit, uint32_t& consumed_end, bool& detail_missing) const;
+  // Whether a road's house number and a compound named next to it are the same gate
+  // (文三路478号金色花园: 478 of that 文三路 is 金色花园's gate), for either of the two entries.
+  bool GateAgrees(const Scratch& s, const Mention& mention, const Entry& e) const {
+    const std::vector<char32_t>& cps = s.cps;
+    // The number after a road mention, and where the text goes on after it (and its 号).
+    auto number_after = [&](const Mention& road, uint32_t& number, uint32_t& next) {
+      uint32_t at = road.end;
+      uint64_t value = 0;
+      while (at < cps.size() && IsDigit(cps[at]) && value < 100'000'000) value = value * 10 + (cps[at++] - '0');
+      if (at == road.end) return false;
+      if (at < cps.size() && cps[at] == U'号') ++at;
+      number = static_cast<uint32_t>(value);
+      next = at;
+      return true;
+    };
+    auto gate = [&](const Entry& road_entry, uint32_t number) {
+      auto it = road_numbers.find(PackKey(road_entry.detail, number));
+      return it != road_numbers.end() && (it->second & 0x80000000u) ? it->second & 0x7FFFFFFFu : UINT32_MAX;
+    };
+    uint32_t number = 0, next = 0;
+    if (e.kind == kRoadEntry) {
+      if (!number_after(mention, number, next)) return false;
+      const uint32_t compound = gate(e, number);
+      if (compound == UINT32_MAX) return false;
+      for (const Mention& other : s.mentions) {
+        if (other.begin != next || other.typo) continue;
+        for (const Entry& oe : EntriesOf(other)) {
+          if (oe.kind == kCompoundEntry && oe.detail == compound) return true;
+        }
+      }
+      return false;
+    }
+    if (e.kind != kCompoundEntry) return false;
+    for (const Mention& road : s.mentions) {
+      if (road.typo || road.end >= mention.begin || !number_after(road, number, next) || next != mention.begin) continue;
+      for (const Entry& re : EntriesOf(road)) {
+        if (re.kind == kRoadEntry && gate(re, number) == e.detail) return true;
+      }
+    }
+    return false;
+  }
+
   // The place a road or compound entry leads to with the numbers written after its mention.
   Place ReadEntry(const Scratch& s, const Mention& mention, const Entry& e, uint32_t& end, bool& detail_missing) const;
 };
@@ -499,9 +572,16 @@ void Matcher::Impl::FindMentions(Scratch& s) const {
   const std::vector<char32_t>& cps = s.cps;
   s.mentions.clear();
   const uint32_t size = static_cast<uint32_t>(cps.size());
+  // A road word after a bare short name (西湖大道, 区东新路) starts no name of its own: 大道 is
+  // not a village there. The characters before it may still start one (东新路).
+  uint32_t blocked_from = 0, blocked_to = 0;
   for (uint32_t start = 0; start < size && s.mentions.size() < kMaxMentions;) {
     if (cps[start] < 0x80) {
       ++start;
+      continue;
+    }
+    if (start >= blocked_from && start < blocked_to) {
+      start = blocked_to;
       continue;
     }
     // Walk the trie, remembering every key that ends on the way (longest last).
@@ -511,9 +591,9 @@ void Matcher::Impl::FindMentions(Scratch& s) const {
     for (uint32_t at = start; at < size; ++at) {
       node = Child(node, cps[at]);
       if (node == 0) break;
-      if (node_key[node] != UINT32_MAX && found < 32) {
+      if (nodes[node].key != UINT32_MAX && found < 32) {
         ends[found] = at + 1;
-        keys[found] = node_key[node];
+        keys[found] = nodes[node].key;
         ++found;
       }
     }
@@ -533,7 +613,8 @@ void Matcher::Impl::FindMentions(Scratch& s) const {
         if (!any_official) {
           for (std::u32string_view word : kRoadWords) {
             if (StartsWith(after, word)) {
-              start = end + static_cast<uint32_t>(word.size());  // 西湖大道 is neither 西湖 nor 大道
+              blocked_from = end;  // 西湖大道 is neither 西湖 nor 大道
+              blocked_to = end + static_cast<uint32_t>(word.size());
               skipped = true;
               break;
             }
@@ -547,16 +628,26 @@ void Matcher::Impl::FindMentions(Scratch& s) const {
     }
     // Then one character on, not past the match: names may overlap where short forms run
     // together (湖滨东平巷社区: 湖滨 and 东平巷社区), and scoring picks the consistent reading.
-    if (!skipped) ++start;
+    ++start;
   }
-  // A mention inside a longer one (湖区 inside 西湖区) is not a reading of its own.
+  // A mention inside a longer one (湖区 inside 西湖区) is not a reading of its own — unless the
+  // longer one is itself a rival of a third (中洲镇南庄村: 镇南庄村, a village elsewhere,
+  // overlaps 中洲镇, so 南庄村 stays a reading).
   s.kept.clear();
+  auto overlaps = [](const Mention& a, const Mention& b) { return a.begin < b.end && b.begin < a.end; };
   for (size_t index = 0; index < s.mentions.size(); ++index) {
     const Mention& m = s.mentions[index];
     bool contained = false;
     for (size_t other = 0; other < s.mentions.size() && !contained; ++other) {
       const Mention& o = s.mentions[other];
-      contained = other != index && o.begin <= m.begin && m.end <= o.end && o.end - o.begin > m.end - m.begin;
+      if (other == index || !(o.begin <= m.begin && m.end <= o.end && o.end - o.begin > m.end - m.begin)) continue;
+      bool contested = false;
+      for (size_t third = 0; third < s.mentions.size() && !contested; ++third) {
+        const Mention& t = s.mentions[third];
+        contested = third != other && third != index && overlaps(t, o) && !overlaps(t, m) &&
+                    !(o.begin <= t.begin && t.end <= o.end);
+      }
+      contained = !contested;
     }
     if (!contained) s.kept.push_back(m);
   }
@@ -804,6 +895,7 @@ MatchResult Matcher::Impl::Match(std::string_view text) const {
       const size_t slot = s.Slot(LevelKey(e.admin, e.level));
       if (slot == Scratch::kSlots) break;
       s.named[slot] |= bit;
+      if (e.former == 0) s.named_now[slot] |= bit;
     }
   }
   for (uint32_t index = 0; index < mention_count; ++index) {
@@ -837,12 +929,18 @@ MatchResult Matcher::Impl::Match(std::string_view text) const {
     }
     // One name for a unit and a unit inside it (五常街道 and its 五常社区 for 五常): the text
     // names the larger area.
-    const bool outer_only = s.wide.size() > 1 && s.wide.size() <= 16;
+    bool outer_only = s.wide.size() > 1 && s.wide.size() <= 16;
+    Level outer_level = Level::kRoom;
+    if (outer_only) {
+      for (const Entry* e : s.wide) {
+        if (e->kind == kUnitEntry) outer_level = std::min(outer_level, e->level);
+      }
+    }
     for (const Entry* e : s.wide) {
       if (s.scored.size() >= kMaxScored) break;
       CodeChain chain;
       CodeChainOf(*e, chain);
-      if (outer_only && e->kind == kUnitEntry) {
+      if (outer_only && e->kind == kUnitEntry && e->level > outer_level) {
         bool inside_another = false;
         for (const Entry* other : s.wide) {
           if (other != e && other->kind == kUnitEntry && other->level < e->level &&
@@ -856,14 +954,17 @@ MatchResult Matcher::Impl::Match(std::string_view text) const {
       Scored entry{e, index};
       // Support: the other mentions that name an area above (or the unit itself). Overlapping
       // mentions are rival readings of the same characters, not evidence.
-      uint64_t agrees = 0;
+      uint64_t agrees = 0, agrees_now = 0;
       for (int at = 0; at < chain.count; ++at) {
         const size_t slot = s.Find(chain.keys[at]);
-        if (slot != Scratch::kSlots) agrees |= s.named[slot];
+        if (slot != Scratch::kSlots) agrees |= s.named[slot], agrees_now |= s.named_now[slot];
       }
       for (uint32_t other = 0; other < mention_count; ++other) {
         const Mention& o = s.mentions[other];
-        if (o.count > kWideList && other != index && NamesCodeChain(o, chain)) agrees |= uint64_t{1} << other;
+        if (o.count > kWideList && other != index && NamesCodeChain(o, chain)) {
+          agrees |= uint64_t{1} << other;
+          agrees_now |= uint64_t{1} << other;
+        }
       }
       const uint64_t all = mention_count == 64 ? ~uint64_t{0} : (uint64_t{1} << mention_count) - 1;
       entry.others = all & ~(uint64_t{1} << index) & ~s.overlap[index];
@@ -878,9 +979,16 @@ MatchResult Matcher::Impl::Match(std::string_view text) const {
       if ((e->flags & kShortForm) && e->level == Level::kCommunity && entry.support == 0 && !in_home) continue;
       // Pieces a still-existing unit gave away (余杭区's 临平) count only with a town of the piece.
       if (e->former != 0 && !registry.history().changes()[e->former - 1].abolished && entry.support == 0) continue;
-      const int depth = static_cast<int>(e->level);
+      const int depth = static_cast<int>(e->level) ;
       const double home = in_home ? 2 : in_province ? 1 : 0;
-      entry.score = entry.support * 100.0 + depth * 10.0 + home - ((e->flags & kShortForm) ? 0.5 : 0.0) -
+      // Support through a former name counts less where the name still names a unit today
+      // (余杭区: today's 余杭区, or the towns it gave to 临平区).
+      const int former_only = entry.support - std::popcount(agrees_now & entry.others);
+      // A short name read as a smaller unit (东湖: 东湖街道 or some 东湖社区) names the larger one.
+      const double depth_score = (e->flags & kShortForm) && e->kind == kUnitEntry && e->level > Level::kTown
+                                     ? static_cast<double>(Level::kTown) * 10.0
+                                     : depth * 10.0 + ((e->flags & kShortForm) ? 1.0 : 0.0);
+      entry.score = (entry.support - former_only) * 100.0 + former_only * 60.0 + depth_score + home - ((e->flags & kShortForm) ? 0.5 : 0.0) -
                     (mention.typo ? (mention.homophone ? 15.0 : 30.0) : 0.0) + (e->kind != kUnitEntry ? 0.25 : 0.0);
       max_support = std::max(max_support, entry.support);
       s.scored.push_back(entry);
@@ -912,6 +1020,7 @@ MatchResult Matcher::Impl::Match(std::string_view text) const {
       bool missing = false;
       const Place place = ReadEntry(s, mention, *e, end, missing);
       entry.score += 3.0 * (static_cast<int>(place.level) - static_cast<int>(e->level)) - (missing ? 2 : 0);
+      if (GateAgrees(s, mention, *e)) entry.score += 40;
     }
     entry.score -= entry.contradictions * 60.0;
     s.scored[kept++] = entry;

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "catalog/config.h"
+#include "core/strings.h"
 #include "sim/demo_city.h"
 #include "sim/division_import.h"
 
@@ -114,6 +115,93 @@ TEST_F(MatcherTest, NothingKnownIsUnmatchedWithAReason) {
   EXPECT_EQ(result.status, MatchStatus::kUnmatched);
   EXPECT_FALSE(result.reason.empty());
   EXPECT_EQ(matcher_->Match("").status, MatchStatus::kUnmatched);
+}
+
+}  // namespace
+}  // namespace pingan
+
+namespace pingan {
+namespace {
+
+// Addresses written from the registry's own buildings: every level down to the room.
+class MatcherDetailTest : public MatcherTest {
+ protected:
+  // Buildings of compounds (with entrances) and of roads, a few of each kind.
+  static std::vector<UnitId> Buildings(bool in_compound, size_t count) {
+    std::vector<UnitId> out;
+    for (uint32_t index = 0; index < registry_->size() && out.size() < count; index += 7) {
+      UnitId id{index};
+      if (registry_->level(id) != Level::kBuilding) continue;
+      const BuildingInfo& info = registry_->building(id);
+      if (in_compound != (info.compound != UINT32_MAX)) continue;
+      if (info.entrances == 0) continue;
+      out.push_back(id);
+    }
+    return out;
+  }
+  static std::string TownAndCommunity(UnitId building) {
+    return registry_->name(registry_->AncestorAt(building, Level::kTown)) +
+           registry_->name(registry_->AncestorAt(building, Level::kCommunity));
+  }
+};
+
+TEST_F(MatcherDetailTest, CompoundBuildingEntranceAndRoomInEveryForm) {
+  const std::vector<UnitId> buildings = Buildings(true, 60);
+  ASSERT_GE(buildings.size(), 30u);
+  for (UnitId building : buildings) {
+    const BuildingInfo& info = registry_->building(building);
+    const std::string compound = registry_->compounds()[info.compound].name;
+    const Place room{building, Level::kRoom, info.entrances, info.floors * 100u + info.rooms_per_floor};
+    const std::string code = registry_->PlaceCode(room).ToString();
+    const std::string prefix = TownAndCommunity(building) + compound;
+    for (const std::string& text :
+         {Cat(prefix, info.number, "幢", info.entrances, "单元", room.room, "室"),
+          Cat(prefix, info.number, "-", info.entrances, "-", room.room),
+          Cat(prefix, info.number, "号楼", info.entrances, "单元", room.room)}) {
+      MatchResult result = matcher_->Match(text);
+      EXPECT_EQ(result.status, MatchStatus::kMatched) << text;
+      EXPECT_EQ(result.level(), Level::kRoom) << text;
+      EXPECT_EQ(registry_->PlaceCode(result.place).ToString(), code) << text;
+    }
+    // A building number the compound does not have: the compound's place, partial.
+    MatchResult missing = matcher_->Match(Cat(prefix, 900 + info.number, "幢"));
+    EXPECT_EQ(missing.status, MatchStatus::kPartial) << prefix;
+    EXPECT_LT(missing.level(), Level::kBuilding);
+    EXPECT_FALSE(missing.reason.empty());
+    // A room on a floor above the roof is not a room.
+    MatchResult roof = matcher_->Match(Cat(prefix, info.number, "幢", info.entrances, "单元", info.floors + 1, "01室"));
+    EXPECT_EQ(roof.status, MatchStatus::kPartial);
+    EXPECT_EQ(roof.unit(), building);
+  }
+}
+
+TEST_F(MatcherDetailTest, RoadHouseNumbers) {
+  const std::vector<UnitId> buildings = Buildings(false, 60);
+  ASSERT_GE(buildings.size(), 30u);
+  for (UnitId building : buildings) {
+    const BuildingInfo& info = registry_->building(building);
+    const std::string road = registry_->roads()[info.road].name;
+    const std::string town = registry_->name(registry_->AncestorAt(building, Level::kTown));
+    MatchResult result = matcher_->Match(Cat(town, road, info.house_number, "号"));
+    EXPECT_EQ(result.status, MatchStatus::kMatched) << town << road << info.house_number;
+    EXPECT_EQ(result.unit(), building) << town << road << info.house_number;
+    EXPECT_EQ(result.level(), Level::kBuilding);
+  }
+}
+
+TEST_F(MatcherTest, OneCharacterWrongIsReadWithLowerConfidence) {
+  MatchResult homophone = matcher_->Match("肖山区城厢街道");
+  EXPECT_EQ(CodeOf(homophone, 9), "330109001");
+  EXPECT_TRUE(homophone.corrected);
+  EXPECT_LT(homophone.confidence, 0.9);
+  MatchResult district = matcher_->Match("余航区");
+  EXPECT_EQ(CodeOf(district, 6), "330110");
+  EXPECT_TRUE(district.corrected);
+  // Spelled right, nothing is corrected.
+  MatchResult right = matcher_->Match("萧山区城厢街道");
+  EXPECT_EQ(CodeOf(right, 9), "330109001");
+  EXPECT_FALSE(right.corrected);
+  EXPECT_GT(right.confidence, homophone.confidence);
 }
 
 }  // namespace
