@@ -141,6 +141,7 @@ struct Matcher::Impl {
     std::vector<uint64_t> named_now = std::vector<uint64_t>(kSlots);  // ... by a name in use today
     std::vector<uint32_t> used;
     uint64_t overlap[64];
+    std::vector<uint32_t> gate_roads, gate_compounds;  // FindGates
     // The slot of `unit`, added if absent; kSlots when the table is full.
     size_t Slot(uint64_t unit) {
       size_t slot = (unit * 0x9E3779B97F4A7C15ULL) >> 52;  // 12 bits
@@ -522,45 +523,44 @@ struct Matcher::Impl {
   // Reads house number, building, entrance and room after the detail mentions that agree with
   // `unit`. Returns the place and the code point where the reading stopped.
   Place ReadDetail(const Scratch& s, UnitId unit, uint32_t& consumed_end, bool& detail_missing) const;
-  // Whether a road's house number and a compound named next to it are the same gate
-  // (文三路478号金色花园: 478 of that 文三路 is 金色花园's gate), for either of the two entries.
-  bool GateAgrees(const Scratch& s, const Mention& mention, const Entry& e) const {
+  // Road gates that agree with a compound named right after them (文三路478号金色花园: 478 of
+  // that 文三路 is 金色花园's gate): the roads and the compounds of such pairs, found once per
+  // address, sorted.
+  void FindGates(Scratch& s) const {
     const std::vector<char32_t>& cps = s.cps;
-    // The number after a road mention, and where the text goes on after it (and its 号).
-    auto number_after = [&](const Mention& road, uint32_t& number, uint32_t& next) {
+    s.gate_roads.clear();
+    s.gate_compounds.clear();
+    for (const Mention& road : s.mentions) {
+      if (road.typo) continue;
       uint32_t at = road.end;
-      uint64_t value = 0;
-      while (at < cps.size() && IsDigit(cps[at]) && value < 100'000'000) value = value * 10 + (cps[at++] - '0');
-      if (at == road.end) return false;
+      uint64_t number = 0;
+      while (at < cps.size() && IsDigit(cps[at]) && number < 100'000'000) number = number * 10 + (cps[at++] - '0');
+      if (at == road.end) continue;
       if (at < cps.size() && cps[at] == U'号') ++at;
-      number = static_cast<uint32_t>(value);
-      next = at;
-      return true;
-    };
-    auto gate = [&](const Entry& road_entry, uint32_t number) {
-      auto it = road_numbers.find(PackKey(road_entry.detail, number));
-      return it != road_numbers.end() && (it->second & 0x80000000u) ? it->second & 0x7FFFFFFFu : UINT32_MAX;
-    };
-    uint32_t number = 0, next = 0;
-    if (e.kind == kRoadEntry) {
-      if (!number_after(mention, number, next)) return false;
-      const uint32_t compound = gate(e, number);
-      if (compound == UINT32_MAX) return false;
+      const Mention* compound_mention = nullptr;
       for (const Mention& other : s.mentions) {
-        if (other.begin != next || other.typo) continue;
-        for (const Entry& oe : EntriesOf(other)) {
-          if (oe.kind == kCompoundEntry && oe.detail == compound) return true;
+        if (other.begin == at && !other.typo) compound_mention = &other;
+      }
+      if (compound_mention == nullptr) continue;
+      for (const Entry& re : EntriesOf(road)) {
+        if (re.kind != kRoadEntry) continue;
+        auto it = road_numbers.find(PackKey(re.detail, static_cast<uint32_t>(number)));
+        if (it == road_numbers.end() || !(it->second & 0x80000000u)) continue;
+        const uint32_t compound = it->second & 0x7FFFFFFFu;
+        for (const Entry& ce : EntriesOf(*compound_mention)) {
+          if (ce.kind == kCompoundEntry && ce.detail == compound) {
+            s.gate_roads.push_back(re.detail);
+            s.gate_compounds.push_back(compound);
+          }
         }
       }
-      return false;
     }
-    if (e.kind != kCompoundEntry) return false;
-    for (const Mention& road : s.mentions) {
-      if (road.typo || road.end >= mention.begin || !number_after(road, number, next) || next != mention.begin) continue;
-      for (const Entry& re : EntriesOf(road)) {
-        if (re.kind == kRoadEntry && gate(re, number) == e.detail) return true;
-      }
-    }
+    std::sort(s.gate_roads.begin(), s.gate_roads.end());
+    std::sort(s.gate_compounds.begin(), s.gate_compounds.end());
+  }
+  static bool GateAgrees(const Scratch& s, const Entry& e) {
+    if (e.kind == kRoadEntry) return std::binary_search(s.gate_roads.begin(), s.gate_roads.end(), e.detail);
+    if (e.kind == kCompoundEntry) return std::binary_search(s.gate_compounds.begin(), s.gate_compounds.end(), e.detail);
     return false;
   }
 
@@ -843,10 +843,19 @@ Place Matcher::Impl::ReadDetail(const Scratch& s, UnitId unit, uint32_t& consume
   uint32_t best_end = 0;
   bool best_missing = false;
   const UnitId town = registry.level(unit) >= Level::kTown ? registry.AncestorAt(unit, Level::kTown) : UnitId{};
+  // Roads and compounds are registered in the demo city's statistical tree: their codes say
+  // where they lie, so most namesakes elsewhere are passed over without touching the registry.
+  const uint64_t admin = registry.code(unit).admin();
+  const uint64_t span = AdminSpan(registry.level(unit));
+  const uint64_t town_admin = town.valid() ? registry.code(town).admin() : 0;
   for (const Mention& mention : s.mentions) {
     if (mention.typo) continue;
     for (const Entry& e : EntriesOf(mention)) {
       if (e.kind == kUnitEntry) continue;
+      const bool near = (e.admin >= admin && e.admin < admin + span) ||
+                        (admin >= e.admin && admin < e.admin + AdminSpan(e.level)) ||
+                        (town.valid() && e.admin >= town_admin && e.admin < town_admin + AdminSpan(Level::kTown));
+      if (!near && !(e.flags & kGovDiffers) && !stat_differs[unit.value]) continue;
       const UnitId holder{e.unit};
       // The road or compound must lie in the resolved unit, or run through its town.
       const bool agrees = Agrees(unit, holder) || Agrees(holder, unit) ||
@@ -994,6 +1003,7 @@ MatchResult Matcher::Impl::Match(std::string_view text) const {
       s.scored.push_back(entry);
     }
   }
+  FindGates(s);
   // Contradictions and detail, for the readings that can still win: a mention that neither
   // names an area above nor something inside contradicts — unless a rival reading of the same
   // characters does (of 杭州市西湖区, the stray 市西 is not evidence against 西湖区).
@@ -1015,12 +1025,12 @@ MatchResult Matcher::Impl::Match(std::string_view text) const {
     }
     // A road or compound whose numbers lead somewhere real (its 12幢 has a 3单元 with a 501室)
     // is likelier than a namesake whose numbers lead nowhere.
-    if (e->kind != kUnitEntry) {
+    if (e->kind != kUnitEntry && entry.support == max_support) {
       uint32_t end = mention.end;
       bool missing = false;
       const Place place = ReadEntry(s, mention, *e, end, missing);
       entry.score += 3.0 * (static_cast<int>(place.level) - static_cast<int>(e->level)) - (missing ? 2 : 0);
-      if (GateAgrees(s, mention, *e)) entry.score += 40;
+      if (GateAgrees(s, *e)) entry.score += 40;
     }
     entry.score -= entry.contradictions * 60.0;
     s.scored[kept++] = entry;
