@@ -45,8 +45,9 @@ test-fast: dev
 bench: build
 	@scripts/bench.sh
 
-# libFuzzer on the address normaliser (clang, ASan+UBSan) for FUZZ_SECONDS, from the seeds in
-# fuzz/corpus/normalize; what it finds is kept in build/fuzz/corpus, crashes in build/fuzz/.
+# libFuzzer on the address normaliser and on the geocoder's matcher (clang, ASan+UBSan), each for
+# FUZZ_SECONDS, from the seeds in fuzz/corpus/<name>; what they find is kept in
+# build/fuzz/corpus, crashes in build/fuzz/. CI runs them briefly (.ci/run).
 FUZZ_SECONDS ?= 60
 fuzz: deps
 	@dpkg-query -W -f='$${Status}' libclang-rt-dev 2>/dev/null | grep -q "install ok installed" || { \
@@ -55,11 +56,14 @@ fuzz: deps
 	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends libclang-rt-dev >/dev/null; }
 	@CC=clang CXX=clang++ cmake -S . -B build/fuzz -G Ninja -DCMAKE_BUILD_TYPE=Debug \
 	  -DCMAKE_CXX_FLAGS_DEBUG="-O1 -g" -DPINGAN_FUZZ=ON -DPINGAN_SANITIZE=ON -DPINGAN_BENCH=OFF >/dev/null
-	@cmake --build build/fuzz --target normalize_fuzzer -j $(JOBS)
-	@mkdir -p build/fuzz/corpus/normalize
-	@build/fuzz/fuzz/normalize_fuzzer -max_total_time=$(FUZZ_SECONDS) -max_len=2048 \
-	  -dict=fuzz/normalize.dict -artifact_prefix=build/fuzz/ -print_final_stats=1 \
-	  build/fuzz/corpus/normalize fuzz/corpus/normalize
+	@cmake --build build/fuzz --target normalize_fuzzer geocode_fuzzer -j $(JOBS)
+	@for name in normalize geocode; do \
+	  mkdir -p build/fuzz/corpus/$$name; \
+	  echo "fuzz: $$name for $(FUZZ_SECONDS) s"; \
+	  build/fuzz/fuzz/$${name}_fuzzer -max_total_time=$(FUZZ_SECONDS) -max_len=2048 -timeout=10 \
+	    -dict=fuzz/normalize.dict -artifact_prefix=build/fuzz/ -print_final_stats=1 \
+	    build/fuzz/corpus/$$name fuzz/corpus/$$name || exit 1; \
+	done
 
 clean:
 	rm -rf build
