@@ -1,4 +1,5 @@
 // `pingan geocode`: one address per line on stdin, one JSON object per line on stdout.
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <cmath>
@@ -263,39 +264,96 @@ int RunGeocode(const Context& context, const std::string& eval_file, int threads
                    });
     return 0;
   }
-  std::ifstream in(eval_file);
-  if (!in) return Fail(context, Cat(eval_file, ": cannot open"));
+  const int fd = ::open(eval_file.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return Fail(context, Cat(eval_file, ": cannot open"));
+  LineReader reader(fd);
   std::map<Level, std::pair<size_t, size_t>> per_level;  // level -> (right, total)
+  std::map<std::string, std::pair<size_t, size_t>> per_noise;  // noise kind -> (right, total) at the deepest level
   std::map<std::string, size_t> statuses;
+  // Calibration: per band of confidence, the answers and how many are right at their own level
+  // (or at the deepest level expected, when the answer goes deeper).
+  constexpr double kBands[] = {0, 0.5, 0.7, 0.8, 0.9, 0.95, 1.0001};
+  constexpr size_t kBandCount = std::size(kBands) - 1;
+  size_t band_total[kBandCount] = {}, band_right[kBandCount] = {};
+  double band_confidence[kBandCount] = {};
   std::string line;
+  bool too_long = false;
   size_t line_number = 0;
-  while (std::getline(in, line)) {
+  int status = 0;
+  while (reader.Next(line, too_long)) {
     ++line_number;
     if (line.empty()) continue;
-    json item = json::parse(line, nullptr, false);
-    if (item.is_discarded() || !item.is_object() || !item["text"].is_string() || !item["expect"].is_object()) {
-      return Fail(context, Cat(eval_file, ":", line_number, ": expected {\"text\": ..., \"expect\": {level: name-or-code}}"));
+    if (too_long) {
+      status = Fail(context, Cat(eval_file, ":", line_number, ": line longer than ", kMaxLineBytes, " bytes"));
+      break;
     }
-    std::string text = item["text"];
-    MatchResult result = geocoder->Run(text, text.size() > kMaxLineBytes, normalized);
+    json item = json::parse(line, nullptr, false);
+    if (item.is_discarded() || !item.is_object() || !item.contains("text") || !item["text"].is_string() ||
+        !item.contains("expect") || !item["expect"].is_object() || item["expect"].empty()) {
+      status = Fail(context, Cat(eval_file, ":", line_number, ": expected {\"text\": ..., \"expect\": {level: name-or-code}}"));
+      break;
+    }
+    const std::string text = item["text"];
+    const MatchResult result = geocoder->Run(text, text.size() > kMaxLineBytes, normalized);
     ++statuses[std::string(MatchStatusName(result.status))];
+    Level deepest = Level::kNation;
+    std::map<Level, std::string> expect;
     for (const auto& [level_name, expected] : item["expect"].items()) {
       auto level = ParseLevel(level_name);
-      if (!level || !expected.is_string()) {
-        return Fail(context, Cat(eval_file, ":", line_number, ": bad expectation '", level_name, "'"));
+      if (!level || *level == Level::kNation || !expected.is_string()) {
+        status = Fail(context, Cat(eval_file, ":", line_number, ": bad expectation '", Printable(level_name, 64), "'"));
+        break;
       }
-      auto& [right, total] = per_level[*level];
+      expect[*level] = expected.get<std::string>();
+      deepest = std::max(deepest, *level);
+    }
+    if (status != 0) break;
+    for (const auto& [level, expected] : expect) {
+      auto& [right, total] = per_level[level];
       ++total;
-      if (result.unit().valid() && PathHas(registry, result.place, *level, expected.get<std::string>())) ++right;
+      if (result.unit().valid() && PathHas(registry, result.place, level, expected)) ++right;
+    }
+    if (item.contains("noise") && item["noise"].is_string()) {
+      auto& [right, total] = per_noise[Printable(item["noise"].get<std::string>(), 64)];
+      ++total;
+      if (result.unit().valid() && PathHas(registry, result.place, deepest, expect[deepest])) ++right;
+    }
+    if (result.unit().valid()) {
+      // The answer's own level, or the deepest expected above it.
+      Level level = std::min(result.level(), deepest);
+      while (level > Level::kNation && !expect.contains(level)) level = static_cast<Level>(static_cast<int>(level) - 1);
+      if (level != Level::kNation) {
+        size_t band = 0;
+        while (band + 1 < kBandCount && result.confidence >= kBands[band + 1]) ++band;
+        ++band_total[band];
+        band_confidence[band] += result.confidence;
+        if (PathHas(registry, result.place, level, expect[level])) ++band_right[band];
+      }
     }
   }
+  ::close(fd);
+  if (status != 0) return status;
   std::ostream& out = *context.out;
   out << fmt::format("{}: {} addresses\n", eval_file, line_number);
   for (const auto& [level, counts] : per_level) {
     out << fmt::format("  {:<10} {:>7.2f}%  ({} of {})\n", LevelName(level),
                        counts.second ? 100.0 * counts.first / counts.second : 0.0, counts.first, counts.second);
   }
-  for (const auto& [status, count] : statuses) out << fmt::format("  status {:<10} {}\n", status, count);
+  for (const auto& [status_name, count] : statuses) out << fmt::format("  status {:<10} {}\n", status_name, count);
+  if (!per_noise.empty()) {
+    out << "  at the deepest level expected, by noise:\n";
+    for (const auto& [noise, counts] : per_noise) {
+      out << fmt::format("    {:<16} {:>7.2f}%  ({} of {})\n", noise, 100.0 * counts.first / counts.second, counts.first,
+                         counts.second);
+    }
+  }
+  out << "  calibration (confidence band: answers, mean confidence, right at their level):\n";
+  for (size_t band = 0; band < kBandCount; ++band) {
+    if (band_total[band] == 0) continue;
+    out << fmt::format("    [{:.2f}, {:.2f})  {:>6}  {:.3f}  {:>7.2f}%\n", kBands[band], std::min(1.0, kBands[band + 1]),
+                       band_total[band], band_confidence[band] / band_total[band],
+                       100.0 * band_right[band] / band_total[band]);
+  }
   return 0;
 }
 

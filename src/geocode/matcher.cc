@@ -1069,15 +1069,22 @@ MatchResult Matcher::Impl::Match(std::string_view text) const {
   if (!rivals.empty() && !decided_by_home) {
     result.status = MatchStatus::kAmbiguous;
     result.alternatives.assign(rivals.begin(), rivals.begin() + std::min<size_t>(rivals.size(), 5));
+    // The likeliest of several: on the labelled sets right about as often as one in (1 + rivals)
+    // (56 % of 228 ambiguous answers, mean confidence 0.4-0.5).
     result.confidence = 1.0 / static_cast<double>(1 + rivals.size());
   } else {
     result.status = MatchStatus::kMatched;
-    double confidence = best.contradictions > 0 ? 0.5 : (best.entry->flags & kShortForm) ? 0.9 : 0.97;
+    // Calibrated on the labelled sets (docs/geocoder.md, `pingan geocode --eval`): one reading
+    // that every mention supports is right 99.9 % of the time; with a short name 99-100 %; with
+    // a mention that contradicts it (often a word of an unregistered road) about 99 %.
+    double confidence = best.contradictions > 0 ? 0.9 : (best.entry->flags & kShortForm) ? 0.95 : 0.99;
     if (decided_by_home) {
+      // Only the home city (or province) decided between namesakes: a prior, not a measurement
+      // (the labelled sets are Hangzhou records by construction).
       confidence = registry.IsWithin(best_unit, home_city) ? 0.7 : 0.55;
       result.alternatives.assign(rivals.begin(), rivals.begin() + std::min<size_t>(rivals.size(), 5));
     }
-    if (result.corrected) confidence = std::min(confidence, 0.85);
+    if (result.corrected) confidence = std::min(confidence, 0.9);
     result.confidence = confidence;
   }
   // A former name in the chain that led here.

@@ -193,7 +193,7 @@ TEST_F(MatcherTest, OneCharacterWrongIsReadWithLowerConfidence) {
   MatchResult homophone = matcher_->Match("肖山区城厢街道");
   EXPECT_EQ(CodeOf(homophone, 9), "330109001");
   EXPECT_TRUE(homophone.corrected);
-  EXPECT_LT(homophone.confidence, 0.9);
+  EXPECT_LE(homophone.confidence, 0.9);
   MatchResult district = matcher_->Match("余航区");
   EXPECT_EQ(CodeOf(district, 6), "330110");
   EXPECT_TRUE(district.corrected);
