@@ -1,6 +1,10 @@
 // End-to-end tests of the `pingan` binary over the national registry fixture (the whole of
 // China and a scale-0.01 demo city, built by the `testdata_national` CTest fixture).
 #include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <fstream>
 #include <sys/wait.h>
 
 #include <array>
@@ -9,6 +13,7 @@
 #include <sstream>
 #include <string>
 
+#include "address/code.h"
 #include "testing/temp_dir.h"
 
 namespace pingan {
@@ -280,6 +285,70 @@ TEST(CliGeocode, EvalScoresALabelledSet) {
   Output refused = Pingan("geocode --eval '" + bad.string() + "'");
   EXPECT_EQ(refused.exit_code, 1);
   EXPECT_NE(refused.err.find("bad.jsonl:1"), std::string::npos) << refused.err;
+}
+
+
+TEST(CliGeocode, HostileLinesAreAnsweredInvalidInOrder) {
+  TempDir dir;
+  std::string input = "西湖区\n";
+  input += std::string((1 << 20) + 100, 'a') + "\n";  // over 1 MiB
+  input += "西湖区\n";
+  std::string noise;
+  for (int byte = 0; byte < 256; ++byte) noise.push_back(static_cast<char>((byte * 37 + 11) % 256 == 10 ? 0 : (byte * 37 + 11) % 256));
+  input += noise + "\n";
+  input += std::string("\0\0", 2) + "\n";
+  input += "滨江区";  // no final newline
+  auto file = dir.Write("hostile.txt", input);
+  Output run = Pingan("geocode < '" + file.string() + "'");
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  std::vector<json> lines;
+  std::istringstream stream(run.out);
+  for (std::string line; std::getline(stream, line);) lines.push_back(json::parse(line));
+  ASSERT_EQ(lines.size(), 6u);
+  EXPECT_EQ(lines[0]["status"], "matched");
+  EXPECT_EQ(lines[1]["status"], "invalid");
+  EXPECT_EQ(lines[1]["reason"], "too long");
+  EXPECT_LE(lines[1]["input"].get<std::string>().size(), 256u);
+  EXPECT_EQ(lines[2]["status"], "matched");
+  EXPECT_EQ(lines[3]["status"], "invalid");
+  EXPECT_EQ(lines[4]["status"], "invalid");
+  EXPECT_EQ(lines[5]["code"].get<std::string>().substr(0, 6), "330108");
+}
+
+// The labelled sets init wrote: threads keep the order, and the answers reach the rooms.
+TEST(CliGeocode, ThreadsKeepTheOrderAndTheSetsScore) {
+  const std::string clean = kData + "/eval/clean.jsonl";
+  std::ifstream in(clean);
+  ASSERT_TRUE(in) << clean;
+  TempDir dir;
+  std::string texts;
+  size_t count = 0;
+  for (std::string line; std::getline(in, line) && count < 4000; ++count) texts += json::parse(line)["text"].get<std::string>() + "\n";
+  auto file = dir.Write("texts.txt", texts);
+  Output one = Pingan("geocode < '" + file.string() + "'");
+  Output two = Pingan("geocode --threads 2 < '" + file.string() + "'");
+  ASSERT_EQ(one.exit_code, 0) << one.err;
+  ASSERT_EQ(two.exit_code, 0) << two.err;
+  EXPECT_EQ(one.out, two.out);
+  EXPECT_EQ(static_cast<size_t>(std::count(one.out.begin(), one.out.end(), '\n')), count);
+  EXPECT_NE(one.out.find(R"("level":"room")"), std::string::npos);
+  Output eval = Pingan("geocode --eval '" + clean + "'");
+  ASSERT_EQ(eval.exit_code, 0) << eval.err;
+  // Every level at 99 % or better on the clean set (scale 0.01: a small demo city).
+  std::istringstream report(eval.out);
+  size_t levels = 0;
+  for (std::string line; std::getline(report, line);) {
+    double percent = 0;
+    char level[32];
+    if (std::sscanf(line.c_str(), " %31s %lf%%", level, &percent) == 2 && ParseLevel(level)) {
+      ++levels;
+      EXPECT_GE(percent, 99.0) << line;
+    }
+  }
+  EXPECT_GE(levels, 5u) << eval.out;
+  Output refused = Pingan("geocode --threads 0 < '" + file.string() + "'");
+  EXPECT_NE(refused.exit_code, 0);
+  EXPECT_TRUE(refused.out.empty());
 }
 
 }  // namespace
