@@ -135,7 +135,7 @@ struct Matcher::Impl {
     std::vector<const Entry*> wide;
     std::string key;
     // Per unit named in this text: which mentions name it, and which name it or a unit under it.
-    static constexpr size_t kSlots = 4096;
+    static constexpr size_t kSlots = 1024;
     std::vector<uint64_t> slot_unit = std::vector<uint64_t>(kSlots, UINT64_MAX);
     std::vector<uint64_t> named = std::vector<uint64_t>(kSlots);
     std::vector<uint64_t> named_now = std::vector<uint64_t>(kSlots);  // ... by a name in use today
@@ -144,7 +144,7 @@ struct Matcher::Impl {
     std::vector<uint32_t> gate_roads, gate_compounds;  // FindGates
     // The slot of `unit`, added if absent; kSlots when the table is full.
     size_t Slot(uint64_t unit) {
-      size_t slot = (unit * 0x9E3779B97F4A7C15ULL) >> 52;  // 12 bits
+      size_t slot = (unit * 0x9E3779B97F4A7C15ULL) >> 54;  // 10 bits
       for (size_t probe = 0; probe < kSlots; ++probe, slot = (slot + 1) & (kSlots - 1)) {
         if (slot_unit[slot] == unit) return slot;
         if (slot_unit[slot] == UINT64_MAX) {
@@ -158,7 +158,7 @@ struct Matcher::Impl {
       return kSlots;
     }
     size_t Find(uint64_t unit) const {
-      size_t slot = (unit * 0x9E3779B97F4A7C15ULL) >> 52;
+      size_t slot = (unit * 0x9E3779B97F4A7C15ULL) >> 54;
       for (size_t probe = 0; probe < kSlots; ++probe, slot = (slot + 1) & (kSlots - 1)) {
         if (slot_unit[slot] == unit) return slot;
         if (slot_unit[slot] == UINT64_MAX) return kSlots;
@@ -882,6 +882,7 @@ MatchResult Matcher::Impl::Match(std::string_view text) const {
   Decode(text, s.cps, s.offsets);
   FindMentions(s);
   FindTypos(s);
+
   if (s.mentions.empty()) {
     result.reason = "no place name of the registry found";
     return result;
@@ -916,23 +917,35 @@ MatchResult Matcher::Impl::Match(std::string_view text) const {
     if (list.size() <= kWideList) {
       for (const Entry& e : list) s.wide.push_back(&e);
     } else {
+      // A number right after the mention (文化路131号, 桂花城苑3幢): roads and compounds whose
+      // numbers do not exist are not taken.
+      uint32_t number = 0;
+      bool numbered = false;
+      for (uint32_t at = mention.end; at < s.cps.size() && IsDigit(s.cps[at]) && number < 100'000'000; ++at) {
+        number = number * 10 + (s.cps[at] - '0');
+        numbered = true;
+      }
+      auto fits_number = [&](const Entry& e) {
+        if (!numbered || e.kind == kUnitEntry) return true;
+        if (e.kind == kRoadEntry) return road_numbers.contains(PackKey(e.detail, number));
+        return compound_buildings.contains(PackKey(e.detail, number));
+      };
       auto take = [&](uint64_t low, uint64_t high) {
         for (const Entry& e : InRange(list, low, high)) {
-          if (s.wide.size() < kWideList) s.wide.push_back(&e);
+          if (s.wide.size() < kWideList && fits_number(e)) s.wide.push_back(&e);
         }
       };
-      if (home_city.valid()) {
-        const uint64_t admin = registry.code(home_city).admin();
-        take(admin, admin + AdminSpan(Level::kCity));
-      }
+      // Inside the areas other mentions name; failing that, inside the home city.
       for (uint32_t other = 0; other < mention_count; ++other) {
         const Mention& o = s.mentions[other];
         if (other == index || o.count > kWideList) continue;
         for (const Entry& peer : EntriesOf(o)) {
-          if (peer.level > Level::kCommunity) continue;
+          // Areas that hold places: units, not roads or compounds.
+          if (peer.kind != kUnitEntry || peer.level > Level::kCommunity) continue;
           take(peer.admin, peer.admin + AdminSpan(peer.level));
         }
       }
+      if (s.wide.empty() && home_city.valid()) take(home_city_admin, home_city_admin + AdminSpan(Level::kCity));
       std::sort(s.wide.begin(), s.wide.end());
       s.wide.erase(std::unique(s.wide.begin(), s.wide.end()), s.wide.end());
     }
