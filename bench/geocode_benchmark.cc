@@ -72,7 +72,7 @@ const Loaded& Data() {
     const Matcher::Stats stats = out->matcher->stats();
     std::cerr << "matcher built in " << seconds << " s: " << stats.keys << " keys, " << stats.entries
               << " entries, " << stats.trie_nodes << " trie nodes, " << stats.fuzzy_keys << " fuzzy keys\n";
-    if (const char* lines = std::getenv("PINGAN_BENCH_LINES")) {
+    if (const char* lines = std::getenv("PINGAN_BENCH_LINES"); lines != nullptr && *lines != '\0') {
       ReadLines(lines, out->lines);
     } else {
       ReadLines(std::string(dir) + "/eval/clean.jsonl", out->lines);
