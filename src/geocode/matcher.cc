@@ -82,6 +82,11 @@ bool StartsWith(std::span<const char32_t> text, std::u32string_view word) {
 }
 
 bool StartsWithAny(std::span<const char32_t> text, std::span<const std::u32string_view> words) {
+  if (text.empty()) return false;
+  // Most characters start none of the words: one pass over their first characters first.
+  bool any = false;
+  for (std::u32string_view word : words) any = any || word.front() == text.front();
+  if (!any) return false;
   for (std::u32string_view word : words) {
     if (StartsWith(text, word)) return true;
   }
@@ -142,6 +147,7 @@ struct Matcher::Impl {
     std::vector<uint32_t> used;
     uint64_t overlap[64];
     std::vector<uint32_t> gate_roads, gate_compounds;  // FindGates
+    std::vector<uint8_t> covered;  // FindTypos: characters read by an exact mention
     // The slot of `unit`, added if absent; kSlots when the table is full.
     size_t Slot(uint64_t unit) {
       size_t slot = (unit * 0x9E3779B97F4A7C15ULL) >> 54;  // 10 bits
@@ -658,7 +664,12 @@ void Matcher::Impl::FindTypos(Scratch& s) const {
   if (fuzzy.empty()) return;
   const std::vector<char32_t>& cps = s.cps;
   const uint32_t size = static_cast<uint32_t>(cps.size());
-  const size_t exact_mentions = s.mentions.size();
+  // Characters read by an exact mention of two or more characters.
+  s.covered.assign(size, 0);
+  for (const Mention& mention : s.mentions) {
+    if (mention.end - mention.begin < 2) continue;
+    for (uint32_t at = mention.begin; at < mention.end; ++at) s.covered[at] = 1;
+  }
   for (uint32_t end = 1; end <= size; ++end) {
     switch (cps[end - 1]) {
       case U'省': case U'市': case U'区': case U'县': case U'旗': case U'道': case U'镇': case U'乡': break;
@@ -681,14 +692,7 @@ void Matcher::Impl::FindTypos(Scratch& s) const {
       if (!han) break;
       // Exact mentions covering these characters already read them.
       bool covered = true;
-      for (uint32_t at = begin; at < end && covered; ++at) {
-        bool this_one = false;
-        for (size_t index = 0; index < exact_mentions && !this_one; ++index) {
-          this_one = s.mentions[index].begin <= at && at < s.mentions[index].end &&
-                     s.mentions[index].end - s.mentions[index].begin >= 2;
-        }
-        covered = this_one;
-      }
+      for (uint32_t at = begin; at < end && covered; ++at) covered = s.covered[at] != 0;
       if (covered) continue;
       for (uint32_t wrong = begin; wrong < end - suffix; ++wrong) {
         key.assign(cps.begin() + begin, cps.begin() + end);
