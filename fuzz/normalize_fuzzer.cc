@@ -20,16 +20,10 @@
 
 #include "address/normalize.h"
 #include "core/text.h"
+#include "fuzz_check.h"
 
 namespace {
 
-#define FUZZ_CHECK(condition)                                                            \
-  do {                                                                                   \
-    if (!(condition)) {                                                                  \
-      std::fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #condition); \
-      std::abort();                                                                      \
-    }                                                                                    \
-  } while (false)
 
 // The code points of valid UTF-8 `text`, with the byte offset of each.
 template <typename F>

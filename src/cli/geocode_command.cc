@@ -126,35 +126,29 @@ class AnswerWriter {
  private:
   // The steps from the province down to `place`, comma-separated.
   void AppendPath(const Place& place, std::string& out) {
-    UnitId above = place.unit;
-    std::string building_step;
-    if (registry_.level(place.unit) >= Level::kBuilding) {
-      building_step = Dump(StepJson(registry_, place.unit));
-      above = registry_.stat_parent(place.unit);
-    }
-    auto [it, fresh] = paths_.try_emplace(above.value);
+    // The steps down to the registered unit (a building included), rendered once per unit; a
+    // large feed keeps at most kCachedPaths of them.
+    constexpr size_t kCachedPaths = 200'000;
+    if (paths_.size() >= kCachedPaths) paths_.clear();
+    auto [it, fresh] = paths_.try_emplace(place.unit.value);
     if (fresh) {
       std::vector<UnitId> chain;
-      for (UnitId at = above; at.valid() && at != registry_.nation(); at = registry_.stat_parent(at)) chain.push_back(at);
+      for (UnitId at = place.unit; at.valid() && at != registry_.nation(); at = registry_.stat_parent(at)) chain.push_back(at);
       for (auto step = chain.rbegin(); step != chain.rend(); ++step) {
         if (!it->second.empty()) it->second += ',';
         it->second += Dump(StepJson(registry_, *step));
       }
     }
     out += it->second;
-    auto step = [&](const std::string& text) {
-      if (out.back() != '[') out += ',';
-      out += text;
-    };
-    if (!building_step.empty()) step(building_step);
+    // Entrance and room: digits and a fixed word, nothing to escape.
     if (place.level >= Level::kUnit && place.entrance != 0) {
       const Place entrance{place.unit, Level::kUnit, place.entrance};
-      step(Dump({{"level", LevelName(Level::kUnit)}, {"code", registry_.PlaceCode(entrance).ToString()},
-                 {"name", registry_.PlaceName(entrance)}}));
+      fmt::format_to(std::back_inserter(out), R"(,{{"code":"{}","level":"unit","name":"{}单元"}})",
+                     registry_.PlaceCode(entrance).ToString(), place.entrance);
     }
     if (place.level == Level::kRoom) {
-      step(Dump({{"level", LevelName(Level::kRoom)}, {"code", registry_.PlaceCode(place).ToString()},
-                 {"name", registry_.PlaceName(place)}}));
+      fmt::format_to(std::back_inserter(out), R"(,{{"code":"{}","level":"room","name":"{}室"}})",
+                     registry_.PlaceCode(place).ToString(), place.room);
     }
   }
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <bit>
 #include <span>
+#include <thread>
 
 #include "absl/container/flat_hash_set.h"
 #include "address/names.h"
@@ -1186,21 +1187,46 @@ absl::StatusOr<std::unique_ptr<Matcher>> Matcher::Create(const Registry& registr
     }
   }
 
+  // The units' names, normalised on up to 4 threads (most of the start-up), then joined in
+  // unit order so that the index does not depend on the thread count.
+  auto add_units = [&](uint32_t begin, uint32_t end, Impl::PendingKeys& out) {
+    for (uint32_t index = begin; index < end; ++index) {
+      UnitId id{index};
+      Level level = registry.level(id);
+      if (level > Level::kCommunity || registry.retired(id)) continue;
+      const std::string official = registry.name(id);
+      if (GenericName(official)) continue;
+      impl->Add(out, official, Impl::Entry{.unit = index});
+      std::string display = DisplayName(official);
+      if (display != official) impl->Add(out, display, Impl::Entry{.unit = index});
+      std::string short_name(registry.short_name(id));
+      if (short_name != display) impl->Add(out, short_name, Impl::Entry{.unit = index, .flags = kShortForm});
+    }
+  };
+  const uint32_t units = static_cast<uint32_t>(registry.size());
+  const uint32_t workers = std::clamp<uint32_t>(std::thread::hardware_concurrency(), 1, 4);
+  std::vector<Impl::PendingKeys> parts(workers);
+  {
+    std::vector<std::thread> pool;
+    const uint32_t share = (units + workers - 1) / workers;
+    for (uint32_t worker = 1; worker < workers; ++worker) {
+      pool.emplace_back(add_units, std::max(1u, std::min(units, worker * share)),
+                        std::min(units, (worker + 1) * share), std::ref(parts[worker]));
+    }
+    add_units(1, std::min(units, share), parts[0]);
+    for (std::thread& thread : pool) thread.join();
+  }
   Impl::PendingKeys pending;
   pending.items.reserve(registry.size() * 2);
   pending.pool.reserve(registry.size() * 8);
-  std::vector<UnitId> fuzzy_units;
-  for (uint32_t index = 1; index < registry.size(); ++index) {
-    UnitId id{index};
-    Level level = registry.level(id);
-    if (level > Level::kCommunity || registry.retired(id)) continue;
-    const std::string official = registry.name(id);
-    if (GenericName(official)) continue;
-    impl->Add(pending, official, Impl::Entry{.unit = index});
-    std::string display = DisplayName(official);
-    if (display != official) impl->Add(pending, display, Impl::Entry{.unit = index});
-    std::string short_name(registry.short_name(id));
-    if (short_name != display) impl->Add(pending, short_name, Impl::Entry{.unit = index, .flags = kShortForm});
+  for (Impl::PendingKeys& part : parts) {
+    const auto offset = static_cast<uint32_t>(pending.pool.size());
+    pending.pool.insert(pending.pool.end(), part.pool.begin(), part.pool.end());
+    for (Impl::PendingKeys::Item item : part.items) {
+      item.offset += offset;
+      pending.items.push_back(item);
+    }
+    part = Impl::PendingKeys{};
   }
   const auto& changes = registry.history().changes();
   for (size_t change_index = 0; change_index < changes.size(); ++change_index) {

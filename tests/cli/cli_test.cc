@@ -14,6 +14,7 @@
 #include <string>
 
 #include "address/code.h"
+#include "testing/pingan_cli.h"
 #include "testing/temp_dir.h"
 
 namespace pingan {
@@ -24,26 +25,9 @@ using testing::TempDir;
 
 const std::string kData = std::string(PINGAN_TEST_DATA) + "/national";
 
-struct Output {
-  int exit_code = -1;
-  std::string out;
-  std::string err;
-};
+using testing::Output;
 
-Output Pingan(const std::string& args, const std::string& data = kData) {
-  TempDir dir;
-  std::string command = std::string("ASAN_OPTIONS=detect_leaks=0 ") + PINGAN_BINARY + " " + args +
-                        (data.empty() ? "" : " --data '" + data + "'") + " 2>" + (dir.path() / "err").string();
-  Output run;
-  FILE* pipe = popen(command.c_str(), "r");
-  std::array<char, 65536> buffer{};
-  size_t read = 0;
-  while ((read = fread(buffer.data(), 1, buffer.size(), pipe)) > 0) run.out.append(buffer.data(), read);
-  int status = pclose(pipe);
-  run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  run.err = testing::ReadFile(dir.path() / "err");
-  return run;
-}
+Output Pingan(const std::string& args, const std::string& data = kData) { return testing::RunPingan(args, data); }
 
 TEST(Cli, UnitsOfTheNationListsTheProvinces) {
   Output run = Pingan("units --json");

