@@ -82,13 +82,24 @@ bool StartsWith(std::span<const char32_t> text, std::u32string_view word) {
   return true;
 }
 
-bool StartsWithAny(std::span<const char32_t> text, std::span<const std::u32string_view> words) {
-  if (text.empty()) return false;
-  // Most characters start none of the words: one pass over their first characters first.
-  bool any = false;
-  for (std::u32string_view word : words) any = any || word.front() == text.front();
-  if (!any) return false;
-  for (std::u32string_view word : words) {
+// Whether some word of the list starts with `cp` (a bitmap of the BMP per list, built once):
+// most characters start none of the words.
+template <const auto& kWords>
+bool MayStart(char32_t cp) {
+  static const std::vector<uint64_t> bitmap = [] {
+    std::vector<uint64_t> bits(0x10000 / 64, 0);
+    for (std::u32string_view word : kWords) {
+      if (word.front() < 0x10000) bits[word.front() >> 6] |= uint64_t{1} << (word.front() & 63);
+    }
+    return bits;
+  }();
+  return cp >= 0x10000 || (bitmap[cp >> 6] >> (cp & 63) & 1);
+}
+
+template <const auto& kWords>
+bool StartsWithAny(std::span<const char32_t> text) {
+  if (text.empty() || !MayStart<kWords>(text.front())) return false;
+  for (std::u32string_view word : kWords) {
     if (StartsWith(text, word)) return true;
   }
   return false;
@@ -149,6 +160,8 @@ struct Matcher::Impl {
     uint64_t overlap[64];
     std::vector<uint32_t> gate_roads, gate_compounds;  // FindGates
     std::vector<uint8_t> covered;  // FindTypos: characters read by an exact mention
+    std::vector<uint32_t> uncovered_before, not_han_before;  // FindTypos: prefix counts
+    std::u32string key32;
     // The slot of `unit`, added if absent; kSlots when the table is full.
     size_t Slot(uint64_t unit) {
       size_t slot = (unit * 0x9E3779B97F4A7C15ULL) >> 54;  // 10 bits
@@ -180,7 +193,8 @@ struct Matcher::Impl {
 
   const Registry& registry;
   UnitId home_city, home_province;
-  uint64_t home_city_admin = 0;
+  uint64_t home_city_admin = 0, home_city_end = 0;          // the home city's admin codes: [admin, end)
+  uint64_t home_province_admin = 0, home_province_end = 0;
   // The names: a trie over code points, in breadth-first order (BuildTrie). The root's children
   // are also found by code point in `root_children` (the BMP).
   struct Node {
@@ -426,13 +440,15 @@ struct Matcher::Impl {
     }
   };
   void CodeChainOf(const Entry& e, CodeChain& chain) const {
-    static constexpr uint64_t kDivisor[] = {1'000'000'000'000ULL, 10'000'000'000ULL, 100'000'000ULL, 1'000'000ULL,
-                                            1'000ULL, 1ULL};
     chain.count = 0;
-    const int deepest = std::min(static_cast<int>(e.level), static_cast<int>(Level::kCommunity));
-    for (int level = 1; level <= deepest; ++level) {
-      chain.keys[chain.count++] = LevelKey(e.admin / kDivisor[level] * kDivisor[level], static_cast<Level>(level));
-    }
+    // Constant divisors (the compiler turns them into multiplications), unrolled.
+    const uint64_t admin = e.admin;
+    const Level level = e.level;
+    if (level >= Level::kProvince) chain.keys[chain.count++] = LevelKey(admin / 10'000'000'000 * 10'000'000'000, Level::kProvince);
+    if (level >= Level::kCity) chain.keys[chain.count++] = LevelKey(admin / 100'000'000 * 100'000'000, Level::kCity);
+    if (level >= Level::kDistrict) chain.keys[chain.count++] = LevelKey(admin / 1'000'000 * 1'000'000, Level::kDistrict);
+    if (level >= Level::kTown) chain.keys[chain.count++] = LevelKey(admin / 1'000 * 1'000, Level::kTown);
+    if (level >= Level::kCommunity) chain.keys[chain.count++] = LevelKey(admin, Level::kCommunity);
     if (e.level > Level::kCommunity) chain.keys[chain.count++] = LevelKey(e.admin, e.level);
     if (e.flags & kGovDiffers) {
       Chain units;
@@ -610,7 +626,7 @@ void Matcher::Impl::FindMentions(Scratch& s) const {
       const uint32_t key = keys[index];
       uint32_t first = key_offsets[key], count = key_offsets[key + 1] - first;
       std::span<const char32_t> after(cps.data() + end, size - end);
-      if (StartsWithAny(after, kNameContinuations)) {
+      if (StartsWithAny<kNameContinuations>(after)) {
         // Inside a road or compound name: only full official names stand. Entries of one key
         // are sorted by code, not by form, so count the official ones.
         bool any_official = false;
@@ -665,11 +681,19 @@ void Matcher::Impl::FindTypos(Scratch& s) const {
   if (fuzzy.empty()) return;
   const std::vector<char32_t>& cps = s.cps;
   const uint32_t size = static_cast<uint32_t>(cps.size());
-  // Characters read by an exact mention of two or more characters.
+  // Characters read by an exact mention of two or more characters; then, as prefix counts,
+  // the characters not so read and those that are not Han characters.
   s.covered.assign(size, 0);
   for (const Mention& mention : s.mentions) {
     if (mention.end - mention.begin < 2) continue;
     for (uint32_t at = mention.begin; at < mention.end; ++at) s.covered[at] = 1;
+  }
+  s.uncovered_before.resize(size + 1);
+  s.not_han_before.resize(size + 1);
+  s.uncovered_before[0] = s.not_han_before[0] = 0;
+  for (uint32_t at = 0; at < size; ++at) {
+    s.uncovered_before[at + 1] = s.uncovered_before[at] + (s.covered[at] == 0);
+    s.not_han_before[at + 1] = s.not_han_before[at] + !IsHan(cps[at]);
   }
   for (uint32_t end = 1; end <= size; ++end) {
     switch (cps[end - 1]) {
@@ -685,16 +709,15 @@ void Matcher::Impl::FindTypos(Scratch& s) const {
       }
     }
     if (suffix == 0) continue;
-    std::u32string key;
+    // Exact mentions that read every character of the longest stretch read all the shorter.
+    const uint32_t widest = end - std::min(end, suffix + 5);
+    if (s.uncovered_before[end] == s.uncovered_before[widest]) continue;
+    std::u32string& key = s.key32;
     for (uint32_t length = suffix + 2; length <= suffix + 5 && length <= end; ++length) {
       const uint32_t begin = end - length;
-      bool han = true;
-      for (uint32_t at = begin; at < end; ++at) han = han && IsHan(cps[at]);
-      if (!han) break;
+      if (s.not_han_before[end] != s.not_han_before[begin]) break;
       // Exact mentions covering these characters already read them.
-      bool covered = true;
-      for (uint32_t at = begin; at < end && covered; ++at) covered = s.covered[at] != 0;
-      if (covered) continue;
+      if (s.uncovered_before[end] == s.uncovered_before[begin]) continue;
       for (uint32_t wrong = begin; wrong < end - suffix; ++wrong) {
         key.assign(cps.begin() + begin, cps.begin() + end);
         key[wrong - begin] = 0xFFFF;
@@ -895,6 +918,7 @@ MatchResult Matcher::Impl::Match(std::string_view text) const {
   const size_t mention_count = std::min<size_t>(s.mentions.size(), 64);
   s.scored.clear();
   int max_support = 0;
+  uint64_t wide_mentions = 0;  // mentions of more than kWideList readings (not in the table)
   // Which mentions name each unit (short lists only; the wide ones are asked directly).
   s.ResetSlots();
   for (uint32_t index = 0; index < mention_count; ++index) {
@@ -904,7 +928,10 @@ MatchResult Matcher::Impl::Match(std::string_view text) const {
       const Mention& o = s.mentions[other];
       if (other != index && o.begin < mention.end && mention.begin < o.end) s.overlap[index] |= uint64_t{1} << other;
     }
-    if (mention.count > kWideList) continue;
+    if (mention.count > kWideList) {
+      wide_mentions |= uint64_t{1} << index;
+      continue;
+    }
     const uint64_t bit = uint64_t{1} << index;
     for (const Entry& e : EntriesOf(mention)) {
       const size_t slot = s.Slot(LevelKey(e.admin, e.level));
@@ -986,9 +1013,10 @@ MatchResult Matcher::Impl::Match(std::string_view text) const {
         const size_t slot = s.Find(chain.keys[at]);
         if (slot != Scratch::kSlots) agrees |= s.named[slot], agrees_now |= s.named_now[slot];
       }
-      for (uint32_t other = 0; other < mention_count; ++other) {
+      for (uint64_t rest = wide_mentions & ~(uint64_t{1} << index); rest != 0; rest &= rest - 1) {
+        const int other = std::countr_zero(rest);
         const Mention& o = s.mentions[other];
-        if (o.count > kWideList && other != index && NamesCodeChain(o, chain)) {
+        if (NamesCodeChain(o, chain)) {
           agrees |= uint64_t{1} << other;
           agrees_now |= uint64_t{1} << other;
         }
@@ -997,9 +1025,9 @@ MatchResult Matcher::Impl::Match(std::string_view text) const {
       entry.others = all & ~(uint64_t{1} << index) & ~s.overlap[index];
       entry.agrees = agrees & entry.others;
       entry.support = std::popcount(entry.agrees);
-      const bool in_home = home_city.valid() && (e->admin / 100'000'000 == home_city_admin / 100'000'000 ||
+      const bool in_home = home_city.valid() && ((e->admin >= home_city_admin && e->admin < home_city_end) ||
                                                  ((e->flags & kGovDiffers) && registry.IsWithin(UnitId{e->unit}, home_city)));
-      const bool in_province = home_province.valid() && e->admin / 10'000'000'000 == home_city_admin / 10'000'000'000;
+      const bool in_province = home_province.valid() && e->admin >= home_province_admin && e->admin < home_province_end;
       // A village's bare short name outside the home city (大道, 新村) counts only where other
       // mentions place it: too common to stand alone.
       if (list.size() > kWideList && entry.support == 0 && !in_home) continue;
@@ -1133,7 +1161,7 @@ MatchResult Matcher::Impl::Match(std::string_view text) const {
     std::span<const char32_t> rest(s.cps.data() + std::min<size_t>(consumed, s.cps.size()),
                                    s.cps.size() - std::min<size_t>(consumed, s.cps.size()));
     bool more = detail_missing;
-    for (size_t at = 0; at < rest.size() && !more; ++at) more = StartsWithAny(rest.subspan(at), kDetailMarkers);
+    for (size_t at = 0; at < rest.size() && !more; ++at) more = StartsWithAny<kDetailMarkers>(rest.subspan(at));
     if (more) {
       result.status = MatchStatus::kPartial;
       result.reason = detail_missing ? "the house number, building or room is not in the registry"
@@ -1175,6 +1203,9 @@ absl::StatusOr<std::unique_ptr<Matcher>> Matcher::Create(const Registry& registr
     impl->home_city = *city;
     impl->home_province = registry.AncestorAt(*city, Level::kProvince);
     impl->home_city_admin = registry.code(*city).admin();
+    impl->home_city_end = impl->home_city_admin + AdminSpan(Level::kCity);
+    impl->home_province_admin = impl->home_city_admin / AdminSpan(Level::kProvince) * AdminSpan(Level::kProvince);
+    impl->home_province_end = impl->home_province_admin + AdminSpan(Level::kProvince);
   }
   impl->stat_differs.assign(registry.size(), 0);
   // Statistical parents may come after their children (management units): iterate to a fixed point.
