@@ -28,7 +28,7 @@ bool KnownTimeZone(const std::string& name) {
 absl::StatusOr<Deployment> LoadDeployment(const std::filesystem::path& file) {
   std::string shown = file.filename().string();
   PA_ASSIGN_OR_RETURN(toml::table root, tu::ParseFile(file.string(), shown));
-  PA_RETURN_IF_ERROR(tu::OnlyKeys(shown, root, {"home_city", "time_zone", "demo"}));
+  PA_RETURN_IF_ERROR(tu::OnlyKeys(shown, root, {"home_city", "time_zone", "demo", "geocode"}));
   Deployment deployment;
   PA_ASSIGN_OR_RETURN(deployment.home_city, tu::Code(shown, root, "home_city"));
   if (deployment.home_city.SignificantBoundary() != 4) {
@@ -49,6 +49,13 @@ absl::StatusOr<Deployment> LoadDeployment(const std::filesystem::path& file) {
     PA_ASSIGN_OR_RETURN(settings.scale, tu::Number<double>(shown, *demo, "scale", 1.0, 0.0001, 10));
     deployment.demo = settings;
   }
+  if (const toml::node* node = root.get("geocode")) {
+    const toml::table* geocode = node->as_table();
+    if (geocode == nullptr) return tu::Error(shown, *node, "geocode", "must be a table");
+    PA_RETURN_IF_ERROR(tu::OnlyKeys(shown, *geocode, {"building_distance_m"}));
+    PA_ASSIGN_OR_RETURN(deployment.geocode.building_distance_m,
+                        tu::Number<double>(shown, *geocode, "building_distance_m", 30.0, 0.0, 1000.0));
+  }
   return deployment;
 }
 
@@ -63,6 +70,8 @@ std::string DeploymentToml(const Deployment& deployment) {
     CatTo(out, "seed = ", deployment.demo->seed, "\n");
     CatTo(out, "scale = ", absl::StrFormat("%.6g", deployment.demo->scale), "\n");
   }
+  CatTo(out, "\n# pingan geocode --points: a point this close to a building (metres) is placed at it.\n");
+  CatTo(out, "[geocode]\nbuilding_distance_m = ", absl::StrFormat("%.6g", deployment.geocode.building_distance_m), "\n");
   return out;
 }
 

@@ -5,6 +5,8 @@
 //   [demo]
 //   seed = 1
 //   scale = 1.0
+//   [geocode]
+//   building_distance_m = 30   # a point this close to a building is placed at it (0..1000)
 //
 // Unknown keys and bad values are errors naming the file, line and key.
 #pragma once
@@ -24,10 +26,15 @@ struct DemoSettings {
   double scale = 1.0;
 };
 
+struct GeocodeSettings {
+  double building_distance_m = 30;  // `pingan geocode --points`: nearest building within this
+};
+
 struct Deployment {
   AddressCode home_city;
   std::string time_zone = "Asia/Shanghai";
   std::optional<DemoSettings> demo;
+  GeocodeSettings geocode;
 };
 
 absl::StatusOr<Deployment> LoadDeployment(const std::filesystem::path& file);

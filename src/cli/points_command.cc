@@ -171,7 +171,8 @@ int RunGeocodePoints(const Context& context, int threads) {
     return Fail(context, Cat("home city ", data->deployment.home_city.ToString().substr(0, 4),
                              " of the deployment is not in the registry"));
   }
-  auto index = PointIndex::Create(*registry, *city);
+  auto index = PointIndex::Create(*registry, *city,
+                                  PointIndexOptions{.building_distance_m = data->deployment.geocode.building_distance_m});
   if (!index.ok()) return Fail(context, Message(index.status()));
 
   std::vector<Worker> workers;

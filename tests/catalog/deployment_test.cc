@@ -12,7 +12,8 @@ using testing::TempDir;
 TEST(Deployment, RoundTripsThroughItsFile) {
   TempDir dir;
   Deployment written{.home_city = *AddressCode::ParsePrefix("3301"),
-                     .demo = DemoSettings{.seed = 42, .scale = 0.25}};
+                     .demo = DemoSettings{.seed = 42, .scale = 0.25},
+                     .geocode = GeocodeSettings{.building_distance_m = 12.5}};
   auto file = dir.Write("pingan.toml", DeploymentToml(written));
   auto read = LoadDeployment(file);
   ASSERT_TRUE(read.ok()) << read.status();
@@ -21,6 +22,11 @@ TEST(Deployment, RoundTripsThroughItsFile) {
   ASSERT_TRUE(read->demo.has_value());
   EXPECT_EQ(read->demo->seed, 42u);
   EXPECT_DOUBLE_EQ(read->demo->scale, 0.25);
+  EXPECT_DOUBLE_EQ(read->geocode.building_distance_m, 12.5);
+  // Without the table, the default.
+  auto plain = LoadDeployment(dir.Write("plain.toml", "home_city = \"3301\"\ntime_zone = \"UTC\"\n"));
+  ASSERT_TRUE(plain.ok()) << plain.status();
+  EXPECT_DOUBLE_EQ(plain->geocode.building_distance_m, 30);
 }
 
 TEST(Deployment, BadValuesNameLineAndKey) {
@@ -38,6 +44,12 @@ TEST(Deployment, BadValuesNameLineAndKey) {
   check("home_city = 3301\n", "key 'home_city': must be a string");
   check("time_zone = \"Asia/Shanghai\"\n", "key 'home_city' is missing");
   check("home_city = \"3301\n", "pingan.toml:1");
+  const std::string base = "home_city = \"3301\"\ntime_zone = \"UTC\"\n";
+  check(base + "[geocode]\nbuilding_distance_m = -1\n", "pingan.toml:4: key 'building_distance_m'");
+  check(base + "[geocode]\nbuilding_distance_m = 1e9\n", "key 'building_distance_m'");
+  check(base + "[geocode]\nbuilding_distance_m = \"near\"\n", "key 'building_distance_m'");
+  check(base + "[geocode]\nradius = 5\n", "key 'radius': unknown key");
+  check(base + "geocode = 5\n", "key 'geocode'");
 }
 
 }  // namespace
