@@ -946,22 +946,27 @@ MatchResult Matcher::Impl::Match(std::string_view text) const {
     // The readings to score: all of a short list; of a wide one (新村, 城东街道 across China),
     // those inside another mention's reading or inside the home city.
     s.wide.clear();
+    // A number right after the mention (文化路131号, 桂花城苑3幢): roads and compounds whose
+    // numbers do not exist are not taken, unless none of them has it (the text is then partial).
+    uint32_t number = 0;
+    bool numbered = false;
+    for (uint32_t at = mention.end; at < s.cps.size() && IsDigit(s.cps[at]) && number < 100'000'000; ++at) {
+      number = number * 10 + (s.cps[at] - '0');
+      numbered = true;
+    }
+    auto fits_number = [&](const Entry& e) {
+      if (!numbered || e.kind == kUnitEntry) return true;
+      if (e.kind == kRoadEntry) return road_numbers.contains(PackKey(e.detail, number));
+      return compound_buildings.contains(PackKey(e.detail, number));
+    };
     if (list.size() <= kWideList) {
-      for (const Entry& e : list) s.wide.push_back(&e);
-    } else {
-      // A number right after the mention (文化路131号, 桂花城苑3幢): roads and compounds whose
-      // numbers do not exist are not taken.
-      uint32_t number = 0;
-      bool numbered = false;
-      for (uint32_t at = mention.end; at < s.cps.size() && IsDigit(s.cps[at]) && number < 100'000'000; ++at) {
-        number = number * 10 + (s.cps[at] - '0');
-        numbered = true;
+      for (const Entry& e : list) {
+        if (fits_number(e)) s.wide.push_back(&e);
       }
-      auto fits_number = [&](const Entry& e) {
-        if (!numbered || e.kind == kUnitEntry) return true;
-        if (e.kind == kRoadEntry) return road_numbers.contains(PackKey(e.detail, number));
-        return compound_buildings.contains(PackKey(e.detail, number));
-      };
+      if (s.wide.empty()) {
+        for (const Entry& e : list) s.wide.push_back(&e);
+      }
+    } else {
       auto take = [&](uint64_t low, uint64_t high) {
         for (const Entry& e : InRange(list, low, high)) {
           if (s.wide.size() < kWideList && fits_number(e)) s.wide.push_back(&e);
