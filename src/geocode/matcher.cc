@@ -988,6 +988,12 @@ MatchResult Matcher::Impl::Match(std::string_view text) const {
     }
     // One name for a unit and a unit inside it (五常街道 and its 五常社区 for 五常): the text
     // names the larger area.
+    // A short reading of a smaller unit beside an official one of the same characters (朝阳区:
+    // 北京's 朝阳区, or the short form of some 朝阳区街道) comes second.
+    Level official_level = Level::kRoom;  // the largest unit read by an official name
+    for (const Entry* e : s.wide) {
+      if (!(e->flags & kShortForm)) official_level = std::min(official_level, e->level);
+    }
     bool outer_only = s.wide.size() > 1 && s.wide.size() <= 16;
     Level outer_level = Level::kRoom;
     if (outer_only) {
@@ -1040,15 +1046,16 @@ MatchResult Matcher::Impl::Match(std::string_view text) const {
       // Pieces a still-existing unit gave away (余杭区's 临平) count only with a town of the piece.
       if (e->former != 0 && !registry.history().changes()[e->former - 1].abolished && entry.support == 0) continue;
       const int depth = static_cast<int>(e->level) ;
-      const double home = in_home ? 2 : in_province ? 1 : 0;
+      const double home = in_home ? 5 : in_province ? 3 : 0;
       // Support through a former name counts less where the name still names a unit today
       // (余杭区: today's 余杭区, or the towns it gave to 临平区).
       const int former_only = entry.support - std::popcount(agrees_now & entry.others);
-      // A short name read as a smaller unit (东湖: 东湖街道 or some 东湖社区) names the larger one.
-      const double depth_score = (e->flags & kShortForm) && e->kind == kUnitEntry && e->level > Level::kTown
-                                     ? static_cast<double>(Level::kTown) * 10.0
-                                     : depth * 10.0 + ((e->flags & kShortForm) ? 1.0 : 0.0);
-      entry.score = (entry.support - former_only) * 100.0 + former_only * 60.0 + depth_score + home - ((e->flags & kShortForm) ? 0.5 : 0.0) -
+      // A bare short name names the larger of the units it can mean (西湖: 西湖区 before some
+      // 西湖村; 东湖: 东湖街道 before some 东湖社区), and any official name before it.
+      const double depth_score = (e->flags & kShortForm) && e->kind == kUnitEntry
+                                     ? 30.0 + 3.0 * (static_cast<double>(Level::kCommunity) - depth)
+                                     : depth * 10.0;
+      entry.score = (entry.support - former_only) * 100.0 + former_only * 60.0 + depth_score + home - ((e->flags & kShortForm) ? (e->level > official_level ? 15.0 : 0.5) : 0.0) -
                     (mention.typo ? (mention.homophone ? 15.0 : 30.0) : 0.0) + (e->kind != kUnitEntry ? 0.25 : 0.0);
       max_support = std::max(max_support, entry.support);
       s.scored.push_back(entry);
@@ -1149,9 +1156,11 @@ MatchResult Matcher::Impl::Match(std::string_view text) const {
     if (result.formerly != nullptr) break;
   }
   // Below: house numbers, buildings, entrances and rooms.
-  uint32_t consumed = 0;
+  // What the answer explains: the mentions that name it or an area above it. Words of other
+  // mentions (现代城 after 建国路88号) explain nothing, so detail before them still counts.
+  uint32_t consumed = s.mentions[best.mention].end;
   for (const Mention& mention : s.mentions) {
-    if (!mention.typo) consumed = std::max(consumed, mention.end);
+    if (mention.end > consumed && HasAncestorOf(EntriesOf(mention), best_unit)) consumed = mention.end;
   }
   bool detail_missing = false;
   if (result.status == MatchStatus::kMatched) {
