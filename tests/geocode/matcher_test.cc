@@ -201,3 +201,26 @@ TEST_F(MatcherTest, OneCharacterWrongIsReadWithLowerConfidence) {
 
 }  // namespace
 }  // namespace pingan
+
+namespace pingan {
+namespace {
+
+TEST_F(MatcherTest, ABareShortNameMeansTheLargerUnit) {
+  MatchResult xihu = matcher_->Match("西湖");
+  EXPECT_EQ(xihu.level(), Level::kDistrict);
+  EXPECT_EQ(CodeOf(xihu, 6), "330106");
+  MatchResult donghu = matcher_->Match("临平东湖");
+  EXPECT_EQ(donghu.level(), Level::kTown);
+  EXPECT_EQ(registry_->name(donghu.unit()), "东湖街道");
+}
+
+TEST_F(MatcherTest, DetailBeforeUnrelatedWordsIsStillUnread) {
+  // 城东 names towns elsewhere in Zhejiang: it explains nothing of 西湖区, and 人民路88号 (no such
+  // road here) stays unread.
+  MatchResult result = matcher_->Match("西湖区人民路88号城东");
+  EXPECT_EQ(CodeOf(result, 6), "330106");
+  EXPECT_EQ(result.status, MatchStatus::kPartial);
+}
+
+}  // namespace
+}  // namespace pingan
