@@ -212,6 +212,9 @@ struct Matcher::Impl {
   // One character wrong: the name with that character replaced by U+FFFF -> keys.
   absl::flat_hash_map<std::u32string, std::vector<uint32_t>> fuzzy;
   absl::flat_hash_map<uint32_t, std::u32string> key_chars;  // fuzzy key index -> its characters
+  // Short names of the home province's districts and towns with one character as U+FFFF -> keys
+  // (homophones only: two characters leave too many readings for any other typo).
+  absl::flat_hash_map<std::u32string, std::vector<uint32_t>> sounds_like;
   // Detail below the community.
   absl::flat_hash_map<uint64_t, uint32_t> road_numbers;       // (road, house number) -> building id, or compound | 1<<31
   absl::flat_hash_map<uint64_t, uint32_t> compound_buildings; // (compound, 幢 number) -> building id
@@ -542,6 +545,7 @@ struct Matcher::Impl {
   // --- matching -------------------------------------------------------------------------------
   void FindMentions(Scratch& s) const;
   void FindTypos(Scratch& s) const;
+  static bool SoundsTheSame(char32_t written, char32_t meant);
   MatchResult Match(std::string_view text) const;
   // Reads house number, building, entrance and room after the detail mentions that agree with
   // `unit`. Returns the place and the code point where the reading stopped.
@@ -603,10 +607,9 @@ void Matcher::Impl::FindMentions(Scratch& s) const {
       ++start;
       continue;
     }
-    if (start >= blocked_from && start < blocked_to) {
-      start = blocked_to;
-      continue;
-    }
+    // At a blocked road word only official names start (路边村 after 杨村桥镇 stands; the village
+    // short name 大道 in 西湖大道 does not).
+    const bool blocked = start >= blocked_from && start < blocked_to;
     // Walk the trie, remembering every key that ends on the way (longest last).
     uint32_t ends[32], keys[32];
     int found = 0;
@@ -626,7 +629,7 @@ void Matcher::Impl::FindMentions(Scratch& s) const {
       const uint32_t key = keys[index];
       uint32_t first = key_offsets[key], count = key_offsets[key + 1] - first;
       std::span<const char32_t> after(cps.data() + end, size - end);
-      if (StartsWithAny<kNameContinuations>(after)) {
+      if (blocked || StartsWithAny<kNameContinuations>(after)) {
         // Inside a road or compound name: only full official names stand. Entries of one key
         // are sorted by code, not by form, so count the official ones.
         bool any_official = false;
@@ -677,8 +680,15 @@ void Matcher::Impl::FindMentions(Scratch& s) const {
   s.mentions.swap(s.kept);
 }
 
+bool Matcher::Impl::SoundsTheSame(char32_t written, char32_t meant) {
+  if (written == meant) return false;  // not a typo: the exact name was set aside on purpose
+  const uint16_t sound = SyllableOf(meant), sound2 = SecondSyllableOf(meant);
+  const uint16_t heard = SyllableOf(written), heard2 = SecondSyllableOf(written);
+  return heard != 0 && sound != 0 && (heard == sound || heard == sound2 || (heard2 != 0 && heard2 == sound));
+}
+
 void Matcher::Impl::FindTypos(Scratch& s) const {
-  if (fuzzy.empty()) return;
+  if (fuzzy.empty() && sounds_like.empty()) return;
   const std::vector<char32_t>& cps = s.cps;
   const uint32_t size = static_cast<uint32_t>(cps.size());
   // Characters read by an exact mention of two or more characters; then, as prefix counts,
@@ -694,6 +704,30 @@ void Matcher::Impl::FindTypos(Scratch& s) const {
   for (uint32_t at = 0; at < size; ++at) {
     s.uncovered_before[at + 1] = s.uncovered_before[at] + (s.covered[at] == 0);
     s.not_han_before[at + 1] = s.not_han_before[at] + !IsHan(cps[at]);
+  }
+  // Short names that sound the same, in stretches no exact mention reads (五长 for 五常).
+  if (!sounds_like.empty()) {
+    std::u32string& key = s.key32;
+    for (uint32_t begin = 0; begin + 2 <= size; ++begin) {
+      for (uint32_t length = 2; length <= 3 && begin + length <= size; ++length) {
+        const uint32_t end = begin + length;
+        if (s.not_han_before[end] != s.not_han_before[begin]) break;
+        for (uint32_t wrong = begin; wrong < end; ++wrong) {
+          if (s.covered[wrong]) continue;  // the wrong character is one no exact name reads
+          key.assign(cps.begin() + begin, cps.begin() + end);
+          key[wrong - begin] = 0xFFFF;
+          auto it = sounds_like.find(key);
+          if (it == sounds_like.end()) continue;
+          for (uint32_t key_index : it->second) {
+            auto chars = key_chars.find(key_index);
+            if (chars == key_chars.end() || !SoundsTheSame(cps[wrong], chars->second[wrong - begin])) continue;
+            if (s.mentions.size() >= kMaxMentions) return;
+            const uint32_t first = key_offsets[key_index];
+            s.mentions.push_back(Mention{begin, end, first, key_offsets[key_index + 1] - first, true, true});
+          }
+        }
+      }
+    }
   }
   for (uint32_t end = 1; end <= size; ++end) {
     switch (cps[end - 1]) {
@@ -728,10 +762,8 @@ void Matcher::Impl::FindTypos(Scratch& s) const {
           const uint32_t first = key_offsets[key_index];
           auto chars = key_chars.find(key_index);
           const char32_t meant = chars != key_chars.end() ? chars->second[wrong - begin] : 0;
-          const uint16_t written = SyllableOf(cps[wrong]), written2 = SecondSyllableOf(cps[wrong]);
-          const uint16_t sound = SyllableOf(meant), sound2 = SecondSyllableOf(meant);
-          const bool homophone = written != 0 && sound != 0 &&
-                                 (written == sound || written == sound2 || (written2 != 0 && written2 == sound));
+          if (meant == cps[wrong]) continue;  // the exact name, set aside on purpose (西湖大道)
+          const bool homophone = SoundsTheSame(cps[wrong], meant);
           s.mentions.push_back(Mention{begin, end, first, key_offsets[key_index + 1] - first, true, homophone});
         }
       }
@@ -1332,6 +1364,26 @@ absl::StatusOr<std::unique_ptr<Matcher>> Matcher::Create(const Registry& registr
   // Keys read with one character wrong: names of at least 3 characters ending in a level suffix,
   // of provinces, cities and districts everywhere and of towns in the home province.
   const std::vector<std::u32string_view> keys = impl->Build(pending);
+  // Short names (2-3 characters, no suffix) of the home province's districts and towns, read
+  // with one character replaced by one that sounds the same (肖山 for 萧山, 五长 for 五常).
+  for (uint32_t key_index = 0; key_index < keys.size() && impl->home_province.valid(); ++key_index) {
+    const std::u32string_view key = keys[key_index];
+    if (key.size() < 2 || key.size() > 3) continue;
+    bool wanted = false;
+    for (uint32_t at = impl->key_offsets[key_index]; at < impl->key_offsets[key_index + 1]; ++at) {
+      const Impl::Entry& e = impl->entries[at];
+      wanted = wanted || (e.kind == kUnitEntry && (e.flags & kShortForm) && e.level >= Level::kDistrict &&
+                          e.level <= Level::kTown && e.admin >= impl->home_province_admin &&
+                          e.admin < impl->home_province_end);
+    }
+    if (!wanted) continue;
+    impl->key_chars[key_index] = std::u32string(key);
+    for (size_t wrong = 0; wrong < key.size(); ++wrong) {
+      std::u32string variant(key);
+      variant[wrong] = 0xFFFF;
+      impl->sounds_like[variant].push_back(key_index);
+    }
+  }
   for (uint32_t key_index = 0; key_index < keys.size(); ++key_index) {
     const std::u32string_view key = keys[key_index];
     if (key.size() < 3) continue;
