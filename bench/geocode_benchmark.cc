@@ -19,7 +19,7 @@
 #include "catalog/config.h"
 #include "core/paths.h"
 #include "geocode/matcher.h"
-#include "store/data_dir.h"
+#include "bench_data.h"
 
 namespace pingan {
 namespace {
@@ -48,16 +48,9 @@ void ReadLines(const std::string& path, std::vector<std::string>& out) {
 
 const Loaded& Data() {
   static const Loaded* loaded = [] {
-    const char* dir = std::getenv("PINGAN_BENCH_DATA");
-    if (dir == nullptr) {
-      std::cerr << "set PINGAN_BENCH_DATA to a data directory (scripts/bench.sh does)\n";
-      std::exit(2);
-    }
-    auto data = DataDir::Open(dir, SqliteStore::Mode::kReadOnly);
-    if (!data.ok()) std::cerr << data.status() << "\n", std::exit(2);
-    auto registry = data->store->LoadRegistry();
-    if (!registry.ok()) std::cerr << registry.status() << "\n", std::exit(2);
-    auto* out = new Loaded{std::make_unique<Registry>(*std::move(registry))};
+    BenchData data = LoadBenchData();
+    const std::string& dir = data.dir;
+    auto* out = new Loaded{std::move(data.registry)};
     auto root = ResourceRoot();
     if (!root.ok()) std::cerr << root.status() << "\n", std::exit(2);
     auto config = LoadProjectConfig(*root / "config");
@@ -65,7 +58,7 @@ const Loaded& Data() {
     std::vector<Alias> aliases;
     for (const AliasConfig& alias : config->aliases) aliases.push_back(Alias{alias.name, alias.unit});
     auto start = std::chrono::steady_clock::now();
-    auto matcher = Matcher::Create(*out->registry, data->deployment.home_city, aliases);
+    auto matcher = Matcher::Create(*out->registry, data.deployment.home_city, aliases);
     if (!matcher.ok()) std::cerr << matcher.status() << "\n", std::exit(2);
     out->matcher = *std::move(matcher);
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -75,8 +68,8 @@ const Loaded& Data() {
     if (const char* lines = std::getenv("PINGAN_BENCH_LINES"); lines != nullptr && *lines != '\0') {
       ReadLines(lines, out->lines);
     } else {
-      ReadLines(std::string(dir) + "/eval/clean.jsonl", out->lines);
-      ReadLines(std::string(dir) + "/eval/noisy.jsonl", out->lines);
+      ReadLines(dir + "/eval/clean.jsonl", out->lines);
+      ReadLines(dir + "/eval/noisy.jsonl", out->lines);
     }
     if (out->lines.empty()) std::cerr << "no address lines (PINGAN_BENCH_LINES)\n", std::exit(2);
     std::cerr << out->lines.size() << " address lines\n";

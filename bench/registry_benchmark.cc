@@ -8,7 +8,7 @@
 #include <iostream>
 
 #include "core/rng.h"
-#include "store/data_dir.h"
+#include "bench_data.h"
 
 namespace pingan {
 namespace {
@@ -22,19 +22,7 @@ struct Loaded {
 
 const Loaded& Data() {
   static const Loaded* loaded = [] {
-    const char* dir = std::getenv("PINGAN_BENCH_DATA");
-    if (dir == nullptr) {
-      std::cerr << "set PINGAN_BENCH_DATA to a data directory (scripts/bench.sh does)\n";
-      std::exit(2);
-    }
-    auto start = std::chrono::steady_clock::now();
-    auto data = DataDir::Open(dir, SqliteStore::Mode::kReadOnly);
-    if (!data.ok()) std::cerr << data.status() << "\n", std::exit(2);
-    auto registry = data->store->LoadRegistry();
-    if (!registry.ok()) std::cerr << registry.status() << "\n", std::exit(2);
-    double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    std::cerr << "loaded " << registry->size() << " units in " << seconds << " s\n";
-    auto* out = new Loaded{std::make_unique<Registry>(*std::move(registry))};
+    auto* out = new Loaded{LoadBenchData().registry};
     Rng rng(1);
     const Registry& r = *out->registry;
     for (int index = 0; index < (1 << 20); ++index) {

@@ -16,12 +16,10 @@ namespace pingan {
 namespace {
 
 using nlohmann::json;
+using testing::Output;
 using testing::TempDir;
 
-const std::string kData = std::string(PINGAN_TEST_DATA) + "/national";
-
-using testing::Output;
-
+const std::string kData = testing::NationalData();
 Output Pingan(const std::string& args) { return testing::RunPingan(args, kData); }
 
 std::vector<json> JsonLines(const std::string& text) {

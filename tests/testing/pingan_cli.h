@@ -34,4 +34,7 @@ inline Output RunPingan(const std::string& args, const std::string& data) {
   return run;
 }
 
+// The national registry fixture (`testdata_national`: all of China, demo city at scale 0.01).
+inline std::string NationalData() { return std::string(PINGAN_TEST_DATA) + "/national"; }
+
 }  // namespace pingan::testing
