@@ -372,14 +372,7 @@ struct Matcher::Impl {
     return it == wide_edges.end() ? 0 : it->second;
   }
 
-  uint32_t KeyIndex(std::span<const char32_t> key) const {
-    uint32_t node = 0;
-    for (char32_t cp : key) {
-      node = Child(node, cp);
-      if (node == 0) return UINT32_MAX;
-    }
-    return nodes[node].key;
-  }
+
 
   std::span<const Entry> EntriesOf(const Mention& mention) const {
     return {entries.data() + mention.first, mention.count};
@@ -404,13 +397,6 @@ struct Matcher::Impl {
     Level level = Level::kNation;
     bool Has(UnitId unit) const {
       for (int index = 0; index < count; ++index) {
-        if (units[index] == unit) return true;
-      }
-      return false;
-    }
-    // Strictly above the chain's own unit (units[0]).
-    bool Above(UnitId unit) const {
-      for (int index = 1; index < count; ++index) {
         if (units[index] == unit) return true;
       }
       return false;
@@ -474,22 +460,7 @@ struct Matcher::Impl {
     }
     return false;
   }
-  // Whether a mention names a unit of the chain (the unit itself or one above it).
-  bool NamesChain(const Mention& mention, const Chain& chain) const {
-    const uint32_t* units = entry_units.data() + mention.first;
-    const uint32_t* end = units + mention.count;
-    for (int index = 0; index < chain.count; ++index) {
-      const uint32_t value = chain.units[index].value;
-      if (mention.count <= 8) {
-        for (const uint32_t* at = units; at < end; ++at) {
-          if (*at == value) return true;
-        }
-      } else if (std::binary_search(units, end, value)) {
-        return true;
-      }
-    }
-    return false;
-  }
+
   // Whether some entry of `list` lies strictly inside the unit with these admin digits (by code).
   static bool HasInside(std::span<const Entry> list, uint64_t admin, uint64_t span, uint32_t unit) {
     for (const Entry& e : InRange(list, admin, admin + span)) {

@@ -267,6 +267,17 @@ TEST(CliGeocode, EvalScoresALabelledSet) {
   Output refused = Pingan("geocode --eval '" + bad.string() + "'");
   EXPECT_EQ(refused.exit_code, 1);
   EXPECT_NE(refused.err.find("bad.jsonl:1"), std::string::npos) << refused.err;
+  // A line over 1 MiB is refused by its number, never read whole.
+  auto huge = dir.Write("huge.jsonl", "{\"text\":\"西湖区\",\"expect\":{\"district\":\"西湖区\"}}\n{\"text\":\"" +
+                                          std::string((1 << 20) + 10, 'a') + "\"}\n");
+  Output too_long = Pingan("geocode --eval '" + huge.string() + "'");
+  EXPECT_EQ(too_long.exit_code, 1);
+  EXPECT_NE(too_long.err.find("huge.jsonl:2: line longer than"), std::string::npos) << too_long.err;
+  // An expectation at an unknown level is refused too.
+  auto level = dir.Write("level.jsonl", "{\"text\":\"西湖区\",\"expect\":{\"galaxy\":\"西湖区\"}}\n");
+  Output bad_level = Pingan("geocode --eval '" + level.string() + "'");
+  EXPECT_EQ(bad_level.exit_code, 1);
+  EXPECT_NE(bad_level.err.find("level.jsonl:1: bad expectation 'galaxy'"), std::string::npos) << bad_level.err;
 }
 
 

