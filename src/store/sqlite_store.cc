@@ -9,6 +9,7 @@
 #include "absl/strings/str_split.h"
 #include "core/status.h"
 #include "core/strings.h"
+#include "store/event_store.h"
 #include "store/snapshot.h"
 #include "store/sqlite_util.h"
 
@@ -99,12 +100,13 @@ absl::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(const fs::path& p
   Statement version(db, "SELECT value FROM meta WHERE key = 'schema_version'");
   int schema = 0;
   if (!version.status().ok() || version.Step() != SQLITE_ROW || !absl::SimpleAtoi(std::string(version.Text(0)), &schema) ||
-      schema != kSchemaVersion) {
+      (schema != kSchemaVersion && schema != 1)) {
     return absl::FailedPreconditionError(Cat(path.string(), " has schema version ", schema,
                                                       "; this pingan reads version ", kSchemaVersion));
   }
   if (mode == Mode::kReadWrite) {
     PA_RETURN_IF_ERROR(store->Exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"));
+    if (schema == 1) PA_RETURN_IF_ERROR(store->MigrateFromVersion1());
   }
   return store;
 }
@@ -120,10 +122,22 @@ absl::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Create(const fs::path&
   PA_RETURN_IF_ERROR(store->Exec("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA page_size=8192;"));
   PA_RETURN_IF_ERROR(store->Exec("BEGIN"));
   PA_RETURN_IF_ERROR(store->Exec(kSchema));
+  PA_RETURN_IF_ERROR(CreateEventTables(db));
   PA_RETURN_IF_ERROR(store->SetMeta("format", kStoreFormat));
   PA_RETURN_IF_ERROR(store->SetMeta("schema_version", std::to_string(kSchemaVersion)));
   PA_RETURN_IF_ERROR(store->Exec("COMMIT"));
   return store;
+}
+
+absl::Status SqliteStore::MigrateFromVersion1() {
+  // Adds tables only: the registry is not touched. Another process may have upgraded the file
+  // since Open read the version; the tables are created if absent, so that is harmless.
+  PA_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
+  absl::Status status = CreateEventTables(db_);
+  if (status.ok()) status = SetMeta("schema_version", std::to_string(kSchemaVersion));
+  if (status.ok()) status = Exec("COMMIT");
+  if (!status.ok()) (void)Exec("ROLLBACK");
+  return status;
 }
 
 absl::Status SqliteStore::Finish() {

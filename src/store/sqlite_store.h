@@ -19,14 +19,17 @@ struct sqlite3;
 namespace pingan {
 
 inline constexpr char kStoreFormat[] = "pingan";
-inline constexpr int kSchemaVersion = 1;
+// Version 2 adds events, their change log and the quarantine (event_store.h); Open upgrades a
+// version 1 database (registry only) in place when opened read-write.
+inline constexpr int kSchemaVersion = 2;
 
 class SqliteStore final : public Store {
  public:
   enum class Mode { kReadOnly, kReadWrite };
 
   // Opens an existing pingan database. FailedPrecondition when the file is missing, not a
-  // SQLite database, not a pingan database, or of another schema version.
+  // SQLite database, not a pingan database, or of another schema version (version 1 is
+  // upgraded when opened read-write, and read as it is otherwise).
   static absl::StatusOr<std::unique_ptr<SqliteStore>> Open(const std::filesystem::path& path,
                                                            Mode mode = Mode::kReadWrite);
   // Creates a new database at `path`, which must not exist, with the schema. Built for bulk
@@ -57,6 +60,7 @@ class SqliteStore final : public Store {
   absl::Status Error(std::string_view what) const;
   absl::StatusOr<Registry> LoadRegistryTables(History history);
   absl::StatusOr<History> LoadHistory();
+  absl::Status MigrateFromVersion1();
 
   sqlite3* db_;
   std::filesystem::path path_;

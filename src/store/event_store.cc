@@ -1,0 +1,532 @@
+#include "store/event_store.h"
+
+#include <sqlite3.h>
+#include <xxhash.h>
+
+#include <algorithm>
+#include <bit>
+#include <cmath>
+#include <variant>
+
+#include "core/status.h"
+#include "core/strings.h"
+
+namespace pingan {
+namespace {
+
+// Why these tables look as they do (docs/store.md has the measurements):
+// - events: one row per (source, source_id); the UNIQUE index is the only lookup path of a
+//   write. `hash` is ContentHash, `seq` the change that last wrote the row.
+// - changes: append-only log keyed by seq (the rowid, no extra index). b_* is the before-image
+//   of an update (NULL for an insert); next_seq is set when a later change of the same event
+//   supersedes this one, so that ChangesSince can give each change its own after-state.
+// - quarantine: raw is a BLOB (records may be any bytes); indexed on the key for clearing.
+constexpr char kEventSchema[] = R"sql(
+CREATE TABLE IF NOT EXISTS events(
+  id INTEGER PRIMARY KEY,
+  source TEXT NOT NULL,
+  source_id TEXT NOT NULL,
+  type TEXT NOT NULL,
+  occurred_at INTEGER NOT NULL,
+  address TEXT NOT NULL,
+  lon REAL, lat REAL,
+  code TEXT NOT NULL,
+  status INTEGER NOT NULL,
+  attributes_json TEXT NOT NULL,
+  method INTEGER NOT NULL,
+  unit TEXT NOT NULL,
+  level INTEGER NOT NULL,
+  geocode_status TEXT NOT NULL,
+  confidence REAL NOT NULL,
+  in_home_city INTEGER NOT NULL,
+  hash INTEGER NOT NULL,
+  seq INTEGER NOT NULL,
+  UNIQUE(source, source_id)
+);
+CREATE INDEX IF NOT EXISTS events_time ON events(occurred_at);
+CREATE TABLE IF NOT EXISTS changes(
+  seq INTEGER PRIMARY KEY,
+  event_id INTEGER NOT NULL,
+  next_seq INTEGER,
+  b_type TEXT, b_occurred_at INTEGER, b_unit TEXT, b_level INTEGER, b_in_home_city INTEGER,
+  b_status INTEGER, b_attributes_json TEXT
+);
+CREATE TABLE IF NOT EXISTS quarantine(
+  id INTEGER PRIMARY KEY,
+  source TEXT NOT NULL,
+  source_id TEXT NOT NULL,
+  reason TEXT NOT NULL,
+  message TEXT NOT NULL,
+  raw BLOB NOT NULL,
+  file TEXT NOT NULL,
+  line INTEGER NOT NULL,
+  received_at INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS quarantine_key ON quarantine(source, source_id);
+)sql";
+
+// The columns a StoredEvent is read from, in ReadEvent's order.
+#define PA_EVENT_COLUMNS                                                                        \
+  "id, seq, source, source_id, type, occurred_at, address, lon, lat, code, status, "            \
+  "attributes_json, method, unit, level, geocode_status, confidence, in_home_city"
+// The before-image columns of `changes`, in ReadBefore's order.
+#define PA_BEFORE_COLUMNS "b_type, b_occurred_at, b_unit, b_level, b_in_home_city, b_status, b_attributes_json"
+
+// A prepared statement for the hot path. Unlike sqlite::Statement it binds without copying
+// (the caller keeps the bound text alive until Reset) and can be reset after reading a row.
+class Query {
+ public:
+  Query() = default;
+  ~Query() { sqlite3_finalize(stmt_); }
+  Query(const Query&) = delete;
+  Query& operator=(const Query&) = delete;
+
+  absl::Status Prepare(sqlite3* db, std::string_view sql) {
+    db_ = db;
+    sqlite3_finalize(stmt_);
+    stmt_ = nullptr;
+    if (sqlite3_prepare_v3(db, sql.data(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT,
+                           &stmt_, nullptr) != SQLITE_OK) {
+      return absl::FailedPreconditionError(Cat("event store: ", sqlite3_errmsg(db)));
+    }
+    return absl::OkStatus();
+  }
+  // Text is never bound as NULL: an empty view may have no data pointer.
+  void Text(int index, std::string_view text) {
+    sqlite3_bind_text(stmt_, index, text.empty() ? "" : text.data(), static_cast<int>(text.size()), SQLITE_STATIC);
+  }
+  void Blob(int index, std::string_view bytes) {
+    sqlite3_bind_blob(stmt_, index, bytes.empty() ? "" : bytes.data(), static_cast<int>(bytes.size()), SQLITE_STATIC);
+  }
+  void Int(int index, int64_t value) { sqlite3_bind_int64(stmt_, index, value); }
+  void Real(int index, std::optional<double> value) {
+    value ? sqlite3_bind_double(stmt_, index, *value) : sqlite3_bind_null(stmt_, index);
+  }
+  int Step() { return sqlite3_step(stmt_); }
+  void Reset() { sqlite3_reset(stmt_); }
+  // Steps a statement that returns no row and resets it.
+  absl::Status Run() {
+    int rc = sqlite3_step(stmt_);
+    sqlite3_reset(stmt_);
+    return rc == SQLITE_DONE ? absl::OkStatus() : Error();
+  }
+  absl::Status Error() const { return absl::InternalError(Cat("event store: ", sqlite3_errmsg(db_))); }
+
+  int64_t ColumnInt(int column) const { return sqlite3_column_int64(stmt_, column); }
+  std::optional<double> ColumnReal(int column) const {
+    if (sqlite3_column_type(stmt_, column) == SQLITE_NULL) return std::nullopt;
+    return sqlite3_column_double(stmt_, column);
+  }
+  bool IsNull(int column) const { return sqlite3_column_type(stmt_, column) == SQLITE_NULL; }
+  std::string ColumnText(int column) const {
+    const void* data = sqlite3_column_blob(stmt_, column);
+    return data == nullptr ? std::string()
+                           : std::string(static_cast<const char*>(data), static_cast<size_t>(sqlite3_column_bytes(stmt_, column)));
+  }
+
+ private:
+  sqlite3* db_ = nullptr;
+  sqlite3_stmt* stmt_ = nullptr;
+};
+
+void PutU64(std::string& out, uint64_t value) {
+  for (int shift = 0; shift < 64; shift += 8) out.push_back(static_cast<char>(value >> shift));
+}
+void PutText(std::string& out, std::string_view text) {
+  PutU64(out, text.size());
+  out.append(text);
+}
+void PutCoordinate(std::string& out, std::optional<double> value) {
+  out.push_back(value ? 1 : 0);
+  if (value) PutU64(out, std::bit_cast<uint64_t>(*value == 0 ? 0.0 : *value));  // -0 is 0
+}
+
+StoredEvent ReadEvent(const Query& row, int first) {
+  StoredEvent stored;
+  stored.id = row.ColumnInt(first);
+  stored.seq = row.ColumnInt(first + 1);
+  EventRecord& event = stored.event;
+  event.source = row.ColumnText(first + 2);
+  event.source_id = row.ColumnText(first + 3);
+  event.type = row.ColumnText(first + 4);
+  event.occurred_at = row.ColumnInt(first + 5);
+  event.address = row.ColumnText(first + 6);
+  event.lon = row.ColumnReal(first + 7);
+  event.lat = row.ColumnReal(first + 8);
+  event.code = row.ColumnText(first + 9);
+  event.status = row.ColumnInt(first + 10) == 1 ? EventStatus::kWithdrawn : EventStatus::kActive;
+  event.attributes_json = row.ColumnText(first + 11);
+  Placement& placement = event.placement;
+  placement.method = static_cast<PlaceMethod>(std::clamp<int64_t>(row.ColumnInt(first + 12), 0, 3));
+  placement.unit = row.ColumnText(first + 13);
+  placement.level = static_cast<uint8_t>(row.ColumnInt(first + 14));
+  placement.geocode_status = row.ColumnText(first + 15);
+  placement.confidence = static_cast<float>(row.ColumnReal(first + 16).value_or(0));
+  placement.in_home_city = row.ColumnInt(first + 17) != 0;
+  return stored;
+}
+
+EventBefore ReadBefore(const Query& row, int first) {
+  return EventBefore{.type = row.ColumnText(first),
+                     .occurred_at = row.ColumnInt(first + 1),
+                     .unit = row.ColumnText(first + 2),
+                     .level = static_cast<uint8_t>(row.ColumnInt(first + 3)),
+                     .in_home_city = row.ColumnInt(first + 4) != 0,
+                     .status = row.ColumnInt(first + 5) == 1 ? EventStatus::kWithdrawn : EventStatus::kActive,
+                     .attributes_json = row.ColumnText(first + 6)};
+}
+
+absl::Status CheckField(std::string_view text, std::string_view what, size_t index) {
+  if (text.size() <= kMaxEventFieldBytes) return absl::OkStatus();
+  return absl::InvalidArgumentError(Cat(what, " of record ", index, " is ", text.size(), " bytes (at most ",
+                                        kMaxEventFieldBytes, ")"));
+}
+
+absl::Status Validate(std::span<const EventRecord> events, std::span<const QuarantineEntry> quarantine) {
+  for (size_t index = 0; index < events.size(); ++index) {
+    const EventRecord& event = events[index];
+    for (std::string_view field : {std::string_view(event.source), std::string_view(event.source_id),
+                                   std::string_view(event.type), std::string_view(event.address),
+                                   std::string_view(event.code), std::string_view(event.attributes_json),
+                                   std::string_view(event.placement.unit),
+                                   std::string_view(event.placement.geocode_status)}) {
+      PA_RETURN_IF_ERROR(CheckField(field, "a field", index));
+    }
+    if ((event.lon && !std::isfinite(*event.lon)) || (event.lat && !std::isfinite(*event.lat))) {
+      return absl::InvalidArgumentError(Cat("record ", index, " has a non-finite lon or lat"));
+    }
+  }
+  for (size_t index = 0; index < quarantine.size(); ++index) {
+    const QuarantineEntry& entry = quarantine[index];
+    for (std::string_view field : {std::string_view(entry.source), std::string_view(entry.source_id),
+                                   std::string_view(entry.reason), std::string_view(entry.message),
+                                   std::string_view(entry.raw), std::string_view(entry.file)}) {
+      PA_RETURN_IF_ERROR(CheckField(field, "a quarantine field", index));
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status CreateEventTables(sqlite3* db) {
+  char* message = nullptr;
+  if (sqlite3_exec(db, kEventSchema, nullptr, nullptr, &message) != SQLITE_OK) {
+    std::string text = message ? message : "unknown error";
+    sqlite3_free(message);
+    return absl::InternalError(Cat("creating the event tables: ", text));
+  }
+  return absl::OkStatus();
+}
+
+struct EventStore::Impl {
+  sqlite3* db;
+  Query begin, commit, rollback;
+  Query last_seq, any_quarantine;
+  Query insert_event, find_id, update_event;
+  Query log_insert, log_update, link_next;
+  Query clear_quarantine, insert_quarantine;
+
+  absl::Status Prepare() {
+    const std::pair<Query*, const char*> statements[] = {
+        {&begin, "BEGIN IMMEDIATE"},
+        {&commit, "COMMIT"},
+        {&rollback, "ROLLBACK"},
+        {&last_seq, "SELECT coalesce(max(seq), 0) FROM changes"},
+        {&any_quarantine, "SELECT EXISTS(SELECT 1 FROM quarantine)"},
+        // Insert first: for a new key this is the only statement; a known key makes it a no-op.
+        {&insert_event,
+         "INSERT INTO events(source, source_id, type, occurred_at, address, lon, lat, code, status, "
+         "attributes_json, method, unit, level, geocode_status, confidence, in_home_city, hash, seq) "
+         "VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18) "
+         "ON CONFLICT(source, source_id) DO NOTHING"},
+        {&find_id, "SELECT id, hash, seq FROM events WHERE source = ?1 AND source_id = ?2"},
+        {&update_event,
+         "UPDATE events SET type=?3, occurred_at=?4, address=?5, lon=?6, lat=?7, code=?8, status=?9, "
+         "attributes_json=?10, method=?11, unit=?12, level=?13, geocode_status=?14, confidence=?15, "
+         "in_home_city=?16, hash=?17, seq=?18 WHERE id=?19"},
+        {&log_insert, "INSERT INTO changes(seq, event_id) VALUES(?1, ?2)"},
+        {&log_update,
+         "INSERT INTO changes(seq, event_id, " PA_BEFORE_COLUMNS ") "
+         "SELECT ?1, id, type, occurred_at, unit, level, in_home_city, status, attributes_json "
+         "FROM events WHERE id = ?2"},
+        {&link_next, "UPDATE changes SET next_seq = ?1 WHERE seq = ?2"},
+        {&clear_quarantine, "DELETE FROM quarantine WHERE source = ?1 AND source_id = ?2"},
+        {&insert_quarantine,
+         "INSERT INTO quarantine(source, source_id, reason, message, raw, file, line, received_at) "
+         "VALUES(?,?,?,?,?,?,?,?)"},
+    };
+    for (const auto& [query, sql] : statements) PA_RETURN_IF_ERROR(query->Prepare(db, sql));
+    return absl::OkStatus();
+  }
+
+  absl::StatusOr<int64_t> ReadInt(Query& query) {
+    int rc = query.Step();
+    int64_t value = rc == SQLITE_ROW ? query.ColumnInt(0) : 0;
+    query.Reset();
+    if (rc != SQLITE_ROW) return query.Error();
+    return value;
+  }
+
+  // Binds ?3..?18 of insert_event / update_event (?1, ?2 are the key).
+  static void BindContent(Query& query, const EventRecord& event, uint64_t hash, int64_t seq) {
+    query.Text(3, event.type);
+    query.Int(4, event.occurred_at);
+    query.Text(5, event.address);
+    query.Real(6, event.lon);
+    query.Real(7, event.lat);
+    query.Text(8, event.code);
+    query.Int(9, static_cast<int64_t>(event.status));
+    query.Text(10, event.attributes_json);
+    query.Int(11, static_cast<int64_t>(event.placement.method));
+    query.Text(12, event.placement.unit);
+    query.Int(13, event.placement.level);
+    query.Text(14, event.placement.geocode_status);
+    query.Real(15, static_cast<double>(event.placement.confidence));
+    query.Int(16, event.placement.in_home_city ? 1 : 0);
+    query.Int(17, static_cast<int64_t>(hash));
+    query.Int(18, seq);
+  }
+
+  // One event inside the open transaction; `seq` is the last change number used.
+  absl::StatusOr<UpsertOutcome> Upsert(const EventRecord& event, int64_t& seq) {
+    const uint64_t hash = ContentHash(event);
+    insert_event.Text(1, event.source);
+    insert_event.Text(2, event.source_id);
+    BindContent(insert_event, event, hash, seq + 1);
+    PA_RETURN_IF_ERROR(insert_event.Run());
+    if (sqlite3_changes(db) == 1) {
+      ++seq;
+      log_insert.Int(1, seq);
+      log_insert.Int(2, sqlite3_last_insert_rowid(db));
+      PA_RETURN_IF_ERROR(log_insert.Run());
+      return UpsertOutcome::kInserted;
+    }
+    find_id.Text(1, event.source);
+    find_id.Text(2, event.source_id);
+    if (find_id.Step() != SQLITE_ROW) {
+      find_id.Reset();
+      return find_id.Error();
+    }
+    const int64_t id = find_id.ColumnInt(0);
+    const uint64_t stored_hash = static_cast<uint64_t>(find_id.ColumnInt(1));
+    const int64_t stored_seq = find_id.ColumnInt(2);
+    find_id.Reset();
+    if (stored_hash == hash) return UpsertOutcome::kUnchanged;
+    ++seq;
+    log_update.Int(1, seq);
+    log_update.Int(2, id);
+    PA_RETURN_IF_ERROR(log_update.Run());
+    link_next.Int(1, seq);
+    link_next.Int(2, stored_seq);
+    PA_RETURN_IF_ERROR(link_next.Run());
+    BindContent(update_event, event, hash, seq);
+    update_event.Int(19, id);
+    PA_RETURN_IF_ERROR(update_event.Run());
+    return UpsertOutcome::kUpdated;
+  }
+
+  absl::Status WriteInTransaction(std::span<const EventRecord> events, std::span<const QuarantineEntry> quarantine,
+                                  std::vector<UpsertOutcome>& outcomes) {
+    PA_ASSIGN_OR_RETURN(int64_t seq, ReadInt(last_seq));
+    // Clearing costs an index probe per event; skip it while the quarantine is empty (the
+    // usual case), since this batch's own entries are added after clearing.
+    PA_ASSIGN_OR_RETURN(const int64_t has_quarantine, ReadInt(any_quarantine));
+    for (const EventRecord& event : events) {
+      PA_ASSIGN_OR_RETURN(UpsertOutcome outcome, Upsert(event, seq));
+      outcomes.push_back(outcome);
+      if (has_quarantine != 0) {
+        clear_quarantine.Text(1, event.source);
+        clear_quarantine.Text(2, event.source_id);
+        PA_RETURN_IF_ERROR(clear_quarantine.Run());
+      }
+    }
+    for (const QuarantineEntry& entry : quarantine) {
+      Query& q = insert_quarantine;
+      q.Text(1, entry.source), q.Text(2, entry.source_id), q.Text(3, entry.reason), q.Text(4, entry.message);
+      q.Blob(5, entry.raw), q.Text(6, entry.file), q.Int(7, entry.line), q.Int(8, entry.received_at);
+      PA_RETURN_IF_ERROR(q.Run());
+    }
+    return commit.Run();
+  }
+};
+
+EventStore::EventStore(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+EventStore::~EventStore() = default;
+
+absl::StatusOr<std::unique_ptr<EventStore>> EventStore::Open(sqlite3* db) {
+  auto impl = std::make_unique<Impl>();
+  impl->db = db;
+  PA_RETURN_IF_ERROR(impl->Prepare());
+  return std::unique_ptr<EventStore>(new EventStore(std::move(impl)));
+}
+
+uint64_t EventStore::ContentHash(const EventRecord& event) {
+  // Format 1. Changing it makes every stored hash stale (re-sends would all look updated):
+  // bump the leading byte and rehash the table in a migration.
+  thread_local std::string buffer;
+  buffer.clear();
+  buffer.push_back(1);
+  PutText(buffer, event.type);
+  PutU64(buffer, static_cast<uint64_t>(event.occurred_at));
+  PutText(buffer, event.address);
+  PutCoordinate(buffer, event.lon);
+  PutCoordinate(buffer, event.lat);
+  PutText(buffer, event.code);
+  buffer.push_back(static_cast<char>(event.status));
+  PutText(buffer, event.attributes_json);
+  return XXH3_64bits(buffer.data(), buffer.size());
+}
+
+absl::Status EventStore::WriteBatch(std::span<const EventRecord> events, std::span<const QuarantineEntry> quarantine,
+                                    std::vector<UpsertOutcome>* outcomes) {
+  std::vector<UpsertOutcome> local;
+  std::vector<UpsertOutcome>& out = outcomes != nullptr ? *outcomes : local;
+  out.clear();
+  PA_RETURN_IF_ERROR(Validate(events, quarantine));
+  out.reserve(events.size());
+  PA_RETURN_IF_ERROR(impl_->begin.Run());
+  absl::Status status = impl_->WriteInTransaction(events, quarantine, out);
+  if (!status.ok()) {
+    (void)impl_->rollback.Run();  // also when COMMIT failed: nothing of the batch stays
+    out.clear();
+  }
+  return status;
+}
+
+absl::Status EventStore::ListEvents(const EventFilter& filter, const std::function<bool(const StoredEvent&)>& visit) {
+  if (filter.unit_prefix.find_first_not_of("0123456789") != std::string::npos) {
+    return absl::InvalidArgumentError(Cat("unit prefix \"", filter.unit_prefix, "\" is not all digits"));
+  }
+  std::string sql = "SELECT " PA_EVENT_COLUMNS " FROM events WHERE 1";
+  std::vector<std::variant<int64_t, std::string_view>> parameters;
+  auto prefix = [&](std::string_view column, std::string_view digits) {
+    sql += Cat(" AND substr(", column, ", 1, ?) = ?");
+    parameters.emplace_back(static_cast<int64_t>(digits.size()));
+    parameters.emplace_back(digits);
+  };
+  if (!filter.unit_prefix.empty()) prefix("unit", filter.unit_prefix);
+  if (filter.type.ends_with(".*")) {
+    prefix("type", std::string_view(filter.type).substr(0, filter.type.size() - 1));  // keeps the dot
+  } else if (!filter.type.empty()) {
+    sql += " AND type = ?";
+    parameters.emplace_back(std::string_view(filter.type));
+  }
+  if (filter.from) sql += " AND occurred_at >= ?", parameters.emplace_back(*filter.from);
+  if (filter.to) sql += " AND occurred_at < ?", parameters.emplace_back(*filter.to);
+  sql += " ORDER BY occurred_at, id";
+  if (filter.limit) sql += Cat(" LIMIT ", std::max<int64_t>(*filter.limit, 0));
+  Query query;
+  PA_RETURN_IF_ERROR(query.Prepare(impl_->db, sql));
+  for (size_t index = 0; index < parameters.size(); ++index) {
+    const int position = static_cast<int>(index) + 1;
+    if (const auto* text = std::get_if<std::string_view>(&parameters[index])) {
+      query.Text(position, *text);
+    } else {
+      query.Int(position, std::get<int64_t>(parameters[index]));
+    }
+  }
+  int rc;
+  while ((rc = query.Step()) == SQLITE_ROW) {
+    if (!visit(ReadEvent(query, 0))) return absl::OkStatus();
+  }
+  return rc == SQLITE_DONE ? absl::OkStatus() : query.Error();
+}
+
+absl::StatusOr<std::optional<StoredEvent>> EventStore::FindEvent(std::string_view source, std::string_view source_id) {
+  Query query;
+  PA_RETURN_IF_ERROR(query.Prepare(impl_->db, "SELECT " PA_EVENT_COLUMNS " FROM events WHERE source = ? AND source_id = ?"));
+  query.Text(1, source);
+  query.Text(2, source_id);
+  int rc = query.Step();
+  if (rc == SQLITE_ROW) return std::optional<StoredEvent>(ReadEvent(query, 0));
+  if (rc != SQLITE_DONE) return query.Error();
+  return std::optional<StoredEvent>();
+}
+
+absl::StatusOr<int64_t> EventStore::CountEvents() {
+  Query query;
+  PA_RETURN_IF_ERROR(query.Prepare(impl_->db, "SELECT count(*) FROM events"));
+  return impl_->ReadInt(query);
+}
+
+absl::StatusOr<int64_t> EventStore::LastSeq() { return impl_->ReadInt(impl_->last_seq); }
+
+absl::StatusOr<std::vector<EventChange>> EventStore::ChangesSince(int64_t after_seq, int64_t limit) {
+  Query query, next;
+  PA_RETURN_IF_ERROR(query.Prepare(impl_->db,
+                                   "SELECT c.seq, c.next_seq, " PA_BEFORE_COLUMNS ", e.id, e.seq, e.source, e.source_id, "
+                                   "e.type, e.occurred_at, e.address, e.lon, e.lat, e.code, e.status, e.attributes_json, "
+                                   "e.method, e.unit, e.level, e.geocode_status, e.confidence, e.in_home_city "
+                                   "FROM changes c JOIN events e ON e.id = c.event_id WHERE c.seq > ? "
+                                   "ORDER BY c.seq LIMIT ?"));
+  PA_RETURN_IF_ERROR(next.Prepare(impl_->db, "SELECT " PA_BEFORE_COLUMNS " FROM changes WHERE seq = ?"));
+  query.Int(1, after_seq);
+  query.Int(2, std::max<int64_t>(limit, 0));
+  std::vector<EventChange> changes;
+  int rc;
+  while ((rc = query.Step()) == SQLITE_ROW) {
+    EventChange change{.seq = query.ColumnInt(0), .after = ReadEvent(query, 9)};
+    if (!query.IsNull(2)) change.before = ReadBefore(query, 2);
+    if (!query.IsNull(1)) {
+      // Superseded: the state this change left is the next change's before-image.
+      next.Int(1, query.ColumnInt(1));
+      if (next.Step() != SQLITE_ROW) {
+        next.Reset();
+        return absl::DataLossError(Cat("change ", change.seq, " links to a missing change"));
+      }
+      EventBefore state = ReadBefore(next, 0);
+      next.Reset();
+      EventRecord& after = change.after.event;
+      after.type = std::move(state.type);
+      after.occurred_at = state.occurred_at;
+      after.placement.unit = std::move(state.unit);
+      after.placement.level = state.level;
+      after.placement.in_home_city = state.in_home_city;
+      after.status = state.status;
+      after.attributes_json = std::move(state.attributes_json);
+      change.after.seq = change.seq;
+    }
+    changes.push_back(std::move(change));
+  }
+  if (rc != SQLITE_DONE) return query.Error();
+  return changes;
+}
+
+absl::StatusOr<std::vector<QuarantineEntry>> EventStore::ListQuarantine() {
+  Query query;
+  PA_RETURN_IF_ERROR(query.Prepare(impl_->db,
+                                   "SELECT id, source, source_id, reason, message, raw, file, line, received_at "
+                                   "FROM quarantine ORDER BY id"));
+  std::vector<QuarantineEntry> entries;
+  int rc;
+  while ((rc = query.Step()) == SQLITE_ROW) {
+    entries.push_back(QuarantineEntry{.id = query.ColumnInt(0),
+                                      .source = query.ColumnText(1),
+                                      .source_id = query.ColumnText(2),
+                                      .reason = query.ColumnText(3),
+                                      .message = query.ColumnText(4),
+                                      .raw = query.ColumnText(5),
+                                      .file = query.ColumnText(6),
+                                      .line = query.ColumnInt(7),
+                                      .received_at = query.ColumnInt(8)});
+  }
+  if (rc != SQLITE_DONE) return query.Error();
+  return entries;
+}
+
+absl::Status EventStore::DeleteQuarantine(std::span<const int64_t> ids) {
+  Query erase;
+  PA_RETURN_IF_ERROR(erase.Prepare(impl_->db, "DELETE FROM quarantine WHERE id = ?"));
+  PA_RETURN_IF_ERROR(impl_->begin.Run());
+  for (int64_t id : ids) {
+    erase.Int(1, id);
+    if (absl::Status status = erase.Run(); !status.ok()) {
+      (void)impl_->rollback.Run();
+      return status;
+    }
+  }
+  return impl_->commit.Run();
+}
+
+}  // namespace pingan
