@@ -4,6 +4,7 @@
 
 #include <cstdio>
 #include <memory>
+#include <optional>
 
 #include "core/strings.h"
 
@@ -16,6 +17,7 @@ struct ParseState {
   std::vector<std::string> storage;
   CsvRow row;
   size_t field_count = 0;
+  bool oversized = false;
   absl::Status status;
   std::string_view name;
 };
@@ -23,10 +25,17 @@ struct ParseState {
 void OnField(void* data, size_t length, void* context) {
   auto* state = static_cast<ParseState*>(context);
   if (!state->status.ok()) return;
-  if (length > state->limits.max_field_bytes) {
+  if (length > state->limits.max_field_bytes && state->limits.lenient) {
+    state->oversized = true;
+    length = state->limits.max_field_bytes;
+  } else if (length > state->limits.max_field_bytes) {
     state->status = absl::InvalidArgumentError(Cat(
         state->name, ": record ", state->row.number + 1, ": field of ", length,
         " bytes is over the limit of ", state->limits.max_field_bytes));
+    return;
+  }
+  if (state->field_count >= state->limits.max_fields && state->limits.lenient) {
+    state->oversized = true;
     return;
   }
   if (state->field_count >= state->limits.max_fields) {
@@ -48,6 +57,8 @@ void OnRow(int /*terminator*/, void* context) {
     state->row.fields.emplace_back(state->storage[index]);
   }
   state->field_count = 0;
+  state->row.oversized = state->oversized;
+  state->oversized = false;
   state->status = (*state->on_row)(state->row);
 }
 
@@ -57,7 +68,7 @@ class Parser {
     state_.on_row = &on_row;
     state_.limits = limits;
     state_.name = name;
-    csv_init(&parser_, CSV_STRICT | CSV_STRICT_FINI | CSV_APPEND_NULL);
+    csv_init(&parser_, limits.lenient ? CSV_APPEND_NULL : CSV_STRICT | CSV_STRICT_FINI | CSV_APPEND_NULL);
   }
   ~Parser() { csv_free(&parser_); }
   Parser(const Parser&) = delete;
@@ -87,6 +98,26 @@ class Parser {
 };
 
 }  // namespace
+
+struct CsvStreamParser::State {
+  CsvRowCallback on_row;
+  std::optional<Parser> parser;
+};
+
+CsvStreamParser::CsvStreamParser(std::string_view name, const CsvRowCallback& on_row, CsvLimits limits)
+    : state_(std::make_unique<State>()) {
+  state_->on_row = on_row;
+  state_->parser.emplace(name, state_->on_row, limits);
+}
+
+CsvStreamParser::~CsvStreamParser() = default;
+
+absl::Status CsvStreamParser::Feed(const char* data, size_t size) {
+  if (state_->parser->Feed(data, size)) return absl::OkStatus();
+  return state_->parser->Finish();
+}
+
+absl::Status CsvStreamParser::Finish() { return state_->parser->Finish(); }
 
 absl::Status ReadCsvFile(const std::string& path, const CsvRowCallback& on_row, CsvLimits limits) {
   std::unique_ptr<FILE, int (*)(FILE*)> file(std::fopen(path.c_str(), "rb"), &std::fclose);

@@ -1,0 +1,213 @@
+// `pingan ingest`, `pingan quarantine [retry]` and `pingan events`.
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <ctime>
+#include <fstream>
+#include <ostream>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "absl/time/time.h"
+#include "catalog/config.h"
+#include "catalog/masking.h"
+#include "cli/commands.h"
+#include "cli/ingest_env.h"
+#include "core/paths.h"
+#include "core/text.h"
+#include "core/strings.h"
+#include "geocode/matcher.h"
+#include "geocode/point_index.h"
+#include "ingest/ingest.h"
+
+namespace pingan::cli {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+// The city's zone for printing and parsing times of the command line.
+absl::TimeZone ZoneOf(const Deployment& deployment) {
+  absl::TimeZone zone;
+  if (!absl::LoadTimeZone(deployment.time_zone, &zone)) zone = absl::FixedTimeZone(8 * 3600);
+  return zone;
+}
+
+std::string FormatTime(int64_t seconds, const absl::TimeZone& zone) {
+  return absl::FormatTime("%Y-%m-%dT%H:%M:%S%Ez", absl::FromUnixSeconds(seconds), zone);
+}
+
+// --from/--to: a date (its midnight) or a time in ISO 8601, in the city's zone without offset.
+absl::StatusOr<int64_t> ParseBound(const std::string& text, const absl::TimeZone& zone) {
+  absl::Time time;
+  std::string error;
+  for (const char* format : {"%Y-%m-%d", "%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M:%S%Ez"}) {
+    if (absl::ParseTime(format, text, zone, &time, &error)) return absl::ToUnixSeconds(time);
+  }
+  return absl::InvalidArgumentError(Cat("'", Printable(text, 40), "' is not a date (2024-06-01) or an ISO 8601 time"));
+}
+
+// Appends one line to DIR/audit.log (an append-only file, synced): who read what. Never
+// personal data itself.
+absl::Status Audit(const fs::path& data_dir, const json& entry) {
+  const fs::path path = data_dir / "audit.log";
+  FILE* file = std::fopen(path.c_str(), "a");
+  if (file == nullptr) return absl::InternalError(Cat("cannot write ", path.string()));
+  std::string line = entry.dump() + "\n";
+  bool ok = std::fwrite(line.data(), 1, line.size(), file) == line.size() && std::fflush(file) == 0 &&
+            ::fsync(::fileno(file)) == 0;
+  ok &= std::fclose(file) == 0;
+  if (!ok) return absl::InternalError(Cat("cannot write ", path.string()));
+  return absl::OkStatus();
+}
+
+std::string OperatorName() {
+  for (const char* name : {"SUDO_USER", "USER", "LOGNAME"}) {
+    if (const char* value = std::getenv(name); value != nullptr && *value != '\0') return value;
+  }
+  return std::to_string(::getuid());
+}
+
+}  // namespace
+
+int RunIngest(const Context& context, const std::vector<std::string>& files, const std::string& source,
+              int threads, bool json_output) {
+  if (files.empty()) return Fail(context, "ingest: name at least one file");
+  auto env = OpenIngestEnv(context, threads, /*need_geocoder=*/true);
+  if (!env.ok()) return Fail(context, Message(env.status()));
+  auto ingester = Ingester::Create((*env)->env);
+  if (!ingester.ok()) return Fail(context, Message(ingester.status()));
+  IngestSummary total;
+  int failures = 0;
+  for (const std::string& file : files) {
+    IngestSummary summary;
+    absl::Status status = (*ingester)->IngestFile(file, &summary, source);
+    total.Add(summary);
+    if (!status.ok()) {
+      ++failures;
+      *context.err << "pingan: " << Message(status) << "\n";
+    }
+  }
+  if (json_output) {
+    *context.out << total.Json() << "\n";
+  } else {
+    *context.out << total.Text();
+  }
+  return failures == 0 ? 0 : 1;
+}
+
+int RunQuarantine(const Context& context, bool json_output, bool unmasked) {
+  auto env = OpenIngestEnv(context, 1, /*need_geocoder=*/false);
+  if (!env.ok()) return Fail(context, Message(env.status()));
+  auto entries = (*env)->events->ListQuarantine();
+  if (!entries.ok()) return Fail(context, Message(entries.status()));
+  if (unmasked) {
+    absl::Status audit = Audit(context.data_dir, {{"at", static_cast<int64_t>(std::time(nullptr))},
+                                                  {"operator", OperatorName()},
+                                                  {"action", "quarantine --unmasked"}});
+    if (!audit.ok()) return Fail(context, Message(audit));
+  }
+  const absl::TimeZone zone = ZoneOf((*env)->data.deployment);
+  for (const QuarantineEntry& entry : *entries) {
+    std::string raw = unmasked ? entry.raw : MaskDigitRuns(entry.raw);
+    if (json_output) {
+      json line{{"id", entry.id},         {"source", entry.source}, {"source_id", entry.source_id},
+                {"reason", entry.reason}, {"message", entry.message}, {"raw", raw},
+                {"file", entry.file},     {"line", entry.line},
+                {"received_at", FormatTime(entry.received_at, zone)}};
+      *context.out << line.dump(-1, ' ', false, json::error_handler_t::replace) << "\n";
+    } else {
+      *context.out << fmt::format("{}\t{}\t{}\t{}:{}\t{}\n", entry.reason, entry.source, entry.source_id,
+                                  entry.file, entry.line, entry.message);
+    }
+  }
+  if (!json_output) *context.out << entries->size() << " records in quarantine\n";
+  return 0;
+}
+
+int RunQuarantineRetry(const Context& context, int threads, bool json_output) {
+  auto env = OpenIngestEnv(context, threads, /*need_geocoder=*/true);
+  if (!env.ok()) return Fail(context, Message(env.status()));
+  auto ingester = Ingester::Create((*env)->env);
+  if (!ingester.ok()) return Fail(context, Message(ingester.status()));
+  IngestSummary summary;
+  absl::Status status = (*ingester)->RetryQuarantine(&summary);
+  if (!status.ok()) return Fail(context, Message(status));
+  *context.out << (json_output ? summary.Json() + "\n" : summary.Text());
+  return 0;
+}
+
+int RunEvents(const Context& context, const EventsQuery& query) {
+  auto env = OpenIngestEnv(context, 1, /*need_geocoder=*/false);
+  if (!env.ok()) return Fail(context, Message(env.status()));
+  const absl::TimeZone zone = ZoneOf((*env)->data.deployment);
+  EventFilter filter;
+  if (!query.unit.empty()) {
+    auto code = AddressCode::ParsePrefix(query.unit);
+    if (!code.ok()) return Fail(context, Cat("--unit: ", Message(code.status())));
+    auto unit = (*env)->registry->Resolve(*code);
+    if (!unit.ok()) return Fail(context, Cat("--unit: no unit ", query.unit));
+    filter.unit_prefix = code->ToString().substr(0, std::max(2, LevelDigits(unit->level)));
+  }
+  if (!query.type.empty()) {
+    const bool pattern = query.type.size() > 2 && query.type.substr(query.type.size() - 2) == ".*";
+    if (!pattern && (*env)->catalog.FindType(query.type) == nullptr) {
+      return Fail(context, Cat("--type: unknown event type '", Printable(query.type, 40), "'"));
+    }
+    filter.type = query.type;
+  }
+  for (auto [text, bound] : {std::pair{&query.from, &filter.from}, std::pair{&query.to, &filter.to}}) {
+    if (text->empty()) continue;
+    auto parsed = ParseBound(*text, zone);
+    if (!parsed.ok()) return Fail(context, Message(parsed.status()));
+    *bound = *parsed;
+  }
+  if (query.limit >= 0) filter.limit = query.limit;
+  if (query.unmasked) {
+    absl::Status audit = Audit(context.data_dir, {{"at", static_cast<int64_t>(std::time(nullptr))},
+                                                  {"operator", OperatorName()},
+                                                  {"action", "events --unmasked"},
+                                                  {"unit", query.unit}, {"type", query.type},
+                                                  {"from", query.from}, {"to", query.to}});
+    if (!audit.ok()) return Fail(context, Message(audit));
+  }
+  const Catalog& catalog = (*env)->catalog;
+  int64_t count = 0;
+  absl::Status status = (*env)->events->ListEvents(filter, [&](const StoredEvent& stored) {
+    const EventRecord& event = stored.event;
+    const Placement& placement = event.placement;
+    std::string attributes = query.unmasked ? event.attributes_json : MaskAttributesJson(catalog, event.attributes_json);
+    json line{{"source", event.source},
+              {"source_id", event.source_id},
+              {"type", event.type},
+              {"occurred_at", FormatTime(event.occurred_at, zone)},
+              {"status", EventStatusName(event.status)},
+              {"attributes", json::parse(attributes, nullptr, false)},
+              {"unit", placement.unit},
+              {"level", LevelName(static_cast<Level>(placement.level))},
+              {"placed_by", PlaceMethodName(placement.method)},
+              {"counted", placement.in_home_city}};
+    if (!event.address.empty()) line["address"] = query.unmasked ? event.address : MaskDigitRuns(event.address);
+    if (event.lon) line["lon"] = *event.lon, line["lat"] = *event.lat;
+    if (!event.code.empty()) line["code"] = event.code;
+    if (placement.method == PlaceMethod::kText || !placement.geocode_status.empty()) {
+      line["geocode"] = {{"status", placement.geocode_status}, {"confidence", placement.confidence}};
+    }
+    if (query.json) {
+      *context.out << line.dump(-1, ' ', false, json::error_handler_t::replace) << "\n";
+    } else {
+      *context.out << fmt::format("{}\t{}\t{}\t{}\t{}\t{}\n", line["occurred_at"].get<std::string>(), event.source,
+                                  event.source_id, event.type, EventStatusName(event.status), placement.unit);
+    }
+    ++count;
+    return true;
+  });
+  if (!status.ok()) return Fail(context, Message(status));
+  if (!query.json) *context.out << count << " events\n";
+  return 0;
+}
+
+}  // namespace pingan::cli

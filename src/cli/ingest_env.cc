@@ -1,0 +1,44 @@
+#include "cli/ingest_env.h"
+
+#include "catalog/config.h"
+#include "core/paths.h"
+#include "core/status.h"
+
+namespace pingan::cli {
+
+absl::StatusOr<std::unique_ptr<OpenedIngest>> OpenIngestEnv(const Context& context, int threads,
+                                                            bool need_geocoder) {
+  auto opened = std::make_unique<OpenedIngest>();
+  std::filesystem::path config_dir = context.config_dir;
+  if (config_dir.empty()) {
+    PA_ASSIGN_OR_RETURN(auto root, ResourceRoot());
+    config_dir = root / "config";
+  }
+  PA_ASSIGN_OR_RETURN(opened->catalog, LoadCatalog(config_dir));
+  PA_ASSIGN_OR_RETURN(opened->data, DataDir::Open(context.data_dir, SqliteStore::Mode::kReadWrite));
+  PA_ASSIGN_OR_RETURN(Registry registry, opened->data.store->LoadRegistry());
+  opened->registry = std::make_unique<Registry>(std::move(registry));
+  const Deployment& deployment = opened->data.deployment;
+  if (need_geocoder) {
+    PA_ASSIGN_OR_RETURN(ProjectConfig config, LoadProjectConfig(config_dir));
+    std::vector<Alias> aliases;
+    for (const AliasConfig& alias : config.aliases) aliases.push_back(Alias{alias.name, alias.unit});
+    PA_ASSIGN_OR_RETURN(opened->matcher, Matcher::Create(*opened->registry, deployment.home_city, aliases));
+    std::optional<UnitId> city = opened->registry->Find(deployment.home_city);
+    if (!city) return absl::FailedPreconditionError("the home city is not in the registry");
+    PA_ASSIGN_OR_RETURN(opened->points,
+                        PointIndex::Create(*opened->registry, *city,
+                                           PointIndexOptions{.building_distance_m = deployment.geocode.building_distance_m}));
+  }
+  PA_ASSIGN_OR_RETURN(opened->events, EventStore::Open(opened->data.store->handle()));
+  opened->env = IngestEnv{.catalog = &opened->catalog,
+                          .registry = opened->registry.get(),
+                          .deployment = &opened->data.deployment,
+                          .matcher = opened->matcher.get(),
+                          .points = opened->points.get(),
+                          .store = opened->events.get(),
+                          .threads = threads};
+  return opened;
+}
+
+}  // namespace pingan::cli

@@ -1,0 +1,418 @@
+#include "ingest/ingest.h"
+
+#include <zlib.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <condition_variable>
+#include <ctime>
+#include <deque>
+#include <mutex>
+#include <optional>
+#include <thread>
+#include <variant>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+#include <simdjson.h>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/time/civil_time.h"
+#include "absl/time/time.h"
+#include "address/normalize.h"
+#include "core/csv.h"
+#include "core/status.h"
+#include "core/strings.h"
+#include "core/text.h"
+#include "geocode/matcher.h"
+#include "geocode/point_index.h"
+#include "ingest/record.h"
+
+namespace pingan {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+constexpr size_t kMaxLineBytes = 1 << 20;   // a longer JSON line or CSV record: oversized
+constexpr size_t kMaxRawBytes = 16 << 10;   // raw text kept in quarantine
+constexpr size_t kCsvMaxFieldBytes = 64 << 10;
+
+// ---------------------------------------------------------------------------------------------
+// Reading: gzip or plain files through zlib (gzread reads plain files as they are).
+
+class GzFile {
+ public:
+  static absl::StatusOr<std::unique_ptr<GzFile>> Open(const fs::path& path) {
+    gzFile file = gzopen(path.c_str(), "rb");
+    if (file == nullptr) return absl::NotFoundError(Cat(path.string(), ": cannot open"));
+    gzbuffer(file, 1 << 17);
+    return std::unique_ptr<GzFile>(new GzFile(file, path.string()));
+  }
+  ~GzFile() { gzclose(file_); }
+
+  // Bytes read into `buffer` (0 at the end); an error for a corrupt or unreadable file.
+  absl::StatusOr<size_t> Read(char* buffer, size_t size) {
+    int read = gzread(file_, buffer, static_cast<unsigned>(size));
+    if (read < 0) {
+      int code = 0;
+      const char* message = gzerror(file_, &code);
+      return absl::DataLossError(Cat(name_, ": ", message != nullptr ? message : "read error"));
+    }
+    return static_cast<size_t>(read);
+  }
+
+ private:
+  GzFile(gzFile file, std::string name) : file_(file), name_(std::move(name)) {}
+  gzFile file_;
+  std::string name_;
+};
+
+// Splits a stream into lines of at most kMaxLineBytes ('\n' ends a line, a trailing '\r' is
+// dropped); the rest of a longer line is skipped and the line is marked too long.
+class LineSplitter {
+ public:
+  // Calls on_line(line, number, too_long) for each line; returns the reader's error if any.
+  template <typename Read, typename OnLine>
+  static absl::Status Run(Read read, OnLine on_line) {
+    std::vector<char> buffer(1 << 20);
+    std::string line;
+    bool too_long = false;
+    int64_t number = 0;
+    while (true) {
+      PA_ASSIGN_OR_RETURN(size_t got, read(buffer.data(), buffer.size()));
+      if (got == 0) break;
+      const char* at = buffer.data();
+      const char* end = at + got;
+      while (at < end) {
+        const char* newline = static_cast<const char*>(std::memchr(at, '\n', end - at));
+        const char* stop = newline != nullptr ? newline : end;
+        size_t room = kMaxLineBytes - std::min(kMaxLineBytes, line.size());
+        size_t take = std::min<size_t>(stop - at, room);
+        line.append(at, take);
+        if (static_cast<size_t>(stop - at) > take) too_long = true;
+        if (newline == nullptr) break;
+        if (!line.empty() && line.back() == '\r') line.pop_back();
+        PA_RETURN_IF_ERROR(on_line(line, ++number, too_long));
+        line.clear();
+        too_long = false;
+        at = newline + 1;
+      }
+    }
+    if (!line.empty() || too_long) {
+      if (!line.empty() && line.back() == '\r') line.pop_back();
+      PA_RETURN_IF_ERROR(on_line(line, ++number, too_long));
+    }
+    return absl::OkStatus();
+  }
+};
+
+// ---------------------------------------------------------------------------------------------
+// The pipeline: chunks of raw records are converted on worker threads, then written by one
+// writer thread in batches (one transaction each), in input order.
+
+struct Chunk {
+  std::vector<RawRecord> records;
+};
+
+struct Converted {
+  std::vector<EventRecord> events;
+  std::vector<QuarantineEntry> quarantine;
+  IngestSummary summary;  // placed, withdrawn (of converted events), quarantined, read
+};
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------
+
+int64_t IngestSummary::quarantined_total() const {
+  int64_t total = 0;
+  for (const auto& [reason, count] : quarantined) total += count;
+  return total;
+}
+
+void IngestSummary::Add(const IngestSummary& other) {
+  read += other.read;
+  inserted += other.inserted;
+  updated += other.updated;
+  unchanged += other.unchanged;
+  withdrawn += other.withdrawn;
+  outside_home_city += other.outside_home_city;
+  for (const auto& [key, count] : other.quarantined) quarantined[key] += count;
+  for (const auto& [key, count] : other.placed) placed[key] += count;
+  seconds += other.seconds;
+}
+
+std::string IngestSummary::Text() const {
+  std::string out = fmt::format(
+      "read {}  inserted {}  updated {}  unchanged {}  withdrawn {}  quarantined {}\n", read,
+      inserted, updated, unchanged, withdrawn, quarantined_total());
+  for (const auto& [reason, count] : quarantined) out += fmt::format("  quarantined {:<16} {}\n", reason, count);
+  for (const auto& [key, count] : placed) out += fmt::format("  placed {:<22} {}\n", key, count);
+  if (outside_home_city > 0) out += fmt::format("  outside the home city (stored, not counted) {}\n", outside_home_city);
+  if (seconds > 0) {
+    out += fmt::format("  {:.1f} s, {:.0f} records/s\n", seconds, read / std::max(seconds, 1e-9));
+  }
+  return out;
+}
+
+std::string IngestSummary::Json() const {
+  json out{{"read", read},         {"inserted", inserted},
+           {"updated", updated},   {"unchanged", unchanged},
+           {"withdrawn", withdrawn}, {"quarantined", quarantined_total()},
+           {"quarantined_by_reason", quarantined}, {"placed", placed},
+           {"outside_home_city", outside_home_city}, {"seconds", seconds}};
+  return out.dump();
+}
+
+struct Ingester::Impl {
+  IngestEnv env;
+  RecordConverter converter;
+
+  Impl(const IngestEnv& env_in, RecordConverter converter_in)
+      : env(env_in), converter(std::move(converter_in)) {}
+
+  // Converts `chunk` on env.threads threads.
+  Converted Convert(Chunk& chunk) {
+    Converted out;
+    const size_t n = chunk.records.size();
+    std::vector<ConvertResult> results(n);
+    const int threads = std::max(1, std::min<int>(env.threads, static_cast<int>(n / 256) + 1));
+    auto work = [&](size_t begin, size_t end) {
+      ConverterScratch scratch;
+      for (size_t i = begin; i < end; ++i) results[i] = converter.Convert(chunk.records[i], scratch);
+    };
+    if (threads == 1) {
+      work(0, n);
+    } else {
+      std::vector<std::thread> pool;
+      const size_t step = (n + threads - 1) / threads;
+      for (int t = 1; t < threads; ++t) {
+        pool.emplace_back(work, std::min(n, t * step), std::min(n, (t + 1) * step));
+      }
+      work(0, std::min(n, step));
+      for (std::thread& thread : pool) thread.join();
+    }
+    out.summary.read = static_cast<int64_t>(n);
+    out.events.reserve(n);
+    for (ConvertResult& result : results) {
+      if (auto* event = std::get_if<EventRecord>(&result)) {
+        out.summary.placed[PlacedKey(event->placement)] += 1;
+        if (!event->placement.in_home_city) out.summary.outside_home_city += 1;
+        out.events.push_back(std::move(*event));
+      } else {
+        auto& entry = std::get<QuarantineEntry>(result);
+        out.summary.quarantined[entry.reason] += 1;
+        out.quarantine.push_back(std::move(entry));
+      }
+    }
+    return out;
+  }
+
+  static std::string PlacedKey(const Placement& placement) {
+    if (placement.method == PlaceMethod::kNone) return "none (unplaced)";
+    return Cat(PlaceMethodName(placement.method), "/", LevelName(static_cast<Level>(placement.level)));
+  }
+
+  absl::Status Write(Converted& batch, IngestSummary* summary) {
+    std::vector<UpsertOutcome> outcomes;
+    PA_RETURN_IF_ERROR(env.store->WriteBatch(batch.events, batch.quarantine, &outcomes));
+    for (size_t i = 0; i < outcomes.size(); ++i) {
+      switch (outcomes[i]) {
+        case UpsertOutcome::kInserted: ++batch.summary.inserted; break;
+        case UpsertOutcome::kUpdated: ++batch.summary.updated; break;
+        case UpsertOutcome::kUnchanged: ++batch.summary.unchanged; break;
+      }
+      if (outcomes[i] != UpsertOutcome::kUnchanged && batch.events[i].status == EventStatus::kWithdrawn) {
+        ++batch.summary.withdrawn;
+      }
+    }
+    summary->Add(batch.summary);
+    return absl::OkStatus();
+  }
+
+  // Runs the pipeline over records produced by `produce(emit)`, where emit(RawRecord&&) returns
+  // a status. Conversion runs on this thread (and its helpers); writing on a writer thread.
+  template <typename Produce>
+  absl::Status Run(Produce produce, IngestSummary* summary) {
+    auto started = std::chrono::steady_clock::now();
+    std::mutex mutex;
+    std::condition_variable changed;
+    std::deque<Converted> queue;
+    bool done = false;
+    absl::Status write_status;
+    IngestSummary written;
+    std::thread writer([&] {
+      while (true) {
+        Converted batch;
+        {
+          std::unique_lock lock(mutex);
+          changed.wait(lock, [&] { return !queue.empty() || done; });
+          if (queue.empty()) return;
+          batch = std::move(queue.front());
+          queue.pop_front();
+        }
+        changed.notify_all();
+        absl::Status status = write_status.ok() ? Write(batch, &written) : absl::OkStatus();
+        if (!status.ok()) {
+          std::lock_guard lock(mutex);
+          write_status = status;
+        }
+      }
+    });
+    auto hand_over = [&](Chunk& chunk) -> absl::Status {
+      Converted converted = Convert(chunk);
+      chunk.records.clear();
+      std::unique_lock lock(mutex);
+      changed.wait(lock, [&] { return queue.size() < 2 || !write_status.ok(); });
+      if (!write_status.ok()) return write_status;
+      queue.push_back(std::move(converted));
+      lock.unlock();
+      changed.notify_all();
+      return absl::OkStatus();
+    };
+    Chunk chunk;
+    chunk.records.reserve(env.batch_size);
+    absl::Status status = produce([&](RawRecord&& record) -> absl::Status {
+      chunk.records.push_back(std::move(record));
+      if (chunk.records.size() >= env.batch_size) return hand_over(chunk);
+      return absl::OkStatus();
+    });
+    if (status.ok() && !chunk.records.empty()) status = hand_over(chunk);
+    else if (!chunk.records.empty()) {
+      // What was read before a read error is still ingested.
+      absl::Status rest = hand_over(chunk);
+      (void)rest;
+    }
+    {
+      std::lock_guard lock(mutex);
+      done = true;
+    }
+    changed.notify_all();
+    writer.join();
+    written.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    summary->Add(written);
+    if (!write_status.ok()) return write_status;
+    return status;
+  }
+};
+
+Ingester::Ingester(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Ingester::~Ingester() = default;
+
+absl::StatusOr<std::unique_ptr<Ingester>> Ingester::Create(const IngestEnv& env) {
+  if (env.catalog == nullptr || env.registry == nullptr || env.deployment == nullptr ||
+      env.store == nullptr) {
+    return absl::InvalidArgumentError("ingest needs a catalog, a registry, a deployment and a store");
+  }
+  if (env.batch_size == 0 || env.batch_size > 1'000'000) {
+    return absl::InvalidArgumentError("ingest batch size must be between 1 and 1,000,000");
+  }
+  PA_ASSIGN_OR_RETURN(RecordConverter converter, RecordConverter::Create(env));
+  return std::unique_ptr<Ingester>(new Ingester(std::make_unique<Impl>(env, std::move(converter))));
+}
+
+namespace {
+
+enum class Format { kJsonLines, kCsv };
+
+absl::StatusOr<Format> FormatOf(const fs::path& path) {
+  std::string name = path.filename().string();
+  if (EndsWith(name, ".gz")) name.resize(name.size() - 3);
+  if (EndsWith(name, ".jsonl") || EndsWith(name, ".ndjson") || EndsWith(name, ".json")) {
+    return Format::kJsonLines;
+  }
+  if (EndsWith(name, ".csv")) return Format::kCsv;
+  return absl::InvalidArgumentError(
+      Cat(path.string(), ": unknown format (expected .jsonl, .ndjson, .json or .csv, optionally .gz)"));
+}
+
+}  // namespace
+
+absl::Status Ingester::IngestFile(const fs::path& path, IngestSummary* summary, std::string_view source) {
+  PA_ASSIGN_OR_RETURN(Format format, FormatOf(path));
+  PA_ASSIGN_OR_RETURN(std::unique_ptr<GzFile> file, GzFile::Open(path));
+  std::string file_source(source);
+  if (file_source.empty()) file_source = impl_->converter.SourceFromFileName(path.filename().string());
+  const std::string name = path.string();
+  auto read = [&](char* buffer, size_t size) { return file->Read(buffer, size); };
+  if (format == Format::kJsonLines) {
+    return impl_->Run(
+        [&](auto emit) {
+          return LineSplitter::Run(read, [&](const std::string& line, int64_t number, bool too_long) {
+            if (line.empty() && !too_long) return absl::OkStatus();  // blank lines are skipped
+            return emit(RawRecord::JsonLine(line, too_long, file_source, name, number));
+          });
+        },
+        summary);
+  }
+  // CSV: the first record is the header.
+  return impl_->Run(
+      [&](auto emit) {
+        std::shared_ptr<const std::vector<std::string>> header;
+        absl::Status row_status;
+        CsvStreamParser parser(name, [&](const CsvRow& row) -> absl::Status {
+          if (header == nullptr) {
+            auto columns = std::make_shared<std::vector<std::string>>();
+            for (std::string_view field : row.fields) columns->emplace_back(field);
+            if (!columns->empty() && StartsWithBom(columns->front())) columns->front().erase(0, 3);
+            header = std::move(columns);
+            return absl::OkStatus();
+          }
+          if (row.fields.size() == 1 && row.fields[0].empty()) return absl::OkStatus();  // blank
+          return emit(RawRecord::CsvRow(header, row.fields, row.oversized, file_source, name,
+                                        static_cast<int64_t>(row.number)));
+        }, CsvLimits{.max_field_bytes = kCsvMaxFieldBytes, .max_fields = 1024, .lenient = true});
+        std::vector<char> buffer(1 << 20);
+        while (true) {
+          PA_ASSIGN_OR_RETURN(size_t got, file->Read(buffer.data(), buffer.size()));
+          if (got == 0) break;
+          PA_RETURN_IF_ERROR(parser.Feed(buffer.data(), got));
+        }
+        return parser.Finish();
+      },
+      summary);
+}
+
+absl::Status Ingester::IngestJsonLines(std::string_view body, std::string_view name,
+                                       IngestSummary* summary, std::string_view source) {
+  std::string file_source(source);
+  std::string shown(name);
+  size_t offset = 0;
+  auto read = [&](char* buffer, size_t size) -> absl::StatusOr<size_t> {
+    size_t take = std::min(size, body.size() - offset);
+    std::memcpy(buffer, body.data() + offset, take);
+    offset += take;
+    return take;
+  };
+  return impl_->Run(
+      [&](auto emit) {
+        return LineSplitter::Run(read, [&](const std::string& line, int64_t number, bool too_long) {
+          if (line.empty() && !too_long) return absl::OkStatus();
+          return emit(RawRecord::JsonLine(line, too_long, file_source, shown, number));
+        });
+      },
+      summary);
+}
+
+absl::Status Ingester::RetryQuarantine(IngestSummary* summary) {
+  PA_ASSIGN_OR_RETURN(std::vector<QuarantineEntry> entries, impl_->env.store->ListQuarantine());
+  std::vector<int64_t> retried;
+  absl::Status status = impl_->Run(
+      [&](auto emit) -> absl::Status {
+        for (const QuarantineEntry& entry : entries) {
+          if (!RecordConverter::Retriable(entry.reason)) continue;
+          retried.push_back(entry.id);
+          PA_RETURN_IF_ERROR(emit(RawRecord::JsonLine(entry.raw, false, entry.source, entry.file, entry.line)));
+        }
+        return absl::OkStatus();
+      },
+      summary);
+  PA_RETURN_IF_ERROR(status);
+  // The retried records are written (or quarantined anew) above; their old entries go now. A
+  // crash between the two leaves an entry twice, never none.
+  return impl_->env.store->DeleteQuarantine(retried);
+}
+
+}  // namespace pingan

@@ -1,0 +1,81 @@
+// Ingest: source records (JSON Lines, CSV, gzip of either, HTTP bodies) → validated canonical
+// events → placed on the registry (by code, else point, else geocoded text) → upserted in the
+// store on (source, source_id); records that fail validation go to quarantine with a reason.
+// docs/ingest.md describes the rules.
+//
+// Example:
+//   PA_ASSIGN_OR_RETURN(auto ingester, Ingester::Create(env));
+//   IngestSummary summary;
+//   PA_RETURN_IF_ERROR(ingester->IngestFile("police-2024.csv.gz", &summary));
+//   PA_RETURN_IF_ERROR(ingester->Finish());
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "absl/status/statusor.h"
+#include "address/registry.h"
+#include "catalog/catalog.h"
+#include "catalog/deployment.h"
+#include "store/event_store.h"
+
+namespace pingan {
+
+class Matcher;
+class PointIndex;
+
+struct IngestSummary {
+  int64_t read = 0, inserted = 0, updated = 0, unchanged = 0, withdrawn = 0;
+  std::map<std::string, int64_t> quarantined;  // by reason
+  std::map<std::string, int64_t> placed;       // by method and level: "text/community", "none"
+  int64_t outside_home_city = 0;
+  double seconds = 0;
+
+  int64_t quarantined_total() const;
+  void Add(const IngestSummary& other);
+  std::string Text() const;  // the lines `pingan ingest` prints
+  std::string Json() const;  // the same as one JSON object
+};
+
+// What an ingester works with; everything must outlive it.
+struct IngestEnv {
+  const Catalog* catalog = nullptr;
+  const Registry* registry = nullptr;
+  const Deployment* deployment = nullptr;
+  const Matcher* matcher = nullptr;        // required for address text
+  const PointIndex* points = nullptr;      // required for lon/lat
+  EventStore* store = nullptr;
+  int threads = 2;                         // workers that parse, validate and place
+  size_t batch_size = 20000;               // records per transaction
+  int64_t now = 0;                         // Unix seconds for "in the future" (0: the clock)
+};
+
+class Ingester {
+ public:
+  static absl::StatusOr<std::unique_ptr<Ingester>> Create(const IngestEnv& env);
+  ~Ingester();
+
+  // Reads a file; the format comes from its name: .jsonl/.ndjson/.json, .csv, each optionally
+  // .gz. The source comes from each record's `source` field, or from `source` when given (a
+  // source-specific file without that column). Errors only when the file cannot be read at all.
+  absl::Status IngestFile(const std::filesystem::path& path, IngestSummary* summary,
+                          std::string_view source = "");
+  // A JSON Lines body (HTTP ingest), named `name` in quarantine entries.
+  absl::Status IngestJsonLines(std::string_view body, std::string_view name, IngestSummary* summary,
+                               std::string_view source = "");
+  // Re-reads every quarantined record (after a config fix): those now valid are written, the
+  // rest stay with their (possibly new) reason.
+  absl::Status RetryQuarantine(IngestSummary* summary);
+
+  struct Impl;
+
+ private:
+  explicit Ingester(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace pingan

@@ -1,0 +1,696 @@
+#include "ingest/record.h"
+
+#include <charconv>
+#include <cmath>
+#include <cstring>
+#include <ctime>
+
+#include <nlohmann/json.hpp>
+#include <simdjson.h>
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/time/civil_time.h"
+#include "address/normalize.h"
+#include "core/strings.h"
+#include "core/text.h"
+#include "geocode/matcher.h"
+#include "geocode/point_index.h"
+
+namespace pingan {
+
+namespace {
+
+using nlohmann::json;
+
+constexpr size_t kMaxRawBytes = 16 << 10;      // raw text kept in quarantine
+constexpr size_t kMaxSourceIdBytes = 128;
+constexpr size_t kMaxAddressBytes = 2048;
+constexpr size_t kMaxAttributes = 256;
+constexpr size_t kMaxFieldBytes = 64 << 10;     // any other field
+constexpr int64_t kFutureSkewSeconds = 600;    // clocks of source systems drift a little
+
+enum class Role : uint8_t {
+  kIgnore, kSource, kSourceId, kType, kOccurredAt, kAddress, kLon, kLat, kCode, kStatus,
+  kAttributes, kAttribute,
+};
+
+struct FieldRole {
+  Role role = Role::kIgnore;
+  std::string attribute;  // kAttribute
+};
+
+// A field's value as read: JSON scalars keep their kind; CSV values are strings.
+struct Value {
+  enum Kind : uint8_t { kNull, kString, kNumber, kBool, kRaw };
+  Kind kind = kNull;
+  std::string_view text;  // string value, number token, raw JSON of an object/array
+  double number = 0;
+  bool boolean = false;
+};
+
+struct Pair {
+  std::string_view key;
+  Value value;
+  bool nested = false;  // inside "attributes": the key is the attribute's name
+};
+
+// A record failed validation.
+struct Reject {
+  std::string reason;
+  std::string message;
+};
+
+bool IsBlank(const Value& value) {
+  return value.kind == Value::kNull || (value.kind == Value::kString && value.text.empty());
+}
+
+std::string_view Trim(std::string_view text) {
+  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
+  while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
+  return text;
+}
+
+std::optional<double> ParseNumber(std::string_view text) {
+  text = Trim(text);
+  if (text.empty()) return std::nullopt;
+  if (text.front() == '+') text.remove_prefix(1);
+  double value = 0;
+  auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (error != std::errc() || end != text.data() + text.size() || !std::isfinite(value)) return std::nullopt;
+  return value;
+}
+
+std::optional<double> NumberOf(const Value& value) {
+  if (value.kind == Value::kNumber) return std::isfinite(value.number) ? std::optional(value.number) : std::nullopt;
+  if (value.kind == Value::kString) return ParseNumber(value.text);
+  return std::nullopt;
+}
+
+// ISO 8601: YYYY-MM-DD[(T| )HH:MM[:SS[.fff]]][Z|±HH[:]MM]. Without an offset the time is in
+// `zone`. nullopt when the text is not of that form or names no real date.
+std::optional<absl::Time> ParseIso8601(std::string_view text, const absl::TimeZone& zone) {
+  text = Trim(text);
+  auto digits = [&](size_t at, size_t count, int& out) {
+    if (at + count > text.size()) return false;
+    int value = 0;
+    for (size_t i = at; i < at + count; ++i) {
+      if (text[i] < '0' || text[i] > '9') return false;
+      value = value * 10 + (text[i] - '0');
+    }
+    out = value;
+    return true;
+  };
+  int year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0;
+  if (!digits(0, 4, year) || text.size() < 10 || text[4] != '-' || !digits(5, 2, month) ||
+      text[7] != '-' || !digits(8, 2, day)) {
+    return std::nullopt;
+  }
+  size_t at = 10;
+  if (at < text.size() && (text[at] == 'T' || text[at] == ' ')) {
+    if (!digits(at + 1, 2, hour) || at + 3 >= text.size() || text[at + 3] != ':' ||
+        !digits(at + 4, 2, minute)) {
+      return std::nullopt;
+    }
+    at += 6;
+    if (at < text.size() && text[at] == ':') {
+      if (!digits(at + 1, 2, second)) return std::nullopt;
+      at += 3;
+      if (at < text.size() && (text[at] == '.' || text[at] == ',')) {
+        ++at;
+        size_t start = at;
+        while (at < text.size() && text[at] >= '0' && text[at] <= '9') ++at;
+        if (at == start || at - start > 9) return std::nullopt;
+      }
+    }
+  }
+  if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60) {
+    return std::nullopt;
+  }
+  const absl::CivilSecond civil(year, month, day, hour, minute, std::min(second, 59));
+  if (civil.year() != year || civil.month() != month || civil.day() != day) return std::nullopt;  // 02-30
+  if (at == text.size()) return absl::FromCivil(civil, zone);
+  int offset_minutes = 0;
+  if (text[at] == 'Z' || text[at] == 'z') {
+    ++at;
+  } else if (text[at] == '+' || text[at] == '-') {
+    const int sign = text[at] == '-' ? -1 : 1;
+    int hours = 0, minutes = 0;
+    if (!digits(at + 1, 2, hours)) return std::nullopt;
+    at += 3;
+    if (at < text.size() && text[at] == ':') ++at;
+    if (!digits(at, 2, minutes)) return std::nullopt;
+    at += 2;
+    if (hours > 14 || minutes > 59) return std::nullopt;
+    offset_minutes = sign * (hours * 60 + minutes);
+  } else {
+    return std::nullopt;
+  }
+  if (at != text.size()) return std::nullopt;
+  return absl::FromCivil(civil, absl::UTCTimeZone()) - absl::Minutes(offset_minutes);
+}
+
+void AppendJsonScalar(json& object, std::string_view key, const Value& value) {
+  std::string name(key);
+  switch (value.kind) {
+    case Value::kNull: object[name] = nullptr; break;
+    case Value::kString: object[name] = std::string(value.text); break;
+    case Value::kNumber: object[name] = value.number; break;
+    case Value::kBool: object[name] = value.boolean; break;
+    case Value::kRaw: {
+      json parsed = json::parse(value.text, nullptr, /*allow_exceptions=*/false);
+      object[name] = parsed.is_discarded() ? json(std::string(value.text)) : parsed;
+      break;
+    }
+  }
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------
+
+bool StartsWithBom(std::string_view text) { return text.substr(0, 3) == "\xEF\xBB\xBF"; }
+
+RawRecord RawRecord::JsonLine(std::string_view text, bool oversized, std::string_view source,
+                              std::string_view file, int64_t line) {
+  RawRecord record;
+  record.text.assign(text);
+  record.oversized = oversized;
+  record.source = source;
+  record.file = file;
+  record.line = line;
+  return record;
+}
+
+RawRecord RawRecord::CsvRow(std::shared_ptr<const std::vector<std::string>> header,
+                            const std::vector<std::string_view>& fields, bool oversized,
+                            std::string_view source, std::string_view file, int64_t line) {
+  RawRecord record;
+  record.csv = true;
+  record.header = std::move(header);
+  record.fields.reserve(fields.size());
+  for (std::string_view field : fields) record.fields.emplace_back(field);
+  record.oversized = oversized;
+  record.source = source;
+  record.file = file;
+  record.line = line;
+  return record;
+}
+
+std::string RawRecord::RawText() const {
+  std::string out;
+  if (!csv) {
+    out = text;
+  } else {
+    json object = json::object();
+    for (size_t i = 0; i < fields.size(); ++i) {
+      std::string column = header != nullptr && i < header->size() ? (*header)[i] : Cat("column", i + 1);
+      object[column] = fields[i].size() > kMaxRawBytes ? fields[i].substr(0, kMaxRawBytes) : fields[i];
+    }
+    out = object.dump(-1, ' ', false, json::error_handler_t::replace);
+  }
+  if (out.size() > kMaxRawBytes) {
+    size_t cut = kMaxRawBytes;
+    while (cut > 0 && (static_cast<unsigned char>(out[cut]) & 0xC0) == 0x80) --cut;
+    out.resize(cut);
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+struct RecordConverter::Plan {
+  const SourceDef* def = nullptr;
+  absl::flat_hash_map<std::string, FieldRole> roles;
+  absl::flat_hash_map<std::string, std::string> types;
+  absl::flat_hash_map<std::string, std::string> statuses;
+  absl::flat_hash_set<std::string> true_values;
+  std::string time_format;
+  std::string default_type;
+};
+
+struct ConverterScratch::Impl {
+  simdjson::ondemand::parser parser;
+  std::string padded;
+  std::vector<Pair> pairs;
+  NormalizedAddress normalized;
+};
+
+ConverterScratch::ConverterScratch() : impl(std::make_unique<Impl>()) {}
+ConverterScratch::~ConverterScratch() = default;
+
+RecordConverter::RecordConverter() = default;
+RecordConverter::RecordConverter(RecordConverter&&) noexcept = default;
+RecordConverter::~RecordConverter() = default;
+
+namespace {
+
+constexpr std::pair<std::string_view, Role> kCanonicalFields[] = {
+    {"source", Role::kSource},       {"source_id", Role::kSourceId}, {"type", Role::kType},
+    {"occurred_at", Role::kOccurredAt}, {"address", Role::kAddress}, {"lon", Role::kLon},
+    {"lat", Role::kLat},             {"code", Role::kCode},           {"status", Role::kStatus},
+    {"attributes", Role::kAttributes}};
+
+}  // namespace
+
+absl::StatusOr<RecordConverter> RecordConverter::Create(const IngestEnv& env) {
+  RecordConverter converter;
+  converter.env_ = &env;
+  if (!absl::LoadTimeZone(env.deployment->time_zone, &converter.zone_)) {
+    return absl::InvalidArgumentError(Cat("unknown time zone '", env.deployment->time_zone, "'"));
+  }
+  std::optional<UnitId> home = env.registry->Find(env.deployment->home_city);
+  if (!home) return absl::FailedPreconditionError("the home city is not in the registry");
+  converter.home_city_ = home->value;
+  converter.home_city_code_ = env.deployment->home_city.ToString();
+  for (const SourceDef& source : env.catalog->sources) {
+    auto plan = std::make_unique<Plan>();
+    plan->def = &source;
+    for (const auto& [name, role] : kCanonicalFields) plan->roles[std::string(name)] = FieldRole{role, ""};
+    if (source.mapping) {
+      const SourceMapping& mapping = *source.mapping;
+      for (const auto& [canonical, own] : mapping.fields) {
+        Role role = Role::kIgnore;
+        for (const auto& [name, field_role] : kCanonicalFields) {
+          if (name == canonical) role = field_role;
+        }
+        if (role == Role::kIgnore) {
+          return absl::InvalidArgumentError(Cat(mapping.where, ": mapping names unknown field '", canonical, "'"));
+        }
+        plan->roles[own] = FieldRole{role, ""};
+      }
+      for (const auto& [own, attribute] : mapping.attributes) plan->roles[own] = FieldRole{Role::kAttribute, attribute};
+      for (const auto& [own, type] : mapping.types) plan->types[own] = type;
+      for (const auto& [own, status] : mapping.statuses) plan->statuses[own] = status;
+      for (const std::string& value : mapping.true_values) plan->true_values.insert(value);
+      plan->time_format = mapping.time_format;
+      plan->default_type = mapping.default_type;
+    }
+    converter.plan_by_source_[source.id] = plan.get();
+    converter.plans_.push_back(std::move(plan));
+  }
+  return converter;
+}
+
+std::string RecordConverter::SourceFromFileName(std::string_view file_name) const {
+  for (const auto& [id, plan] : plan_by_source_) {
+    if (file_name.size() > id.size() && file_name.substr(0, id.size()) == id &&
+        (file_name[id.size()] == '-' || file_name[id.size()] == '.' || file_name[id.size()] == '_')) {
+      return id;
+    }
+  }
+  return "";
+}
+
+bool RecordConverter::Retriable(std::string_view reason) {
+  return reason != "bad_utf8" && reason != "oversized";
+}
+
+namespace {
+
+// Reads a JSON line into pairs (top-level keys, and the keys of "attributes" marked nested).
+std::optional<Reject> ReadJson(const RawRecord& record, ConverterScratch::Impl& scratch) {
+  scratch.pairs.clear();
+  scratch.padded.assign(record.text);
+  scratch.padded.append(simdjson::SIMDJSON_PADDING, '\0');
+  simdjson::ondemand::document document;
+  if (scratch.parser.iterate(scratch.padded.data(), record.text.size(), scratch.padded.size()).get(document)) {
+    return Reject{"bad_json", "the line is not valid JSON"};
+  }
+  simdjson::ondemand::object object;
+  simdjson::ondemand::json_type type;
+  if (document.type().get(type) || type != simdjson::ondemand::json_type::object) {
+    return Reject{"not_object", "the line is not a JSON object"};
+  }
+  if (document.get_object().get(object)) return Reject{"bad_json", "the line is not valid JSON"};
+  auto read_value = [&](simdjson::ondemand::value value, Value& out) -> bool {
+    simdjson::ondemand::json_type kind;
+    if (value.type().get(kind)) return false;
+    switch (kind) {
+      case simdjson::ondemand::json_type::string: out.kind = Value::kString; return !value.get_string().get(out.text);
+      case simdjson::ondemand::json_type::number:
+        out.kind = Value::kNumber;
+        out.text = Trim(value.raw_json_token());
+        return !value.get_double().get(out.number);
+      case simdjson::ondemand::json_type::boolean: out.kind = Value::kBool; return !value.get_bool().get(out.boolean);
+      case simdjson::ondemand::json_type::null: out.kind = Value::kNull; return true;
+      case simdjson::ondemand::json_type::object: {
+        simdjson::ondemand::object inner;
+        out.kind = Value::kRaw;
+        return !value.get_object().get(inner) && !inner.raw_json().get(out.text);
+      }
+      case simdjson::ondemand::json_type::array: {
+        simdjson::ondemand::array inner;
+        out.kind = Value::kRaw;
+        return !value.get_array().get(inner) && !inner.raw_json().get(out.text);
+      }
+    }
+    return false;
+  };
+  for (auto field : object) {
+    std::string_view key;
+    if (field.unescaped_key().get(key)) return Reject{"bad_json", "the line is not valid JSON"};
+    simdjson::ondemand::value value;
+    if (field.value().get(value)) return Reject{"bad_json", "the line is not valid JSON"};
+    if (key == "attributes") {
+      simdjson::ondemand::json_type kind;
+      if (value.type().get(kind)) return Reject{"bad_json", "the line is not valid JSON"};
+      if (kind == simdjson::ondemand::json_type::null) continue;
+      simdjson::ondemand::object attributes;
+      if (kind != simdjson::ondemand::json_type::object || value.get_object().get(attributes)) {
+        return Reject{"bad_attribute", "'attributes' must be an object"};
+      }
+      for (auto attribute : attributes) {
+        Pair pair;
+        pair.nested = true;
+        simdjson::ondemand::value inner;
+        if (attribute.unescaped_key().get(pair.key) || attribute.value().get(inner) ||
+            !read_value(inner, pair.value)) {
+          return Reject{"bad_json", "the line is not valid JSON"};
+        }
+        scratch.pairs.push_back(pair);
+      }
+      continue;
+    }
+    Pair pair;
+    pair.key = key;
+    if (!read_value(value, pair.value)) return Reject{"bad_json", "the line is not valid JSON"};
+    scratch.pairs.push_back(pair);
+  }
+  return std::nullopt;
+}
+
+// A CSV row into pairs by its header; a row of another width than the header is rejected.
+std::optional<Reject> ReadCsv(const RawRecord& record, ConverterScratch::Impl& scratch) {
+  scratch.pairs.clear();
+  const std::vector<std::string>& header = *record.header;
+  if (record.fields.size() != header.size()) {
+    return Reject{"bad_columns", Cat("the row has ", record.fields.size(), " fields, the header ", header.size())};
+  }
+  for (size_t i = 0; i < header.size(); ++i) {
+    Pair pair;
+    pair.key = header[i];
+    pair.value.kind = Value::kString;
+    pair.value.text = record.fields[i];
+    scratch.pairs.push_back(pair);
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+ConvertResult RecordConverter::Convert(const RawRecord& record, ConverterScratch& scratch_holder) const {
+  ConverterScratch::Impl& scratch = *scratch_holder.impl;
+  const Catalog& catalog = *env_->catalog;
+  const Registry& registry = *env_->registry;
+
+  std::string source_id_text;  // for the quarantine entry
+  std::string source_text(record.source);
+  auto reject = [&](std::string reason, std::string message) -> ConvertResult {
+    QuarantineEntry entry;
+    entry.source = source_text;
+    entry.source_id = source_id_text;
+    entry.reason = std::move(reason);
+    entry.message = std::move(message);
+    entry.raw = record.RawText();
+    entry.file = std::string(record.file);
+    entry.line = record.line;
+    entry.received_at = env_->now != 0 ? env_->now : static_cast<int64_t>(std::time(nullptr));
+    return entry;
+  };
+
+  if (record.oversized) return reject("oversized", "the record or one of its fields is over the size limit");
+  const bool valid_utf8 = record.csv ? std::all_of(record.fields.begin(), record.fields.end(),
+                                                   [](const std::string& field) { return IsValidUtf8(field); })
+                                     : IsValidUtf8(record.text);
+  if (!valid_utf8) return reject("bad_utf8", "the record is not valid UTF-8");
+  if (auto problem = record.csv ? ReadCsv(record, scratch) : ReadJson(record, scratch)) {
+    return reject(problem->reason, problem->message);
+  }
+
+  // The source: the record's own field wins over the file's.
+  for (const Pair& pair : scratch.pairs) {
+    if (!pair.nested && pair.key == "source" && pair.value.kind == Value::kString && !pair.value.text.empty()) {
+      source_text.assign(pair.value.text.substr(0, kMaxSourceIdBytes));
+    }
+  }
+  if (source_text.empty()) return reject("missing_field", "the record names no source (field 'source' or --source)");
+  auto plan_it = plan_by_source_.find(source_text);
+  if (plan_it == plan_by_source_.end()) return reject("unknown_source", Cat("unknown source '", source_text, "'"));
+  const Plan& plan = *plan_it->second;
+
+  EventRecord event;
+  event.source = source_text;
+  std::optional<Value> type_value, time_value, status_value;
+  std::optional<double> lon, lat;
+  json attributes = json::object();
+  std::vector<std::pair<uint16_t, double>>& numbers = event.numbers;
+  size_t attribute_count = 0;
+
+  auto add_attribute = [&](std::string_view name, const Value& value) -> std::optional<Reject> {
+    if (++attribute_count > kMaxAttributes) return Reject{"oversized", "too many attributes"};
+    if (IsBlank(value)) return std::nullopt;
+    if (value.text.size() > kMaxFieldBytes) return Reject{"oversized", Cat("attribute '", name, "' is too long")};
+    const AttributeDef* def = catalog.FindAttribute(name);
+    if (def == nullptr) {  // undeclared: kept as sent, ignored by measures
+      AppendJsonScalar(attributes, name, value);
+      return std::nullopt;
+    }
+    const uint16_t index = catalog.attribute_index.find(def->name)->second;
+    switch (def->kind) {
+      case AttrKind::kBool: {
+        bool truth = false;
+        if (value.kind == Value::kBool) {
+          truth = value.boolean;
+        } else if (value.kind == Value::kNumber && (value.number == 0 || value.number == 1)) {
+          truth = value.number == 1;
+        } else if (value.kind == Value::kString) {
+          std::string_view text = Trim(value.text);
+          if (text == "true" || text == "1" || plan.true_values.contains(absl::string_view(text.data(), text.size()))) {
+            truth = true;
+          } else if (text == "false" || text == "0" || !plan.true_values.empty()) {
+            truth = false;
+          } else {
+            return Reject{"bad_attribute", Cat("attribute '", name, "' must be true or false")};
+          }
+        } else {
+          return Reject{"bad_attribute", Cat("attribute '", name, "' must be true or false")};
+        }
+        attributes[def->name] = truth;
+        numbers.emplace_back(index, truth ? 1.0 : 0.0);
+        return std::nullopt;
+      }
+      case AttrKind::kInt:
+      case AttrKind::kNumber: {
+        std::optional<double> number = NumberOf(value);
+        if (!number || (def->kind == AttrKind::kInt && *number != std::floor(*number)) ||
+            std::fabs(*number) > 1e15) {
+          return Reject{"bad_attribute", Cat("attribute '", name, "' must be ",
+                                             def->kind == AttrKind::kInt ? "an integer" : "a number")};
+        }
+        if (def->kind == AttrKind::kInt) {
+          attributes[def->name] = static_cast<int64_t>(*number);
+        } else {
+          attributes[def->name] = *number;
+        }
+        numbers.emplace_back(index, *number);
+        return std::nullopt;
+      }
+      case AttrKind::kText: {
+        if (value.kind == Value::kRaw) return Reject{"bad_attribute", Cat("attribute '", name, "' must be text")};
+        std::string text(value.kind == Value::kBool ? (value.boolean ? "true" : "false") : value.text);
+        if (text.size() > def->max_bytes) return Reject{"oversized", Cat("attribute '", name, "' is too long")};
+        attributes[def->name] = std::move(text);
+        return std::nullopt;
+      }
+    }
+    return std::nullopt;
+  };
+
+  for (const Pair& pair : scratch.pairs) {
+    if (pair.value.kind != Value::kRaw && pair.value.text.size() > kMaxFieldBytes) {
+      return reject("oversized", Cat("field '", Printable(pair.key, 40), "' is too long"));
+    }
+    if (pair.nested) {
+      if (auto problem = add_attribute(pair.key, pair.value)) return reject(problem->reason, problem->message);
+      continue;
+    }
+    FieldRole role;
+    if (auto it = plan.roles.find(absl::string_view(pair.key.data(), pair.key.size())); it != plan.roles.end()) {
+      role = it->second;
+    } else if (pair.key.substr(0, 5) == "attr.") {
+      role = FieldRole{Role::kAttribute, std::string(pair.key.substr(5))};
+    }
+    const Value& value = pair.value;
+    switch (role.role) {
+      case Role::kIgnore:
+      case Role::kSource:
+      case Role::kAttributes:
+        break;
+      case Role::kSourceId:
+        if (value.kind == Value::kString || value.kind == Value::kNumber) source_id_text.assign(Trim(value.text));
+        break;
+      case Role::kType: type_value = value; break;
+      case Role::kOccurredAt: time_value = value; break;
+      case Role::kStatus: status_value = value; break;
+      case Role::kAddress:
+        if (value.kind == Value::kString) event.address.assign(Trim(value.text));
+        else if (!IsBlank(value)) return reject("bad_field", "field 'address' must be text");
+        break;
+      case Role::kLon:
+      case Role::kLat: {
+        if (IsBlank(value)) break;
+        std::optional<double> number = NumberOf(value);
+        if (!number) return reject("bad_point", "longitude and latitude must be numbers");
+        (role.role == Role::kLon ? lon : lat) = *number;
+        break;
+      }
+      case Role::kCode:
+        if (value.kind == Value::kString) event.code.assign(Trim(value.text));
+        else if (value.kind == Value::kNumber) event.code.assign(value.text);
+        else if (!IsBlank(value)) return reject("bad_code", "field 'code' must be a string of digits");
+        break;
+      case Role::kAttribute:
+        if (auto problem = add_attribute(role.attribute, value)) return reject(problem->reason, problem->message);
+        break;
+    }
+  }
+
+  // source_id
+  if (source_id_text.size() > kMaxSourceIdBytes) {
+    source_id_text.resize(kMaxSourceIdBytes);
+    return reject("oversized", "source_id is longer than 128 bytes");
+  }
+  if (source_id_text.empty()) return reject("missing_field", "the record has no source_id");
+  event.source_id = source_id_text;
+
+  // type
+  std::string type_text;
+  if (type_value && !IsBlank(*type_value)) type_text.assign(Trim(type_value->text));
+  if (type_text.empty()) {
+    if (plan.default_type.empty()) return reject("missing_field", "the record has no type");
+    type_text = plan.default_type;
+  } else if (!plan.types.empty()) {
+    // The source's own code, or a canonical id (a source may send either).
+    auto it = plan.types.find(type_text);
+    if (it != plan.types.end()) {
+      type_text = it->second;
+    } else if (catalog.FindType(type_text) == nullptr) {
+      return reject("unknown_type", Cat("unknown type code '", Printable(type_text, 40), "'"));
+    }
+  }
+  const EventTypeDef* type = catalog.FindType(type_text);
+  if (type == nullptr) return reject("unknown_type", Cat("unknown type '", Printable(type_text, 40), "'"));
+  if (type->source != plan.def->id) {
+    return reject("unknown_type", Cat("type '", type->id, "' is not reported by source '", plan.def->id, "'"));
+  }
+  event.type = type->id;
+
+  // occurred_at
+  if (!time_value || IsBlank(*time_value)) return reject("missing_field", "the record has no occurred_at");
+  if (time_value->kind != Value::kString && time_value->kind != Value::kNumber) {
+    return reject("bad_time", "occurred_at must be text");
+  }
+  std::optional<absl::Time> when;
+  if (plan.time_format.empty()) {
+    when = ParseIso8601(time_value->text, zone_);
+  } else {
+    absl::Time parsed;
+    std::string error;
+    if (absl::ParseTime(plan.time_format, std::string(Trim(time_value->text)), zone_, &parsed, &error)) {
+      when = parsed;
+    } else {
+      when = ParseIso8601(time_value->text, zone_);  // a source may send canonical times too
+    }
+  }
+  if (!when) {
+    return reject("bad_time", plan.time_format.empty()
+                                  ? std::string("occurred_at is not an ISO 8601 time")
+                                  : Cat("occurred_at does not match the format ", plan.time_format));
+  }
+  event.occurred_at = absl::ToUnixSeconds(*when);
+  const int64_t now = env_->now != 0 ? env_->now : static_cast<int64_t>(std::time(nullptr));
+  if (event.occurred_at > now + kFutureSkewSeconds) return reject("future_time", "occurred_at lies in the future");
+  if (event.occurred_at < -2208988800) return reject("bad_time", "occurred_at is before 1900");
+
+  // status
+  if (status_value && !IsBlank(*status_value)) {
+    std::string text(Trim(status_value->text));
+    if (auto it = plan.statuses.find(text); it != plan.statuses.end()) text = it->second;
+    if (text == "active") {
+      event.status = EventStatus::kActive;
+    } else if (text == "withdrawn") {
+      event.status = EventStatus::kWithdrawn;
+    } else {
+      return reject("bad_status", Cat("unknown status '", Printable(text, 40), "'"));
+    }
+  }
+
+  // place fields
+  if (event.address.size() > kMaxAddressBytes) return reject("oversized", "address is longer than 2048 bytes");
+  if (lon.has_value() != lat.has_value()) return reject("bad_point", "a point needs both longitude and latitude");
+  if (lon && (*lon < -180 || *lon > 180 || *lat < -90 || *lat > 90)) {
+    return reject("bad_point", "longitude or latitude out of range");
+  }
+  if (lon && *lon == 0 && *lat == 0) lon.reset(), lat.reset();  // "no point" in many systems
+  event.lon = lon;
+  event.lat = lat;
+  std::optional<AddressCode> code;
+  if (!event.code.empty()) {
+    auto parsed = AddressCode::ParsePrefix(event.code);
+    if (!parsed.ok()) return reject("bad_code", "code is not a 27-digit address code or its prefix");
+    code = *parsed;
+    event.code = parsed->ToString();
+  }
+  std::sort(numbers.begin(), numbers.end());
+  event.attributes_json = attributes.dump(-1, ' ', false, json::error_handler_t::replace);
+
+  // Placement: by code, else by point, else by the address text.
+  Placement& placement = event.placement;
+  std::optional<Place> place;
+  if (code) {
+    if (auto resolved = registry.Resolve(*code); resolved.ok()) {
+      place = *resolved;
+      placement.method = PlaceMethod::kCode;
+      placement.confidence = 1;
+    }
+  }
+  if (!place && lon && env_->points != nullptr) {
+    PointResult located = env_->points->Locate(*lon, *lat);
+    if (located.grid.valid()) {
+      place = located.building.valid() ? Place{.unit = located.building, .level = Level::kBuilding}
+                                       : Place{.unit = located.grid, .level = Level::kGrid};
+      placement.method = PlaceMethod::kPoint;
+      placement.confidence = 1;
+    }
+  }
+  if (!place && !event.address.empty() && env_->matcher != nullptr) {
+    absl::Status normalized = NormalizeAddressInto(event.address, NormalizeOptions{.max_bytes = kMaxAddressBytes},
+                                                   scratch.normalized);
+    if (normalized.ok() && !scratch.normalized.text.empty()) {
+      MatchResult match = env_->matcher->Match(scratch.normalized.text);
+      placement.geocode_status = std::string(MatchStatusName(match.status));
+      if (match.status == MatchStatus::kMatched || match.status == MatchStatus::kPartial ||
+          match.status == MatchStatus::kAmbiguous) {
+        place = match.place;
+        placement.method = PlaceMethod::kText;
+        placement.confidence = static_cast<float>(match.confidence);
+      }
+    } else {
+      placement.geocode_status = "invalid";
+    }
+  }
+  if (place) {
+    placement.unit = registry.PlaceCode(*place).ToString();
+    placement.level = static_cast<uint8_t>(place->level);
+    placement.in_home_city = registry.IsWithin(place->unit, UnitId{home_city_});
+  } else {
+    placement.method = PlaceMethod::kNone;
+    placement.unit = home_city_code_;
+    placement.level = static_cast<uint8_t>(Level::kCity);
+    placement.confidence = 0;
+    placement.in_home_city = true;
+  }
+  return event;
+}
+
+}  // namespace pingan

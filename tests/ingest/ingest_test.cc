@@ -1,0 +1,308 @@
+#include "ingest/ingest.h"
+
+#include <zlib.h>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "geocode/matcher.h"
+#include "geocode/point_index.h"
+#include "store/sqlite_store.h"
+#include "testing/demo_registry.h"
+#include "testing/temp_dir.h"
+
+namespace pingan {
+namespace {
+
+using ::testing::HasSubstr;
+using testing::TempDir;
+
+constexpr int64_t kNow = 1719792000;  // 2024-07-01T00:00:00Z
+
+// One Zhejiang registry with the demo city, its geocoder and the catalog, built once per test
+// binary run (each test case still gets its own store).
+struct World {
+  testing::DemoRegistry demo;
+  Catalog catalog;
+  Deployment deployment;
+  std::unique_ptr<Matcher> matcher;
+  std::unique_ptr<PointIndex> points;
+};
+
+World& SharedWorld() {
+  static World* world = [] {
+    auto* made = new World{*testing::ZhejiangDemoRegistry(0.01), {}, {}, nullptr, nullptr};
+    made->catalog = *LoadCatalog(std::filesystem::path(PINGAN_SOURCE_DIR) / "config");
+    made->deployment.home_city = *AddressCode::ParsePrefix("3301");
+    std::vector<Alias> aliases;
+    for (const AliasConfig& alias : made->demo.config.aliases) aliases.push_back(Alias{alias.name, alias.unit});
+    made->matcher = *Matcher::Create(made->demo.registry, made->deployment.home_city, aliases);
+    made->points = *PointIndex::Create(made->demo.registry, *made->demo.registry.Find(made->deployment.home_city));
+    return made;
+  }();
+  return *world;
+}
+
+class IngestTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    World& world = SharedWorld();
+    store_ = *SqliteStore::Create(dir_.path() / "pingan.db");
+    ASSERT_TRUE(store_->Finish().ok());
+    events_ = *EventStore::Open(store_->handle());
+    env_ = IngestEnv{.catalog = &world.catalog,
+                     .registry = &world.demo.registry,
+                     .deployment = &world.deployment,
+                     .matcher = world.matcher.get(),
+                     .points = world.points.get(),
+                     .store = events_.get(),
+                     .threads = 2,
+                     .batch_size = 7,  // several batches even in small files
+                     .now = kNow};
+    ingester_ = *Ingester::Create(env_);
+  }
+
+  IngestSummary Ingest(const std::string& name, const std::string& text, std::string_view source = "") {
+    IngestSummary summary;
+    absl::Status status = ingester_->IngestFile(dir_.Write(name, text), &summary, source);
+    EXPECT_TRUE(status.ok()) << status;
+    return summary;
+  }
+
+  StoredEvent Find(std::string_view source, std::string_view id) {
+    auto found = events_->FindEvent(source, id);
+    EXPECT_TRUE(found.ok() && found->has_value()) << source << "/" << id;
+    return found.ok() && found->has_value() ? **found : StoredEvent{};
+  }
+
+  std::vector<QuarantineEntry> Quarantine() { return *events_->ListQuarantine(); }
+
+  const Registry& registry() { return SharedWorld().demo.registry; }
+  std::string CodeOf(UnitId id) { return registry().code(id).ToString(); }
+  // Some community of the demo city with a name, and a grid in it.
+  UnitId DemoCommunity() {
+    return registry().Descendants(*registry().Find(*AddressCode::ParsePrefix("330106")), Level::kCommunity).at(3);
+  }
+
+  TempDir dir_;
+  std::unique_ptr<SqliteStore> store_;
+  std::unique_ptr<EventStore> events_;
+  IngestEnv env_;
+  std::unique_ptr<Ingester> ingester_;
+};
+
+std::string Canonical(const std::string& id, const std::string& type, const std::string& extra = "") {
+  return R"({"source":"police","source_id":")" + id + R"(","type":")" + type +
+         R"(","occurred_at":"2024-03-05T10:20:00+08:00")" + extra + "}\n";
+}
+
+TEST_F(IngestTest, InsertsThenCountsIdenticalResendsAsUnchangedAndChangesAsUpdates) {
+  const std::string community = CodeOf(DemoCommunity());
+  std::string file = Canonical("A1", "criminal.theft", R"(,"code":")" + community + R"(","attributes":{"solved":false,"loss_yuan":1200})") +
+                     Canonical("A2", "dispute.call", R"(,"address":"杭州市西湖区")");
+  IngestSummary first = Ingest("first.jsonl", file);
+  EXPECT_EQ(first.read, 2);
+  EXPECT_EQ(first.inserted, 2) << first.Text();
+  EXPECT_EQ(first.quarantined_total(), 0);
+  EXPECT_EQ(*events_->CountEvents(), 2);
+
+  IngestSummary again = Ingest("again.jsonl", file);
+  EXPECT_EQ(again.inserted, 0);
+  EXPECT_EQ(again.unchanged, 2);
+
+  // Solved later, and the dispute withdrawn: updated, still two events.
+  std::string changed = Canonical("A1", "criminal.theft", R"(,"code":")" + community + R"(","attributes":{"solved":true,"loss_yuan":1200})") +
+                        Canonical("A2", "dispute.call", R"(,"address":"杭州市西湖区","status":"withdrawn")");
+  IngestSummary third = Ingest("third.jsonl", changed);
+  EXPECT_EQ(third.updated, 2);
+  EXPECT_EQ(third.withdrawn, 1);
+  EXPECT_EQ(*events_->CountEvents(), 2);
+  StoredEvent a1 = Find("police", "A1");
+  EXPECT_EQ(a1.event.attributes_json, R"({"loss_yuan":1200.0,"solved":true})");
+  EXPECT_EQ(a1.event.occurred_at, 1709605200);  // 2024-03-05T02:20:00Z
+  EXPECT_EQ(a1.event.placement.method, PlaceMethod::kCode);
+  EXPECT_EQ(a1.event.placement.unit, community);
+  EXPECT_EQ(Find("police", "A2").event.status, EventStatus::kWithdrawn);
+}
+
+TEST_F(IngestTest, ReadsThePoliceFeedThroughItsMapping) {
+  std::string csv =
+      "警情编号,案件类别,发案时间,发案地址,经度,纬度,状态,是否破案,损失金额,报警人,报警人电话\n"
+      "P-1,0103,2023-12-31 23:59:59,杭州市西湖区,,,已破案,是,350.5,王某,13812345678\n"
+      "P-2,0201,2023-06-01 08:00:00,,,,在办,,,,\n"
+      "P-3,0102,2023-06-01 08:00:00,杭州市滨江区,,,已撤案,否,10000,,\n";
+  IngestSummary summary = Ingest("police-2023.csv", csv);  // the source comes from the file name
+  EXPECT_EQ(summary.inserted, 3) << summary.Text();
+  EXPECT_EQ(summary.withdrawn, 1);
+  StoredEvent theft = Find("police", "P-1");
+  EXPECT_EQ(theft.event.type, "criminal.theft");
+  EXPECT_EQ(theft.event.occurred_at, 1704038399);  // 2023-12-31T15:59:59Z: the city's zone
+  nlohmann::json attributes = nlohmann::json::parse(theft.event.attributes_json);
+  EXPECT_EQ(attributes["solved"], true);
+  EXPECT_EQ(attributes["loss_yuan"], 350.5);
+  EXPECT_EQ(attributes["reporter_phone"], "13812345678");
+  EXPECT_EQ(theft.event.placement.method, PlaceMethod::kText);
+  EXPECT_EQ(theft.event.placement.unit.substr(0, 6), "330106");
+  EXPECT_EQ(theft.event.placement.level, static_cast<uint8_t>(Level::kDistrict));
+  EXPECT_EQ(theft.event.placement.geocode_status, "matched");
+  // No place at all: counted at the home city, unplaced.
+  StoredEvent dispute = Find("police", "P-2");
+  EXPECT_EQ(dispute.event.placement.method, PlaceMethod::kNone);
+  EXPECT_EQ(dispute.event.placement.unit, "330100000000000000000000000");
+  EXPECT_TRUE(dispute.event.placement.in_home_city);
+  EXPECT_EQ(Find("police", "P-3").event.status, EventStatus::kWithdrawn);
+  EXPECT_EQ(nlohmann::json::parse(Find("police", "P-3").event.attributes_json)["solved"], false);
+}
+
+TEST_F(IngestTest, PlacesByCodeThenPointThenText) {
+  const UnitId community = DemoCommunity();
+  UnitId grid = registry().Descendants(community, Level::kGrid).front();
+  const BoundingBox& box = registry().box(grid);
+  const double lon = (box.min_lon + box.max_lon) / 2, lat = (box.min_lat + box.max_lat) / 2;
+  std::string file =
+      // a code beats the point and the text
+      Canonical("C1", "criminal.theft", R"(,"code":")" + CodeOf(community).substr(0, 12) +
+                                            R"(","lon":)" + std::to_string(lon) + R"(,"lat":)" + std::to_string(lat) +
+                                            R"(,"address":"杭州市滨江区")") +
+      // a point beats the text
+      Canonical("C2", "criminal.theft", R"(,"lon":)" + std::to_string(lon) + R"(,"lat":)" + std::to_string(lat) +
+                                            R"(,"address":"杭州市滨江区")") +
+      // a code that names no unit falls through to the text
+      Canonical("C3", "criminal.theft", R"(,"code":"339999","address":"杭州市滨江区")") +
+      // outside the home city: stored, not counted
+      Canonical("C4", "criminal.theft", R"(,"address":"浙江省宁波市海曙区")");
+  IngestSummary summary = Ingest("places.jsonl", file);
+  EXPECT_EQ(summary.inserted, 4) << summary.Text();
+  EXPECT_EQ(summary.outside_home_city, 1);
+  StoredEvent by_code = Find("police", "C1");
+  EXPECT_EQ(by_code.event.placement.method, PlaceMethod::kCode);
+  EXPECT_EQ(by_code.event.placement.unit, CodeOf(community));
+  StoredEvent by_point = Find("police", "C2");
+  EXPECT_EQ(by_point.event.placement.method, PlaceMethod::kPoint);
+  auto placed = registry().Resolve(*AddressCode::Parse(by_point.event.placement.unit));
+  ASSERT_TRUE(placed.ok());
+  EXPECT_TRUE(registry().IsWithin(placed->unit, grid));
+  StoredEvent by_text = Find("police", "C3");
+  EXPECT_EQ(by_text.event.placement.method, PlaceMethod::kText);
+  EXPECT_EQ(by_text.event.placement.unit.substr(0, 6), "330108");
+  EXPECT_FALSE(Find("police", "C4").event.placement.in_home_city);
+  EXPECT_EQ(summary.placed["code/community"], 1);
+}
+
+TEST_F(IngestTest, QuarantinesEachKindOfBadRecordAndKeepsTheRest) {
+  std::string big(70 * 1024, 'x');
+  std::string file = Canonical("ok-1", "criminal.theft") +
+                     "{not json\n" +
+                     "[1,2,3]\n" +
+                     R"({"source":"police","type":"criminal.theft","occurred_at":"2024-01-01"})" "\n" +
+                     Canonical("bad-type", "criminal.jaywalking") +
+                     R"({"source":"police","source_id":"bad-time","type":"criminal.theft","occurred_at":"2024-02-30T10:00:00"})" "\n" +
+                     R"({"source":"police","source_id":"future","type":"criminal.theft","occurred_at":"2031-01-01T00:00:00Z"})" "\n" +
+                     R"({"source":"police","source_id":"utf8","type":"criminal.theft","occurred_at":"2024-01-01","address":"杭州)" "\xff\xfe" R"("})" "\n" +
+                     R"({"source":"police","source_id":"big","type":"criminal.theft","occurred_at":"2024-01-01","address":")" + big + "\"}\n" +
+                     Canonical("bad-attr", "criminal.theft", R"(,"attributes":{"loss_yuan":"a lot"})") +
+                     Canonical("court-type", "litigation.civil") +
+                     R"({"source":"metro","source_id":"m1","type":"criminal.theft","occurred_at":"2024-01-01"})" "\n" +
+                     Canonical("ok-2", "criminal.vice");
+  IngestSummary summary = Ingest("mixed.jsonl", file);
+  EXPECT_EQ(summary.read, 13);
+  EXPECT_EQ(summary.inserted, 2) << summary.Text();
+  EXPECT_EQ(summary.quarantined_total(), 11);
+  EXPECT_EQ(summary.quarantined["bad_json"], 1);
+  EXPECT_EQ(summary.quarantined["not_object"], 1);
+  EXPECT_EQ(summary.quarantined["missing_field"], 1);
+  EXPECT_EQ(summary.quarantined["unknown_type"], 2);
+  EXPECT_EQ(summary.quarantined["bad_time"], 1);
+  EXPECT_EQ(summary.quarantined["future_time"], 1);
+  EXPECT_EQ(summary.quarantined["bad_utf8"], 1);
+  EXPECT_EQ(summary.quarantined["oversized"], 1);
+  EXPECT_EQ(summary.quarantined["bad_attribute"], 1);
+  EXPECT_EQ(summary.quarantined["unknown_source"], 1);
+  std::vector<QuarantineEntry> entries = Quarantine();
+  ASSERT_EQ(entries.size(), 11u);
+  for (const QuarantineEntry& entry : entries) {
+    EXPECT_FALSE(entry.message.empty());
+    EXPECT_THAT(entry.file, HasSubstr("mixed.jsonl"));
+    EXPECT_GE(entry.line, 2);
+    EXPECT_LE(entry.raw.size(), 16u << 10);
+    if (entry.reason == "bad_time") EXPECT_EQ(entry.source_id, "bad-time");
+  }
+  // A later valid record with the same key clears its entry.
+  Ingest("fixed.jsonl", R"({"source":"police","source_id":"bad-time","type":"criminal.theft","occurred_at":"2024-02-29T10:00:00"})" "\n");
+  EXPECT_EQ(Quarantine().size(), 10u);
+}
+
+TEST_F(IngestTest, CsvRowsOfTheWrongWidthAndOversizedFieldsAreQuarantinedNotFatal) {
+  std::string csv = "source,source_id,type,occurred_at,address,attr.deaths,attr.injuries\n"
+                    "safety,S1,safety.accident,2024-01-02T03:04:05+08:00,杭州市萧山区,1,2\n"
+                    "safety,S2,safety.accident\n"
+                    "safety,S3,safety.accident,2024-01-02,\"" + std::string(70 * 1024, 'y') + "\",0,0\n"
+                    "safety,S4,safety.accident,2024-01-02,\"杭州市\n余杭区\",0,\"three\"\n"
+                    "safety,S5,safety.accident,2024-01-02,杭州市余杭区,3,0\n";
+  IngestSummary summary = Ingest("safety.csv", csv);
+  EXPECT_EQ(summary.inserted, 2) << summary.Text();
+  EXPECT_EQ(summary.quarantined["bad_columns"], 1);
+  EXPECT_EQ(summary.quarantined["oversized"], 1);
+  EXPECT_EQ(summary.quarantined["bad_attribute"], 1);
+  EXPECT_EQ(nlohmann::json::parse(Find("safety", "S5").event.attributes_json)["deaths"], 3);
+  // A quarantined CSV row is kept as a JSON object of its columns.
+  for (const QuarantineEntry& entry : Quarantine()) {
+    if (entry.reason == "bad_attribute") EXPECT_THAT(entry.raw, HasSubstr(R"("attr.injuries":"three")"));
+  }
+}
+
+TEST_F(IngestTest, ReadsGzipAndRetriesQuarantineAfterAConfigFix) {
+  // A catalog whose police mapping lacks theft's code: records with it are quarantined.
+  Catalog narrow = SharedWorld().catalog;
+  for (SourceDef& source : narrow.sources) {
+    if (source.id == "police") source.mapping->types.erase("0103");
+  }
+  IngestEnv env = env_;
+  env.catalog = &narrow;
+  auto ingester = *Ingester::Create(env);
+  std::string csv = "警情编号,案件类别,发案时间,发案地址\n"
+                    "R-1,0103,2024-01-01 00:00:00,杭州市\n"
+                    "R-2,0105,2024-01-01 00:00:00,杭州市\n";
+  std::filesystem::path path = dir_.path() / "police.csv.gz";
+  gzFile out = gzopen(path.c_str(), "wb");
+  gzwrite(out, csv.data(), static_cast<unsigned>(csv.size()));
+  gzclose(out);
+  IngestSummary summary;
+  ASSERT_TRUE(ingester->IngestFile(path, &summary).ok());
+  EXPECT_EQ(summary.inserted, 1);
+  EXPECT_EQ(summary.quarantined["unknown_type"], 1);
+  ASSERT_EQ(Quarantine().size(), 1u);
+  EXPECT_EQ(Quarantine()[0].source, "police");
+
+  IngestSummary retried;  // with the full catalog
+  ASSERT_TRUE(ingester_->RetryQuarantine(&retried).ok());
+  EXPECT_EQ(retried.inserted, 1) << retried.Text();
+  EXPECT_TRUE(Quarantine().empty());
+  EXPECT_EQ(Find("police", "R-1").event.type, "criminal.theft");
+}
+
+TEST_F(IngestTest, ARecordLongerThanTheLineLimitIsQuarantinedAndTheNextLineRead) {
+  std::string file = R"({"source":"police","source_id":"huge","address":")" + std::string(2 << 20, 'a') + "\"}\n" +
+                     Canonical("after", "criminal.theft");
+  IngestSummary summary = Ingest("huge.jsonl", file);
+  EXPECT_EQ(summary.quarantined["oversized"], 1);
+  EXPECT_EQ(summary.inserted, 1);
+}
+
+TEST(IngestSummaryTest, AddsAndPrints) {
+  IngestSummary a, b;
+  a.read = 3, a.inserted = 2, a.quarantined["bad_time"] = 1, a.placed["text/community"] = 2;
+  b.read = 1, b.unchanged = 1, b.placed["text/community"] = 1;
+  a.Add(b);
+  EXPECT_EQ(a.read, 4);
+  EXPECT_EQ(a.placed["text/community"], 3);
+  EXPECT_THAT(a.Text(), HasSubstr("quarantined 1"));
+  nlohmann::json json = nlohmann::json::parse(a.Json());
+  EXPECT_EQ(json["quarantined_by_reason"]["bad_time"], 1);
+  EXPECT_EQ(json["unchanged"], 1);
+}
+
+}  // namespace
+}  // namespace pingan
