@@ -15,7 +15,7 @@
 // Everything is validated at load: an unknown type, source, domain or attribute, a duplicate
 // id, a filter that matches no type, a bad condition or measure is InvalidArgument naming
 // file:line and key, as the rest of config/ does:
-//   config/catalog/indicators.toml:41: key 'types': 'crimnal.*' matches no event type
+//   config/catalog/indicators.toml:16: key 'types': 'crimnal.*' matches no event type
 //
 // Thread-safety: immutable after load.
 //

@@ -81,6 +81,10 @@ int Main(int argc, char** argv, std::ostream& out, std::ostream& err) {
   import_units->add_option("file", file, "A .geojson/.json or .csv file")->required();
   import_units->add_flag("--dry-run", dry_run, "Validate only; write nothing");
 
+  CLI::App* catalog = app.add_subcommand("catalog", "List the event catalog: sources, types, indicators, key types");
+  catalog->add_option("--config", context.config_dir, "Config directory (default: the project's config/)");
+  catalog->add_flag("--json", json, "JSON output");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {
@@ -94,6 +98,7 @@ int Main(int argc, char** argv, std::ostream& out, std::ostream& err) {
   if (history->parsed()) return RunHistory(context, json, former, town);
   if (geocode->parsed()) return points ? RunGeocodePoints(context, threads) : RunGeocode(context, eval_file, threads);
   if (import_units->parsed()) return RunImportUnits(context, file, dry_run);
+  if (catalog->parsed()) return RunCatalog(context, json);
   err << "pingan: no command (see pingan --help)\n";
   return 2;
 }

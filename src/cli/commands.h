@@ -8,6 +8,8 @@
 #include <string>
 #include <string_view>
 
+#include "absl/status/statusor.h"
+
 namespace pingan::cli {
 
 struct Context {
@@ -36,5 +38,10 @@ int RunGeocode(const Context& context, const std::string& eval_file, int threads
 // Points (`lon,lat` lines on stdin) to their grid and nearest building, on `threads` threads.
 int RunGeocodePoints(const Context& context, int threads);
 int RunImportUnits(const Context& context, const std::string& file, bool dry_run);
+// The event catalog (config/catalog/*.toml): a grouped listing, or CatalogJson with --json.
+int RunCatalog(const Context& context, bool json);
+// The config directory: --config, else the project's config/ (ResourceRoot). NotFound when
+// there is none. (Defined in catalog_command.cc.)
+absl::StatusOr<std::filesystem::path> ResolveConfigDir(const Context& context);
 
 }  // namespace pingan::cli
