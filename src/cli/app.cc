@@ -85,6 +85,16 @@ int Main(int argc, char** argv, std::ostream& out, std::ostream& err) {
   catalog->add_option("--config", context.config_dir, "Config directory (default: the project's config/)");
   catalog->add_flag("--json", json, "JSON output");
 
+  DemoOptions demo_options;
+  CLI::App* demo = app.add_subcommand("demo", "Build the demo city and ingest years of its seven source feeds into --data");
+  add_common(demo);
+  demo->add_option("--seed", demo_options.seed, "Seed of the city (when DIR is new) and of its feeds")->capture_default_str();
+  demo->add_option("--scale", demo_options.scale, "Scale of the demo city when DIR is new (1 = Hangzhou-sized)")
+      ->capture_default_str()->check(CLI::Range(0.0001, 10.0));
+  demo->add_option("--from", demo_options.from, "First day of the feeds (YYYY-MM-DD)")->capture_default_str();
+  demo->add_option("--to", demo_options.to, "Last day of the feeds (YYYY-MM-DD)")->capture_default_str();
+  demo->add_option("--threads", demo_options.threads, "Ingest threads")->capture_default_str()->check(CLI::Range(1, 64));
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {
@@ -98,6 +108,7 @@ int Main(int argc, char** argv, std::ostream& out, std::ostream& err) {
   if (history->parsed()) return RunHistory(context, json, former, town);
   if (geocode->parsed()) return points ? RunGeocodePoints(context, threads) : RunGeocode(context, eval_file, threads);
   if (import_units->parsed()) return RunImportUnits(context, file, dry_run);
+  if (demo->parsed()) return RunDemo(context, demo_options);
   if (catalog->parsed()) return RunCatalog(context, json);
   err << "pingan: no command (see pingan --help)\n";
   return 2;

@@ -38,6 +38,16 @@ int RunGeocode(const Context& context, const std::string& eval_file, int threads
 // Points (`lon,lat` lines on stdin) to their grid and nearest building, on `threads` threads.
 int RunGeocodePoints(const Context& context, int threads);
 int RunImportUnits(const Context& context, const std::string& file, bool dry_run);
+
+struct DemoOptions {
+  uint64_t seed = 1;
+  double scale = 1.0;  // for init when DIR holds no database
+  std::string from = "2021-01-01", to = "2024-06-30";
+  int threads = 2;
+};
+// `pingan demo`: init when DIR holds no database, the demo feeds into DIR/feeds/ (kept when the
+// same seed, scale and window made them), then every feed ingested; prints the summary.
+int RunDemo(const Context& context, const DemoOptions& options);
 // The event catalog (config/catalog/*.toml): a grouped listing, or CatalogJson with --json.
 int RunCatalog(const Context& context, bool json);
 // The config directory: --config, else the project's config/ (ResourceRoot). NotFound when

@@ -1,0 +1,87 @@
+// `pingan demo`: a data directory with the demo city and years of its history: init when
+// needed, the seven source feeds into DIR/feeds/ (kept when an earlier run made the same ones),
+// then every feed file through the ingester.
+#include <chrono>
+#include <ostream>
+
+#include <fmt/format.h>
+
+#include "cli/commands.h"
+#include "cli/ingest_env.h"
+#include "core/strings.h"
+#include "ingest/ingest.h"
+#include "sim/feeds.h"
+
+namespace pingan::cli {
+namespace {
+
+absl::StatusOr<absl::CivilDay> DayOption(std::string_view name, const std::string& text) {
+  absl::CivilDay day;
+  if (!absl::ParseCivilTime(text, &day) || absl::FormatCivilTime(day) != text) {
+    return absl::InvalidArgumentError(Cat("--", name, " must be a date YYYY-MM-DD, not '", text, "'"));
+  }
+  return day;
+}
+
+double Seconds(std::chrono::steady_clock::time_point since) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - since).count();
+}
+
+}  // namespace
+
+int RunDemo(const Context& context, const DemoOptions& options) {
+  const auto started = std::chrono::steady_clock::now();
+  std::ostream& out = *context.out;
+  auto from = DayOption("from", options.from);
+  if (!from.ok()) return Fail(context, Message(from.status()));
+  auto to = DayOption("to", options.to);
+  if (!to.ok()) return Fail(context, Message(to.status()));
+  if (*to < *from) return Fail(context, "--to is before --from");
+  if (options.threads < 1) return Fail(context, "--threads must be at least 1");
+
+  if (!DataDir::Exists(context.data_dir)) {
+    if (int code = RunInit(context, options.seed, options.scale, /*rebuild=*/false, /*demo=*/true, ""); code != 0) return code;
+  }
+  auto opened = OpenIngestEnv(context, options.threads, /*need_geocoder=*/true);
+  if (!opened.ok()) return Fail(context, Message(opened.status()));
+  const Registry& registry = *(*opened)->registry;
+  const Catalog& catalog = (*opened)->catalog;
+
+  // The feeds: the registry's own scale when it records one (the city they are drawn from).
+  const Deployment& deployment = (*opened)->data.deployment;
+  FeedOptions feed_options{.seed = options.seed,
+                           .scale = deployment.demo ? deployment.demo->scale : options.scale,
+                           .from = *from,
+                           .to = *to,
+                           .home_city = deployment.home_city};
+  const std::filesystem::path feeds_dir = context.data_dir / "feeds";
+  const auto generating = std::chrono::steady_clock::now();
+  std::optional<std::vector<FeedFile>> files = ExistingDemoFeeds(feed_options, feeds_dir);
+  const bool fresh = !files.has_value();
+  if (fresh) {
+    auto written = WriteDemoFeeds(registry, catalog, feed_options, feeds_dir);
+    if (!written.ok()) return Fail(context, Message(written.status()));
+    files = *std::move(written);
+  }
+  int64_t records = 0;
+  for (const FeedFile& file : *files) records += file.source == "truth" ? 0 : file.records;
+  out << fmt::format("feeds: {} records in {} files under {} ({}, {:.1f} s)\n", records, files->size() - 1,
+                     feeds_dir.string(), fresh ? "generated" : "up to date, kept", Seconds(generating));
+
+  auto ingester = Ingester::Create((*opened)->env);
+  if (!ingester.ok()) return Fail(context, Message(ingester.status()));
+  IngestSummary summary;
+  for (const FeedFile& file : *files) {
+    if (file.source == "truth") continue;
+    IngestSummary one;
+    if (auto status = (*ingester)->IngestFile(file.path, &one, file.source); !status.ok()) {
+      return Fail(context, Message(status));
+    }
+    summary.Add(one);
+  }
+  out << summary.Text();
+  out << fmt::format("demo ready in {} ({:.1f} s)\n", context.data_dir.string(), Seconds(started));
+  return 0;
+}
+
+}  // namespace pingan::cli
