@@ -95,6 +95,38 @@ int Main(int argc, char** argv, std::ostream& out, std::ostream& err) {
   demo->add_option("--to", demo_options.to, "Last day of the feeds (YYYY-MM-DD)")->capture_default_str();
   demo->add_option("--threads", demo_options.threads, "Ingest threads")->capture_default_str()->check(CLI::Range(1, 64));
 
+  std::vector<std::string> ingest_files;
+  std::string ingest_source;
+  int ingest_threads = 2;
+  bool unmasked = false;
+  CLI::App* ingest = app.add_subcommand("ingest", "Read event records (JSON Lines, CSV, .gz) into --data: validate, place, upsert");
+  add_common(ingest);
+  ingest->add_option("files", ingest_files, "Files: .jsonl/.ndjson/.json or .csv, optionally .gz")->required();
+  ingest->add_option("--source", ingest_source, "The source of records that name none (default: from the file name, police-2024.csv)");
+  ingest->add_option("--threads", ingest_threads, "Threads parsing, validating and placing")->capture_default_str()
+      ->check(CLI::Range(1, 64));
+  ingest->add_flag("--json", json, "The summary as JSON");
+
+  CLI::App* quarantine = app.add_subcommand("quarantine", "List records that failed validation (or `retry` them)");
+  add_common(quarantine);
+  quarantine->add_flag("--json", json, "JSON Lines output");
+  quarantine->add_flag("--unmasked", unmasked, "Show raw text with phone and ID numbers (logged to DIR/audit.log)");
+  CLI::App* retry = quarantine->add_subcommand("retry", "Re-read every quarantined record (after a config fix)");
+  add_common(retry);
+  retry->add_option("--threads", ingest_threads, "Threads")->capture_default_str()->check(CLI::Range(1, 64));
+  retry->add_flag("--json", json, "The summary as JSON");
+
+  EventsQuery events_query;
+  CLI::App* events = app.add_subcommand("events", "List stored events (an operator's tool: all of them by default)");
+  add_common(events);
+  events->add_flag("--json", events_query.json, "JSON Lines output");
+  events->add_option("--unit", events_query.unit, "Only events counted in this unit's subtree (code or prefix)");
+  events->add_option("--type", events_query.type, "Only this event type (criminal.theft) or family (criminal.*)");
+  events->add_option("--from", events_query.from, "Occurred at or after (YYYY-MM-DD or ISO 8601, city time)");
+  events->add_option("--to", events_query.to, "Occurred before (YYYY-MM-DD or ISO 8601, city time)");
+  events->add_option("--limit", events_query.limit, "At most N events")->check(CLI::Range(int64_t{0}, int64_t{1} << 40));
+  events->add_flag("--unmasked", events_query.unmasked, "Show personal attributes unmasked (logged to DIR/audit.log)");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {
@@ -110,6 +142,10 @@ int Main(int argc, char** argv, std::ostream& out, std::ostream& err) {
   if (import_units->parsed()) return RunImportUnits(context, file, dry_run);
   if (demo->parsed()) return RunDemo(context, demo_options);
   if (catalog->parsed()) return RunCatalog(context, json);
+  if (ingest->parsed()) return RunIngest(context, ingest_files, ingest_source, ingest_threads, json);
+  if (retry->parsed()) return RunQuarantineRetry(context, ingest_threads, json);
+  if (quarantine->parsed()) return RunQuarantine(context, json, unmasked);
+  if (events->parsed()) return RunEvents(context, events_query);
   err << "pingan: no command (see pingan --help)\n";
   return 2;
 }

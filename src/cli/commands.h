@@ -9,6 +9,7 @@
 #include <string_view>
 
 #include "absl/status/statusor.h"
+#include <vector>
 
 namespace pingan::cli {
 
@@ -37,6 +38,21 @@ int RunHistory(const Context& context, bool json, const std::string& former = ""
 int RunGeocode(const Context& context, const std::string& eval_file, int threads = 1);
 // Points (`lon,lat` lines on stdin) to their grid and nearest building, on `threads` threads.
 int RunGeocodePoints(const Context& context, int threads);
+// `pingan ingest FILE...`: JSON Lines / CSV (gzip too) into the store; prints the summary.
+int RunIngest(const Context& context, const std::vector<std::string>& files, const std::string& source,
+              int threads, bool json);
+// `pingan quarantine`: the records that failed validation (raw text masked unless `unmasked`).
+int RunQuarantine(const Context& context, bool json, bool unmasked);
+// `pingan quarantine retry`: re-reads every quarantined record after a config fix.
+int RunQuarantineRetry(const Context& context, int threads, bool json);
+struct EventsQuery {
+  std::string unit, type, from, to;
+  int64_t limit = -1;
+  bool json = false;
+  bool unmasked = false;  // logged to DIR/audit.log
+};
+// `pingan events`: stored events, filtered, one per line.
+int RunEvents(const Context& context, const EventsQuery& query);
 int RunImportUnits(const Context& context, const std::string& file, bool dry_run);
 
 struct DemoOptions {

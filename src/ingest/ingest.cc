@@ -139,6 +139,8 @@ void IngestSummary::Add(const IngestSummary& other) {
   unchanged += other.unchanged;
   withdrawn += other.withdrawn;
   outside_home_city += other.outside_home_city;
+  geocoded += other.geocoded;
+  geocode_cache_hits += other.geocode_cache_hits;
   for (const auto& [key, count] : other.quarantined) quarantined[key] += count;
   for (const auto& [key, count] : other.placed) placed[key] += count;
   seconds += other.seconds;
@@ -151,6 +153,10 @@ std::string IngestSummary::Text() const {
   for (const auto& [reason, count] : quarantined) out += fmt::format("  quarantined {:<16} {}\n", reason, count);
   for (const auto& [key, count] : placed) out += fmt::format("  placed {:<22} {}\n", key, count);
   if (outside_home_city > 0) out += fmt::format("  outside the home city (stored, not counted) {}\n", outside_home_city);
+  if (geocoded + geocode_cache_hits > 0) {
+    out += fmt::format("  address texts geocoded {}, answered from the cache of recent texts {}\n", geocoded,
+                       geocode_cache_hits);
+  }
   if (seconds > 0) {
     out += fmt::format("  {:.1f} s, {:.0f} records/s\n", seconds, read / std::max(seconds, 1e-9));
   }
@@ -162,38 +168,41 @@ std::string IngestSummary::Json() const {
            {"updated", updated},   {"unchanged", unchanged},
            {"withdrawn", withdrawn}, {"quarantined", quarantined_total()},
            {"quarantined_by_reason", quarantined}, {"placed", placed},
-           {"outside_home_city", outside_home_city}, {"seconds", seconds}};
+           {"outside_home_city", outside_home_city}, {"geocoded", geocoded},
+           {"geocode_cache_hits", geocode_cache_hits}, {"seconds", seconds}};
   return out.dump();
 }
 
 struct Ingester::Impl {
   IngestEnv env;
   RecordConverter converter;
+  std::vector<ConverterScratch> scratches;  // one per worker, kept across chunks (caches)
 
   Impl(const IngestEnv& env_in, RecordConverter converter_in)
-      : env(env_in), converter(std::move(converter_in)) {}
+      : env(env_in), converter(std::move(converter_in)), scratches(std::max(1, env_in.threads)) {}
 
   // Converts `chunk` on env.threads threads.
   Converted Convert(Chunk& chunk) {
     Converted out;
     const size_t n = chunk.records.size();
     std::vector<ConvertResult> results(n);
-    const int threads = std::max(1, std::min<int>(env.threads, static_cast<int>(n / 256) + 1));
-    auto work = [&](size_t begin, size_t end) {
-      ConverterScratch scratch;
+    const int threads = std::max(1, std::min<int>(static_cast<int>(scratches.size()), static_cast<int>(n / 256) + 1));
+    int64_t hits = 0, misses = 0;
+    for (const ConverterScratch& scratch : scratches) hits -= scratch.cache_hits(), misses -= scratch.cache_misses();
+    auto work = [&](int worker, size_t begin, size_t end) {
+      ConverterScratch& scratch = scratches[worker];
       for (size_t i = begin; i < end; ++i) results[i] = converter.Convert(chunk.records[i], scratch);
     };
-    if (threads == 1) {
-      work(0, n);
-    } else {
-      std::vector<std::thread> pool;
-      const size_t step = (n + threads - 1) / threads;
-      for (int t = 1; t < threads; ++t) {
-        pool.emplace_back(work, std::min(n, t * step), std::min(n, (t + 1) * step));
-      }
-      work(0, std::min(n, step));
-      for (std::thread& thread : pool) thread.join();
+    const size_t step = (n + threads - 1) / threads;
+    std::vector<std::thread> pool;
+    for (int t = 1; t < threads; ++t) {
+      pool.emplace_back(work, t, std::min(n, t * step), std::min(n, (t + 1) * step));
     }
+    work(0, 0, std::min(n, step));
+    for (std::thread& thread : pool) thread.join();
+    for (const ConverterScratch& scratch : scratches) hits += scratch.cache_hits(), misses += scratch.cache_misses();
+    out.summary.geocode_cache_hits = hits;
+    out.summary.geocoded = misses;
     out.summary.read = static_cast<int64_t>(n);
     out.events.reserve(n);
     for (ConvertResult& result : results) {

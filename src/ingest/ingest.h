@@ -33,6 +33,8 @@ struct IngestSummary {
   std::map<std::string, int64_t> quarantined;  // by reason
   std::map<std::string, int64_t> placed;       // by method and level: "text/community", "none"
   int64_t outside_home_city = 0;
+  // Address texts geocoded, and answered from the workers' caches of recent texts.
+  int64_t geocoded = 0, geocode_cache_hits = 0;
   double seconds = 0;
 
   int64_t quarantined_total() const;

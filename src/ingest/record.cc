@@ -228,15 +228,30 @@ struct RecordConverter::Plan {
   std::string default_type;
 };
 
+// What the geocoder answered for one address text, kept per worker: feeds repeat addresses
+// (a police station, a compound, a road), and the answer depends on the text alone.
+struct CachedMatch {
+  std::optional<Place> place;
+  MatchStatus status = MatchStatus::kUnmatched;
+  bool normalized = true;  // false: the text did not normalise (invalid)
+  float confidence = 0;
+};
+
 struct ConverterScratch::Impl {
+  static constexpr size_t kCacheEntries = 1 << 17;  // per worker; cleared when full
   simdjson::ondemand::parser parser;
   std::string padded;
   std::vector<Pair> pairs;
   NormalizedAddress normalized;
+  absl::flat_hash_map<std::string, CachedMatch> matches;
+  int64_t cache_hits = 0, cache_misses = 0;
 };
 
 ConverterScratch::ConverterScratch() : impl(std::make_unique<Impl>()) {}
 ConverterScratch::~ConverterScratch() = default;
+ConverterScratch::ConverterScratch(ConverterScratch&&) noexcept = default;
+int64_t ConverterScratch::cache_hits() const { return impl->cache_hits; }
+int64_t ConverterScratch::cache_misses() const { return impl->cache_misses; }
 
 RecordConverter::RecordConverter() = default;
 RecordConverter::RecordConverter(RecordConverter&&) noexcept = default;
@@ -397,6 +412,32 @@ std::optional<Reject> ReadCsv(const RawRecord& record, ConverterScratch::Impl& s
 }
 
 }  // namespace
+
+const CachedMatch& RecordConverter::MatchText(const std::string& address, ConverterScratch::Impl& scratch) const {
+  auto found = scratch.matches.find(address);
+  if (found != scratch.matches.end()) {
+    ++scratch.cache_hits;
+    return found->second;
+  }
+  ++scratch.cache_misses;
+  if (scratch.matches.size() >= ConverterScratch::Impl::kCacheEntries) scratch.matches.clear();
+  CachedMatch cached;
+  absl::Status normalized =
+      NormalizeAddressInto(address, NormalizeOptions{.max_bytes = kMaxAddressBytes}, scratch.normalized);
+  if (!normalized.ok() || scratch.normalized.text.empty()) {
+    cached.normalized = false;
+    cached.status = MatchStatus::kInvalid;
+  } else {
+    MatchResult match = env_->matcher->Match(scratch.normalized.text);
+    cached.status = match.status;
+    if (match.status == MatchStatus::kMatched || match.status == MatchStatus::kPartial ||
+        match.status == MatchStatus::kAmbiguous) {
+      cached.place = match.place;
+      cached.confidence = static_cast<float>(match.confidence);
+    }
+  }
+  return scratch.matches.emplace(address, cached).first->second;
+}
 
 ConvertResult RecordConverter::Convert(const RawRecord& record, ConverterScratch& scratch_holder) const {
   ConverterScratch::Impl& scratch = *scratch_holder.impl;
@@ -664,19 +705,12 @@ ConvertResult RecordConverter::Convert(const RawRecord& record, ConverterScratch
     }
   }
   if (!place && !event.address.empty() && env_->matcher != nullptr) {
-    absl::Status normalized = NormalizeAddressInto(event.address, NormalizeOptions{.max_bytes = kMaxAddressBytes},
-                                                   scratch.normalized);
-    if (normalized.ok() && !scratch.normalized.text.empty()) {
-      MatchResult match = env_->matcher->Match(scratch.normalized.text);
-      placement.geocode_status = std::string(MatchStatusName(match.status));
-      if (match.status == MatchStatus::kMatched || match.status == MatchStatus::kPartial ||
-          match.status == MatchStatus::kAmbiguous) {
-        place = match.place;
-        placement.method = PlaceMethod::kText;
-        placement.confidence = static_cast<float>(match.confidence);
-      }
-    } else {
-      placement.geocode_status = "invalid";
+    const CachedMatch& match = MatchText(event.address, scratch);
+    placement.geocode_status = match.normalized ? std::string(MatchStatusName(match.status)) : "invalid";
+    if (match.place) {
+      place = match.place;
+      placement.method = PlaceMethod::kText;
+      placement.confidence = match.confidence;
     }
   }
   if (place) {

@@ -45,13 +45,19 @@ struct RawRecord {
 
 using ConvertResult = std::variant<EventRecord, QuarantineEntry>;
 
-// Per-thread buffers.
+// Per-thread buffers, and the worker's cache of geocoded address texts.
 struct ConverterScratch {
   ConverterScratch();
   ~ConverterScratch();
+  ConverterScratch(ConverterScratch&&) noexcept;
   struct Impl;
   std::unique_ptr<Impl> impl;
+  // Address texts answered from the cache, and geocoded.
+  int64_t cache_hits() const;
+  int64_t cache_misses() const;
 };
+
+struct CachedMatch;
 
 class RecordConverter {
  public:
@@ -70,6 +76,7 @@ class RecordConverter {
 
  private:
   RecordConverter();
+  const CachedMatch& MatchText(const std::string& address, ConverterScratch::Impl& scratch) const;
   const IngestEnv* env_ = nullptr;
   std::vector<std::unique_ptr<Plan>> plans_;  // by Catalog::sources index
   absl::flat_hash_map<std::string, const Plan*> plan_by_source_;

@@ -148,7 +148,7 @@ TEST(Catalog, SourceMappings) {
   EXPECT_EQ(traffic.fields.at("lon"), "lng");
   EXPECT_EQ(traffic.types.at("ACC"), "traffic.accident");
   EXPECT_EQ(traffic.attributes.at("dead"), "deaths");
-  EXPECT_EQ(traffic.time_format, "%Y%m%d%H%M%S");
+  EXPECT_EQ(traffic.time_format, "%E4Y%m%d%H%M%S");
 
   const SourceMapping& court = *catalog.FindSource("court")->mapping;
   EXPECT_EQ(court.types.at("诉前调解"), "litigation.mediation");
@@ -302,7 +302,7 @@ TEST(CatalogValidation, EveryRuleNamesFileLineAndKey) {
     // UnknownAndMissingKeys
     {"types.toml", "id = \"fire.alarm\"", "id = \"fire.alarm\"\ncolour = \"red\"", "colour", "unknown key", "colour"},
     {"indicators.toml", "# --- criminal ---", "colour = 1", "colour", "unknown key"},
-    {"sources.toml", "time_format = \"%Y%m%d%H%M%S\"", "time_format = \"%Y%m%d%H%M%S\"\nformat = \"jsonl\"", "format", "unknown key", "format = \"jsonl\""},
+    {"sources.toml", "time_format = \"%E4Y%m%d%H%M%S\"", "time_format = \"%E4Y%m%d%H%M%S\"\nformat = \"jsonl\"", "format", "unknown key", "format = \"jsonl\""},
     {"indicators.toml", "types = [\"criminal.*\"]\nmeasure = \"count\"\n", "types = [\"criminal.*\"]\n", "measure", "is missing", "[[indicator]]"},
     {"types.toml", "source = \"labour\"\n", "", "source", "is missing", "[[type]]"},
     {"key_types.toml", "unit = { zh = \"起\", en = \"cases\" }", "", "unit", "is missing", "[[key_type]]"},
