@@ -2,6 +2,7 @@
 # `make bench`: the registry's targets on a scale-1 data directory, Release build.
 #   init at scale 1 with the national registry (target <= 60 s), opening it again (<= 3 s),
 #   memory with it loaded (<= 2 GB), parent/children/ancestor queries by id (>= 10 M/s).
+#   Then the geocoder, points, address-parse, and `pingan ingest` next to PostgreSQL COPY.
 # Prints a Markdown table for the README's Performance section.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -98,4 +99,11 @@ if [[ -d node_modules/address-parse && -f "$DATA/eval/clean.jsonl" ]]; then
   for set in clean national; do
     bench/address_parse.sh "$DATA/eval/$set.jsonl" "$DATA"
   done
+fi
+
+# `pingan ingest` end to end next to PostgreSQL 15 COPY on the same records (bench/ingest.sh,
+# a few minutes; its own demo data, BENCH_N and BENCH_SCALE). BENCH_SKIP_INGEST=1 skips it.
+if [[ -z ${BENCH_SKIP_INGEST:-} ]]; then
+  echo
+  PINGAN_BIN="$BIN" bench/ingest.sh
 fi
