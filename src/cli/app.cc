@@ -106,6 +106,9 @@ int Main(int argc, char** argv, std::ostream& out, std::ostream& err) {
   ingest->add_option("--threads", ingest_threads, "Threads parsing, validating and placing")->capture_default_str()
       ->check(CLI::Range(1, 64));
   ingest->add_flag("--json", json, "The summary as JSON");
+  size_t ingest_batch = 20'000;
+  ingest->add_option("--batch", ingest_batch, "Records per transaction (a crash keeps whole batches)")
+      ->capture_default_str()->check(CLI::Range(size_t{1}, size_t{1'000'000}));
 
   CLI::App* quarantine = app.add_subcommand("quarantine", "List records that failed validation (or `retry` them)");
   add_common(quarantine);
@@ -142,7 +145,7 @@ int Main(int argc, char** argv, std::ostream& out, std::ostream& err) {
   if (import_units->parsed()) return RunImportUnits(context, file, dry_run);
   if (demo->parsed()) return RunDemo(context, demo_options);
   if (catalog->parsed()) return RunCatalog(context, json);
-  if (ingest->parsed()) return RunIngest(context, ingest_files, ingest_source, ingest_threads, json);
+  if (ingest->parsed()) return RunIngest(context, ingest_files, ingest_source, ingest_threads, ingest_batch, json);
   if (retry->parsed()) return RunQuarantineRetry(context, ingest_threads, json);
   if (quarantine->parsed()) return RunQuarantine(context, json, unmasked);
   if (events->parsed()) return RunEvents(context, events_query);

@@ -74,10 +74,11 @@ std::string OperatorName() {
 }  // namespace
 
 int RunIngest(const Context& context, const std::vector<std::string>& files, const std::string& source,
-              int threads, bool json_output) {
+              int threads, size_t batch, bool json_output) {
   if (files.empty()) return Fail(context, "ingest: name at least one file");
   auto env = OpenIngestEnv(context, threads, /*need_geocoder=*/true);
   if (!env.ok()) return Fail(context, Message(env.status()));
+  (*env)->env.batch_size = batch;
   auto ingester = Ingester::Create((*env)->env);
   if (!ingester.ok()) return Fail(context, Message(ingester.status()));
   IngestSummary total;

@@ -225,7 +225,7 @@ struct EventStore::Impl {
   Query last_seq, any_quarantine;
   Query insert_event, find_id, update_event;
   Query log_insert, log_update, link_next;
-  Query clear_quarantine, insert_quarantine;
+  Query clear_quarantine, replace_quarantine, insert_quarantine;
 
   absl::Status Prepare() {
     const std::pair<Query*, const char*> statements[] = {
@@ -252,6 +252,8 @@ struct EventStore::Impl {
          "FROM events WHERE id = ?2"},
         {&link_next, "UPDATE changes SET next_seq = ?1 WHERE seq = ?2"},
         {&clear_quarantine, "DELETE FROM quarantine WHERE source = ?1 AND source_id = ?2"},
+        {&replace_quarantine,
+         "DELETE FROM quarantine WHERE source = ?1 AND source_id = ?2 AND (?2 <> '' OR raw = ?3)"},
         {&insert_quarantine,
          "INSERT INTO quarantine(source, source_id, reason, message, raw, file, line, received_at) "
          "VALUES(?,?,?,?,?,?,?,?)"},
@@ -342,6 +344,11 @@ struct EventStore::Impl {
       }
     }
     for (const QuarantineEntry& entry : quarantine) {
+      // The same record quarantined again replaces its entry, so that re-running an ingest
+      // (after a crash, or by mistake) does not pile entries up.
+      replace_quarantine.Text(1, entry.source), replace_quarantine.Text(2, entry.source_id);
+      replace_quarantine.Blob(3, entry.raw);
+      PA_RETURN_IF_ERROR(replace_quarantine.Run());
       Query& q = insert_quarantine;
       q.Text(1, entry.source), q.Text(2, entry.source_id), q.Text(3, entry.reason), q.Text(4, entry.message);
       q.Blob(5, entry.raw), q.Text(6, entry.file), q.Int(7, entry.line), q.Int(8, entry.received_at);

@@ -8,7 +8,9 @@
 // a follower (the cube) can take the old counts out and put the new ones in.
 //
 // Quarantine holds records that failed validation, with their reason and raw text; an entry is
-// cleared when a valid record with the same (source, source_id) is written.
+// cleared when a valid record with the same (source, source_id) is written, and replaced when the
+// same record is quarantined again (same key; for records without a source_id, the same raw
+// text), so that running an ingest twice leaves one entry per bad record.
 //
 // Durability: WAL, synchronous=NORMAL (FULL when configured): a batch is whole or absent after
 // a kill -9 of the writer, and writing the same batch again converges to the same state.

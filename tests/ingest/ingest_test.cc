@@ -2,6 +2,8 @@
 
 #include <zlib.h>
 
+#include <map>
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -189,6 +191,28 @@ TEST_F(IngestTest, PlacesByCodeThenPointThenText) {
   EXPECT_EQ(by_text.event.placement.unit.substr(0, 6), "330108");
   EXPECT_FALSE(Find("police", "C4").event.placement.in_home_city);
   EXPECT_EQ(summary.placed["code/community"], 1);
+}
+
+TEST_F(IngestTest, AnAmbiguousAddressIsCountedWhereAllItsCandidatesLie) {
+  // A compound name that two districts of the demo city share, written alone.
+  std::map<std::string, std::vector<UnitId>> by_name;
+  for (const Compound& compound : registry().compounds()) by_name[compound.name].push_back(compound.community);
+  std::string name;
+  for (const auto& [text, communities] : by_name) {
+    for (UnitId other : communities) {
+      if (registry().AncestorAt(other, Level::kDistrict) != registry().AncestorAt(communities[0], Level::kDistrict)) {
+        name = text;
+      }
+    }
+    if (!name.empty()) break;
+  }
+  ASSERT_FALSE(name.empty()) << "no compound name shared across districts";
+  Ingest("ambiguous.jsonl", Canonical("AMB", "criminal.theft", R"(,"address":")" + name + R"(1幢"})"));
+  StoredEvent event = Find("police", "AMB");
+  EXPECT_EQ(event.event.placement.geocode_status, "ambiguous");
+  // The city (or a unit above every candidate), never one candidate's community or grid.
+  EXPECT_LE(event.event.placement.level, static_cast<uint8_t>(Level::kDistrict));
+  EXPECT_EQ(event.event.placement.unit.substr(0, 4), "3301");
 }
 
 TEST_F(IngestTest, QuarantinesEachKindOfBadRecordAndKeepsTheRest) {

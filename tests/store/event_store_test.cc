@@ -206,6 +206,18 @@ TEST(EventStore, QuarantineIsClearedByALaterValidRecordWithTheSameKey) {
   EXPECT_EQ(listed[0].source_id, "3");
 }
 
+TEST(EventStore, TheSameRecordQuarantinedAgainReplacesItsEntry) {
+  TempDir dir;
+  Db db(dir.path() / "pingan.db");
+  db.Write({}, {Bad("1", "{v1}"), Bad("", "{broken"), Bad("", "{other")});
+  db.Write({}, {Bad("1", "{v2}"), Bad("", "{broken")});  // a re-run of the same input
+  auto listed = *db.events->ListQuarantine();
+  ASSERT_EQ(listed.size(), 3u);
+  std::vector<std::string> raws;
+  for (const QuarantineEntry& entry : listed) raws.push_back(entry.raw);
+  EXPECT_THAT(raws, ::testing::UnorderedElementsAre("{v2}", "{broken", "{other"));
+}
+
 TEST(EventStore, ListEventsFiltersStreamsAndOrders) {
   TempDir dir;
   Db db(dir.path() / "pingan.db");

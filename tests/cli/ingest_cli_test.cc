@@ -1,0 +1,202 @@
+// `pingan ingest`, `events` and `quarantine` through the binary, on copies of the national
+// fixture (the demo city at scale 0.01): masking, audit, and durability under kill -9.
+#include <fcntl.h>
+#include <signal.h>
+#include <sqlite3.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <random>
+#include <thread>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "testing/pingan_cli.h"
+#include "testing/temp_dir.h"
+
+namespace pingan {
+namespace {
+
+namespace fs = std::filesystem;
+using ::testing::HasSubstr;
+using ::testing::Not;
+using testing::RunPingan;
+using testing::TempDir;
+
+fs::path CopyFixture(const TempDir& dir, const std::string& name) {
+  fs::path target = dir.path() / name;
+  fs::copy(testing::NationalData(), target, fs::copy_options::recursive);
+  return target;
+}
+
+// A feed of `count` police records: addresses of several kinds, codes, some re-sends with
+// changes, and a few bad records.
+std::string Feed(int count) {
+  const char* addresses[] = {"杭州市西湖区", "浙江省杭州市滨江区", "杭州市上城区", "萧山区",
+                             "杭州市拱墅区 电话13812345678", "余杭区", "江干区", "杭州市钱塘区",
+                             "", "淳安县"};
+  std::string out;
+  std::mt19937 rng(7);
+  for (int i = 0; i < count; ++i) {
+    nlohmann::json record{{"source", "police"},
+                          {"source_id", "K" + std::to_string(i % (count - count / 20))},  // 5% re-sends
+                          {"type", i % 3 == 0 ? "criminal.theft" : "dispute.call"},
+                          {"occurred_at", "2023-0" + std::to_string(1 + i % 9) + "-1" + std::to_string(i % 10) +
+                                              "T08:00:00+08:00"},
+                          {"address", addresses[rng() % 10]}};
+    if (i % 3 == 0) record["attributes"] = {{"solved", i % 2 == 0}, {"reporter_name", "测试人"}};
+    if (i % 7 == 0) record["code"] = "330106";
+    if (i % 500 == 17) record["occurred_at"] = "not a time";
+    out += record.dump() + "\n";
+    if (i % 1000 == 999) out += "{broken json " + std::to_string(i) + "\n";
+  }
+  return out;
+}
+
+int64_t CountEvents(const fs::path& data, std::string* integrity = nullptr) {
+  sqlite3* db = nullptr;
+  int64_t count = -1;
+  if (sqlite3_open_v2((data / "pingan.db").c_str(), &db, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK) {
+    sqlite3_busy_timeout(db, 2000);
+    sqlite3_stmt* statement = nullptr;
+    if (sqlite3_prepare_v2(db, "SELECT count(*) FROM events", -1, &statement, nullptr) == SQLITE_OK &&
+        sqlite3_step(statement) == SQLITE_ROW) {
+      count = sqlite3_column_int64(statement, 0);
+    }
+    sqlite3_finalize(statement);
+    statement = nullptr;
+    if (integrity != nullptr &&
+        sqlite3_prepare_v2(db, "PRAGMA integrity_check", -1, &statement, nullptr) == SQLITE_OK &&
+        sqlite3_step(statement) == SQLITE_ROW) {
+      *integrity = reinterpret_cast<const char*>(sqlite3_column_text(statement, 0));
+    }
+    sqlite3_finalize(statement);
+  }
+  sqlite3_close(db);
+  return count;
+}
+
+// Quarantine entries without their ids and arrival times, sorted: what must converge.
+std::vector<std::string> QuarantineState(const fs::path& data) {
+  testing::Output listed = RunPingan("quarantine --json --unmasked", data.string());
+  std::vector<std::string> out;
+  std::stringstream lines(listed.out);
+  for (std::string line; std::getline(lines, line);) {
+    nlohmann::json entry = nlohmann::json::parse(line);
+    entry.erase("id");
+    entry.erase("received_at");
+    entry.erase("file");
+    out.push_back(entry.dump());
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+TEST(IngestCli, EventsAreMaskedUnlessUnmaskedWhichIsAudited) {
+  TempDir dir;
+  fs::path data = CopyFixture(dir, "data");
+  fs::path feed = dir.Write("police.jsonl", Feed(300));
+  testing::Output ingest = RunPingan("ingest " + feed.string(), data.string());
+  ASSERT_EQ(ingest.exit_code, 0) << ingest.err;
+  EXPECT_THAT(ingest.out, HasSubstr("quarantined"));
+  EXPECT_THAT(ingest.out, HasSubstr("placed code/district"));
+
+  testing::Output masked = RunPingan("events --json --type criminal.theft --limit 50", data.string());
+  ASSERT_EQ(masked.exit_code, 0) << masked.err;
+  EXPECT_THAT(masked.out, Not(HasSubstr("测试人")));
+  EXPECT_THAT(masked.out, Not(HasSubstr("13812345678")));
+  EXPECT_THAT(masked.out, HasSubstr("测**"));
+  EXPECT_FALSE(fs::exists(data / "audit.log"));
+  std::stringstream lines(masked.out);
+  int count = 0;
+  for (std::string line; std::getline(lines, line); ++count) {
+    nlohmann::json event = nlohmann::json::parse(line);
+    EXPECT_EQ(event["type"], "criminal.theft");
+    EXPECT_EQ(event["unit"].get<std::string>().size(), 27u);
+    EXPECT_EQ(event["unit"].get<std::string>().substr(0, 4), "3301");
+    EXPECT_THAT(event["occurred_at"].get<std::string>(), HasSubstr("+08:00"));
+  }
+  EXPECT_EQ(count, 50);
+
+  testing::Output unmasked = RunPingan("events --json --unmasked --unit 330106", data.string());
+  ASSERT_EQ(unmasked.exit_code, 0) << unmasked.err;
+  EXPECT_THAT(unmasked.out, HasSubstr("测试人"));
+  EXPECT_THAT(testing::ReadFile(data / "audit.log"), HasSubstr("events --unmasked"));
+
+  testing::Output bad = RunPingan("events --json --from 2023-13-01", data.string());
+  EXPECT_EQ(bad.exit_code, 1);
+  EXPECT_THAT(bad.err, HasSubstr("not a date"));
+  testing::Output missing = RunPingan("ingest " + (dir.path() / "nope.jsonl").string(), data.string());
+  EXPECT_EQ(missing.exit_code, 1);
+  EXPECT_THAT(missing.err, HasSubstr("cannot open"));
+}
+
+// kill -9 at random moments of an ingest leaves whole batches, and running the same command
+// again converges to the state of an uninterrupted run.
+TEST(IngestCli, KillNineLeavesWholeBatchesAndARerunConverges) {
+  TempDir dir;
+  fs::path reference = CopyFixture(dir, "reference");
+  fs::path crashed = CopyFixture(dir, "crashed");
+  constexpr int kRecords = 60'000;
+  constexpr int kBatch = 2'000;
+  fs::path feed = dir.Write("police.jsonl", Feed(kRecords));
+  const std::string args = "ingest --batch " + std::to_string(kBatch) + " " + feed.string();
+
+  testing::Output clean = RunPingan(args, reference.string());
+  ASSERT_EQ(clean.exit_code, 0) << clean.err;
+
+  std::mt19937 rng(12345);
+  int kills = 0;
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    const int64_t before = CountEvents(crashed);
+    pid_t child = fork();
+    ASSERT_GE(child, 0);
+    if (child == 0) {
+      setenv("ASAN_OPTIONS", "detect_leaks=0", 1);
+      int null = open("/dev/null", O_WRONLY);
+      dup2(null, 1), dup2(null, 2);
+      execl(PINGAN_BINARY, PINGAN_BINARY, "ingest", "--batch", std::to_string(kBatch).c_str(), feed.c_str(),
+            "--data", crashed.c_str(), static_cast<char*>(nullptr));
+      _exit(127);
+    }
+    // Wait for its first commit beyond what was there, then kill it a random moment later.
+    bool exited = false;
+    for (int waited = 0; waited < 1200 && CountEvents(crashed) <= std::max<int64_t>(before, 0); ++waited) {
+      int status = 0;
+      if (waitpid(child, &status, WNOHANG) == child) {
+        exited = true;
+        break;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    if (!exited) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(rng() % 1500));
+      kill(child, SIGKILL);
+      int status = 0;
+      waitpid(child, &status, 0);
+      if (WIFSIGNALED(status)) ++kills;
+    }
+    std::string integrity;
+    const int64_t count = CountEvents(crashed, &integrity);
+    EXPECT_EQ(integrity, "ok");
+    EXPECT_GE(count, 0);
+  }
+  EXPECT_GE(kills, 1) << "the ingest finished before any kill: make the feed larger";
+
+  testing::Output rerun = RunPingan(args, crashed.string());
+  ASSERT_EQ(rerun.exit_code, 0) << rerun.err;
+  testing::Output expected = RunPingan("events --json --unmasked", reference.string());
+  testing::Output actual = RunPingan("events --json --unmasked", crashed.string());
+  ASSERT_EQ(expected.exit_code, 0);
+  EXPECT_GT(expected.out.size(), 1000u);
+  EXPECT_TRUE(expected.out == actual.out) << "events differ after kill -9 and a re-run";
+  EXPECT_EQ(QuarantineState(reference), QuarantineState(crashed));
+  EXPECT_FALSE(QuarantineState(reference).empty());
+}
+
+}  // namespace
+}  // namespace pingan
