@@ -116,6 +116,49 @@ struct Chunk {
   std::vector<RawRecord> records;
 };
 
+// A queue of at most `capacity` items between two threads. Close: no more items (Pop drains
+// what is left, then returns nullopt). Cancel: stop now (Push returns false, Pop nullopt).
+template <typename T>
+class BoundedQueue {
+ public:
+  explicit BoundedQueue(size_t capacity) : capacity_(capacity) {}
+
+  bool Push(T item) {
+    std::unique_lock lock(mutex_);
+    changed_.wait(lock, [&] { return items_.size() < capacity_ || cancelled_; });
+    if (cancelled_) return false;
+    items_.push_back(std::move(item));
+    changed_.notify_all();
+    return true;
+  }
+  std::optional<T> Pop() {
+    std::unique_lock lock(mutex_);
+    changed_.wait(lock, [&] { return !items_.empty() || closed_ || cancelled_; });
+    if (cancelled_ || items_.empty()) return std::nullopt;
+    T item = std::move(items_.front());
+    items_.pop_front();
+    changed_.notify_all();
+    return item;
+  }
+  void Close() {
+    std::lock_guard lock(mutex_);
+    closed_ = true;
+    changed_.notify_all();
+  }
+  void Cancel() {
+    std::lock_guard lock(mutex_);
+    cancelled_ = true;
+    changed_.notify_all();
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  std::deque<T> items_;
+  size_t capacity_;
+  bool closed_ = false, cancelled_ = false;
+};
+
 struct Converted {
   std::vector<EventRecord> events;
   std::vector<QuarantineEntry> quarantine;
@@ -242,68 +285,52 @@ struct Ingester::Impl {
   }
 
   // Runs the pipeline over records produced by `produce(emit)`, where emit(RawRecord&&) returns
-  // a status. Conversion runs on this thread (and its helpers); writing on a writer thread.
+  // a status: a reader thread runs `produce` and hands over chunks of env.batch_size records;
+  // this thread converts them (with env.threads workers); a writer thread commits each as one
+  // batch, in input order. Reading, converting and writing overlap.
   template <typename Produce>
   absl::Status Run(Produce produce, IngestSummary* summary) {
     auto started = std::chrono::steady_clock::now();
-    std::mutex mutex;
-    std::condition_variable changed;
-    std::deque<Converted> queue;
-    bool done = false;
-    absl::Status write_status;
+    BoundedQueue<Chunk> read_queue(2);
+    BoundedQueue<Converted> write_queue(2);
+    absl::Status read_status, write_status;
     IngestSummary written;
+    std::thread reader([&] {
+      Chunk chunk;
+      chunk.records.reserve(env.batch_size);
+      read_status = produce([&](RawRecord&& record) -> absl::Status {
+        chunk.records.push_back(std::move(record));
+        if (chunk.records.size() < env.batch_size) return absl::OkStatus();
+        if (!read_queue.Push(std::move(chunk))) return absl::CancelledError("ingest stopped");
+        chunk = Chunk();
+        chunk.records.reserve(env.batch_size);
+        return absl::OkStatus();
+      });
+      // What was read before a read error is still ingested.
+      if (!chunk.records.empty()) read_queue.Push(std::move(chunk));
+      read_queue.Close();
+    });
     std::thread writer([&] {
-      while (true) {
-        Converted batch;
-        {
-          std::unique_lock lock(mutex);
-          changed.wait(lock, [&] { return !queue.empty() || done; });
-          if (queue.empty()) return;
-          batch = std::move(queue.front());
-          queue.pop_front();
-        }
-        changed.notify_all();
-        absl::Status status = write_status.ok() ? Write(batch, &written) : absl::OkStatus();
-        if (!status.ok()) {
-          std::lock_guard lock(mutex);
-          write_status = status;
+      while (std::optional<Converted> batch = write_queue.Pop()) {
+        write_status = Write(*batch, &written);
+        if (!write_status.ok()) {
+          write_queue.Cancel();
+          read_queue.Cancel();
+          return;
         }
       }
     });
-    auto hand_over = [&](Chunk& chunk) -> absl::Status {
-      Converted converted = Convert(chunk);
-      chunk.records.clear();
-      std::unique_lock lock(mutex);
-      changed.wait(lock, [&] { return queue.size() < 2 || !write_status.ok(); });
-      if (!write_status.ok()) return write_status;
-      queue.push_back(std::move(converted));
-      lock.unlock();
-      changed.notify_all();
-      return absl::OkStatus();
-    };
-    Chunk chunk;
-    chunk.records.reserve(env.batch_size);
-    absl::Status status = produce([&](RawRecord&& record) -> absl::Status {
-      chunk.records.push_back(std::move(record));
-      if (chunk.records.size() >= env.batch_size) return hand_over(chunk);
-      return absl::OkStatus();
-    });
-    if (status.ok() && !chunk.records.empty()) status = hand_over(chunk);
-    else if (!chunk.records.empty()) {
-      // What was read before a read error is still ingested.
-      absl::Status rest = hand_over(chunk);
-      (void)rest;
+    while (std::optional<Chunk> chunk = read_queue.Pop()) {
+      if (!write_queue.Push(Convert(*chunk))) break;
     }
-    {
-      std::lock_guard lock(mutex);
-      done = true;
-    }
-    changed.notify_all();
+    write_queue.Close();
     writer.join();
+    read_queue.Cancel();
+    reader.join();
     written.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     summary->Add(written);
     if (!write_status.ok()) return write_status;
-    return status;
+    return read_status;
   }
 };
 

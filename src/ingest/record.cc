@@ -247,6 +247,8 @@ struct CachedMatch {
   MatchStatus status = MatchStatus::kUnmatched;
   bool normalized = true;  // false: the text did not normalise (invalid)
   float confidence = 0;
+  std::string unit;        // the place's 27-digit code
+  bool in_home_city = true;
 };
 
 struct ConverterScratch::Impl {
@@ -457,7 +459,11 @@ const CachedMatch& RecordConverter::MatchText(const std::string& address, Conver
       }
     }
   }
-  return scratch.matches.emplace(address, cached).first->second;
+  if (cached.place) {
+    cached.unit = env_->registry->PlaceCode(*cached.place).ToString();
+    cached.in_home_city = env_->registry->IsWithin(cached.place->unit, UnitId{home_city_});
+  }
+  return scratch.matches.emplace(address, std::move(cached)).first->second;
 }
 
 ConvertResult RecordConverter::Convert(const RawRecord& record, ConverterScratch& scratch_holder) const {
@@ -481,9 +487,9 @@ ConvertResult RecordConverter::Convert(const RawRecord& record, ConverterScratch
   };
 
   if (record.oversized) return reject("oversized", "the record or one of its fields is over the size limit");
-  const bool valid_utf8 = record.csv ? std::all_of(record.fields.begin(), record.fields.end(),
-                                                   [](const std::string& field) { return IsValidUtf8(field); })
-                                     : IsValidUtf8(record.text);
+  auto valid = [](const std::string& text) { return simdjson::validate_utf8(text.data(), text.size()); };
+  const bool valid_utf8 = record.csv ? std::all_of(record.fields.begin(), record.fields.end(), valid)
+                                     : valid(record.text);
   if (!valid_utf8) return reject("bad_utf8", "the record is not valid UTF-8");
   if (auto problem = record.csv ? ReadCsv(record, scratch) : ReadJson(record, scratch)) {
     return reject(problem->reason, problem->message);
@@ -729,9 +735,12 @@ ConvertResult RecordConverter::Convert(const RawRecord& record, ConverterScratch
     const CachedMatch& match = MatchText(event.address, scratch);
     placement.geocode_status = match.normalized ? std::string(MatchStatusName(match.status)) : "invalid";
     if (match.place) {
-      place = match.place;
       placement.method = PlaceMethod::kText;
       placement.confidence = match.confidence;
+      placement.unit = match.unit;
+      placement.level = static_cast<uint8_t>(match.place->level);
+      placement.in_home_city = match.in_home_city;
+      return event;
     }
   }
   if (place) {
