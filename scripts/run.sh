@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
-# `make run`: creates the demo city in DATA if absent and shows how to browse it.
-# (The HTTP server joins here when it exists; until then this prints what the city holds.)
+# `make run`: creates the demo city in DATA if absent, with three and a half years of its seven
+# source feeds ingested (`pingan demo`: about 1.5 minutes at scale 1), and shows how to browse
+# it. (The HTTP server joins here when it exists; until then this prints what the city holds.)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DATA="${1:-data}"; SEED="${2:-1}"; SCALE="${3:-1}"
 BIN=build/release/pingan
 if [[ ! -f "$DATA/pingan.db" ]]; then
-  echo "Creating the demo city in $DATA (seed $SEED, scale $SCALE) ..."
-  "$BIN" init --data "$DATA" --seed "$SEED" --scale "$SCALE"
+  echo "Creating the demo city and its event feeds in $DATA (seed $SEED, scale $SCALE) ..."
 fi
+"$BIN" demo --data "$DATA" --seed "$SEED" --scale "$SCALE"
 "$BIN" info --data "$DATA"
 cat <<MSG
 
@@ -20,5 +21,8 @@ Browse it:
   $BIN code 330106004053001000010100101 --data $DATA
   $BIN history --data $DATA               # 下城区, 江干区, 富阳市 ... and where they went
   $BIN units 3301 --json --data $DATA
+  $BIN catalog                            # sources, event types, the 33 indicators, 9 key types
+  $BIN events --data $DATA --unit 330106 --type criminal.theft --from 2024-06-01 --limit 20
+  $BIN quarantine --data $DATA            # the feeds' bad records and why
 No login is needed yet: there is no server until the server issue lands.
 MSG

@@ -42,6 +42,18 @@ int RunDemo(const Context& context, const DemoOptions& options) {
   if (!DataDir::Exists(context.data_dir)) {
     if (int code = RunInit(context, options.seed, options.scale, /*rebuild=*/false, /*demo=*/true, ""); code != 0) return code;
   }
+  // A demo already ingested with these feeds is left as it is (`make run` calls this each time).
+  const std::string signature = fmt::format("seed={} from={} to={}", options.seed, options.from, options.to);
+  {
+    auto data = DataDir::Open(context.data_dir, SqliteStore::Mode::kReadOnly);
+    if (!data.ok()) return Fail(context, Message(data.status()));
+    auto done = data->store->GetMeta("demo_ingested");
+    if (!done.ok()) return Fail(context, Message(done.status()));
+    if (*done == signature) {
+      out << fmt::format("demo already in {} ({})\n", context.data_dir.string(), signature);
+      return 0;
+    }
+  }
   auto opened = OpenIngestEnv(context, options.threads, /*need_geocoder=*/true);
   if (!opened.ok()) return Fail(context, Message(opened.status()));
   const Registry& registry = *(*opened)->registry;
@@ -80,6 +92,9 @@ int RunDemo(const Context& context, const DemoOptions& options) {
     summary.Add(one);
   }
   out << summary.Text();
+  if (auto status = (*opened)->data.store->SetMeta("demo_ingested", signature); !status.ok()) {
+    return Fail(context, Message(status));
+  }
   out << fmt::format("demo ready in {} ({:.1f} s)\n", context.data_dir.string(), Seconds(started));
   return 0;
 }

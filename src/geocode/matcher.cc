@@ -1130,6 +1130,15 @@ MatchResult Matcher::Impl::Match(std::string_view text) const {
   if (!rivals.empty() && !decided_by_home) {
     result.status = MatchStatus::kAmbiguous;
     result.alternatives.assign(rivals.begin(), rivals.begin() + std::min<size_t>(rivals.size(), 5));
+    result.common = best_unit;
+    for (UnitId rival : rivals) {
+      UnitId a = result.common, b = rival;
+      while (a.valid() && b.valid() && a != b) {
+        if (registry.level(a) >= registry.level(b)) a = registry.parent(a);
+        else b = registry.parent(b);
+      }
+      result.common = a == b ? a : UnitId{};
+    }
     // The likeliest of several: on the labelled sets right about as often as one in (1 + rivals)
     // (56 % of 228 ambiguous answers, mean confidence 0.4-0.5).
     result.confidence = 1.0 / static_cast<double>(1 + rivals.size());

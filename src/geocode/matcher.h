@@ -37,7 +37,8 @@ struct MatchResult {
   // level kUnit/kRoom the entrance and room inside the building `place.unit`.
   Place place;
   double confidence = 0;              // how likely `place` is right at its level (docs/geocoder.md)
-  std::vector<UnitId> alternatives;   // when ambiguous: the other candidates, likeliest first
+  std::vector<UnitId> alternatives;   // when ambiguous: the other candidates, likeliest first (5 at most)
+  UnitId common;                      // when ambiguous: the deepest unit holding every candidate
   const HistoryChange* formerly = nullptr;  // a former name was used
   bool corrected = false;             // a name was read with one character wrong (typo, homophone)
   std::string_view reason;            // when unmatched or partial (a static string)

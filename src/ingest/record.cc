@@ -164,18 +164,6 @@ void AppendJsonScalar(json& object, std::string_view key, const Value& value) {
   }
 }
 
-// The deepest unit holding both `a` and `b` in the governance tree.
-UnitId CommonAncestor(const Registry& registry, UnitId a, UnitId b) {
-  while (a.valid() && b.valid() && a != b) {
-    if (registry.level(a) >= registry.level(b)) {
-      a = registry.parent(a);
-    } else {
-      b = registry.parent(b);
-    }
-  }
-  return a == b ? a : UnitId{};
-}
-
 }  // namespace
 
 // ---------------------------------------------------------------------------------------------
@@ -451,8 +439,7 @@ const CachedMatch& RecordConverter::MatchText(const std::string& address, Conver
       // The text fits several places: the event is counted where all of them lie (their
       // lowest common unit), not at the likeliest one, so that no sub-unit counts an event
       // that may not be its own. Candidates that share only the nation leave it unplaced.
-      UnitId common = match.place.unit;
-      for (UnitId other : match.alternatives) common = CommonAncestor(*env_->registry, common, other);
+      const UnitId common = match.common;
       if (common.valid() && env_->registry->level(common) >= Level::kCity) {
         cached.place = Place{.unit = common, .level = env_->registry->level(common)};
         cached.confidence = static_cast<float>(match.confidence);

@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <map>
+
 #include "catalog/config.h"
 #include "core/strings.h"
 #include "testing/demo_registry.h"
@@ -73,10 +76,33 @@ TEST_F(MatcherTest, FormerNamesLandOnTodaysUnitsByTown) {
   EXPECT_EQ(CodeOf(jianggan, 6), "330102");
   ASSERT_EQ(jianggan.alternatives.size(), 1u);
   EXPECT_EQ(registry_->code(jianggan.alternatives[0]).ToString().substr(0, 6), "330114");
+  EXPECT_EQ(registry_->code(jianggan.common).ToString().substr(0, 6), "330100");  // both lie in 杭州市
   // 萧山区 still exists: its name alone is 萧山区, not the piece it gave to 钱塘区.
   MatchResult xiaoshan = matcher_->Match("萧山区");
   EXPECT_EQ(xiaoshan.status, MatchStatus::kMatched);
   EXPECT_EQ(CodeOf(xiaoshan, 6), "330109");
+}
+
+TEST_F(MatcherTest, AnAmbiguousAnswerNamesTheUnitHoldingEveryCandidate) {
+  // The compound name with the most namesakes in the demo city: more than the 5 alternatives.
+  std::map<std::string, std::vector<UnitId>> by_name;
+  for (const Compound& compound : registry_->compounds()) by_name[compound.name].push_back(compound.community);
+  auto most = std::max_element(by_name.begin(), by_name.end(),
+                               [](const auto& a, const auto& b) { return a.second.size() < b.second.size(); });
+  ASSERT_GT(most->second.size(), 6u);
+  MatchResult result = matcher_->Match(most->first);
+  ASSERT_EQ(result.status, MatchStatus::kAmbiguous);
+  EXPECT_EQ(result.alternatives.size(), 5u);
+  for (UnitId community : most->second) EXPECT_TRUE(registry_->IsWithin(community, result.common));
+  // The deepest such unit: two of the namesakes lie in different children of it.
+  bool split = false;
+  for (UnitId child : registry_->children(result.common)) {
+    size_t inside = 0;
+    for (UnitId community : most->second) inside += registry_->IsWithin(community, child);
+    split |= inside > 0 && inside < most->second.size();
+    EXPECT_LT(inside, most->second.size());
+  }
+  EXPECT_TRUE(split);
 }
 
 TEST_F(MatcherTest, AliasesFromConfig) {
