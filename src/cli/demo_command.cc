@@ -2,12 +2,17 @@
 // needed, the seven source feeds into DIR/feeds/ (kept when an earlier run made the same ones),
 // then every feed file through the ingester.
 #include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <thread>
 #include <ostream>
 
 #include <fmt/format.h>
 
 #include "cli/commands.h"
 #include "cli/ingest_env.h"
+#include "core/status.h"
 #include "core/strings.h"
 #include "ingest/ingest.h"
 #include "sim/feeds.h"
@@ -67,30 +72,66 @@ int RunDemo(const Context& context, const DemoOptions& options) {
                            .to = *to,
                            .home_city = deployment.home_city};
   const std::filesystem::path feeds_dir = context.data_dir / "feeds";
-  const auto generating = std::chrono::steady_clock::now();
-  std::optional<std::vector<FeedFile>> files = ExistingDemoFeeds(feed_options, feeds_dir);
-  const bool fresh = !files.has_value();
-  if (fresh) {
-    auto written = WriteDemoFeeds(registry, catalog, feed_options, feeds_dir);
-    if (!written.ok()) return Fail(context, Message(written.status()));
-    files = *std::move(written);
-  }
-  int64_t records = 0;
-  for (const FeedFile& file : *files) records += file.source == "truth" ? 0 : file.records;
-  out << fmt::format("feeds: {} records in {} files under {} ({}, {:.1f} s)\n", records, files->size() - 1,
-                     feeds_dir.string(), fresh ? "generated" : "up to date, kept", Seconds(generating));
-
   auto ingester = Ingester::Create((*opened)->env);
   if (!ingester.ok()) return Fail(context, Message(ingester.status()));
   IngestSummary summary;
-  for (const FeedFile& file : *files) {
-    if (file.source == "truth") continue;
+  auto ingest = [&](const FeedFile& file) -> absl::Status {
+    if (file.source == "truth") return absl::OkStatus();
     IngestSummary one;
-    if (auto status = (*ingester)->IngestFile(file.path, &one, file.source); !status.ok()) {
-      return Fail(context, Message(status));
-    }
+    PA_RETURN_IF_ERROR((*ingester)->IngestFile(file.path, &one, file.source));
     summary.Add(one);
+    return absl::OkStatus();
+  };
+
+  const auto generating = std::chrono::steady_clock::now();
+  std::optional<std::vector<FeedFile>> files = ExistingDemoFeeds(feed_options, feeds_dir);
+  const bool fresh = !files.has_value();
+  double generation_seconds = 0;
+  if (fresh) {
+    // The generator (one core) writes file after file; each is ingested as soon as it is
+    // complete, on this thread, while the next is written.
+    std::mutex mutex;
+    std::condition_variable changed;
+    std::deque<FeedFile> ready;
+    bool finished = false;
+    absl::StatusOr<std::vector<FeedFile>> written = std::vector<FeedFile>();
+    std::thread generator([&] {
+      written = WriteDemoFeeds(registry, catalog, feed_options, feeds_dir, [&](const FeedFile& file) {
+        std::lock_guard lock(mutex);
+        ready.push_back(file);
+        changed.notify_all();
+        return absl::OkStatus();
+      });
+      generation_seconds = Seconds(generating);
+      std::lock_guard lock(mutex);
+      finished = true;
+      changed.notify_all();
+    });
+    absl::Status ingested;
+    while (true) {
+      std::unique_lock lock(mutex);
+      changed.wait(lock, [&] { return !ready.empty() || finished; });
+      if (ready.empty()) break;
+      FeedFile file = ready.front();
+      ready.pop_front();
+      lock.unlock();
+      if (ingested.ok()) ingested = ingest(file);  // after an error, let the generator finish
+    }
+    generator.join();
+    if (!written.ok()) return Fail(context, Message(written.status()));
+    if (!ingested.ok()) return Fail(context, Message(ingested));
+    files = *std::move(written);
+  } else {
+    for (const FeedFile& file : *files) {
+      if (absl::Status status = ingest(file); !status.ok()) return Fail(context, Message(status));
+    }
   }
+  int64_t records = 0;
+  for (const FeedFile& file : *files) records += file.source == "truth" ? 0 : file.records;
+  out << fmt::format("feeds: {} records in {} files under {} ({})\n", records, files->size() - 1,
+                     feeds_dir.string(),
+                     fresh ? fmt::format("generated in {:.1f} s, ingested as they were written", generation_seconds)
+                           : std::string("up to date, kept"));
   out << summary.Text();
   if (auto status = (*opened)->data.store->SetMeta("demo_ingested", signature); !status.ok()) {
     return Fail(context, Message(status));

@@ -3,6 +3,7 @@
 #include <zlib.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <condition_variable>
@@ -232,25 +233,29 @@ struct Ingester::Impl {
     const int threads = std::max(1, std::min<int>(static_cast<int>(scratches.size()), static_cast<int>(n / 256) + 1));
     int64_t hits = 0, misses = 0;
     for (const ConverterScratch& scratch : scratches) hits -= scratch.cache_hits(), misses -= scratch.cache_misses();
-    auto work = [&](int worker, size_t begin, size_t end) {
+    // Blocks of records handed out as workers free up, so that no worker idles while another
+    // still has a slow half (geocoding costs vary from record to record).
+    constexpr size_t kBlock = 128;
+    std::atomic<size_t> next{0};
+    auto work = [&](int worker) {
       ConverterScratch& scratch = scratches[worker];
-      for (size_t i = begin; i < end; ++i) results[i] = converter.Convert(chunk.records[i], scratch);
+      for (size_t begin; (begin = next.fetch_add(kBlock)) < n;) {
+        for (size_t i = begin; i < std::min(n, begin + kBlock); ++i) results[i] = converter.Convert(chunk.records[i], scratch);
+      }
     };
-    const size_t step = (n + threads - 1) / threads;
     std::vector<std::thread> pool;
-    for (int t = 1; t < threads; ++t) {
-      pool.emplace_back(work, t, std::min(n, t * step), std::min(n, (t + 1) * step));
-    }
-    work(0, 0, std::min(n, step));
+    for (int t = 1; t < threads; ++t) pool.emplace_back(work, t);
+    work(0);
     for (std::thread& thread : pool) thread.join();
     for (const ConverterScratch& scratch : scratches) hits += scratch.cache_hits(), misses += scratch.cache_misses();
     out.summary.geocode_cache_hits = hits;
     out.summary.geocoded = misses;
     out.summary.read = static_cast<int64_t>(n);
     out.events.reserve(n);
+    int64_t placed[4][kLevelCount] = {};
     for (ConvertResult& result : results) {
       if (auto* event = std::get_if<EventRecord>(&result)) {
-        out.summary.placed[PlacedKey(event->placement)] += 1;
+        ++placed[static_cast<int>(event->placement.method)][std::min<int>(event->placement.level, kLevelCount - 1)];
         if (!event->placement.in_home_city) out.summary.outside_home_city += 1;
         out.events.push_back(std::move(*event));
       } else {
@@ -259,12 +264,20 @@ struct Ingester::Impl {
         out.quarantine.push_back(std::move(entry));
       }
     }
+    for (int method = 0; method < 4; ++method) {
+      for (int level = 0; level < kLevelCount; ++level) {
+        if (placed[method][level] > 0) {
+          out.summary.placed[PlacedKey(static_cast<PlaceMethod>(method), static_cast<Level>(level))] +=
+              placed[method][level];
+        }
+      }
+    }
     return out;
   }
 
-  static std::string PlacedKey(const Placement& placement) {
-    if (placement.method == PlaceMethod::kNone) return "none (unplaced)";
-    return Cat(PlaceMethodName(placement.method), "/", LevelName(static_cast<Level>(placement.level)));
+  static std::string PlacedKey(PlaceMethod method, Level level) {
+    if (method == PlaceMethod::kNone) return "none (unplaced)";
+    return Cat(PlaceMethodName(method), "/", LevelName(level));
   }
 
   absl::Status Write(Converted& batch, IngestSummary* summary) {

@@ -602,7 +602,8 @@ struct Counters {
 
 class FeedMaker {
  public:
-  FeedMaker(const City& city, const FeedOptions& options) : city_(city), registry_(city.registry()), options_(options) {
+  FeedMaker(const City& city, const FeedOptions& options, const FeedFileCallback& on_file)
+      : city_(city), registry_(city.registry()), options_(options), on_file_(on_file) {
     residents_ = static_cast<double>(city.residents());
     const absl::CivilDay now_day =
         options.now > 0 ? absl::ToCivilDay(absl::FromUnixSeconds(options.now), absl::FixedTimeZone(8 * 3600)) : options.to;
@@ -702,7 +703,7 @@ class FeedMaker {
     const int64_t records = file.lines() - (style.words->format == Format::kCsv ? 1 : 0);
     PA_RETURN_IF_ERROR(file.Close());
     files.push_back(FeedFile{style.source, FilePath(style, year, out_dir), records});
-    return absl::OkStatus();
+    return on_file_ ? on_file_(files.back()) : absl::OkStatus();
   }
 
   void WriteHeader(GzipFile& file) {
@@ -1159,6 +1160,7 @@ class FeedMaker {
   const City& city_;
   const Registry& registry_;
   const FeedOptions& options_;
+  const FeedFileCallback& on_file_;
   const Style* style_ = nullptr;
   double residents_ = 0;
   absl::CivilDay future_base_;
@@ -1185,7 +1187,8 @@ std::string ManifestJson(const FeedOptions& options, const std::vector<FeedFile>
 }  // namespace
 
 absl::StatusOr<std::vector<FeedFile>> WriteDemoFeeds(const Registry& registry, const Catalog& catalog,
-                                                     const FeedOptions& options, const fs::path& out_dir) {
+                                                     const FeedOptions& options, const fs::path& out_dir,
+                                                     const FeedFileCallback& on_file) {
   if (options.to < options.from) return absl::InvalidArgumentError("the feeds' window ends before it starts");
   if (options.gzip_level < 1 || options.gzip_level > 9) return absl::InvalidArgumentError("gzip level must be 1..9");
   std::optional<UnitId> home = registry.Find(options.home_city);
@@ -1209,7 +1212,7 @@ absl::StatusOr<std::vector<FeedFile>> WriteDemoFeeds(const Registry& registry, c
   GzipFile truth;
   PA_RETURN_IF_ERROR(truth.Open(out_dir / "truth.csv.gz", options.gzip_level));
   truth.Line("source,source_id,code,type");
-  FeedMaker maker(city, options);
+  FeedMaker maker(city, options, on_file);
   for (const Style& style : styles) PA_RETURN_IF_ERROR(maker.WriteSource(style, out_dir, truth, files));
   const int64_t truth_rows = truth.lines() - 1;
   PA_RETURN_IF_ERROR(truth.Close());

@@ -23,6 +23,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <filesystem>
 #include <optional>
 #include <string>
@@ -58,9 +59,14 @@ struct FeedFile {
 // FailedPrecondition when the catalog lacks a source or a mapping value the generator writes
 // (the mapping and the generator must agree); InvalidArgument for bad options; an I/O error
 // names the file.
+// `on_file`, when set, is called as each feed file is complete (renamed into place), in the
+// order of the returned list, so that a caller can ingest it while the rest are written; an
+// error from it stops the writing and is returned.
+using FeedFileCallback = std::function<absl::Status(const FeedFile&)>;
 absl::StatusOr<std::vector<FeedFile>> WriteDemoFeeds(const Registry& registry, const Catalog& catalog,
                                                      const FeedOptions& options,
-                                                     const std::filesystem::path& out_dir);
+                                                     const std::filesystem::path& out_dir,
+                                                     const FeedFileCallback& on_file = nullptr);
 
 // The files a complete earlier run with the same seed, scale, window and generator version
 // wrote into `out_dir`, or nullopt when there is none (no manifest, other options, a file gone).

@@ -135,6 +135,29 @@ TEST(IngestCli, EventsAreMaskedUnlessUnmaskedWhichIsAudited) {
   EXPECT_THAT(missing.err, HasSubstr("cannot open"));
 }
 
+TEST(IngestCli, DemoIngestsItsFeedsOnceAndKeepsThem) {
+  TempDir dir;
+  fs::path data = CopyFixture(dir, "data");
+  const std::string args = "demo --seed 3 --from 2021-03-01 --to 2021-04-30";
+  testing::Output first = RunPingan(args, data.string());
+  ASSERT_EQ(first.exit_code, 0) << first.err;
+  EXPECT_THAT(first.out, HasSubstr("ingested as they were written"));
+  EXPECT_THAT(first.out, HasSubstr("demo ready"));
+  EXPECT_TRUE(fs::exists(data / "feeds" / "manifest.json"));
+  EXPECT_TRUE(fs::exists(data / "feeds" / "police-2021.csv.gz"));
+  const int64_t events = CountEvents(data);
+  EXPECT_GT(events, 500);
+  testing::Output again = RunPingan(args, data.string());
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_THAT(again.out, HasSubstr("demo already in"));
+  EXPECT_EQ(CountEvents(data), events);
+  // Records from before the 2021-04-09 re-districting are counted in today's units (上城区 took
+  // most of the former 江干区).
+  testing::Output old_names = RunPingan("events --json --from 2021-03-01 --to 2021-04-01 --unit 330102", data.string());
+  EXPECT_EQ(old_names.exit_code, 0);
+  EXPECT_THAT(old_names.out, HasSubstr("330102"));
+}
+
 // kill -9 at random moments of an ingest leaves whole batches, and running the same command
 // again converges to the state of an uninterrupted run.
 TEST(IngestCli, KillNineLeavesWholeBatchesAndARerunConverges) {
