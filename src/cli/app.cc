@@ -128,6 +128,7 @@ int Main(int argc, char** argv, std::ostream& out, std::ostream& err) {
   events->add_option("--from", events_query.from, "Occurred at or after (YYYY-MM-DD or ISO 8601, city time)");
   events->add_option("--to", events_query.to, "Occurred before (YYYY-MM-DD or ISO 8601, city time)");
   events->add_option("--limit", events_query.limit, "At most N events")->check(CLI::Range(int64_t{0}, int64_t{1} << 40));
+  events->add_flag("--unplaced", events_query.unplaced, "Only events not placed below the city (未落地), for review");
   events->add_flag("--unmasked", events_query.unmasked, "Show personal attributes unmasked (logged to DIR/audit.log)");
 
   try {

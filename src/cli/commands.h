@@ -50,6 +50,7 @@ struct EventsQuery {
   int64_t limit = -1;
   bool json = false;
   bool unmasked = false;  // logged to DIR/audit.log
+  bool unplaced = false;  // only events not placed below the city, for review
 };
 // `pingan events`: stored events, filtered, one per line.
 int RunEvents(const Context& context, const EventsQuery& query);

@@ -167,6 +167,7 @@ int RunEvents(const Context& context, const EventsQuery& query) {
     *bound = *parsed;
   }
   if (query.limit >= 0) filter.limit = query.limit;
+  filter.unplaced = query.unplaced;
   if (query.unmasked) {
     absl::Status audit = Audit(context.data_dir, {{"at", static_cast<int64_t>(std::time(nullptr))},
                                                   {"operator", OperatorName()},

@@ -425,6 +425,7 @@ absl::Status EventStore::ListEvents(const EventFilter& filter, const std::functi
     sql += " AND type = ?";
     parameters.emplace_back(std::string_view(filter.type));
   }
+  if (filter.unplaced) sql += " AND level <= 2";  // Level::kCity
   if (filter.from) sql += " AND occurred_at >= ?", parameters.emplace_back(*filter.from);
   if (filter.to) sql += " AND occurred_at < ?", parameters.emplace_back(*filter.to);
   sql += " ORDER BY occurred_at, id";

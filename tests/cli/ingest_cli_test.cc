@@ -127,6 +127,18 @@ TEST(IngestCli, EventsAreMaskedUnlessUnmaskedWhichIsAudited) {
   EXPECT_THAT(unmasked.out, HasSubstr("测试人"));
   EXPECT_THAT(testing::ReadFile(data / "audit.log"), HasSubstr("events --unmasked"));
 
+  // Records without an address are counted at the city, and listed for review.
+  testing::Output unplaced = RunPingan("events --json --unplaced", data.string());
+  ASSERT_EQ(unplaced.exit_code, 0) << unplaced.err;
+  std::stringstream review(unplaced.out);
+  int unplaced_count = 0;
+  for (std::string line; std::getline(review, line); ++unplaced_count) {
+    nlohmann::json event = nlohmann::json::parse(line);
+    EXPECT_EQ(event["unit"], "330100000000000000000000000");
+    EXPECT_EQ(event["level"], "city");
+  }
+  EXPECT_GT(unplaced_count, 0);
+
   testing::Output bad = RunPingan("events --json --from 2023-13-01", data.string());
   EXPECT_EQ(bad.exit_code, 1);
   EXPECT_THAT(bad.err, HasSubstr("not a date"));
