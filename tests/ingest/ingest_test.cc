@@ -315,6 +315,26 @@ TEST_F(IngestTest, ARecordLongerThanTheLineLimitIsQuarantinedAndTheNextLineRead)
   EXPECT_EQ(summary.inserted, 1);
 }
 
+TEST_F(IngestTest, ABodyOfJsonLinesIsReadLikeAFile) {
+  // CRLF endings, a blank line, no final newline, a line over the 1 MiB bound, a NUL byte.
+  std::string body = Canonical("H1", "criminal.theft");
+  body.insert(body.size() - 1, "\r");
+  body += "\r\n";
+  body += R"({"source":"police","source_id":"H2","type":"dispute.call","occurred_at":"2024-01-01","address":")" +
+          std::string((1 << 20) + 10, 'z') + "\"}\n";
+  body += std::string(R"({"source":"police","source_id":"H3","type":"dispute.call","occurred_at":"2024-01-01","address":"a)") +
+          std::string(1, '\0') + "b\"}\n";
+  body += R"({"source_id":"H4","type":"dispute.call","occurred_at":"2024-01-01"})";
+  IngestSummary summary;
+  ASSERT_TRUE(ingester_->IngestJsonLines(body, "http", &summary, "police").ok());
+  EXPECT_EQ(summary.read, 4) << summary.Text();
+  EXPECT_EQ(summary.inserted, 2);
+  EXPECT_EQ(summary.quarantined["oversized"], 1);
+  EXPECT_EQ(summary.quarantined["bad_json"], 1);  // a raw control byte inside a JSON string
+  EXPECT_EQ(Find("police", "H4").event.source, "police");  // the body's source
+  for (const QuarantineEntry& entry : Quarantine()) EXPECT_EQ(entry.file, "http");
+}
+
 TEST(IngestSummaryTest, AddsAndPrints) {
   IngestSummary a, b;
   a.read = 3, a.inserted = 2, a.quarantined["bad_time"] = 1, a.placed["text/community"] = 2;
