@@ -56,7 +56,7 @@ struct SourceMapping {
   // source's field (JSON key or CSV column), e.g. {"source_id": "案件编号"}.
   std::map<std::string, std::string> fields;
   // the source's type codes -> canonical type id, e.g. {"0201": "criminal.theft"}. When set,
-  // a type value not in the map is a validation error (unknown type).
+  // a type value that is neither in the map nor a canonical id is an unknown type.
   std::map<std::string, std::string> types;
   // the source's status values -> "active" | "withdrawn", e.g. {"已撤案": "withdrawn"}.
   std::map<std::string, std::string> statuses;
@@ -66,7 +66,8 @@ struct SourceMapping {
   // the source's values meaning true for boolean attributes, besides true/1/"true" (e.g. "是").
   std::vector<std::string> true_values;
   // absl::ParseTime format of occurred_at in the city's time zone when not ISO 8601, e.g.
-  // "%Y/%m/%d %H:%M"; empty: ISO 8601 (an offset is honoured, none means the city's zone).
+  // "%Y/%m/%d %H:%M"; empty: ISO 8601 (an offset is honoured, none means the city's zone). A time
+  // that does not match the format is still read when it is ISO 8601.
   std::string time_format;
   // The canonical type of a record that has no type field (or an empty one), e.g.
   // "labour.wage_arrears" for a source that reports one type only; empty: the type is required.
