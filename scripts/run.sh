@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # `make run`: creates the demo city in DATA if absent, with three and a half years of its seven
-# source feeds ingested (`pingan demo`: about 1.5 minutes at scale 1), and shows how to browse
+# source feeds ingested (`pingan demo`: about 2 minutes at scale 1), and shows how to browse
 # it. (The HTTP server joins here when it exists; until then this prints what the city holds.)
 set -euo pipefail
 cd "$(dirname "$0")/.."
