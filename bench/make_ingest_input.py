@@ -95,10 +95,10 @@ def main():
              "address_borrowed": 0, "coded_point": 0, "coded_code": 0,
              "attribute_columns": len(attribute_names)}
     dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
-    # Each distinct event's lines once, with a placeholder for the source_id (the rounds differ
+    # Each distinct event's lines once, with a marker where the source_id goes (the rounds differ
     # only there): JSON as the text before and after it, CSV as the row.
-    placeholder = "\0"
-    marker = dumps(placeholder)
+    id_slot = "\0"
+    marker = dumps(id_slot)
     text_parts, coded_parts, rows = [], [], []
     for index, event in enumerate(events):
         address = event.get("address")
@@ -106,11 +106,11 @@ def main():
             address = addresses[(index * 7919) % len(addresses)]
             stats["address_borrowed"] += 1
         attributes = event.get("attributes") or {}
-        head = {"source": event["source"], "source_id": placeholder, "type": event["type"],
+        head = {"source": event["source"], "source_id": id_slot, "type": event["type"],
                 "occurred_at": event["occurred_at"]}
         text_parts.append(dumps({**head, "address": address, "status": event["status"],
                                  "attributes": attributes}).split(marker))
-        rows.append([event["source"], placeholder, event["type"], event["occurred_at"], address,
+        rows.append([event["source"], id_slot, event["type"], event["occurred_at"], address,
                      "", "", "", event["status"]] + [csv_value(attributes.get(name)) for name in attribute_names])
         coded = dict(head)
         if event.get("lon") is not None and event.get("lat") is not None:
