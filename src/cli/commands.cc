@@ -22,12 +22,6 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-absl::StatusOr<fs::path> ConfigDir(const Context& context) {
-  if (!context.config_dir.empty()) return fs::path(context.config_dir);
-  auto root = ResourceRoot();
-  if (!root.ok()) return root.status();
-  return *root / "config";
-}
 
 struct Loaded {
   DataDir data;
@@ -113,7 +107,7 @@ std::string FormerExplanation(const Registry& registry, const HistoryChange& cha
 
 int RunInit(const Context& context, uint64_t seed, double scale, bool rebuild, bool demo,
             const std::string& only_province) {
-  auto config_dir = ConfigDir(context);
+  auto config_dir = ResolveConfigDir(context);
   if (!config_dir.ok()) return Fail(context, Message(config_dir.status()));
   auto division_dir = DivisionDataDir();
   if (!division_dir.ok()) return Fail(context, Message(division_dir.status()));

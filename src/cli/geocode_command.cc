@@ -188,15 +188,9 @@ absl::StatusOr<Geocoder> OpenGeocoder(const Context& context) {
   if (!data.ok()) return data.status();
   auto registry = data->store->LoadRegistry();
   if (!registry.ok()) return registry.status();
-  std::filesystem::path config_dir;
-  if (!context.config_dir.empty()) {
-    config_dir = context.config_dir;
-  } else {
-    auto root = ResourceRoot();
-    if (!root.ok()) return root.status();
-    config_dir = *root / "config";
-  }
-  auto config = LoadProjectConfig(config_dir);
+  auto config_dir = ResolveConfigDir(context);
+  if (!config_dir.ok()) return config_dir.status();
+  auto config = LoadProjectConfig(*config_dir);
   if (!config.ok()) return config.status();
   std::vector<Alias> aliases;
   for (const AliasConfig& alias : config->aliases) aliases.push_back(Alias{alias.name, alias.unit});

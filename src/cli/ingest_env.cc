@@ -1,7 +1,6 @@
 #include "cli/ingest_env.h"
 
 #include "catalog/config.h"
-#include "core/paths.h"
 #include "core/status.h"
 
 namespace pingan::cli {
@@ -9,11 +8,7 @@ namespace pingan::cli {
 absl::StatusOr<std::unique_ptr<OpenedIngest>> OpenIngestEnv(const Context& context, int threads,
                                                             bool need_geocoder) {
   auto opened = std::make_unique<OpenedIngest>();
-  std::filesystem::path config_dir = context.config_dir;
-  if (config_dir.empty()) {
-    PA_ASSIGN_OR_RETURN(auto root, ResourceRoot());
-    config_dir = root / "config";
-  }
+  PA_ASSIGN_OR_RETURN(const std::filesystem::path config_dir, ResolveConfigDir(context));
   PA_ASSIGN_OR_RETURN(opened->catalog, LoadCatalog(config_dir));
   PA_ASSIGN_OR_RETURN(opened->data, DataDir::Open(context.data_dir, SqliteStore::Mode::kReadWrite));
   PA_ASSIGN_OR_RETURN(Registry registry, opened->data.store->LoadRegistry());
