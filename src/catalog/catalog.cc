@@ -211,6 +211,22 @@ class Loader {
     return absl::OkStatus();
   }
 
+  // [[major]]: rules marking events major (a filter, no measure).
+  absl::Status MajorRules(const File& file) {
+    PA_RETURN_IF_ERROR(tu::OnlyKeys(file.shown, file.root, {"major"}));
+    return tu::ForEachTable(file.shown, file.root, "major", [&](const toml::table& table) -> absl::Status {
+      PA_RETURN_IF_ERROR(tu::OnlyKeys(file.shown, table, {"id", "zh", "en", "types", "where"}));
+      MeasureDef def;
+      def.where_defined = tu::Where(file.shown, table);
+      PA_RETURN_IF_ERROR(Names(file.shown, table, "id", catalog_.major_index, def));
+      PA_RETURN_IF_ERROR(TypePatterns(file.shown, table, def));
+      PA_RETURN_IF_ERROR(Where(file.shown, table, def));
+      catalog_.major_index[def.id] = static_cast<uint16_t>(catalog_.major_rules.size());
+      catalog_.major_rules.push_back(std::move(def));
+      return absl::OkStatus();
+    });
+  }
+
   // [[indicator]] (with a domain) or [[key_type]] (without).
   absl::Status Measures(const File& file, std::string_view key, bool indicators) {
     PA_RETURN_IF_ERROR(tu::OnlyKeys(file.shown, file.root, {key}));
@@ -528,6 +544,12 @@ absl::StatusOr<Catalog> LoadCatalog(const fs::path& config_dir) {
   PA_RETURN_IF_ERROR(loader.Mappings(sources));
   PA_RETURN_IF_ERROR(loader.Measures(indicators, "indicator", /*indicators=*/true));
   PA_RETURN_IF_ERROR(loader.Measures(key_types, "key_type", /*indicators=*/false));
+  // major.toml is optional: without it no event is marked major.
+  if (auto major = Open(config_dir, "major.toml"); major.ok()) {
+    PA_RETURN_IF_ERROR(loader.MajorRules(*major));
+  } else if (!absl::IsNotFound(major.status())) {
+    return major.status();
+  }
   return catalog;
 }
 
@@ -573,7 +595,29 @@ std::string CatalogJson(const Catalog& catalog) {
   Json root = {{"sources", std::move(sources)},       {"domains", std::move(domains)},
                {"types", std::move(types)},           {"attributes", std::move(attributes)},
                {"indicators", std::move(indicators)}, {"key_types", std::move(key_types)}};
+  Json major = Json::array();
+  for (const MeasureDef& def : catalog.major_rules) {
+    Json json = MeasureJson(catalog, def, false);
+    json.erase("measure");
+    json.erase("higher_is_better");
+    json.erase("unit");
+    major.push_back(std::move(json));
+  }
+  root["major"] = std::move(major);
   return root.dump(2);
+}
+
+bool ConditionHolds(const Condition& condition, double value) {
+  switch (condition.op) {
+    case Condition::Op::kTrue: return value != 0;
+    case Condition::Op::kEq: return value == condition.value;
+    case Condition::Op::kNe: return value != condition.value;
+    case Condition::Op::kGe: return value >= condition.value;
+    case Condition::Op::kGt: return value > condition.value;
+    case Condition::Op::kLe: return value <= condition.value;
+    case Condition::Op::kLt: return value < condition.value;
+  }
+  return false;
 }
 
 double MeasureContribution(const MeasureDef& def, uint16_t type_index, const EventRecord& event) {
@@ -581,18 +625,7 @@ double MeasureContribution(const MeasureDef& def, uint16_t type_index, const Eve
   if (!std::binary_search(def.type_indexes.begin(), def.type_indexes.end(), type_index)) return 0;
   for (const Condition& condition : def.where) {
     const std::optional<double> value = event.Number(condition.attribute_index);
-    if (!value) return 0;
-    bool holds = false;
-    switch (condition.op) {
-      case Condition::Op::kTrue: holds = *value != 0; break;
-      case Condition::Op::kEq: holds = *value == condition.value; break;
-      case Condition::Op::kNe: holds = *value != condition.value; break;
-      case Condition::Op::kGe: holds = *value >= condition.value; break;
-      case Condition::Op::kGt: holds = *value > condition.value; break;
-      case Condition::Op::kLe: holds = *value <= condition.value; break;
-      case Condition::Op::kLt: holds = *value < condition.value; break;
-    }
-    if (!holds) return 0;
+    if (!value || !ConditionHolds(condition, *value)) return 0;
   }
   if (def.measure.kind == Measure::Kind::kCount) return 1;
   return event.Number(def.measure.attribute_index).value_or(0);

@@ -11,6 +11,7 @@
 //                    where = ["solved", "deaths >= 3"], measure = "count" | "sum:ATTR",
 //                    higher_is_better, unit
 //   key_types.toml   [[key_type]] id, zh, en, types, where, measure
+//   major.toml       [[major]] id, zh, en, types, where (optional file): rules marking events major
 //
 // Everything is validated at load: an unknown type, source, domain or attribute, a duplicate
 // id, a filter that matches no type, a bad condition or measure is InvalidArgument naming
@@ -102,6 +103,8 @@ struct Condition {
 };
 // "solved", "deaths >= 3": the condition as the files write it.
 std::string ConditionText(const Condition& condition);
+// Whether `condition` holds for an attribute of value `value` (bools as 0/1).
+bool ConditionHolds(const Condition& condition, double value);
 
 // count, or sum of an attribute.
 struct Measure {
@@ -133,6 +136,9 @@ struct Catalog {
   std::vector<AttributeDef> attributes;  // every attribute, declared or personal, by name
   std::vector<MeasureDef> indicators;    // the 33, in the order of the files
   std::vector<MeasureDef> key_types;     // the 9
+  // Rules marking events major (重大事件), from the optional major.toml: an event is major when
+  // any rule's types and conditions hold (measure, unit and direction are unused).
+  std::vector<MeasureDef> major_rules;
 
   const SourceDef* FindSource(std::string_view id) const;
   const EventTypeDef* FindType(std::string_view id) const;
@@ -147,6 +153,7 @@ struct Catalog {
   absl::flat_hash_map<std::string, uint16_t> attribute_index;
   absl::flat_hash_map<std::string, uint16_t> indicator_index;
   absl::flat_hash_map<std::string, uint16_t> key_type_index;
+  absl::flat_hash_map<std::string, uint16_t> major_index;
 };
 
 // Loads and validates DIR/catalog/*.toml (DIR is the config directory). NotFound for a missing

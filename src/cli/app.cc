@@ -131,6 +131,45 @@ int Main(int argc, char** argv, std::ostream& out, std::ostream& err) {
   events->add_flag("--unplaced", events_query.unplaced, "Only events not placed below the city (未落地), for review");
   events->add_flag("--unmasked", events_query.unmasked, "Show personal attributes unmasked (logged to DIR/audit.log)");
 
+  ReportQuery report_query;
+  auto add_report = [&](CLI::App* command, bool unit, bool indicator, bool exportable) {
+    add_common(command);
+    if (unit) command->add_option("--unit", report_query.unit, "Unit code or prefix (default: the home city)");
+    command->add_option("--period", report_query.period,
+                        "2024 | 2024Q2 | 2024-06 | 2024-W23 | 2024-06-15 | 2024-06-01..2024-06-15 | ytd:2024-06-15 "
+                        "(default: the month of the latest record)");
+    if (indicator) command->add_option("--indicator", report_query.indicator, "Indicator or key type id")->required();
+    command->add_flag("--json", report_query.json, "JSON output");
+    command->add_option("--lang", report_query.lang, "Labels: zh or en")->capture_default_str()
+        ->check(CLI::IsMember({"zh", "en"}));
+    if (exportable) {
+      command->add_option("--format", report_query.format, "Export: csv or xlsx")->check(CLI::IsMember({"csv", "xlsx"}));
+      command->add_option("--output", report_query.output, "File to export to (csv: stdout without it)");
+    }
+  };
+  CLI::App* report = app.add_subcommand("report", "The real-time report: 33 indicators and 9 key types with YoY and MoM");
+  add_report(report, true, false, true);
+  CLI::App* series = app.add_subcommand("series", "An indicator over the last N periods");
+  add_report(series, true, true, true);
+  series->add_option("--count", report_query.count, "Periods")->capture_default_str()->check(CLI::Range(1, 1000));
+  CLI::App* breakdown = app.add_subcommand("breakdown", "An indicator by sub-unit, with the unplaced remainder");
+  add_report(breakdown, true, true, false);
+  CLI::App* league = app.add_subcommand("league", "The league table (平安赛马榜) of the district-level units");
+  add_report(league, false, false, true);
+  CLI::App* bulletin = app.add_subcommand("bulletin", "The period's summary in sentences");
+  add_report(bulletin, true, false, false);
+  CLI::App* clusters = app.add_subcommand("clusters", "Cluster analysis of the 7 domains: types, hours, weekdays, sub-units");
+  add_report(clusters, true, false, false);
+  CLI::App* major = app.add_subcommand("major", "Major incidents (config/catalog/major.toml), newest first");
+  add_report(major, true, false, false);
+  major->add_option("--limit", report_query.limit, "At most N events")->capture_default_str()
+      ->check(CLI::Range(int64_t{1}, int64_t{100000}));
+  bool cube_rebuild = false;
+  CLI::App* cube = app.add_subcommand("cube", "Load the cube (snapshot + changes, or rebuild) and print its figures");
+  add_common(cube);
+  cube->add_flag("--rebuild", cube_rebuild, "Ignore the snapshot: rebuild from the store and write a new one");
+  cube->add_flag("--json", json, "JSON output");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {
@@ -150,6 +189,14 @@ int Main(int argc, char** argv, std::ostream& out, std::ostream& err) {
   if (retry->parsed()) return RunQuarantineRetry(context, ingest_threads, json);
   if (quarantine->parsed()) return RunQuarantine(context, json, unmasked);
   if (events->parsed()) return RunEvents(context, events_query);
+  if (report->parsed()) return RunReport(context, report_query);
+  if (series->parsed()) return RunSeries(context, report_query);
+  if (breakdown->parsed()) return RunBreakdown(context, report_query);
+  if (league->parsed()) return RunLeague(context, report_query);
+  if (bulletin->parsed()) return RunBulletin(context, report_query);
+  if (clusters->parsed()) return RunClusters(context, report_query);
+  if (major->parsed()) return RunMajor(context, report_query);
+  if (cube->parsed()) return RunCube(context, cube_rebuild, json);
   err << "pingan: no command (see pingan --help)\n";
   return 2;
 }

@@ -67,6 +67,28 @@ struct DemoOptions {
 int RunDemo(const Context& context, const DemoOptions& options);
 // The event catalog (config/catalog/*.toml): a grouped listing, or CatalogJson with --json.
 int RunCatalog(const Context& context, bool json);
+// The report commands (report_command.cc).
+struct ReportQuery {
+  std::string unit;       // code or prefix; empty: the home city
+  std::string period;     // grammar of core/period.h; empty: the month of the latest record
+  std::string indicator;  // series, breakdown: an indicator or key type id
+  int count = 12;         // series: periods
+  int64_t limit = 50;     // major: events
+  bool json = false;
+  std::string format;     // "", "csv" or "xlsx"
+  std::string output;     // file for csv/xlsx (csv: stdout when empty)
+  std::string lang = "zh";
+};
+int RunReport(const Context& context, const ReportQuery& query);
+int RunSeries(const Context& context, const ReportQuery& query);
+int RunBreakdown(const Context& context, const ReportQuery& query);
+int RunLeague(const Context& context, const ReportQuery& query);
+int RunBulletin(const Context& context, const ReportQuery& query);
+int RunClusters(const Context& context, const ReportQuery& query);
+int RunMajor(const Context& context, const ReportQuery& query);
+// `pingan cube`: loads (or with `rebuild`, rebuilds) the cube and prints its figures.
+int RunCube(const Context& context, bool rebuild, bool json);
+
 // The config directory: --config, else the project's config/ (ResourceRoot). NotFound when
 // there is none. (Defined in catalog_command.cc.)
 absl::StatusOr<std::filesystem::path> ResolveConfigDir(const Context& context);

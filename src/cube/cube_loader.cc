@@ -1,0 +1,395 @@
+#include "cube/cube_loader.h"
+
+#include <fcntl.h>
+#include <sqlite3.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <string_view>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "core/status.h"
+#include "core/strings.h"
+#include "simdjson.h"
+#include "xxhash.h"
+
+namespace pingan {
+namespace fs = std::filesystem;
+namespace {
+
+constexpr char kMagic[8] = {'P', 'A', 'C', 'U', 'B', 'E', '1', '\0'};
+// Bumped whenever CubeEvent's layout or the meaning of its fields changes.
+constexpr uint64_t kLayoutVersion = 1;
+
+class Statement {
+ public:
+  ~Statement() { sqlite3_finalize(stmt_); }
+  absl::Status Prepare(sqlite3* db, const char* sql) {
+    if (sqlite3_prepare_v2(db, sql, -1, &stmt_, nullptr) != SQLITE_OK) {
+      return absl::InternalError(Cat("cube: cannot prepare a query: ", sqlite3_errmsg(db)));
+    }
+    return absl::OkStatus();
+  }
+  sqlite3_stmt* get() { return stmt_; }
+
+ private:
+  sqlite3_stmt* stmt_ = nullptr;
+};
+
+// A read transaction: every query inside sees one state of the database.
+class ReadTransaction {
+ public:
+  explicit ReadTransaction(sqlite3* db) : db_(db) {}
+  absl::Status Begin() {
+    if (sqlite3_exec(db_, "BEGIN", nullptr, nullptr, nullptr) != SQLITE_OK) {
+      return absl::InternalError(Cat("cube: cannot begin a read: ", sqlite3_errmsg(db_)));
+    }
+    open_ = true;
+    return absl::OkStatus();
+  }
+  ~ReadTransaction() {
+    if (open_) sqlite3_exec(db_, "COMMIT", nullptr, nullptr, nullptr);
+  }
+
+ private:
+  sqlite3* db_;
+  bool open_ = false;
+};
+
+std::string_view ColumnText(sqlite3_stmt* stmt, int column) {
+  const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(stmt, column));
+  return text == nullptr ? std::string_view() : std::string_view(text, static_cast<size_t>(sqlite3_column_bytes(stmt, column)));
+}
+
+constexpr const char* kEventColumns =
+    "id, type, source, occurred_at, unit, level, status, in_home_city, attributes_json";
+
+}  // namespace
+
+struct CubeFeeder::Impl {
+  const Cube& cube;
+  absl::flat_hash_map<std::string, uint16_t> types;
+  absl::flat_hash_map<std::string, uint8_t> sources;
+  // The attributes measures and major rules read: name -> catalog index.
+  absl::flat_hash_map<std::string, uint16_t> attributes;
+  absl::flat_hash_map<std::string, UnitId> units;  // placement code -> unit (a cache)
+  simdjson::ondemand::parser parser;
+  simdjson::padded_string padded;
+  std::vector<std::pair<uint16_t, double>> numbers;
+
+  explicit Impl(const Cube& cube_in) : cube(cube_in) {
+    const Catalog& catalog = cube.catalog();
+    for (size_t i = 0; i < catalog.types.size(); ++i) types[catalog.types[i].id] = static_cast<uint16_t>(i);
+    for (size_t i = 0; i < catalog.sources.size(); ++i) sources[catalog.sources[i].id] = static_cast<uint8_t>(i);
+    auto note = [&](const MeasureDef& def) {
+      for (const Condition& condition : def.where) attributes[condition.attribute] = condition.attribute_index;
+      if (def.measure.kind == Measure::Kind::kSum) attributes[def.measure.attribute] = def.measure.attribute_index;
+    };
+    for (const MeasureDef& def : catalog.indicators) note(def);
+    for (const MeasureDef& def : catalog.key_types) note(def);
+    for (const MeasureDef& def : cube.major_rules()) note(def);
+  }
+
+  UnitId Unit(std::string_view code_text) {
+    if (auto it = units.find(absl::string_view(code_text.data(), code_text.size())); it != units.end()) {
+      return it->second;
+    }
+    UnitId unit = kNoUnit;
+    const Registry& registry = cube.registry();
+    if (auto code = AddressCode::Parse(code_text); code.ok()) {
+      if (auto found = registry.Find(*code)) {
+        unit = *found;
+      } else if (auto place = registry.Resolve(*code); place.ok()) {
+        unit = place->unit;
+      } else {
+        // A code the registry no longer knows below some level: count at its deepest known prefix.
+        for (int digits : {22, 20, 15, 12, 9, 6, 4}) {
+          auto prefix = AddressCode::ParsePrefix(code_text.substr(0, static_cast<size_t>(digits)));
+          if (!prefix.ok()) continue;
+          if (auto found = registry.Find(*prefix)) {
+            unit = *found;
+            break;
+          }
+        }
+      }
+    }
+    if (units.size() < (4u << 20)) units.emplace(std::string(code_text), unit);
+    return unit;
+  }
+
+  // Reads the numeric attributes measures use from an attributes object.
+  void Numbers(std::string_view json) {
+    numbers.clear();
+    if (json.size() <= 2 || attributes.empty()) return;
+    padded = simdjson::padded_string(json);
+    simdjson::ondemand::document doc;
+    if (parser.iterate(padded).get(doc) != simdjson::SUCCESS) return;
+    simdjson::ondemand::object object;
+    if (doc.get_object().get(object) != simdjson::SUCCESS) return;
+    for (auto field : object) {
+      std::string_view key;
+      if (field.unescaped_key().get(key) != simdjson::SUCCESS) return;
+      auto it = attributes.find(absl::string_view(key.data(), key.size()));
+      if (it == attributes.end()) continue;
+      simdjson::ondemand::value value;
+      if (field.value().get(value) != simdjson::SUCCESS) return;
+      simdjson::ondemand::json_type kind;
+      if (value.type().get(kind) != simdjson::SUCCESS) return;
+      if (kind == simdjson::ondemand::json_type::boolean) {
+        bool flag = false;
+        if (value.get_bool().get(flag) == simdjson::SUCCESS) numbers.emplace_back(it->second, flag ? 1.0 : 0.0);
+      } else if (kind == simdjson::ondemand::json_type::number) {
+        double number = 0;
+        if (value.get_double().get(number) == simdjson::SUCCESS) numbers.emplace_back(it->second, number);
+      }
+    }
+  }
+
+  // Puts the event of the current row of `stmt` (kEventColumns) into `cube`.
+  void PutRow(sqlite3_stmt* stmt, const CivilClock& clock, Cube& target) {
+    const int64_t id = sqlite3_column_int64(stmt, 0);
+    CubeEventInput input;
+    auto type = types.find(absl::string_view(ColumnText(stmt, 1).data(), ColumnText(stmt, 1).size()));
+    auto source = sources.find(absl::string_view(ColumnText(stmt, 2).data(), ColumnText(stmt, 2).size()));
+    const CivilClock::DayHour when = clock.DayHourOf(sqlite3_column_int64(stmt, 3));
+    input.day = when.day;
+    input.hour = static_cast<uint8_t>(when.hour);
+    input.placed = Unit(ColumnText(stmt, 4));
+    input.level = static_cast<uint8_t>(sqlite3_column_int(stmt, 5));
+    input.active = sqlite3_column_int(stmt, 6) == 0;
+    input.in_home_city = sqlite3_column_int(stmt, 7) != 0;
+    if (type == types.end() || source == sources.end()) {
+      // A type or source the catalog no longer has: kept, counted nowhere.
+      input.active = false;
+      input.type = 0;
+      input.source = source == sources.end() ? 0 : source->second;
+    } else {
+      input.type = type->second;
+      input.source = source->second;
+    }
+    Numbers(ColumnText(stmt, 8));
+    input.numbers = numbers;
+    target.Put(id, input);
+  }
+};
+
+CubeFeeder::CubeFeeder(const Cube& cube, CivilClock clock)
+    : impl_(std::make_unique<Impl>(cube)), clock_(std::move(clock)) {}
+CubeFeeder::~CubeFeeder() = default;
+
+absl::StatusOr<int64_t> CubeFeeder::LoadAll(sqlite3* db, Cube& cube) {
+  PA_RETURN_IF_ERROR(cube.Restore({}, {}));
+  ReadTransaction transaction(db);
+  PA_RETURN_IF_ERROR(transaction.Begin());
+  Statement last;
+  PA_RETURN_IF_ERROR(last.Prepare(db, "SELECT coalesce(max(seq), 0) FROM changes"));
+  if (sqlite3_step(last.get()) != SQLITE_ROW) return absl::InternalError(Cat("cube: ", sqlite3_errmsg(db)));
+  const int64_t seq = sqlite3_column_int64(last.get(), 0);
+  Statement rows;
+  PA_RETURN_IF_ERROR(rows.Prepare(db, Cat("SELECT ", kEventColumns, " FROM events").c_str()));
+  cube.BeginBulk();
+  int rc;
+  while ((rc = sqlite3_step(rows.get())) == SQLITE_ROW) impl_->PutRow(rows.get(), clock_, cube);
+  cube.EndBulk();
+  if (rc != SQLITE_DONE) return absl::InternalError(Cat("cube: reading events: ", sqlite3_errmsg(db)));
+  return seq;
+}
+
+absl::StatusOr<int64_t> CubeFeeder::ApplyChanges(sqlite3* db, int64_t after_seq, Cube& cube, int64_t* changed) {
+  if (changed != nullptr) *changed = 0;
+  ReadTransaction transaction(db);
+  PA_RETURN_IF_ERROR(transaction.Begin());
+  Statement last;
+  PA_RETURN_IF_ERROR(last.Prepare(db, "SELECT coalesce(max(seq), 0) FROM changes"));
+  if (sqlite3_step(last.get()) != SQLITE_ROW) return absl::InternalError(Cat("cube: ", sqlite3_errmsg(db)));
+  const int64_t seq = sqlite3_column_int64(last.get(), 0);
+  if (seq < after_seq) {
+    return absl::FailedPreconditionError("cube: the store's change sequence went backwards (a new database?)");
+  }
+  if (seq == after_seq) return seq;
+  Statement rows;
+  PA_RETURN_IF_ERROR(rows.Prepare(db, Cat("SELECT ", kEventColumns, " FROM events WHERE id IN "
+                                          "(SELECT DISTINCT event_id FROM changes WHERE seq > ?1 AND seq <= ?2)")
+                                          .c_str()));
+  sqlite3_bind_int64(rows.get(), 1, after_seq);
+  sqlite3_bind_int64(rows.get(), 2, seq);
+  int rc;
+  int64_t count = 0;
+  while ((rc = sqlite3_step(rows.get())) == SQLITE_ROW) {
+    impl_->PutRow(rows.get(), clock_, cube);
+    ++count;
+  }
+  if (rc != SQLITE_DONE) return absl::InternalError(Cat("cube: reading changes: ", sqlite3_errmsg(db)));
+  if (changed != nullptr) *changed = count;
+  return seq;
+}
+
+uint64_t CubeFingerprint(const Cube& cube, std::string_view registry_generation, std::string_view time_zone) {
+  std::string text = Cat("layout=", kLayoutVersion, ";event=", sizeof(CubeEvent), ";registry=", registry_generation,
+                         ";units=", cube.registry().size(), ";city=", cube.home_city().value, ";tz=", time_zone,
+                         ";dense=", static_cast<int>(Cube::kDenseLevel), ";");
+  const Catalog& catalog = cube.catalog();
+  for (const SourceDef& source : catalog.sources) text += Cat("source ", source.id, ";");
+  for (const EventTypeDef& type : catalog.types) text += Cat("type ", type.id, ";");
+  auto measure = [&](const MeasureDef& def) {
+    text += Cat(def.id, ":", MeasureText(def.measure), ":");
+    for (uint16_t type : def.type_indexes) text += Cat(type, ",");
+    for (const Condition& condition : def.where) text += Cat(ConditionText(condition), "&");
+    text += ";";
+  };
+  for (const MeasureDef& def : catalog.indicators) measure(def);
+  for (const MeasureDef& def : catalog.key_types) measure(def);
+  text += "major;";
+  for (const MeasureDef& def : cube.major_rules()) measure(def);
+  return XXH3_64bits(text.data(), text.size());
+}
+
+namespace {
+
+struct SnapshotHeader {
+  char magic[8];
+  uint64_t fingerprint;
+  int64_t seq;
+  uint64_t events;
+  uint64_t sums;
+};
+
+uint64_t SnapshotChecksum(const SnapshotHeader& header, const std::vector<CubeEvent>& events,
+                          const std::vector<int64_t>& sums) {
+  XXH3_state_t* state = XXH3_createState();
+  XXH3_64bits_reset(state);
+  XXH3_64bits_update(state, &header, sizeof header);
+  XXH3_64bits_update(state, events.data(), events.size() * sizeof(CubeEvent));
+  XXH3_64bits_update(state, sums.data(), sums.size() * sizeof(int64_t));
+  const uint64_t checksum = XXH3_64bits_digest(state);
+  XXH3_freeState(state);
+  return checksum;
+}
+
+}  // namespace
+
+absl::Status SaveCubeSnapshot(const fs::path& path, const Cube& cube, int64_t seq, uint64_t fingerprint) {
+  const std::vector<CubeEvent>& events = cube.event_states();
+  const std::vector<int64_t>& sums = cube.sum_values();
+  SnapshotHeader header{};
+  std::memcpy(header.magic, kMagic, sizeof kMagic);
+  header.fingerprint = fingerprint;
+  header.seq = seq;
+  header.events = events.size();
+  header.sums = sums.size();
+  const uint64_t checksum = SnapshotChecksum(header, events, sums);
+
+  fs::path temp = path;
+  temp += Cat(".tmp-", ::getpid());
+  const int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return absl::PermissionDeniedError(Cat("cannot write the cube snapshot ", temp.string()));
+  auto write_all = [&](const void* data, size_t size) {
+    const char* bytes = static_cast<const char*>(data);
+    while (size > 0) {
+      const ssize_t step = ::write(fd, bytes, std::min<size_t>(size, 1u << 30));
+      if (step <= 0) return false;
+      bytes += step;
+      size -= static_cast<size_t>(step);
+    }
+    return true;
+  };
+  bool ok = write_all(&header, sizeof header) && write_all(events.data(), events.size() * sizeof(CubeEvent)) &&
+            write_all(sums.data(), sums.size() * sizeof(int64_t)) && write_all(&checksum, sizeof checksum) &&
+            ::fsync(fd) == 0;
+  ::close(fd);
+  std::error_code ec;
+  if (!ok) {
+    fs::remove(temp, ec);
+    return absl::InternalError(Cat("cannot write the cube snapshot ", temp.string()));
+  }
+  fs::rename(temp, path, ec);
+  if (ec) {
+    fs::remove(temp, ec);
+    return absl::InternalError(Cat("cannot rename the cube snapshot into ", path.string()));
+  }
+  if (const int dir = ::open(path.parent_path().empty() ? "." : path.parent_path().c_str(), O_RDONLY | O_CLOEXEC);
+      dir >= 0) {
+    ::fsync(dir);
+    ::close(dir);
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<int64_t> LoadCubeSnapshot(const fs::path& path, uint64_t fingerprint, Cube& cube) {
+  std::unique_ptr<FILE, int (*)(FILE*)> file(std::fopen(path.c_str(), "rbe"), &std::fclose);
+  if (!file) return absl::NotFoundError(Cat("no cube snapshot at ", path.string()));
+  std::error_code ec;
+  const uintmax_t size = fs::file_size(path, ec);
+  auto damaged = [&](std::string_view what) {
+    return absl::FailedPreconditionError(Cat("cube snapshot ", path.string(), ": ", what));
+  };
+  if (ec || size < sizeof(SnapshotHeader) + sizeof(uint64_t)) return damaged("too short");
+  SnapshotHeader header{};
+  if (std::fread(&header, sizeof header, 1, file.get()) != 1) return damaged("unreadable");
+  if (std::memcmp(header.magic, kMagic, sizeof kMagic) != 0) return damaged("not a cube snapshot");
+  if (header.fingerprint != fingerprint) return damaged("made for another catalog, registry or layout");
+  if (header.events > (uintmax_t{1} << 33) / sizeof(CubeEvent) || header.sums > (uintmax_t{1} << 33) / 8 ||
+      sizeof header + header.events * sizeof(CubeEvent) + header.sums * 8 + 8 != size) {
+    return damaged("sizes do not add up");
+  }
+  std::vector<CubeEvent> events(header.events);
+  std::vector<int64_t> sums(header.sums);
+  uint64_t stored = 0;
+  if (std::fread(events.data(), sizeof(CubeEvent), events.size(), file.get()) != events.size() ||
+      std::fread(sums.data(), sizeof(int64_t), sums.size(), file.get()) != sums.size() ||
+      std::fread(&stored, sizeof stored, 1, file.get()) != 1) {
+    return damaged("short read");
+  }
+  const uint64_t checksum = SnapshotChecksum(header, events, sums);
+  if (checksum != stored) return damaged("checksum mismatch");
+  PA_RETURN_IF_ERROR(cube.Restore(std::move(events), std::move(sums)));
+  return header.seq;
+}
+
+absl::StatusOr<int64_t> OpenCube(sqlite3* db, const fs::path& snapshot, uint64_t fingerprint, CubeFeeder& feeder,
+                                 Cube& cube, bool save, CubeOpenStats* stats, int64_t save_after) {
+  CubeOpenStats local;
+  CubeOpenStats& out = stats != nullptr ? *stats : local;
+  out = CubeOpenStats{};
+  using Clock = std::chrono::steady_clock;
+  auto ms_since = [](Clock::time_point start) {
+    return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+  };
+  int64_t seq = 0;
+  bool rebuilt = false;
+  auto start = Clock::now();
+  absl::StatusOr<int64_t> restored = LoadCubeSnapshot(snapshot, fingerprint, cube);
+  out.restore_ms = ms_since(start);
+  if (restored.ok()) {
+    start = Clock::now();
+    absl::StatusOr<int64_t> caught_up = feeder.ApplyChanges(db, *restored, cube, &out.changes_applied);
+    out.catch_up_ms = ms_since(start);
+    if (caught_up.ok()) {
+      seq = *caught_up;
+      out.from_snapshot = true;
+    } else if (absl::IsFailedPrecondition(caught_up.status())) {
+      out.snapshot_note = std::string(caught_up.status().message());
+    } else {
+      return caught_up.status();
+    }
+  } else {
+    out.snapshot_note = std::string(restored.status().message());
+  }
+  if (!out.from_snapshot) {
+    start = Clock::now();
+    PA_ASSIGN_OR_RETURN(seq, feeder.LoadAll(db, cube));
+    out.rebuild_ms = ms_since(start);
+    rebuilt = true;
+  }
+  if (save && (rebuilt || out.changes_applied > save_after)) {
+    start = Clock::now();
+    out.snapshot_saved = SaveCubeSnapshot(snapshot, cube, seq, fingerprint).ok();
+    out.save_ms = ms_since(start);
+  }
+  return seq;
+}
+
+}  // namespace pingan
