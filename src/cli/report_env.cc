@@ -16,6 +16,8 @@ absl::StatusOr<std::unique_ptr<OpenedReport>> OpenReportEnv(const Context& conte
   PA_ASSIGN_OR_RETURN(opened->catalog, LoadCatalog(config_dir));
   PA_ASSIGN_OR_RETURN(opened->settings, LoadReportSettings(config_dir, opened->catalog));
   PA_ASSIGN_OR_RETURN(opened->data, DataDir::Open(context.data_dir, SqliteStore::Mode::kReadOnly));
+  // Reading every event at a rebuild goes faster through a memory map than through read calls.
+  sqlite3_exec(opened->db(), "PRAGMA mmap_size = 17179869184", nullptr, nullptr, nullptr);
   const auto start = std::chrono::steady_clock::now();
   PA_ASSIGN_OR_RETURN(Registry registry, opened->data.store->LoadRegistry());
   opened->registry = std::make_unique<Registry>(std::move(registry));

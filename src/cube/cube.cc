@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <bit>
 #include <cmath>
+#include <cstring>
 
 #include "core/status.h"
 #include "core/strings.h"
@@ -105,6 +106,23 @@ absl::Status Cube::Compile() {
   for (Level level = Level::kDistrict; level <= kLeafLevel; level = static_cast<Level>(static_cast<int>(level) + 1)) {
     for (UnitId unit : registry_.Descendants(home_city_, level)) add_unit(unit);
   }
+  dense_chain_.resize(dense_.size());
+  sparse_chain_.resize(postings_.size());
+  for (uint32_t unit = 0; unit < dense_slot_.size(); ++unit) {
+    if (dense_slot_[unit] == UINT32_MAX && sparse_slot_[unit] == UINT32_MAX) continue;
+    Chain& chain = dense_slot_[unit] != UINT32_MAX ? dense_chain_[dense_slot_[unit]] : sparse_chain_[sparse_slot_[unit]];
+    UnitId ancestors[kLevelCount];
+    const int count = registry_.Ancestors(UnitId{unit}, ancestors);
+    for (int i = 0; i < count; ++i) {
+      if (const uint32_t slot = dense_slot_[ancestors[i].value]; slot != UINT32_MAX) {
+        if (chain.dense_count == std::size(chain.dense)) return absl::InvalidArgumentError("the unit tree is too deep for the cube");
+        chain.dense[chain.dense_count++] = slot;
+      } else if (const uint32_t sparse = sparse_slot_[ancestors[i].value]; sparse != UINT32_MAX) {
+        if (chain.sparse_count == std::size(chain.sparse)) return absl::InvalidArgumentError("the unit tree is too deep for the cube");
+        chain.sparse[chain.sparse_count++] = sparse;
+      }
+    }
+  }
   latest_by_source_.assign(catalog_.sources.size(), CubeEvent::kAbsent);
   source_days_.assign(catalog_.sources.size(), {});
   events_.resize(1);
@@ -118,6 +136,13 @@ bool Cube::Covers(UnitId unit) const {
 
 UnitId Cube::CountingUnit(UnitId placed) const {
   if (!registry_.Contains(placed)) return kNoUnit;
+  if (counting_.empty()) counting_.assign(registry_.size(), kUnknownCounting);
+  uint32_t& known = counting_[placed.value];
+  if (known == kUnknownCounting) known = FindCountingUnit(placed).value;
+  return UnitId{known};
+}
+
+UnitId Cube::FindCountingUnit(UnitId placed) const {
   const int deepest = std::min(static_cast<int>(registry_.level(placed)), static_cast<int>(kLeafLevel));
   for (int level = deepest; level >= static_cast<int>(Level::kCity); --level) {
     const UnitId ancestor = registry_.AncestorAt(placed, static_cast<Level>(level));
@@ -150,7 +175,7 @@ void Cube::Put(int64_t id, const CubeEventInput& input) {
   if (events_.size() <= index) events_.resize(std::max<size_t>(index + 1, events_.size() * 3 / 2));
   CubeEvent& slot = events_[index];
   if (slot.day != CubeEvent::kAbsent) {
-    Apply(index, slot, -1);
+    if (!bulk_) Apply(index, slot, -1);
     if (slot.sums != 0) free_sums_.push_back(slot.sums - 1);
   } else {
     ++event_count_;
@@ -196,7 +221,7 @@ void Cube::Put(int64_t id, const CubeEventInput& input) {
     latest_by_source_[input.source] = std::max(latest_by_source_[input.source], input.day);
   }
   slot = event;
-  Apply(index, slot, +1);
+  if (!bulk_) Apply(index, slot, +1);
 }
 
 void Cube::Remove(int64_t id) {
@@ -260,33 +285,20 @@ void Cube::AddToDense(uint32_t slot, CubeDay day, const CubeEvent& event, int64_
 
 void Cube::Apply(uint32_t id, const CubeEvent& event, int sign) {
   if (!event.counted()) return;
-  UnitId ancestors[kLevelCount];
-  const int count = registry_.Ancestors(UnitId{event.unit}, ancestors);
-  for (int i = 0; i < count; ++i) {
-    const UnitId unit = ancestors[i];
-    if (const uint32_t slot = dense_slot_[unit.value]; slot != UINT32_MAX) {
-      AddToDense(slot, event.day, event, sign);
-    } else if (const uint32_t sparse = sparse_slot_[unit.value]; sparse != UINT32_MAX) {
-      std::vector<Posting>& postings = postings_[sparse];
-      const Posting posting{event.day, id};
-      if (bulk_) {
-        if (sign > 0) {
-          postings.push_back(posting);
-        } else if (auto it = std::find_if(postings.begin(), postings.end(),
-                                          [&](const Posting& p) { return p.id == id; });
-                   it != postings.end()) {
-          postings.erase(it);
-        }
-      } else if (sign > 0) {
-        if (postings.empty() || !(posting < postings.back())) {
-          postings.push_back(posting);
-        } else {
-          postings.insert(std::lower_bound(postings.begin(), postings.end(), posting), posting);
-        }
+  const Chain& chain = ChainOf(event.unit);
+  for (int i = 0; i < chain.dense_count; ++i) AddToDense(chain.dense[i], event.day, event, sign);
+  for (int i = 0; i < chain.sparse_count; ++i) {
+    std::vector<Posting>& postings = postings_[chain.sparse[i]];
+    const Posting posting{event.day, id};
+    if (sign > 0) {
+      if (postings.empty() || !(posting < postings.back())) {
+        postings.push_back(posting);
       } else {
-        auto it = std::lower_bound(postings.begin(), postings.end(), posting);
-        if (it != postings.end() && it->id == id && it->day == event.day) postings.erase(it);
+        postings.insert(std::lower_bound(postings.begin(), postings.end(), posting), posting);
       }
+    } else {
+      auto it = std::lower_bound(postings.begin(), postings.end(), posting);
+      if (it != postings.end() && it->id == id && it->day == event.day) postings.erase(it);
     }
   }
   const size_t day_index = DayIndex(event.day, chunk0_);
@@ -305,14 +317,6 @@ void Cube::Apply(uint32_t id, const CubeEvent& event, int sign) {
   source_days[day_index] += sign;
   if ((event.flags & CubeEvent::kMajor) != 0) {
     const Posting posting{event.day, id};
-    if (bulk_) {
-      if (sign > 0) {
-        major_events_.push_back(posting);
-      } else {
-        std::erase_if(major_events_, [&](const Posting& p) { return p.id == id; });
-      }
-      return;
-    }
     auto it = std::lower_bound(major_events_.begin(), major_events_.end(), posting);
     if (sign > 0) {
       major_events_.insert(it, posting);
@@ -324,8 +328,62 @@ void Cube::Apply(uint32_t id, const CubeEvent& event, int sign) {
 
 void Cube::EndBulk() {
   bulk_ = false;
-  for (auto& postings : postings_) std::sort(postings.begin(), postings.end());
-  std::sort(major_events_.begin(), major_events_.end());
+  RebuildAggregates();
+}
+
+void Cube::RebuildAggregates() {
+  for (Dense& dense : dense_) dense = Dense{};
+  for (auto& postings : postings_) postings.clear();
+  day_lists_.clear();
+  major_events_.clear();
+  for (auto& days : source_days_) days.clear();
+  latest_by_source_.assign(catalog_.sources.size(), CubeEvent::kAbsent);
+  // Counting sort of the counted events by day: the day tables of all units for one day are then
+  // touched together (a few MB) instead of at random (hundreds of MB), and postings come out in
+  // (day, id) order with no sort.
+  const size_t days = static_cast<size_t>(kLastDay - chunk0_) + 1;
+  std::vector<uint32_t> starts(days + 1, 0);
+  event_count_ = 0;
+  for (size_t id = 1; id < events_.size(); ++id) {
+    const CubeEvent& event = events_[id];
+    if (event.day == CubeEvent::kAbsent) continue;
+    ++event_count_;
+    if (event.day >= kFirstDay && event.day <= kLastDay && event.source < latest_by_source_.size()) {
+      latest_by_source_[event.source] = std::max(latest_by_source_[event.source], event.day);
+    }
+    if (event.counted()) ++starts[DayIndex(event.day, chunk0_) + 1];
+  }
+  for (size_t day = 0; day < days; ++day) starts[day + 1] += starts[day];
+  std::vector<uint32_t> order(starts[days]);
+  {
+    std::vector<uint32_t> next(starts.begin(), starts.end() - 1);
+    for (size_t id = 1; id < events_.size(); ++id) {
+      const CubeEvent& event = events_[id];
+      if (event.day != CubeEvent::kAbsent && event.counted()) {
+        order[next[DayIndex(event.day, chunk0_)]++] = static_cast<uint32_t>(id);
+      }
+    }
+  }
+  size_t last_day = 0;
+  for (size_t day = 0; day < days; ++day) {
+    if (starts[day + 1] > starts[day]) last_day = day + 1;
+  }
+  day_lists_.resize(last_day);
+  for (size_t day = 0; day < last_day; ++day) {
+    if (starts[day + 1] == starts[day]) continue;
+    day_lists_[day].assign(order.begin() + starts[day], order.begin() + starts[day + 1]);
+  }
+  for (uint32_t id : order) {
+    const CubeEvent& event = events_[id];
+    const Chain& chain = ChainOf(event.unit);
+    for (int i = 0; i < chain.dense_count; ++i) AddToDense(chain.dense[i], event.day, event, +1);
+    for (int i = 0; i < chain.sparse_count; ++i) postings_[chain.sparse[i]].push_back({event.day, id});
+    const size_t day_index = DayIndex(event.day, chunk0_);
+    std::vector<int64_t>& source_days = source_days_[event.source];
+    if (source_days.size() <= day_index) source_days.resize(day_index + 1, 0);
+    source_days[day_index] += 1;
+    if ((event.flags & CubeEvent::kMajor) != 0) major_events_.push_back({event.day, id});
+  }
 }
 
 void Cube::AddRowsTo(const Dense& dense, CubeDay first, CubeDay last, std::span<int64_t> out) const {
@@ -402,7 +460,7 @@ std::vector<int64_t> Cube::MajorEvents(UnitId unit, CubeDay first, CubeDay last,
   return ids;
 }
 
-absl::Status Cube::Restore(std::vector<CubeEvent> events, std::vector<int64_t> sums) {
+absl::Status Cube::ValidateEvents(const std::vector<CubeEvent>& events, const std::vector<int64_t>& sums) const {
   const size_t stride = sum_attributes_.size();
   if (stride != 0 && sums.size() % stride != 0) return absl::InvalidArgumentError("cube snapshot: bad sum table");
   for (const CubeEvent& event : events) {
@@ -412,56 +470,193 @@ absl::Status Cube::Restore(std::vector<CubeEvent> events, std::vector<int64_t> s
     }
     if (event.counted() && (event.unit >= registry_.size() || !Covers(UnitId{event.unit}) ||
                             event.type >= catalog_.types.size() || event.source >= catalog_.sources.size() ||
-                            event.day < kFirstDay || event.day > kLastDay ||
-                            (event.mask >> measures_) != 0)) {
+                            event.day < kFirstDay || event.day > kLastDay || (event.mask >> measures_) != 0)) {
       return absl::InvalidArgumentError("cube snapshot: an event does not fit this registry and catalog");
     }
   }
-  for (Dense& dense : dense_) dense = Dense{};
-  for (auto& postings : postings_) postings.clear();
-  day_lists_.clear();
-  major_events_.clear();
-  for (auto& days : source_days_) days.clear();
-  latest_by_source_.assign(catalog_.sources.size(), CubeEvent::kAbsent);
+  return absl::OkStatus();
+}
+
+absl::Status Cube::Restore(std::vector<CubeEvent> events, std::vector<int64_t> sums) {
+  const size_t stride = sum_attributes_.size();
+  PA_RETURN_IF_ERROR(ValidateEvents(events, sums));
   events_ = std::move(events);
   if (events_.empty()) events_.resize(1);
   sums_ = std::move(sums);
   free_sums_.clear();
-  event_count_ = 0;
-  // Bulk: append postings and major events unsorted, sort once at the end.
   std::vector<uint8_t> used(stride == 0 ? 0 : sums_.size() / stride, 0);
-  for (size_t id = 1; id < events_.size(); ++id) {
-    const CubeEvent& event = events_[id];
-    if (event.day == CubeEvent::kAbsent) continue;
-    ++event_count_;
-    if (event.sums != 0) used[event.sums - 1] = 1;
-    if (event.day >= kFirstDay && event.day <= kLastDay && event.source < latest_by_source_.size()) {
-      latest_by_source_[event.source] = std::max(latest_by_source_[event.source], event.day);
-    }
-    if (!event.counted()) continue;
-    UnitId ancestors[kLevelCount];
-    const int count = registry_.Ancestors(UnitId{event.unit}, ancestors);
-    for (int i = 0; i < count; ++i) {
-      const UnitId unit = ancestors[i];
-      if (const uint32_t slot = dense_slot_[unit.value]; slot != UINT32_MAX) {
-        AddToDense(slot, event.day, event, +1);
-      } else if (const uint32_t sparse = sparse_slot_[unit.value]; sparse != UINT32_MAX) {
-        postings_[sparse].push_back({event.day, static_cast<uint32_t>(id)});
-      }
-    }
-    const size_t day_index = DayIndex(event.day, chunk0_);
-    if (day_lists_.size() <= day_index) day_lists_.resize(day_index + 1);
-    day_lists_[day_index].push_back(static_cast<uint32_t>(id));
-    std::vector<int64_t>& source_days = source_days_[event.source];
-    if (source_days.size() <= day_index) source_days.resize(day_index + 1, 0);
-    source_days[day_index] += 1;
-    if ((event.flags & CubeEvent::kMajor) != 0) major_events_.push_back({event.day, static_cast<uint32_t>(id)});
+  for (const CubeEvent& event : events_) {
+    if (event.day != CubeEvent::kAbsent && event.sums != 0) used[event.sums - 1] = 1;
   }
-  for (auto& postings : postings_) std::sort(postings.begin(), postings.end());
-  std::sort(major_events_.begin(), major_events_.end());
   for (uint32_t slot = 0; slot < used.size(); ++slot) {
     if (!used[slot]) free_sums_.push_back(slot);
   }
+  RebuildAggregates();
+  return absl::OkStatus();
+}
+
+namespace {
+
+// Appends plain values and arrays; reads them back with bounds checks.
+class Writer {
+ public:
+  explicit Writer(std::string& out) : out_(out) {}
+  template <typename T>
+  void Put(const T& value) {
+    out_.append(reinterpret_cast<const char*>(&value), sizeof value);
+  }
+  template <typename T>
+  void PutArray(const T* data, size_t count) {
+    Put<uint64_t>(count);
+    out_.append(reinterpret_cast<const char*>(data), count * sizeof(T));
+  }
+
+ private:
+  std::string& out_;
+};
+
+class Reader {
+ public:
+  explicit Reader(std::string_view in) : in_(in) {}
+  template <typename T>
+  bool Get(T* value) {
+    if (in_.size() < sizeof(T)) return false;
+    std::memcpy(value, in_.data(), sizeof(T));
+    in_.remove_prefix(sizeof(T));
+    return true;
+  }
+  template <typename T>
+  bool GetArray(std::vector<T>* out, uint64_t max_count) {
+    uint64_t count = 0;
+    if (!Get(&count) || count > max_count || in_.size() / sizeof(T) < count) return false;
+    out->resize(count);
+    std::memcpy(out->data(), in_.data(), count * sizeof(T));
+    in_.remove_prefix(count * sizeof(T));
+    return true;
+  }
+  bool GetBytes(void* out, size_t size) {
+    if (in_.size() < size) return false;
+    std::memcpy(out, in_.data(), size);
+    in_.remove_prefix(size);
+    return true;
+  }
+  bool done() const { return in_.empty(); }
+
+ private:
+  std::string_view in_;
+};
+
+}  // namespace
+
+std::string Cube::SaveAggregates() const {
+  std::string out;
+  Writer writer(out);
+  const size_t width = columns_.size();
+  writer.Put<uint64_t>(dense_.size());
+  for (const Dense& dense : dense_) {
+    writer.Put<uint64_t>(dense.chunks.size());
+    for (size_t chunk = 0; chunk < dense.chunks.size(); ++chunk) {
+      const bool present = dense.chunks[chunk] != nullptr;
+      writer.Put<uint8_t>(present);
+      if (!present) continue;
+      out.append(reinterpret_cast<const char*>(dense.chunks[chunk].get()), kChunkDays * width * sizeof(int64_t));
+      out.append(reinterpret_cast<const char*>(dense.totals[chunk].get()), width * sizeof(int64_t));
+    }
+  }
+  writer.Put<uint64_t>(postings_.size());
+  for (const auto& postings : postings_) writer.PutArray(postings.data(), postings.size());
+  writer.Put<uint64_t>(day_lists_.size());
+  for (const auto& list : day_lists_) writer.PutArray(list.data(), list.size());
+  writer.PutArray(major_events_.data(), major_events_.size());
+  writer.Put<uint64_t>(source_days_.size());
+  for (const auto& days : source_days_) writer.PutArray(days.data(), days.size());
+  writer.PutArray(latest_by_source_.data(), latest_by_source_.size());
+  writer.PutArray(free_sums_.data(), free_sums_.size());
+  writer.Put<uint64_t>(event_count_);
+  return out;
+}
+
+absl::Status Cube::AdoptAggregates(std::vector<CubeEvent> events, std::vector<int64_t> sums, std::string_view bytes) {
+  auto bad = [](std::string_view what) { return absl::InvalidArgumentError(Cat("cube snapshot: ", what)); };
+  const size_t width = columns_.size();
+  const uint64_t max_days = static_cast<uint64_t>(kLastDay - chunk0_) + 1;
+  const uint64_t max_ids = events.size();
+  Reader reader(bytes);
+  uint64_t count = 0;
+  if (!reader.Get(&count) || count != dense_.size()) return bad("day tables do not fit this registry");
+  std::vector<Dense> dense(dense_.size());
+  for (Dense& table : dense) {
+    uint64_t chunks = 0;
+    if (!reader.Get(&chunks) || chunks > max_days / kChunkDays + 1) return bad("bad day table");
+    table.chunks.resize(chunks);
+    table.totals.resize(chunks);
+    for (size_t chunk = 0; chunk < chunks; ++chunk) {
+      uint8_t present = 0;
+      if (!reader.Get(&present)) return bad("short day table");
+      if (present == 0) continue;
+      table.chunks[chunk] = std::make_unique<int64_t[]>(kChunkDays * width);
+      table.totals[chunk] = std::make_unique<int64_t[]>(width);
+      if (!reader.GetBytes(table.chunks[chunk].get(), kChunkDays * width * sizeof(int64_t)) ||
+          !reader.GetBytes(table.totals[chunk].get(), width * sizeof(int64_t))) {
+        return bad("short day table");
+      }
+    }
+  }
+  if (!reader.Get(&count) || count != postings_.size()) return bad("postings do not fit this registry");
+  std::vector<std::vector<Posting>> postings(postings_.size());
+  for (auto& list : postings) {
+    if (!reader.GetArray(&list, max_ids * kLevelCount)) return bad("bad postings");
+  }
+  if (!reader.Get(&count) || count > max_days) return bad("bad day lists");
+  std::vector<std::vector<uint32_t>> day_lists(count);
+  for (auto& list : day_lists) {
+    if (!reader.GetArray(&list, max_ids)) return bad("bad day list");
+  }
+  std::vector<Posting> major;
+  if (!reader.GetArray(&major, max_ids)) return bad("bad major events");
+  if (!reader.Get(&count) || count != source_days_.size()) return bad("sources do not fit this catalog");
+  std::vector<std::vector<int64_t>> source_days(count);
+  for (auto& days : source_days) {
+    if (!reader.GetArray(&days, max_days)) return bad("bad source days");
+  }
+  std::vector<CubeDay> latest;
+  if (!reader.GetArray(&latest, source_days_.size()) || latest.size() != latest_by_source_.size()) {
+    return bad("bad latest days");
+  }
+  std::vector<uint32_t> free_sums;
+  if (!reader.GetArray(&free_sums, sums.size() + 1)) return bad("bad free sums");
+  uint64_t event_count = 0;
+  if (!reader.Get(&event_count) || event_count > max_ids || !reader.done()) return bad("bad tail");
+  // Ids and units must point inside this cube.
+  for (const auto& list : postings) {
+    for (const Posting& posting : list) {
+      if (posting.id >= max_ids) return bad("a posting names no event");
+    }
+  }
+  for (const auto& list : day_lists) {
+    for (uint32_t id : list) {
+      if (id >= max_ids) return bad("a day list names no event");
+    }
+  }
+  for (const Posting& posting : major) {
+    if (posting.id >= max_ids) return bad("a major event names no event");
+  }
+  const size_t stride = sum_attributes_.size();
+  for (uint32_t slot : free_sums) {
+    if (stride == 0 || (static_cast<size_t>(slot) + 1) * stride > sums.size()) return bad("a free sum slot is out of range");
+  }
+  PA_RETURN_IF_ERROR(ValidateEvents(events, sums));
+  dense_ = std::move(dense);
+  postings_ = std::move(postings);
+  day_lists_ = std::move(day_lists);
+  major_events_ = std::move(major);
+  source_days_ = std::move(source_days);
+  latest_by_source_ = std::move(latest);
+  free_sums_ = std::move(free_sums);
+  event_count_ = event_count;
+  events_ = std::move(events);
+  if (events_.empty()) events_.resize(1);
+  sums_ = std::move(sums);
   return absl::OkStatus();
 }
 

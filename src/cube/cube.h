@@ -123,16 +123,21 @@ class Cube {
   void Put(int64_t id, const CubeEventInput& input);
   // Takes event `id` out entirely.
   void Remove(int64_t id);
-  // Between BeginBulk and EndBulk, Put appends to the per-unit postings without keeping them in
-  // order (one sort at the end instead of an insertion per event): for loading many events.
-  // Queries are not allowed in between.
+  // Between BeginBulk and EndBulk, Put only records each event's state; EndBulk builds every
+  // aggregate at once, in day order (for loading many events). Queries are not allowed in between.
   void BeginBulk() { bulk_ = true; }
+  // Makes room for events with ids up to `max_id` (a hint; ids beyond it still fit).
+  void Reserve(int64_t max_id) {
+    if (max_id > 0 && max_id < int64_t{UINT32_MAX} && events_.size() <= static_cast<size_t>(max_id)) {
+      events_.resize(static_cast<size_t>(max_id) + 1);
+    }
+  }
   void EndBulk();
   const CubeEvent* Find(int64_t id) const;
   size_t events() const { return event_count_; }
 
   // The counting unit of a placement: the deepest cube-level governance ancestor inside the home
-  // city, or kNoUnit.
+  // city, or kNoUnit. Memoised: like Put, not for use by concurrent readers.
   UnitId CountingUnit(UnitId placed) const;
   // True when the cube counts at `unit` (city .. grid level inside the home city).
   bool Covers(UnitId unit) const;
@@ -176,6 +181,11 @@ class Cube {
   // Restores event states saved from event_states()/sum_values() of a cube with the same
   // columns, registry and rules, rebuilding every aggregate. InvalidArgument when they do not fit.
   absl::Status Restore(std::vector<CubeEvent> events, std::vector<int64_t> sums);
+  // The aggregates (day tables, postings, day lists, major events, source days) as bytes, and
+  // back: with the event states, a snapshot that restores without recomputing anything.
+  // AdoptAggregates: InvalidArgument when the bytes do not fit this cube's units and columns.
+  std::string SaveAggregates() const;
+  absl::Status AdoptAggregates(std::vector<CubeEvent> events, std::vector<int64_t> sums, std::string_view bytes);
 
  private:
   struct Posting {
@@ -192,6 +202,19 @@ class Cube {
 
   Cube(const Registry& registry, const Catalog& catalog, UnitId home_city);
   absl::Status Compile();
+  UnitId FindCountingUnit(UnitId placed) const;
+  absl::Status ValidateEvents(const std::vector<CubeEvent>& events, const std::vector<int64_t>& sums) const;
+  // Rebuilds every aggregate from events_ (bulk loads and restores).
+  void RebuildAggregates();
+  // The cube units an event counted at a unit adds to: dense and sparse slots (itself included).
+  struct Chain {
+    uint32_t dense[4];
+    uint32_t sparse[3];
+    uint8_t dense_count = 0, sparse_count = 0;
+  };
+  const Chain& ChainOf(uint32_t unit) const {
+    return dense_slot_[unit] != UINT32_MAX ? dense_chain_[dense_slot_[unit]] : sparse_chain_[sparse_slot_[unit]];
+  }
   // Adds (sign +1) or takes out (-1) `event` from every aggregate.
   void Apply(uint32_t id, const CubeEvent& event, int sign);
   void AddToDense(uint32_t slot, CubeDay day, const CubeEvent& event, int64_t sign);
@@ -221,8 +244,13 @@ class Cube {
   // Unit id -> slot in dense_ (or UINT32_MAX) and in postings_ (or UINT32_MAX).
   std::vector<uint32_t> dense_slot_;
   std::vector<uint32_t> sparse_slot_;
+  // Unit id -> its counting unit (CountingUnit), filled as placements are seen; kUnknown unset.
+  static constexpr uint32_t kUnknownCounting = UINT32_MAX - 1;
+  mutable std::vector<uint32_t> counting_;
   std::vector<Dense> dense_;
   std::vector<std::vector<Posting>> postings_;
+  std::vector<Chain> dense_chain_;   // by dense slot
+  std::vector<Chain> sparse_chain_;  // by sparse slot
   // Day tables start at kFirstDay (1900-01-01); events before it or after kLastDay count nowhere.
   static constexpr CubeDay chunk0_ = -25568;  // 1899-12-31, a multiple of kChunkDays
 

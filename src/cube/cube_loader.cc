@@ -20,9 +20,9 @@ namespace pingan {
 namespace fs = std::filesystem;
 namespace {
 
-constexpr char kMagic[8] = {'P', 'A', 'C', 'U', 'B', 'E', '1', '\0'};
-// Bumped whenever CubeEvent's layout or the meaning of its fields changes.
-constexpr uint64_t kLayoutVersion = 1;
+constexpr char kMagic[8] = {'P', 'A', 'C', 'U', 'B', 'E', '2', '\0'};
+// Bumped whenever CubeEvent's layout, the aggregates' layout or the meaning of a field changes.
+constexpr uint64_t kLayoutVersion = 2;
 
 class Statement {
  public:
@@ -75,9 +75,10 @@ struct CubeFeeder::Impl {
   absl::flat_hash_map<std::string, uint8_t> sources;
   // The attributes measures and major rules read: name -> catalog index.
   absl::flat_hash_map<std::string, uint16_t> attributes;
-  absl::flat_hash_map<std::string, UnitId> units;  // placement code -> unit (a cache)
+  absl::flat_hash_map<uint64_t, UnitId> grid_units;  // a code's first 15 digits -> its grid
+  absl::flat_hash_map<std::string, UnitId> units;    // other placement codes -> unit (a cache)
   simdjson::ondemand::parser parser;
-  simdjson::padded_string padded;
+  std::string buffer;  // a record's attributes, with simdjson's padding after them
   std::vector<std::pair<uint16_t, double>> numbers;
 
   explicit Impl(const Cube& cube_in) : cube(cube_in) {
@@ -93,7 +94,27 @@ struct CubeFeeder::Impl {
     for (const MeasureDef& def : cube.major_rules()) note(def);
   }
 
+  // The unit to count an event placed at `code_text` at. The cube counts no deeper than grids, and
+  // a code's first 15 digits are its grid's code, so placements are looked up (and cached) by
+  // that prefix: a few thousand grids instead of a million buildings and rooms.
   UnitId Unit(std::string_view code_text) {
+    uint64_t key = 0;
+    bool digits = code_text.size() == static_cast<size_t>(AddressCode::kDigits);
+    for (size_t i = 0; digits && i < 15; ++i) {
+      const char c = code_text[i];
+      digits = c >= '0' && c <= '9';
+      key = key * 10 + static_cast<uint64_t>(c - '0');
+    }
+    if (digits) {
+      if (auto it = grid_units.find(key); it != grid_units.end()) return it->second;
+      const auto prefix = AddressCode::ParsePrefix(code_text.substr(0, 15));
+      if (prefix.ok()) {
+        if (auto found = cube.registry().Find(*prefix); found && cube.Covers(*found)) {
+          grid_units.emplace(key, *found);
+          return *found;
+        }
+      }
+    }
     if (auto it = units.find(absl::string_view(code_text.data(), code_text.size())); it != units.end()) {
       return it->second;
     }
@@ -106,8 +127,8 @@ struct CubeFeeder::Impl {
         unit = place->unit;
       } else {
         // A code the registry no longer knows below some level: count at its deepest known prefix.
-        for (int digits : {22, 20, 15, 12, 9, 6, 4}) {
-          auto prefix = AddressCode::ParsePrefix(code_text.substr(0, static_cast<size_t>(digits)));
+        for (int digit_count : {22, 20, 15, 12, 9, 6, 4}) {
+          auto prefix = AddressCode::ParsePrefix(code_text.substr(0, static_cast<size_t>(digit_count)));
           if (!prefix.ok()) continue;
           if (auto found = registry.Find(*prefix)) {
             unit = *found;
@@ -116,7 +137,7 @@ struct CubeFeeder::Impl {
         }
       }
     }
-    if (units.size() < (4u << 20)) units.emplace(std::string(code_text), unit);
+    if (units.size() < (1u << 20)) units.emplace(std::string(code_text), unit);
     return unit;
   }
 
@@ -124,9 +145,10 @@ struct CubeFeeder::Impl {
   void Numbers(std::string_view json) {
     numbers.clear();
     if (json.size() <= 2 || attributes.empty()) return;
-    padded = simdjson::padded_string(json);
+    if (buffer.size() < json.size() + simdjson::SIMDJSON_PADDING) buffer.resize(json.size() * 2 + simdjson::SIMDJSON_PADDING);
+    std::memcpy(buffer.data(), json.data(), json.size());
     simdjson::ondemand::document doc;
-    if (parser.iterate(padded).get(doc) != simdjson::SUCCESS) return;
+    if (parser.iterate(buffer.data(), json.size(), buffer.size()).get(doc) != simdjson::SUCCESS) return;
     simdjson::ondemand::object object;
     if (doc.get_object().get(object) != simdjson::SUCCESS) return;
     for (auto field : object) {
@@ -188,6 +210,10 @@ absl::StatusOr<int64_t> CubeFeeder::LoadAll(sqlite3* db, Cube& cube) {
   PA_RETURN_IF_ERROR(last.Prepare(db, "SELECT coalesce(max(seq), 0) FROM changes"));
   if (sqlite3_step(last.get()) != SQLITE_ROW) return absl::InternalError(Cat("cube: ", sqlite3_errmsg(db)));
   const int64_t seq = sqlite3_column_int64(last.get(), 0);
+  Statement max_id;
+  PA_RETURN_IF_ERROR(max_id.Prepare(db, "SELECT coalesce(max(id), 0) FROM events"));
+  if (sqlite3_step(max_id.get()) != SQLITE_ROW) return absl::InternalError(Cat("cube: ", sqlite3_errmsg(db)));
+  cube.Reserve(sqlite3_column_int64(max_id.get(), 0));
   Statement rows;
   PA_RETURN_IF_ERROR(rows.Prepare(db, Cat("SELECT ", kEventColumns, " FROM events").c_str()));
   cube.BeginBulk();
@@ -255,15 +281,17 @@ struct SnapshotHeader {
   int64_t seq;
   uint64_t events;
   uint64_t sums;
+  uint64_t aggregates;  // bytes of Cube::SaveAggregates
 };
 
 uint64_t SnapshotChecksum(const SnapshotHeader& header, const std::vector<CubeEvent>& events,
-                          const std::vector<int64_t>& sums) {
+                          const std::vector<int64_t>& sums, std::string_view aggregates) {
   XXH3_state_t* state = XXH3_createState();
   XXH3_64bits_reset(state);
   XXH3_64bits_update(state, &header, sizeof header);
   XXH3_64bits_update(state, events.data(), events.size() * sizeof(CubeEvent));
   XXH3_64bits_update(state, sums.data(), sums.size() * sizeof(int64_t));
+  XXH3_64bits_update(state, aggregates.data(), aggregates.size());
   const uint64_t checksum = XXH3_64bits_digest(state);
   XXH3_freeState(state);
   return checksum;
@@ -280,7 +308,9 @@ absl::Status SaveCubeSnapshot(const fs::path& path, const Cube& cube, int64_t se
   header.seq = seq;
   header.events = events.size();
   header.sums = sums.size();
-  const uint64_t checksum = SnapshotChecksum(header, events, sums);
+  const std::string aggregates = cube.SaveAggregates();
+  header.aggregates = aggregates.size();
+  const uint64_t checksum = SnapshotChecksum(header, events, sums, aggregates);
 
   fs::path temp = path;
   temp += Cat(".tmp-", ::getpid());
@@ -297,7 +327,8 @@ absl::Status SaveCubeSnapshot(const fs::path& path, const Cube& cube, int64_t se
     return true;
   };
   bool ok = write_all(&header, sizeof header) && write_all(events.data(), events.size() * sizeof(CubeEvent)) &&
-            write_all(sums.data(), sums.size() * sizeof(int64_t)) && write_all(&checksum, sizeof checksum) &&
+            write_all(sums.data(), sums.size() * sizeof(int64_t)) && write_all(aggregates.data(), aggregates.size()) &&
+            write_all(&checksum, sizeof checksum) &&
             ::fsync(fd) == 0;
   ::close(fd);
   std::error_code ec;
@@ -332,20 +363,25 @@ absl::StatusOr<int64_t> LoadCubeSnapshot(const fs::path& path, uint64_t fingerpr
   if (std::memcmp(header.magic, kMagic, sizeof kMagic) != 0) return damaged("not a cube snapshot");
   if (header.fingerprint != fingerprint) return damaged("made for another catalog, registry or layout");
   if (header.events > (uintmax_t{1} << 33) / sizeof(CubeEvent) || header.sums > (uintmax_t{1} << 33) / 8 ||
-      sizeof header + header.events * sizeof(CubeEvent) + header.sums * 8 + 8 != size) {
+      header.aggregates > (uintmax_t{1} << 35) ||
+      sizeof header + header.events * sizeof(CubeEvent) + header.sums * 8 + header.aggregates + 8 != size) {
     return damaged("sizes do not add up");
   }
   std::vector<CubeEvent> events(header.events);
   std::vector<int64_t> sums(header.sums);
+  std::string aggregates(header.aggregates, '\0');
   uint64_t stored = 0;
   if (std::fread(events.data(), sizeof(CubeEvent), events.size(), file.get()) != events.size() ||
       std::fread(sums.data(), sizeof(int64_t), sums.size(), file.get()) != sums.size() ||
+      std::fread(aggregates.data(), 1, aggregates.size(), file.get()) != aggregates.size() ||
       std::fread(&stored, sizeof stored, 1, file.get()) != 1) {
     return damaged("short read");
   }
-  const uint64_t checksum = SnapshotChecksum(header, events, sums);
+  const uint64_t checksum = SnapshotChecksum(header, events, sums, aggregates);
   if (checksum != stored) return damaged("checksum mismatch");
-  PA_RETURN_IF_ERROR(cube.Restore(std::move(events), std::move(sums)));
+  if (absl::Status adopted = cube.AdoptAggregates(std::move(events), std::move(sums), aggregates); !adopted.ok()) {
+    return damaged(std::string_view(adopted.message().data(), adopted.message().size()));
+  }
   return header.seq;
 }
 

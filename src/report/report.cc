@@ -219,10 +219,13 @@ Report BuildReport(const Cube& cube, const ReportSettings& settings, UnitId unit
   for (Day last : through) {
     if (windows.contains(last)) continue;
     Windows w;
-    const int days = std::max(0, last - period.first + 1);
+    // A period counted to its end compares with whole periods (May has 31 days, June 30); one
+    // counted only partly compares with the same number of days from the comparison periods' starts.
+    const bool whole = last >= period.last;
+    const int days = whole ? period.days() : std::max(0, last - period.first + 1);
     w.current = Truncated(period, days);
-    w.yoy = Truncated(year_ago, days);
-    if (previous) w.mom = Truncated(*previous, days);
+    w.yoy = whole ? year_ago : Truncated(year_ago, days);
+    if (previous) w.mom = whole ? *previous : Truncated(*previous, days);
     const bool empty = days == 0;
     w.now = empty ? std::vector<int64_t>(cube.columns(), 0) : Totals(cube, unit, w.current.first, w.current.last);
     w.year = empty ? std::vector<int64_t>(cube.columns(), 0) : Totals(cube, unit, w.yoy.first, w.yoy.last);
