@@ -508,7 +508,7 @@ class Writer {
   template <typename T>
   void PutArray(const T* data, size_t count) {
     Put<uint64_t>(count);
-    out_.append(reinterpret_cast<const char*>(data), count * sizeof(T));
+    if (count > 0) out_.append(reinterpret_cast<const char*>(data), count * sizeof(T));
   }
 
  private:
@@ -530,6 +530,7 @@ class Reader {
     uint64_t count = 0;
     if (!Get(&count) || count > max_count || in_.size() / sizeof(T) < count) return false;
     out->resize(count);
+    if (count == 0) return true;
     std::memcpy(out->data(), in_.data(), count * sizeof(T));
     in_.remove_prefix(count * sizeof(T));
     return true;

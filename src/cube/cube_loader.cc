@@ -224,15 +224,17 @@ absl::StatusOr<int64_t> CubeFeeder::LoadAll(sqlite3* db, Cube& cube) {
   return seq;
 }
 
-absl::StatusOr<int64_t> CubeFeeder::ApplyChanges(sqlite3* db, int64_t after_seq, Cube& cube, int64_t* changed) {
+absl::StatusOr<int64_t> CubeFeeder::ApplyChanges(sqlite3* db, int64_t after_seq, Cube& cube, int64_t* changed,
+                                                 int64_t max_changes) {
   if (changed != nullptr) *changed = 0;
   ReadTransaction transaction(db);
   PA_RETURN_IF_ERROR(transaction.Begin());
   Statement last;
   PA_RETURN_IF_ERROR(last.Prepare(db, "SELECT coalesce(max(seq), 0) FROM changes"));
   if (sqlite3_step(last.get()) != SQLITE_ROW) return absl::InternalError(Cat("cube: ", sqlite3_errmsg(db)));
-  const int64_t seq = sqlite3_column_int64(last.get(), 0);
-  if (seq < after_seq) {
+  const int64_t latest = sqlite3_column_int64(last.get(), 0);
+  const int64_t seq = latest - after_seq > max_changes ? after_seq + max_changes : latest;
+  if (latest < after_seq) {
     return absl::FailedPreconditionError("cube: the store's change sequence went backwards (a new database?)");
   }
   if (seq == after_seq) return seq;

@@ -42,7 +42,9 @@ class CubeFeeder {
   absl::StatusOr<int64_t> LoadAll(sqlite3* db, Cube& cube);
   // Applies the changes with seq > `after_seq`. Returns the sequence the cube now reflects
   // (`after_seq` when there was nothing new) and sets `*changed` to the number of events put.
-  absl::StatusOr<int64_t> ApplyChanges(sqlite3* db, int64_t after_seq, Cube& cube, int64_t* changed = nullptr);
+  // At most `max_changes` sequence numbers are applied in one call (the rest on the next).
+  absl::StatusOr<int64_t> ApplyChanges(sqlite3* db, int64_t after_seq, Cube& cube, int64_t* changed = nullptr,
+                                       int64_t max_changes = INT64_MAX);
 
   const CivilClock& clock() const { return clock_; }
 

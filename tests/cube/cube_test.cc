@@ -5,6 +5,7 @@
 #include <fstream>
 #include <map>
 #include <random>
+#include <thread>
 
 #include <fmt/format.h>
 #include <gmock/gmock.h>
@@ -12,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cube/cube_loader.h"
+#include "cube/live_cube.h"
 #include "report/report.h"
 #include "store/event_store.h"
 #include "store/sqlite_store.h"
@@ -422,6 +424,62 @@ TEST_F(CubeStoreTest, SnapshotRestoresTheSameCubeAndRejectsAnotherOrADamagedOne)
   // Truncated: rejected.
   std::filesystem::resize_file(snapshot, 64);
   EXPECT_EQ(LoadCubeSnapshot(snapshot, 42, *other).status().code(), absl::StatusCode::kFailedPrecondition);
+}
+
+TEST_F(CubeStoreTest, LiveCubeShowsEventsWrittenByAnotherConnectionWithinASecond) {
+  std::mt19937_64 rng(11);
+  std::vector<EventRecord> first;
+  for (int i = 0; i < 200; ++i) first.push_back(RandomEvent(rng, i));
+  Write(first);
+  auto cube = *Cube::Create(Reg(), TheCatalog(), SharedWorld().city);
+  CubeFeeder feeder(*cube, clock_);
+  const int64_t seq = *feeder.LoadAll(store_->handle(), *cube);
+  LiveCube::Options options;
+  options.poll = std::chrono::milliseconds(100);
+  options.snapshot = dir_.path() / "pingan.db.cube";
+  options.fingerprint = 9;
+  auto live = *LiveCube::Start(dir_.path() / "pingan.db", std::move(cube), clock_, seq, options);
+  const UnitId city = SharedWorld().city;
+  auto city_events = [&] {
+    return live->Read([&](const Cube& c) {
+      std::vector<int64_t> totals(c.columns(), 0);
+      c.Sum(city, 19000, 20000, totals);
+      int64_t events = 0;
+      for (size_t type = 0; type < TheCatalog().types.size(); ++type) events += totals[c.TypeColumn(type)];
+      return events;
+    });
+  };
+  const int64_t before = city_events();
+  // Another connection (as another process would) writes 50 counted theft events in the city.
+  auto writer = *SqliteStore::Open(dir_.path() / "pingan.db");
+  auto writer_events = *EventStore::Open(writer->handle());
+  std::vector<EventRecord> more;
+  for (int i = 0; i < 50; ++i) {
+    EventRecord event = RandomEvent(rng, 5000 + i);
+    event.type = "criminal.theft";
+    event.source = "police";
+    event.status = EventStatus::kActive;
+    event.placement.unit = Reg().code(city).ToString();
+    event.placement.level = static_cast<uint8_t>(Level::kCity);
+    event.placement.in_home_city = true;
+    more.push_back(event);
+  }
+  std::vector<UpsertOutcome> outcomes;
+  ASSERT_TRUE(writer_events->WriteBatch(more, {}, &outcomes).ok());
+  const auto written = std::chrono::steady_clock::now();
+  while (city_events() != before + 50 && std::chrono::steady_clock::now() - written < std::chrono::seconds(3)) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  const auto waited = std::chrono::steady_clock::now() - written;
+  EXPECT_EQ(city_events(), before + 50);
+  EXPECT_LT(waited, std::chrono::seconds(1));
+  EXPECT_TRUE(live->LastError().ok()) << live->LastError();
+  EXPECT_GT(live->Sequence(), seq);
+  // Stopping writes the snapshot it got to; a new cube restores exactly that.
+  const int64_t final_seq = live->Sequence();
+  live.reset();
+  auto restored = *Cube::Create(Reg(), TheCatalog(), SharedWorld().city);
+  EXPECT_EQ(*LoadCubeSnapshot(options.snapshot, 9, *restored), final_seq);
 }
 
 }  // namespace
