@@ -69,10 +69,10 @@ int Run(int argc, char** argv) {
   const cli::OpenedReport& env = **opened;
   const Cube& cube = *env.cube;
   fmt::print("events {}\n", cube.events());
-  fmt::print("start_ms {:.0f} (registry {:.0f}, cube restore {:.0f}, catch-up {:.0f}, rebuild {:.0f}; "
-             "from snapshot: {})\n",
-             start_ms, env.registry_ms, env.stats.restore_ms, env.stats.catch_up_ms, env.stats.rebuild_ms,
-             env.stats.from_snapshot ? "yes" : "no");
+  fmt::print("start_ms {:.0f} (registry {:.0f} and, alongside, snapshot read {:.0f}; then cube adopt {:.0f}, "
+             "catch-up {:.0f}, rebuild {:.0f}; from snapshot: {})\n",
+             start_ms, env.registry_ms, env.snapshot_read_ms, env.stats.restore_ms, env.stats.catch_up_ms,
+             env.stats.rebuild_ms, env.stats.from_snapshot ? "yes" : "no");
   fmt::print("cube_memory_mb {:.0f}\n", static_cast<double>(cube.MemoryBytes()) / 1e6);
   if (rebuild) {
     auto again = cli::OpenReportEnv(context, /*rebuild=*/true);

@@ -322,6 +322,7 @@ int RunCube(const Context& context, bool rebuild, bool json) {
            {"changes_applied", report.stats.changes_applied},
            {"snapshot_saved", report.stats.snapshot_saved},
            {"registry_ms", std::round(report.registry_ms)},
+           {"snapshot_read_ms", std::round(report.snapshot_read_ms)},
            {"restore_ms", std::round(report.stats.restore_ms)},
            {"catch_up_ms", std::round(report.stats.catch_up_ms)},
            {"rebuild_ms", std::round(report.stats.rebuild_ms)},

@@ -27,7 +27,8 @@ struct OpenedReport {
   std::unique_ptr<Cube> cube;
   int64_t seq = 0;
   CubeOpenStats stats;
-  double registry_ms = 0;
+  double registry_ms = 0;       // loading the registry
+  double snapshot_read_ms = 0;  // reading and checking the cube snapshot (at the same time)
   sqlite3* db() const { return data.store->handle(); }
 };
 

@@ -351,7 +351,7 @@ absl::Status SaveCubeSnapshot(const fs::path& path, const Cube& cube, int64_t se
   return absl::OkStatus();
 }
 
-absl::StatusOr<int64_t> LoadCubeSnapshot(const fs::path& path, uint64_t fingerprint, Cube& cube) {
+absl::StatusOr<CubeSnapshotData> ReadCubeSnapshot(const fs::path& path) {
   std::unique_ptr<FILE, int (*)(FILE*)> file(std::fopen(path.c_str(), "rbe"), &std::fclose);
   if (!file) return absl::NotFoundError(Cat("no cube snapshot at ", path.string()));
   std::error_code ec;
@@ -363,32 +363,47 @@ absl::StatusOr<int64_t> LoadCubeSnapshot(const fs::path& path, uint64_t fingerpr
   SnapshotHeader header{};
   if (std::fread(&header, sizeof header, 1, file.get()) != 1) return damaged("unreadable");
   if (std::memcmp(header.magic, kMagic, sizeof kMagic) != 0) return damaged("not a cube snapshot");
-  if (header.fingerprint != fingerprint) return damaged("made for another catalog, registry or layout");
   if (header.events > (uintmax_t{1} << 33) / sizeof(CubeEvent) || header.sums > (uintmax_t{1} << 33) / 8 ||
       header.aggregates > (uintmax_t{1} << 35) ||
       sizeof header + header.events * sizeof(CubeEvent) + header.sums * 8 + header.aggregates + 8 != size) {
     return damaged("sizes do not add up");
   }
-  std::vector<CubeEvent> events(header.events);
-  std::vector<int64_t> sums(header.sums);
-  std::string aggregates(header.aggregates, '\0');
+  CubeSnapshotData data;
+  data.fingerprint = header.fingerprint;
+  data.seq = header.seq;
+  data.events.resize(header.events);
+  data.sums.resize(header.sums);
+  data.aggregates.resize(header.aggregates);
   uint64_t stored = 0;
-  if (std::fread(events.data(), sizeof(CubeEvent), events.size(), file.get()) != events.size() ||
-      std::fread(sums.data(), sizeof(int64_t), sums.size(), file.get()) != sums.size() ||
-      std::fread(aggregates.data(), 1, aggregates.size(), file.get()) != aggregates.size() ||
+  if (std::fread(data.events.data(), sizeof(CubeEvent), data.events.size(), file.get()) != data.events.size() ||
+      std::fread(data.sums.data(), sizeof(int64_t), data.sums.size(), file.get()) != data.sums.size() ||
+      std::fread(data.aggregates.data(), 1, data.aggregates.size(), file.get()) != data.aggregates.size() ||
       std::fread(&stored, sizeof stored, 1, file.get()) != 1) {
     return damaged("short read");
   }
-  const uint64_t checksum = SnapshotChecksum(header, events, sums, aggregates);
-  if (checksum != stored) return damaged("checksum mismatch");
-  if (absl::Status adopted = cube.AdoptAggregates(std::move(events), std::move(sums), aggregates); !adopted.ok()) {
-    return damaged(std::string_view(adopted.message().data(), adopted.message().size()));
+  if (SnapshotChecksum(header, data.events, data.sums, data.aggregates) != stored) return damaged("checksum mismatch");
+  return data;
+}
+
+absl::StatusOr<int64_t> AdoptCubeSnapshot(CubeSnapshotData data, uint64_t fingerprint, Cube& cube) {
+  if (data.fingerprint != fingerprint) {
+    return absl::FailedPreconditionError("cube snapshot: made for another catalog, registry or layout");
   }
-  return header.seq;
+  if (absl::Status adopted = cube.AdoptAggregates(std::move(data.events), std::move(data.sums), data.aggregates);
+      !adopted.ok()) {
+    return absl::FailedPreconditionError(Cat("cube snapshot: ", adopted.message()));
+  }
+  return data.seq;
+}
+
+absl::StatusOr<int64_t> LoadCubeSnapshot(const fs::path& path, uint64_t fingerprint, Cube& cube) {
+  PA_ASSIGN_OR_RETURN(CubeSnapshotData data, ReadCubeSnapshot(path));
+  return AdoptCubeSnapshot(std::move(data), fingerprint, cube);
 }
 
 absl::StatusOr<int64_t> OpenCube(sqlite3* db, const fs::path& snapshot, uint64_t fingerprint, CubeFeeder& feeder,
-                                 Cube& cube, bool save, CubeOpenStats* stats, int64_t save_after) {
+                                 Cube& cube, bool save, CubeOpenStats* stats, int64_t save_after,
+                                 absl::StatusOr<CubeSnapshotData>* preread) {
   CubeOpenStats local;
   CubeOpenStats& out = stats != nullptr ? *stats : local;
   out = CubeOpenStats{};
@@ -399,7 +414,10 @@ absl::StatusOr<int64_t> OpenCube(sqlite3* db, const fs::path& snapshot, uint64_t
   int64_t seq = 0;
   bool rebuilt = false;
   auto start = Clock::now();
-  absl::StatusOr<int64_t> restored = LoadCubeSnapshot(snapshot, fingerprint, cube);
+  absl::StatusOr<int64_t> restored =
+      preread != nullptr ? (preread->ok() ? AdoptCubeSnapshot(*std::move(*preread), fingerprint, cube)
+                                          : absl::StatusOr<int64_t>(preread->status()))
+                         : LoadCubeSnapshot(snapshot, fingerprint, cube);
   out.restore_ms = ms_since(start);
   if (restored.ok()) {
     start = Clock::now();

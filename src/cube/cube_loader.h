@@ -21,6 +21,7 @@
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "core/period.h"
@@ -65,6 +66,17 @@ absl::Status SaveCubeSnapshot(const std::filesystem::path& path, const Cube& cub
 // FailedPrecondition when it was made for something else (fingerprint) or is damaged (the
 // caller rebuilds from the store).
 absl::StatusOr<int64_t> LoadCubeSnapshot(const std::filesystem::path& path, uint64_t fingerprint, Cube& cube);
+// The two halves of LoadCubeSnapshot, so that the file is read (and checked) while the registry
+// loads: ReadCubeSnapshot needs no cube; AdoptCubeSnapshot checks the fingerprint and adopts.
+struct CubeSnapshotData {
+  uint64_t fingerprint = 0;
+  int64_t seq = 0;
+  std::vector<CubeEvent> events;
+  std::vector<int64_t> sums;
+  std::string aggregates;
+};
+absl::StatusOr<CubeSnapshotData> ReadCubeSnapshot(const std::filesystem::path& path);
+absl::StatusOr<int64_t> AdoptCubeSnapshot(CubeSnapshotData data, uint64_t fingerprint, Cube& cube);
 
 struct CubeOpenStats {
   bool from_snapshot = false;   // restored from the snapshot (else rebuilt from the store)
@@ -79,6 +91,6 @@ struct CubeOpenStats {
 // noted in stats, not an error: a read-only directory still answers). Returns the sequence.
 absl::StatusOr<int64_t> OpenCube(sqlite3* db, const std::filesystem::path& snapshot, uint64_t fingerprint,
                                  CubeFeeder& feeder, Cube& cube, bool save, CubeOpenStats* stats,
-                                 int64_t save_after = 10000);
+                                 int64_t save_after = 10000, absl::StatusOr<CubeSnapshotData>* preread = nullptr);
 
 }  // namespace pingan
