@@ -224,7 +224,11 @@ Report BuildReport(const Cube& cube, const ReportSettings& settings, UnitId unit
     const bool whole = last >= period.last;
     const int days = whole ? period.days() : std::max(0, last - period.first + 1);
     w.current = Truncated(period, days);
-    w.yoy = whole ? year_ago : Truncated(year_ago, days);
+    // The same calendar days a year earlier (29 Feb -> 28 Feb); for an ISO week, the first days of
+    // the same week of the previous ISO year.
+    w.yoy = whole || days == 0 || period.kind == PeriodKind::kWeek
+                ? Truncated(year_ago, days)
+                : YearAgo(RangePeriod(period.first, period.first + days - 1));
     if (previous) w.mom = whole ? *previous : Truncated(*previous, days);
     const bool empty = days == 0;
     w.now = empty ? std::vector<int64_t>(cube.columns(), 0) : Totals(cube, unit, w.current.first, w.current.last);
