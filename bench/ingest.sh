@@ -46,16 +46,9 @@ read -r load1 load5 load15 _ </proc/loadavg
 started_at=$(now)
 
 # PostgreSQL 15.
-if ! dpkg-query -W -f='${Status}' postgresql-15 2>/dev/null | grep -q 'install ok installed'; then
-  say "installing postgresql-15"
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get install -y -qq --no-install-recommends postgresql-15 >/dev/null ||
-    { apt-get update -qq && apt-get install -y -qq --no-install-recommends postgresql-15 >/dev/null; }
-fi
-# initdb refuses to run as root: the cluster belongs to `postgres` then.
-as_pg() {
-  if [[ $EUID -eq 0 ]]; then (cd / && runuser -u postgres -- "$@"); else "$@"; fi
-}
+# shellcheck source=bench/lib.sh
+source "$(dirname "$0")/lib.sh"
+need_package postgresql-15 "the PostgreSQL baseline"
 
 umask 022
 WORK=$(realpath "$(mktemp -d "${TMPDIR:-/tmp}/pingan-ingest-bench.XXXXXX")")
@@ -118,13 +111,8 @@ done
 
 # PostgreSQL 15 COPY of text.csv into a private cluster.
 say "PostgreSQL 15: initdb, COPY"
-mkdir -p "$PGDIR/sock"
-chown -R postgres:postgres "$PGDIR" 2>/dev/null || true
-as_pg "$PGBIN/initdb" -D "$PGDIR/data" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 >/dev/null
+pg_init "$PGDIR" "$PG_PORT"
 cat >>"$PGDIR/data/postgresql.conf" <<EOF
-listen_addresses = ''
-port = $PG_PORT
-unix_socket_directories = '$PGDIR/sock'
 fsync = on
 synchronous_commit = on
 shared_buffers = 1GB

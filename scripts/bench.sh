@@ -2,7 +2,8 @@
 # `make bench`: the registry's targets on a scale-1 data directory, Release build.
 #   init at scale 1 with the national registry (target <= 60 s), opening it again (<= 3 s),
 #   memory with it loaded (<= 2 GB), parent/children/ancestor queries by id (>= 10 M/s).
-#   Then the geocoder, points, address-parse, and `pingan ingest` next to PostgreSQL COPY.
+#   Then the geocoder, points, address-parse, `pingan ingest` next to PostgreSQL COPY, and the
+#   report by SQL on PostgreSQL and SQLite (the cube's baseline).
 # Prints a Markdown table for the README's Performance section.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -106,4 +107,14 @@ fi
 if [[ -z ${BENCH_SKIP_INGEST:-} ]]; then
   echo
   PINGAN_BIN="$BIN" bench/ingest.sh
+fi
+
+# The real-time report by SQL on PostgreSQL 15 and SQLite, the cube's baseline (bench/report_sql.sh,
+# a few minutes): on a demo data directory (BENCH_REPORT_DATA, default build/bench-data/demo-s1,
+# made with `pingan demo` at scale 1 when missing; ~2 min). BENCH_SKIP_REPORT_SQL=1 skips it.
+if [[ -z ${BENCH_SKIP_REPORT_SQL:-} ]]; then
+  echo
+  REPORT_DATA=${BENCH_REPORT_DATA:-build/bench-data/demo-s1}
+  "$BIN" demo --data "$REPORT_DATA" --seed 1 --scale 1 >/dev/null
+  bench/report_sql.sh "$REPORT_DATA"
 fi
