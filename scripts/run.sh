@@ -11,6 +11,10 @@ if [[ ! -f "$DATA/pingan.db" ]]; then
 fi
 "$BIN" demo --data "$DATA" --seed "$SEED" --scale "$SCALE"
 "$BIN" info --data "$DATA"
+# The report's aggregates: built once here (a snapshot beside the database), then reused.
+"$BIN" cube --data "$DATA" >/dev/null
+echo
+"$BIN" bulletin --data "$DATA"
 cat <<MSG
 
 Browse it:
@@ -24,5 +28,12 @@ Browse it:
   $BIN catalog                            # sources, event types, the 33 indicators, 9 key types
   $BIN events --data $DATA --unit 330106 --type criminal.theft --from 2024-06-01 --limit 20
   $BIN quarantine --data $DATA            # the feeds' bad records and why
+  $BIN report --data $DATA                # the real-time report of the latest month (--json, --unit 330106, --period 2024Q2)
+  $BIN league --data $DATA --period 2024-06
+  $BIN series --data $DATA --indicator criminal.telecom_fraud --count 24
+  $BIN breakdown --data $DATA --unit 330106 --indicator key.dispute
+  $BIN clusters --data $DATA --unit 330106 --period 2024Q2
+  $BIN major --data $DATA --period 2024
+  $BIN report --data $DATA --format xlsx --output report.xlsx
 No login is needed yet: there is no server until the server issue lands.
 MSG

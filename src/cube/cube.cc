@@ -1,9 +1,11 @@
 #include "cube/cube.h"
 
 #include <algorithm>
+#include <atomic>
 #include <bit>
 #include <cmath>
 #include <cstring>
+#include <thread>
 
 #include "core/status.h"
 #include "core/strings.h"
@@ -93,6 +95,9 @@ absl::Status Cube::Compile() {
 
   dense_slot_.assign(registry_.size(), UINT32_MAX);
   sparse_slot_.assign(registry_.size(), UINT32_MAX);
+  counting_ = std::make_unique<std::atomic<uint32_t>[]>(registry_.size());
+  for (size_t unit = 0; unit < registry_.size(); ++unit) counting_[unit].store(kUnknownCounting, std::memory_order_relaxed);
+  if (sum_attributes_.size() > kMaxSumSlots) return absl::InvalidArgumentError("the catalog sums too many attributes");
   auto add_unit = [&](UnitId unit) {
     if (registry_.level(unit) <= kDenseLevel) {
       dense_slot_[unit.value] = static_cast<uint32_t>(dense_.size());
@@ -136,10 +141,13 @@ bool Cube::Covers(UnitId unit) const {
 
 UnitId Cube::CountingUnit(UnitId placed) const {
   if (!registry_.Contains(placed)) return kNoUnit;
-  if (counting_.empty()) counting_.assign(registry_.size(), kUnknownCounting);
-  uint32_t& known = counting_[placed.value];
-  if (known == kUnknownCounting) known = FindCountingUnit(placed).value;
-  return UnitId{known};
+  std::atomic<uint32_t>& known = counting_[placed.value];
+  uint32_t unit = known.load(std::memory_order_relaxed);
+  if (unit == kUnknownCounting) {
+    unit = FindCountingUnit(placed).value;
+    known.store(unit, std::memory_order_relaxed);
+  }
+  return UnitId{unit};
 }
 
 UnitId Cube::FindCountingUnit(UnitId placed) const {
@@ -169,7 +177,53 @@ std::span<const int64_t> Cube::SumValues(const CubeEvent& event) const {
   return {sums_.data() + static_cast<size_t>(event.sums - 1) * stride, stride};
 }
 
+CubeEvent Cube::Compile(const CubeEventInput& input, int64_t* sum_values) const {
+  CubeEvent event;
+  event.day = input.day;
+  event.hour = input.hour;
+  event.type = input.type;
+  event.source = input.source;
+  event.level = input.level;
+  const bool valid_type = input.type < type_measures_.size();
+  const UnitId unit = !input.in_home_city ? kNoUnit
+                      : input.placed_counts && Covers(input.placed) ? input.placed
+                                                                  : CountingUnit(input.placed);
+  event.unit = unit.value;
+  const bool in_range = input.day >= kFirstDay && input.day <= kLastDay;
+  if (!input.active || !unit.valid() || !in_range || !valid_type) return event;
+  event.flags |= CubeEvent::kCounted;
+  for (const TypeMeasure& measure : type_measures_[input.type]) {
+    if (ConditionsHold(*measure.def, input.numbers)) event.mask |= uint64_t{1} << measure.column;
+  }
+  bool has_sums = false;
+  for (size_t c = 0; c < measures_ && !has_sums; ++c) has_sums = columns_[c].is_sum && (event.mask >> c & 1);
+  if (has_sums) {
+    event.sums = 1;  // the caller stores sum_values and sets the real index
+    for (size_t s = 0; s < sum_attributes_.size(); ++s) {
+      sum_values[s] = 0;
+      for (const auto& [attribute, number] : input.numbers) {
+        if (attribute == sum_attributes_[s] && std::isfinite(number)) {
+          sum_values[s] = std::llround(std::clamp(number, -9e15, 9e15) * 100);
+        }
+      }
+    }
+  }
+  for (const MeasureDef* rule : type_major_[input.type]) {
+    if (ConditionsHold(*rule, input.numbers)) {
+      event.flags |= CubeEvent::kMajor;
+      break;
+    }
+  }
+  return event;
+}
+
 void Cube::Put(int64_t id, const CubeEventInput& input) {
+  int64_t sum_values[kMaxSumSlots];
+  const CubeEvent event = Compile(input, sum_values);
+  PutCompiled(id, event, sum_values);
+}
+
+void Cube::PutCompiled(int64_t id, CubeEvent event, const int64_t* sum_values) {
   if (id <= 0 || id >= static_cast<int64_t>(UINT32_MAX)) return;
   const auto index = static_cast<uint32_t>(id);
   if (events_.size() <= index) events_.resize(std::max<size_t>(index + 1, events_.size() * 3 / 2));
@@ -180,45 +234,14 @@ void Cube::Put(int64_t id, const CubeEventInput& input) {
   } else {
     ++event_count_;
   }
-  CubeEvent event;
-  event.day = input.day;
-  event.hour = input.hour;
-  event.type = input.type;
-  event.source = input.source;
-  event.level = input.level;
-  const bool valid_type = input.type < type_measures_.size();
-  const UnitId unit = input.in_home_city ? CountingUnit(input.placed) : kNoUnit;
-  event.unit = unit.value;
-  const bool in_range = input.day >= kFirstDay && input.day <= kLastDay;
-  if (input.active && unit.valid() && in_range && valid_type) {
-    event.flags |= CubeEvent::kCounted;
-    for (const TypeMeasure& measure : type_measures_[input.type]) {
-      if (ConditionsHold(*measure.def, input.numbers)) event.mask |= uint64_t{1} << measure.column;
-    }
-    bool has_sums = false;
-    for (size_t c = 0; c < measures_ && !has_sums; ++c) has_sums = columns_[c].is_sum && (event.mask >> c & 1);
-    if (has_sums) {
-      const uint32_t sums = AllocateSums();
-      event.sums = sums + 1;
-      int64_t* values = sums_.data() + static_cast<size_t>(sums) * sum_attributes_.size();
-      for (size_t s = 0; s < sum_attributes_.size(); ++s) {
-        values[s] = 0;
-        for (const auto& [attribute, number] : input.numbers) {
-          if (attribute == sum_attributes_[s] && std::isfinite(number)) {
-            values[s] = std::llround(std::clamp(number, -9e15, 9e15) * 100);
-          }
-        }
-      }
-    }
-    for (const MeasureDef* rule : type_major_[input.type]) {
-      if (ConditionsHold(*rule, input.numbers)) {
-        event.flags |= CubeEvent::kMajor;
-        break;
-      }
-    }
+  if (event.sums != 0) {
+    const uint32_t sums = AllocateSums();
+    event.sums = sums + 1;
+    std::copy(sum_values, sum_values + sum_attributes_.size(),
+              sums_.begin() + static_cast<ptrdiff_t>(static_cast<size_t>(sums) * sum_attributes_.size()));
   }
-  if (in_range && input.source < latest_by_source_.size()) {
-    latest_by_source_[input.source] = std::max(latest_by_source_[input.source], input.day);
+  if (event.day >= kFirstDay && event.day <= kLastDay && event.source < latest_by_source_.size()) {
+    latest_by_source_[event.source] = std::max(latest_by_source_[event.source], event.day);
   }
   slot = event;
   if (!bulk_) Apply(index, slot, +1);
@@ -373,10 +396,18 @@ void Cube::RebuildAggregates() {
     if (starts[day + 1] == starts[day]) continue;
     day_lists_[day].assign(order.begin() + starts[day], order.begin() + starts[day + 1]);
   }
+  // The day tables on one thread, the postings and the rest on another: they touch disjoint
+  // members, both in day order.
+  std::thread dense_thread([&] {
+    for (uint32_t id : order) {
+      const CubeEvent& event = events_[id];
+      const Chain& chain = ChainOf(event.unit);
+      for (int i = 0; i < chain.dense_count; ++i) AddToDense(chain.dense[i], event.day, event, +1);
+    }
+  });
   for (uint32_t id : order) {
     const CubeEvent& event = events_[id];
     const Chain& chain = ChainOf(event.unit);
-    for (int i = 0; i < chain.dense_count; ++i) AddToDense(chain.dense[i], event.day, event, +1);
     for (int i = 0; i < chain.sparse_count; ++i) postings_[chain.sparse[i]].push_back({event.day, id});
     const size_t day_index = DayIndex(event.day, chunk0_);
     std::vector<int64_t>& source_days = source_days_[event.source];
@@ -384,6 +415,7 @@ void Cube::RebuildAggregates() {
     source_days[day_index] += 1;
     if ((event.flags & CubeEvent::kMajor) != 0) major_events_.push_back({event.day, id});
   }
+  dense_thread.join();
 }
 
 void Cube::AddRowsTo(const Dense& dense, CubeDay first, CubeDay last, std::span<int64_t> out) const {

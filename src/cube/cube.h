@@ -30,6 +30,7 @@
 //   cube->Sum(district, first_day, last_day, values);
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <span>
@@ -63,6 +64,7 @@ struct CubeEventInput {
   uint16_t type = 0;       // Catalog::types index
   uint8_t source = 0;      // Catalog::sources index
   UnitId placed;           // the placement unit (any level; kNoUnit: unknown)
+  bool placed_counts = false;  // `placed` is already a cube unit (its own counting unit)
   uint8_t level = 0;       // placement level (address/code.h Level)
   bool active = true;      // status active (withdrawn events count nowhere)
   bool in_home_city = true;
@@ -121,6 +123,12 @@ class Cube {
   // Sets event `id`'s state to `input`, taking out what it contributed before (if anything).
   // Ids are the store's row ids (dense, from 1).
   void Put(int64_t id, const CubeEventInput& input);
+  // Put in two halves: Compile is const and may run on several threads at once (bulk loads);
+  // it writes the event's sum values (sum_stride() of them, at most kMaxSumSlots) to
+  // `sum_values` when the returned state has sums != 0. PutCompiled installs the result.
+  static constexpr size_t kMaxSumSlots = 16;
+  CubeEvent Compile(const CubeEventInput& input, int64_t* sum_values) const;
+  void PutCompiled(int64_t id, CubeEvent event, const int64_t* sum_values);
   // Takes event `id` out entirely.
   void Remove(int64_t id);
   // Between BeginBulk and EndBulk, Put only records each event's state; EndBulk builds every
@@ -137,7 +145,7 @@ class Cube {
   size_t events() const { return event_count_; }
 
   // The counting unit of a placement: the deepest cube-level governance ancestor inside the home
-  // city, or kNoUnit. Memoised: like Put, not for use by concurrent readers.
+  // city, or kNoUnit. Memoised (safely across threads).
   UnitId CountingUnit(UnitId placed) const;
   // True when the cube counts at `unit` (city .. grid level inside the home city).
   bool Covers(UnitId unit) const;
@@ -246,7 +254,7 @@ class Cube {
   std::vector<uint32_t> sparse_slot_;
   // Unit id -> its counting unit (CountingUnit), filled as placements are seen; kUnknown unset.
   static constexpr uint32_t kUnknownCounting = UINT32_MAX - 1;
-  mutable std::vector<uint32_t> counting_;
+  std::unique_ptr<std::atomic<uint32_t>[]> counting_;
   std::vector<Dense> dense_;
   std::vector<std::vector<Posting>> postings_;
   std::vector<Chain> dense_chain_;   // by dense slot

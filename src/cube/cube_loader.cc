@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <thread>
 #include <string_view>
 #include <vector>
 
@@ -75,6 +76,9 @@ struct CubeFeeder::Impl {
   absl::flat_hash_map<std::string, uint8_t> sources;
   // The attributes measures and major rules read: name -> catalog index.
   absl::flat_hash_map<std::string, uint16_t> attributes;
+  // Types some measure or major rule reads attributes of: the others' JSON is not parsed.
+  std::vector<bool> type_needs_numbers;
+  bool last_unit_counts = false;  // whether the last Unit() answer is a cube unit
   absl::flat_hash_map<uint64_t, UnitId> grid_units;  // a code's first 15 digits -> its grid
   absl::flat_hash_map<std::string, UnitId> units;    // other placement codes -> unit (a cache)
   simdjson::ondemand::parser parser;
@@ -85,9 +89,13 @@ struct CubeFeeder::Impl {
     const Catalog& catalog = cube.catalog();
     for (size_t i = 0; i < catalog.types.size(); ++i) types[catalog.types[i].id] = static_cast<uint16_t>(i);
     for (size_t i = 0; i < catalog.sources.size(); ++i) sources[catalog.sources[i].id] = static_cast<uint8_t>(i);
+    type_needs_numbers.assign(catalog.types.size(), false);
     auto note = [&](const MeasureDef& def) {
       for (const Condition& condition : def.where) attributes[condition.attribute] = condition.attribute_index;
       if (def.measure.kind == Measure::Kind::kSum) attributes[def.measure.attribute] = def.measure.attribute_index;
+      if (!def.where.empty() || def.measure.kind == Measure::Kind::kSum) {
+        for (uint16_t type : def.type_indexes) type_needs_numbers[type] = true;
+      }
     };
     for (const MeasureDef& def : catalog.indicators) note(def);
     for (const MeasureDef& def : catalog.key_types) note(def);
@@ -98,6 +106,7 @@ struct CubeFeeder::Impl {
   // a code's first 15 digits are its grid's code, so placements are looked up (and cached) by
   // that prefix: a few thousand grids instead of a million buildings and rooms.
   UnitId Unit(std::string_view code_text) {
+    last_unit_counts = true;  // the grid-prefix path answers with cube units
     uint64_t key = 0;
     bool digits = code_text.size() == static_cast<size_t>(AddressCode::kDigits);
     for (size_t i = 0; digits && i < 15; ++i) {
@@ -115,6 +124,7 @@ struct CubeFeeder::Impl {
         }
       }
     }
+    last_unit_counts = false;
     if (auto it = units.find(absl::string_view(code_text.data(), code_text.size())); it != units.end()) {
       return it->second;
     }
@@ -172,14 +182,23 @@ struct CubeFeeder::Impl {
 
   // Puts the event of the current row of `stmt` (kEventColumns) into `cube`.
   void PutRow(sqlite3_stmt* stmt, const CivilClock& clock, Cube& target) {
-    const int64_t id = sqlite3_column_int64(stmt, 0);
     CubeEventInput input;
+    const int64_t id = Row(stmt, clock, &input);
+    target.Put(id, input);
+  }
+
+  // Reads the current row of `stmt` (kEventColumns) into `input` (valid until the next call);
+  // returns the event's id.
+  int64_t Row(sqlite3_stmt* stmt, const CivilClock& clock, CubeEventInput* out) {
+    const int64_t id = sqlite3_column_int64(stmt, 0);
+    CubeEventInput& input = *out;
     auto type = types.find(absl::string_view(ColumnText(stmt, 1).data(), ColumnText(stmt, 1).size()));
     auto source = sources.find(absl::string_view(ColumnText(stmt, 2).data(), ColumnText(stmt, 2).size()));
     const CivilClock::DayHour when = clock.DayHourOf(sqlite3_column_int64(stmt, 3));
     input.day = when.day;
     input.hour = static_cast<uint8_t>(when.hour);
     input.placed = Unit(ColumnText(stmt, 4));
+    input.placed_counts = last_unit_counts;
     input.level = static_cast<uint8_t>(sqlite3_column_int(stmt, 5));
     input.active = sqlite3_column_int(stmt, 6) == 0;
     input.in_home_city = sqlite3_column_int(stmt, 7) != 0;
@@ -192,35 +211,120 @@ struct CubeFeeder::Impl {
       input.type = type->second;
       input.source = source->second;
     }
-    Numbers(ColumnText(stmt, 8));
+    if (input.type < type_needs_numbers.size() && type_needs_numbers[input.type]) {
+      Numbers(ColumnText(stmt, 8));
+    } else {
+      numbers.clear();
+    }
     input.numbers = numbers;
-    target.Put(id, input);
+    return id;
   }
 };
+
+namespace {
+
+// Events compiled by one scanning thread, to be installed in the cube by the owner.
+struct Compiled {
+  std::vector<std::pair<uint32_t, CubeEvent>> events;
+  std::vector<int64_t> sums;  // sum_stride() values per event with sums, in order
+};
+
+// Compiles the events with ids in [first, last] read through `db` (in its read transaction).
+absl::Status ScanRange(sqlite3* db, int64_t first, int64_t last, CubeFeeder::Impl& impl, const CivilClock& clock,
+                       const Cube& cube, Compiled& out) {
+  Statement rows;
+  PA_RETURN_IF_ERROR(rows.Prepare(db, Cat("SELECT ", kEventColumns, " FROM events WHERE id BETWEEN ?1 AND ?2").c_str()));
+  sqlite3_bind_int64(rows.get(), 1, first);
+  sqlite3_bind_int64(rows.get(), 2, last);
+  out.events.reserve(static_cast<size_t>(std::max<int64_t>(0, last - first + 1)));
+  int64_t values[Cube::kMaxSumSlots];
+  const size_t stride = cube.sum_stride();
+  int rc;
+  CubeEventInput input;
+  while ((rc = sqlite3_step(rows.get())) == SQLITE_ROW) {
+    const int64_t id = impl.Row(rows.get(), clock, &input);
+    if (id <= 0 || id >= int64_t{UINT32_MAX}) continue;
+    const CubeEvent event = cube.Compile(input, values);
+    if (event.sums != 0) out.sums.insert(out.sums.end(), values, values + stride);
+    out.events.emplace_back(static_cast<uint32_t>(id), event);
+  }
+  if (rc != SQLITE_DONE) return absl::InternalError(Cat("cube: reading events: ", sqlite3_errmsg(db)));
+  return absl::OkStatus();
+}
+
+}  // namespace
 
 CubeFeeder::CubeFeeder(const Cube& cube, CivilClock clock)
     : impl_(std::make_unique<Impl>(cube)), clock_(std::move(clock)) {}
 CubeFeeder::~CubeFeeder() = default;
 
 absl::StatusOr<int64_t> CubeFeeder::LoadAll(sqlite3* db, Cube& cube) {
+  const auto t_start = std::chrono::steady_clock::now();
   PA_RETURN_IF_ERROR(cube.Restore({}, {}));
+  auto max_of = [](sqlite3* handle, const char* sql) -> absl::StatusOr<int64_t> {
+    Statement statement;
+    PA_RETURN_IF_ERROR(statement.Prepare(handle, sql));
+    if (sqlite3_step(statement.get()) != SQLITE_ROW) return absl::InternalError(Cat("cube: ", sqlite3_errmsg(handle)));
+    return sqlite3_column_int64(statement.get(), 0);
+  };
+  constexpr const char* kLastSeq = "SELECT coalesce(max(seq), 0) FROM changes";
   ReadTransaction transaction(db);
   PA_RETURN_IF_ERROR(transaction.Begin());
-  Statement last;
-  PA_RETURN_IF_ERROR(last.Prepare(db, "SELECT coalesce(max(seq), 0) FROM changes"));
-  if (sqlite3_step(last.get()) != SQLITE_ROW) return absl::InternalError(Cat("cube: ", sqlite3_errmsg(db)));
-  const int64_t seq = sqlite3_column_int64(last.get(), 0);
-  Statement max_id;
-  PA_RETURN_IF_ERROR(max_id.Prepare(db, "SELECT coalesce(max(id), 0) FROM events"));
-  if (sqlite3_step(max_id.get()) != SQLITE_ROW) return absl::InternalError(Cat("cube: ", sqlite3_errmsg(db)));
-  cube.Reserve(sqlite3_column_int64(max_id.get(), 0));
-  Statement rows;
-  PA_RETURN_IF_ERROR(rows.Prepare(db, Cat("SELECT ", kEventColumns, " FROM events").c_str()));
+  PA_ASSIGN_OR_RETURN(const int64_t seq, max_of(db, kLastSeq));
+  PA_ASSIGN_OR_RETURN(const int64_t max_id, max_of(db, "SELECT coalesce(max(id), 0) FROM events"));
+  cube.Reserve(max_id);
+
+  // Two threads scan halves of the id range, each on its own connection in a read transaction
+  // that must see the same state (the same last change); otherwise one thread reads it all.
+  sqlite3* second = nullptr;
+  const char* file = sqlite3_db_filename(db, "main");
+  std::unique_ptr<ReadTransaction> second_transaction;
+  bool parallel = max_id > 1000 && file != nullptr && file[0] != '\0' &&
+                  sqlite3_open_v2(file, &second, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, nullptr) == SQLITE_OK;
+  if (parallel) {
+    sqlite3_busy_timeout(second, 5000);
+    sqlite3_exec(second, "PRAGMA mmap_size = 17179869184", nullptr, nullptr, nullptr);
+    second_transaction = std::make_unique<ReadTransaction>(second);
+    absl::StatusOr<int64_t> second_seq = second_transaction->Begin().ok() ? max_of(second, kLastSeq)
+                                                                          : absl::StatusOr<int64_t>(-1);
+    parallel = second_seq.ok() && *second_seq == seq;
+  }
+  const int64_t middle = parallel ? max_id / 2 : max_id;
+  Compiled first_half, second_half;
+  absl::Status second_status = absl::OkStatus();
+  std::thread helper;
+  Impl second_impl(cube);
+  if (parallel) {
+    helper = std::thread([&] {
+      second_status = ScanRange(second, middle + 1, max_id, second_impl, clock_, cube, second_half);
+    });
+  }
+  absl::Status first_status = ScanRange(db, 1, middle, *impl_, clock_, cube, first_half);
+  if (helper.joinable()) helper.join();
+  second_transaction.reset();
+  if (second != nullptr) sqlite3_close_v2(second);
+  PA_RETURN_IF_ERROR(first_status);
+  PA_RETURN_IF_ERROR(second_status);
+  const auto t_scan = std::chrono::steady_clock::now();
   cube.BeginBulk();
-  int rc;
-  while ((rc = sqlite3_step(rows.get())) == SQLITE_ROW) impl_->PutRow(rows.get(), clock_, cube);
+  for (const Compiled* part : {&first_half, &second_half}) {
+    size_t next_sums = 0;
+    for (const auto& [id, event] : part->events) {
+      const int64_t* values = nullptr;
+      if (event.sums != 0) {
+        values = part->sums.data() + next_sums;
+        next_sums += cube.sum_stride();
+      }
+      cube.PutCompiled(id, event, values);
+    }
+  }
+  const auto t_install = std::chrono::steady_clock::now();
   cube.EndBulk();
-  if (rc != SQLITE_DONE) return absl::InternalError(Cat("cube: reading events: ", sqlite3_errmsg(db)));
+  if (std::getenv("PINGAN_CUBE_TIMING") != nullptr) {
+    auto ms = [](auto a, auto b) { return std::chrono::duration<double, std::milli>(b - a).count(); };
+    std::fprintf(stderr, "cube load: scan %.0f ms (%s), install %.0f ms, aggregates %.0f ms\n", ms(t_start, t_scan),
+                 parallel ? "2 threads" : "1 thread", ms(t_scan, t_install), ms(t_install, std::chrono::steady_clock::now()));
+  }
   return seq;
 }
 
