@@ -26,7 +26,24 @@ absl::StatusOr<UnitId> ResolveUnit(const OpenedReport& opened, const std::string
   auto code = AddressCode::ParsePrefix(text);
   if (!code.ok()) return absl::InvalidArgumentError(Cat("--unit: ", code.status().message()));
   std::optional<UnitId> unit = opened.registry->Find(*code);
-  if (!unit) return absl::NotFoundError(Cat("--unit: no unit has the code ", code->ToString()));
+  if (!unit) {
+    // A former unit (下城区, 江干区): its area is reported under the units that hold it today.
+    for (const HistoryChange* change : opened.registry->history().ByCode(*code)) {
+      if (!change->abolished || change->code != *code) continue;
+      std::string successors;
+      for (const HistoryPiece& piece : change->pieces) {
+        std::optional<UnitId> today = opened.registry->Find(piece.successor);
+        if (!today) continue;
+        successors += Cat(successors.empty() ? "" : ", ", opened.registry->name(*today), " ",
+                          piece.successor.ToString().substr(0, 6));
+      }
+      return absl::NotFoundError(Cat("--unit: ", change->name, " (", code->ToString().substr(0, 6), ") was ",
+                                     ChangeKindName(change->kind), " on ", change->date,
+                                     "; its events count under ", successors,
+                                     " (figures for every year use today's units)"));
+    }
+    return absl::NotFoundError(Cat("--unit: no unit has the code ", code->ToString()));
+  }
   if (!opened.cube->Covers(*unit)) {
     return absl::InvalidArgumentError(Cat("--unit: ", code->ToString(), " (", opened.registry->name(*unit),
                                           ") is not a city, district, town, community or grid of the home city"));

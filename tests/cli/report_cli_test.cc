@@ -181,6 +181,7 @@ TEST_F(ReportCliTest, RejectsBadUnitsPeriodsAndIndicatorsWithClearErrors) {
       {"report --unit 3302 --period 2024-05", "not a city, district"},   // Ningbo: outside the home city
       {"report --unit 12345 --period 2024-05", "unit"},
       {"report --unit 330106999 --period 2024-05", "no unit"},
+      {"report --unit 330104 --period 2020-05", "上城区"},  // 江干区, split in 2021
       {"series --indicator criminal.nothing --period 2024-05", "criminal.nothing"},
       {"report --period 2024-05 --format pdf", "format"},
       {"report --period 2024-05 --lang fr", "lang"},
