@@ -1,5 +1,6 @@
 // `pingan report`, `series`, `breakdown`, `league`, `bulletin`, `clusters`, `major` and `cube`
-// through the binary, on one copy of the national fixture with a year of demo feeds ingested.
+// through the binary, on a copy of the report fixture (the national fixture with a year and a
+// half of demo feeds ingested).
 #include <sqlite3.h>
 
 #include <fstream>
@@ -26,9 +27,9 @@ class ReportCliTest : public ::testing::Test {
   static void SetUpTestSuite() {
     dir_ = new TempDir();
     data_ = (dir_->path() / "data").string();
-    fs::copy(testing::NationalData(), data_, fs::copy_options::recursive);
-    const testing::Output demo = RunPingan("demo --seed 5 --from 2023-01-01 --to 2024-06-30", data_);
-    ASSERT_EQ(demo.exit_code, 0) << demo.err;
+    // testdata_report_demo: the national fixture with `pingan demo --seed 5 --from 2023-01-01
+    // --to 2024-06-30` ingested, made once per test run.
+    fs::copy(std::string(PINGAN_TEST_DATA) + "/report_demo", data_, fs::copy_options::recursive);
   }
   static void TearDownTestSuite() {
     delete dir_;
