@@ -128,9 +128,15 @@ absl::StatusOr<ReportSettings> LoadReportSettings(const std::filesystem::path& c
   if (bulletin != nullptr) {
     PA_RETURN_IF_ERROR(tu::OnlyKeys(shown, *bulletin, {"figure"}));
     PA_RETURN_IF_ERROR(tu::ForEachTable(shown, *bulletin, "figure", [&](const toml::table& table) -> absl::Status {
-      PA_RETURN_IF_ERROR(tu::OnlyKeys(shown, table, {"indicator", "say"}));
+      PA_RETURN_IF_ERROR(tu::OnlyKeys(shown, table, {"indicator", "say", "label"}));
       BulletinFigure figure;
       PA_ASSIGN_OR_RETURN(figure.column, column_of(table, "indicator"));
+      if (const toml::node* label = table.get("label")) {
+        if (!label->is_table()) return tu::Error(shown, *label, "label", "must be a table { zh = \"...\", en = \"...\" }");
+        PA_RETURN_IF_ERROR(tu::OnlyKeys(shown, *label->as_table(), {"zh", "en"}));
+        PA_ASSIGN_OR_RETURN(figure.zh, tu::String(shown, *label->as_table(), "zh"));
+        PA_ASSIGN_OR_RETURN(figure.en, tu::String(shown, *label->as_table(), "en"));
+      }
       PA_ASSIGN_OR_RETURN(std::vector<std::string> say, tu::Strings(shown, table, "say"));
       if (!say.empty()) {
         figure.value = figure.yoy = figure.mom = false;
@@ -435,7 +441,7 @@ std::string Bulletin(const Cube& cube, const ReportSettings& settings, const Rep
     if (line == nullptr) continue;
     const MeasureDef& def = ColumnDef(cube, figure.column);
     const bool is_sum = cube.column(figure.column).is_sum;
-    std::string part = chinese ? def.zh : def.en;
+    std::string part = chinese ? (figure.zh.empty() ? def.zh : figure.zh) : (figure.en.empty() ? def.en : figure.en);
     if (figure.value) {
       part += chinese ? fmt::format("{}{}", NumberText(line->value, is_sum), def.unit_zh)
                       : fmt::format(" {} {}", NumberText(line->value, is_sum), def.unit_en);

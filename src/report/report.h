@@ -41,6 +41,7 @@ struct BulletinFigure {
   bool value = true;  // say the value
   bool yoy = true;    // and its change on last year
   bool mom = false;   // and on the previous period
+  std::string zh, en; // the words used for it (default: the indicator's name)
 };
 
 // config/report.toml.
