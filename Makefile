@@ -57,8 +57,8 @@ fuzz: deps
 	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends libclang-rt-dev >/dev/null; }
 	@CC=clang CXX=clang++ cmake -S . -B build/fuzz -G Ninja -DCMAKE_BUILD_TYPE=Debug \
 	  -DCMAKE_CXX_FLAGS_DEBUG="-O1 -g" -DPINGAN_FUZZ=ON -DPINGAN_SANITIZE=ON -DPINGAN_BENCH=OFF >/dev/null
-	@cmake --build build/fuzz --target normalize_fuzzer geocode_fuzzer ingest_fuzzer -j $(JOBS)
-	@for name in normalize geocode ingest; do \
+	@cmake --build build/fuzz --target normalize_fuzzer geocode_fuzzer ingest_fuzzer period_fuzzer -j $(JOBS)
+	@for name in normalize geocode ingest period; do \
 	  mkdir -p build/fuzz/corpus/$$name; \
 	  echo "fuzz: $$name for $(FUZZ_SECONDS) s"; \
 	  build/fuzz/fuzz/$${name}_fuzzer -max_total_time=$(FUZZ_SECONDS) -max_len=2048 -timeout=10 \
