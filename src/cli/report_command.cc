@@ -74,7 +74,6 @@ struct Prepared {
   UnitId unit;
   Period period;
   size_t column = 0;
-  const Cube& cube() const { return *opened->cube; }
 };
 
 absl::StatusOr<Prepared> Prepare(const Context& context, const ReportQuery& query, bool need_column) {
@@ -154,12 +153,10 @@ void PrintReport(const Context& context, const OpenedReport& opened, const Repor
 int RunReport(const Context& context, const ReportQuery& query) {
   auto prepared = Prepare(context, query, /*need_column=*/false);
   if (!prepared.ok()) return Fail(context, Message(prepared.status()));
-  auto& opened = prepared->opened;
-  const UnitId* unit = &prepared->unit;
-  const Period* period = &prepared->period;
+  const auto& [opened, unit, period, column] = *prepared;
   const Cube& cube = *opened->cube;
   const bool chinese = query.lang != "en";
-  const Report report = BuildReport(cube, opened->settings, *unit, *period);
+  const Report report = BuildReport(cube, opened->settings, unit, period);
   if (query.format == "csv" || query.format == "xlsx") return WriteTable(context, query, ReportTable(cube, report, chinese));
   if (query.json) {
     *context.out << ReportJson(cube, report).dump(2) << "\n";
@@ -172,20 +169,17 @@ int RunReport(const Context& context, const ReportQuery& query) {
 int RunSeries(const Context& context, const ReportQuery& query) {
   auto prepared = Prepare(context, query, /*need_column=*/true);
   if (!prepared.ok()) return Fail(context, Message(prepared.status()));
-  auto& opened = prepared->opened;
-  const UnitId* unit = &prepared->unit;
-  const Period* period = &prepared->period;
-  const size_t* column = &prepared->column;
+  const auto& [opened, unit, period, column] = *prepared;
   const Cube& cube = *opened->cube;
-  const std::vector<SeriesPoint> points = Series(cube, *unit, *column, *period, query.count);
+  const std::vector<SeriesPoint> points = Series(cube, unit, column, period, query.count);
   if (query.format == "csv" || query.format == "xlsx") {
-    return WriteTable(context, query, SeriesTable(cube, *unit, *column, points, query.lang != "en"));
+    return WriteTable(context, query, SeriesTable(cube, unit, column, points, query.lang != "en"));
   }
   if (query.json) {
-    *context.out << SeriesJson(cube, *unit, *column, points).dump(2) << "\n";
+    *context.out << SeriesJson(cube, unit, column, points).dump(2) << "\n";
   } else {
     for (const SeriesPoint& point : points) {
-      *context.out << FormatPeriod(point.period) << "\t" << Value(cube, *column, point.value) << "\n";
+      *context.out << FormatPeriod(point.period) << "\t" << Value(cube, column, point.value) << "\n";
     }
   }
   return 0;
@@ -194,19 +188,16 @@ int RunSeries(const Context& context, const ReportQuery& query) {
 int RunBreakdown(const Context& context, const ReportQuery& query) {
   auto prepared = Prepare(context, query, /*need_column=*/true);
   if (!prepared.ok()) return Fail(context, Message(prepared.status()));
-  auto& opened = prepared->opened;
-  const UnitId* unit = &prepared->unit;
-  const Period* period = &prepared->period;
-  const size_t* column = &prepared->column;
+  const auto& [opened, unit, period, column] = *prepared;
   const Cube& cube = *opened->cube;
-  const std::vector<BreakdownRow> rows = Breakdown(cube, *unit, *column, *period);
+  const std::vector<BreakdownRow> rows = Breakdown(cube, unit, column, period);
   if (query.json) {
-    *context.out << BreakdownJson(cube, *unit, *column, *period, rows).dump(2) << "\n";
+    *context.out << BreakdownJson(cube, unit, column, period, rows).dump(2) << "\n";
   } else {
     for (const BreakdownRow& row : rows) {
       *context.out << (row.unit.valid() ? cube.registry().code(row.unit).ToString() : std::string(27, '-')) << "\t"
                    << (row.unit.valid() ? cube.registry().name(row.unit) : std::string("未落地 (unplaced)")) << "\t"
-                   << Value(cube, *column, row.value) << "\n";
+                   << Value(cube, column, row.value) << "\n";
     }
   }
   return 0;
@@ -215,10 +206,9 @@ int RunBreakdown(const Context& context, const ReportQuery& query) {
 int RunLeague(const Context& context, const ReportQuery& query) {
   auto prepared = Prepare(context, query, /*need_column=*/false);
   if (!prepared.ok()) return Fail(context, Message(prepared.status()));
-  auto& opened = prepared->opened;
-  const Period* period = &prepared->period;
+  const auto& [opened, unit, period, column] = *prepared;
   const Cube& cube = *opened->cube;
-  const League league = BuildLeague(cube, opened->settings, *period);
+  const League league = BuildLeague(cube, opened->settings, period);
   if (query.format == "csv" || query.format == "xlsx") {
     return WriteTable(context, query, LeagueTable(cube, opened->settings, league, query.lang != "en"));
   }
@@ -237,16 +227,14 @@ int RunLeague(const Context& context, const ReportQuery& query) {
 int RunBulletin(const Context& context, const ReportQuery& query) {
   auto prepared = Prepare(context, query, /*need_column=*/false);
   if (!prepared.ok()) return Fail(context, Message(prepared.status()));
-  auto& opened = prepared->opened;
-  const UnitId* unit = &prepared->unit;
-  const Period* period = &prepared->period;
+  const auto& [opened, unit, period, column] = *prepared;
   const Cube& cube = *opened->cube;
-  const Report report = BuildReport(cube, opened->settings, *unit, *period);
+  const Report report = BuildReport(cube, opened->settings, unit, period);
   const std::string zh = Bulletin(cube, opened->settings, report, true);
   const std::string en = Bulletin(cube, opened->settings, report, false);
   if (query.json) {
-    *context.out << Json{{"unit", cube.registry().code(*unit).ToString()},
-                         {"period", FormatPeriod(*period)},
+    *context.out << Json{{"unit", cube.registry().code(unit).ToString()},
+                         {"period", FormatPeriod(period)},
                          {"zh", zh},
                          {"en", en}}
                         .dump(2)
@@ -260,13 +248,11 @@ int RunBulletin(const Context& context, const ReportQuery& query) {
 int RunClusters(const Context& context, const ReportQuery& query) {
   auto prepared = Prepare(context, query, /*need_column=*/false);
   if (!prepared.ok()) return Fail(context, Message(prepared.status()));
-  auto& opened = prepared->opened;
-  const UnitId* unit = &prepared->unit;
-  const Period* period = &prepared->period;
+  const auto& [opened, unit, period, column] = *prepared;
   const Cube& cube = *opened->cube;
-  const std::vector<DomainCluster> clusters = Clusters(cube, opened->settings, *unit, *period);
+  const std::vector<DomainCluster> clusters = Clusters(cube, opened->settings, unit, period);
   if (query.json) {
-    *context.out << ClustersJson(cube, *unit, *period, clusters).dump(2) << "\n";
+    *context.out << ClustersJson(cube, unit, period, clusters).dump(2) << "\n";
     return 0;
   }
   for (const DomainCluster& cluster : clusters) {
@@ -285,11 +271,9 @@ int RunClusters(const Context& context, const ReportQuery& query) {
 int RunMajor(const Context& context, const ReportQuery& query) {
   auto prepared = Prepare(context, query, /*need_column=*/false);
   if (!prepared.ok()) return Fail(context, Message(prepared.status()));
-  auto& opened = prepared->opened;
-  const UnitId* unit = &prepared->unit;
-  const Period* period = &prepared->period;
+  const auto& [opened, unit, period, column] = *prepared;
   const Cube& cube = *opened->cube;
-  const std::vector<int64_t> ids = cube.MajorEvents(*unit, period->first, period->last, static_cast<size_t>(query.limit));
+  const std::vector<int64_t> ids = cube.MajorEvents(unit, period.first, period.last, static_cast<size_t>(query.limit));
   auto rows = ReadEventsById(opened->db(), ids);
   if (!rows.ok()) return Fail(context, Message(rows.status()));
   for (MajorEventRow& row : *rows) {
