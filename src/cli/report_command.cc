@@ -276,14 +276,24 @@ int RunMajor(const Context& context, const ReportQuery& query) {
   const std::vector<int64_t> ids = cube.MajorEvents(unit, period.first, period.last, static_cast<size_t>(query.limit));
   auto rows = ReadEventsById(opened->db(), ids);
   if (!rows.ok()) return Fail(context, Message(rows.status()));
+  // Newest first by exact time (ISO 8601 in one zone sorts as text), then the limit.
+  std::stable_sort(rows->begin(), rows->end(),
+                   [](const MajorEventRow& a, const MajorEventRow& b) { return a.occurred_at > b.occurred_at; });
+  if (rows->size() > static_cast<size_t>(query.limit)) rows->resize(static_cast<size_t>(query.limit));
   for (MajorEventRow& row : *rows) {
     const CubeEvent* state = cube.Find(row.id);
+    // The rules this event matches: its type and every condition on its attributes.
+    const Json attributes = Json::parse(row.attributes_json, nullptr, false);
+    const auto type = cube.catalog().TypeIndex(row.type);
     Json rules = Json::array();
     for (const MeasureDef& rule : cube.catalog().major_rules) {
-      auto type = cube.catalog().TypeIndex(row.type);
-      if (type && std::binary_search(rule.type_indexes.begin(), rule.type_indexes.end(), *type)) {
-        rules.push_back(rule.id);
+      bool holds = type && std::binary_search(rule.type_indexes.begin(), rule.type_indexes.end(), *type);
+      for (const Condition& condition : rule.where) {
+        const auto value = attributes.is_object() ? attributes.find(condition.attribute) : attributes.end();
+        holds = holds && value != attributes.end() && (value->is_boolean() || value->is_number()) &&
+                ConditionHolds(condition, value->is_boolean() ? (value->get<bool>() ? 1.0 : 0.0) : value->get<double>());
       }
+      if (holds) rules.push_back(rule.id);
     }
     Json line{{"id", row.id},
               {"source", row.source},

@@ -480,15 +480,23 @@ int64_t Cube::SourceEvents(size_t source, CubeDay first, CubeDay last) const {
 
 std::vector<int64_t> Cube::MajorEvents(UnitId unit, CubeDay first, CubeDay last, size_t limit) const {
   std::vector<int64_t> ids;
-  if (!Covers(unit)) return ids;
+  if (!Covers(unit) || limit == 0) return ids;
   const Level level = registry_.level(unit);
   auto it = std::upper_bound(major_events_.begin(), major_events_.end(), Posting{last, UINT32_MAX});
-  while (it != major_events_.begin() && ids.size() < limit) {
+  CubeDay last_day = CubeEvent::kAbsent;  // the day of the limit-th event: taken whole
+  while (it != major_events_.begin()) {
     --it;
-    if (it->day < first) break;
+    if (it->day < first || (ids.size() >= limit && it->day != last_day)) break;
     const CubeEvent& event = events_[it->id];
-    if (registry_.AncestorAt(UnitId{event.unit}, level) == unit) ids.push_back(it->id);
+    if (registry_.AncestorAt(UnitId{event.unit}, level) != unit) continue;
+    ids.push_back(it->id);
+    if (ids.size() == limit) last_day = it->day;
   }
+  std::stable_sort(ids.begin(), ids.end(), [&](int64_t a, int64_t b) {
+    const CubeEvent& x = events_[static_cast<size_t>(a)];
+    const CubeEvent& y = events_[static_cast<size_t>(b)];
+    return x.day != y.day ? x.day > y.day : x.hour > y.hour;
+  });
   return ids;
 }
 

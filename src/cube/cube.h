@@ -176,7 +176,9 @@ class Cube {
   // Counted events per source and day (for freshness: a quiet feed), over [first, last].
   int64_t SourceEvents(size_t source, CubeDay first, CubeDay last) const;
 
-  // Ids of major events, newest first, counted under `unit`, with a day in [first, last].
+  // Ids of major events counted under `unit` with a day in [first, last], newest first by day
+  // and hour: the `limit` newest and every other event of the last day they reach (the cube
+  // keeps no minutes, so the caller orders that day by exact time and keeps `limit`).
   std::vector<int64_t> MajorEvents(UnitId unit, CubeDay first, CubeDay last, size_t limit) const;
 
   // Approximate bytes held.

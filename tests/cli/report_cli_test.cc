@@ -145,9 +145,20 @@ TEST_F(ReportCliTest, SeriesLeagueBulletinClustersAndMajor) {
   std::istringstream lines(major.out);
   for (std::string line; std::getline(lines, line);) {
     const Json event = Json::parse(line);
-    EXPECT_LE(event["occurred_at"].get<std::string>().substr(0, 10), previous.substr(0, 10)) << "newest first";
+    EXPECT_LE(event["occurred_at"].get<std::string>(), previous) << "newest first";
     previous = event["occurred_at"];
     EXPECT_FALSE(event["rules"].empty());
+    // Each rule listed holds for the event (config/catalog/major.toml).
+    for (const Json& rule : event["rules"]) {
+      const Json& attributes = event["attributes"];
+      if (rule == "homicide") EXPECT_EQ(event["type"], "criminal.homicide");
+      if (rule == "mass_casualty") EXPECT_GE(attributes.value("deaths", 0), 3) << event.dump();
+      if (rule == "fatal_fire") EXPECT_GE(attributes.value("deaths", 0), 1) << event.dump();
+      if (rule == "large_fraud") EXPECT_GE(attributes.value("loss_yuan", 0.0), 1e6) << event.dump();
+      if (rule == "collective_beyond_level") {
+        EXPECT_TRUE(attributes.value("collective", false) && attributes.value("beyond_level", false)) << event.dump();
+      }
+    }
     EXPECT_THAT(event.dump(), ::testing::Not(HasSubstr("测试人")));
   }
 }
