@@ -6,8 +6,9 @@
 // Invariants checked on every record:
 //   - conversion is deterministic (the same record twice gives the same answer);
 //   - an event names a source and a type of the catalog, a non-empty source_id, a well-formed
-//     27-digit unit that the registry resolves, a level from city to room, an attributes object
-//     that parses as JSON, and a time no later than the clock allows;
+//     27-digit unit that the registry resolves, a level from province to room (city or below when
+//     counted in the home city), an attributes object that parses as JSON, and a time no later
+//     than the clock allows;
 //   - a quarantine entry has a known reason, a message, and raw text within its bound.
 #include <cstdint>
 #include <cstdio>
@@ -60,7 +61,8 @@ void Check(const pingan::ConvertResult& result) {
   FUZZ_CHECK(!event.source_id.empty());
   FUZZ_CHECK(event.occurred_at <= kNow + 600);
   const Placement& placement = event.placement;
-  FUZZ_CHECK(placement.level >= static_cast<uint8_t>(Level::kCity) && placement.level <= static_cast<uint8_t>(Level::kRoom));
+  FUZZ_CHECK(placement.level >= static_cast<uint8_t>(Level::kProvince) && placement.level <= static_cast<uint8_t>(Level::kRoom));
+  FUZZ_CHECK(!placement.in_home_city || placement.level >= static_cast<uint8_t>(Level::kCity));
   auto code = AddressCode::Parse(placement.unit);
   FUZZ_CHECK(code.ok());
   auto place = world->registry->Resolve(*code);

@@ -453,6 +453,10 @@ const CachedMatch& RecordConverter::MatchText(const std::string& address, Conver
   return scratch.matches.emplace(address, std::move(cached)).first->second;
 }
 
+bool RecordConverter::ContainsHomeCity(const Place& place) const {
+  return place.unit.value != home_city_ && env_->registry->IsWithin(UnitId{home_city_}, place.unit);
+}
+
 ConvertResult RecordConverter::Convert(const RawRecord& record, ConverterScratch& scratch_holder) const {
   ConverterScratch::Impl& scratch = *scratch_holder.impl;
   const Catalog& catalog = *env_->catalog;
@@ -721,7 +725,7 @@ ConvertResult RecordConverter::Convert(const RawRecord& record, ConverterScratch
   if (!place && !event.address.empty() && env_->matcher != nullptr) {
     const CachedMatch& match = MatchText(event.address, scratch);
     placement.geocode_status = match.normalized ? std::string(MatchStatusName(match.status)) : "invalid";
-    if (match.place) {
+    if (match.place && !ContainsHomeCity(*match.place)) {
       placement.method = PlaceMethod::kText;
       placement.confidence = match.confidence;
       placement.unit = match.unit;
@@ -730,6 +734,7 @@ ConvertResult RecordConverter::Convert(const RawRecord& record, ConverterScratch
       return event;
     }
   }
+  if (place && ContainsHomeCity(*place)) place.reset();  // "浙江省" alone: ours, but not placed
   if (place) {
     placement.unit = registry.PlaceCode(*place).ToString();
     placement.level = static_cast<uint8_t>(place->level);

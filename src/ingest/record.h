@@ -77,6 +77,9 @@ class RecordConverter {
  private:
   RecordConverter();
   const CachedMatch& MatchText(const std::string& address, ConverterScratch::Impl& scratch) const;
+  // True for a place strictly above the home city that holds it (the province, the nation): an
+  // event placed only there is the city's, but placed nowhere in it, so it counts as unplaced.
+  bool ContainsHomeCity(const Place& place) const;
   const IngestEnv* env_ = nullptr;
   std::vector<std::unique_ptr<Plan>> plans_;  // by Catalog::sources index
   absl::flat_hash_map<std::string, const Plan*> plan_by_source_;

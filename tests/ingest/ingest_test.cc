@@ -193,6 +193,23 @@ TEST_F(IngestTest, PlacesByCodeThenPointThenText) {
   EXPECT_EQ(summary.placed["code/community"], 1);
 }
 
+TEST_F(IngestTest, APlaceAboveTheHomeCityIsTheCitysButUnplaced) {
+  // "浙江省" alone, by text or by code, holds the home city: counted there as unplaced, for
+  // review, never stored at the province (where the city's figures would not see it).
+  IngestSummary summary = Ingest("province.jsonl", Canonical("V1", "criminal.theft", R"(,"address":"浙江省")") +
+                                                       Canonical("V2", "criminal.theft", R"(,"code":"33")"));
+  EXPECT_EQ(summary.inserted, 2) << summary.Text();
+  EXPECT_EQ(summary.outside_home_city, 0);
+  for (const char* id : {"V1", "V2"}) {
+    const Placement placement = Find("police", id).event.placement;
+    EXPECT_EQ(placement.method, PlaceMethod::kNone) << id;
+    EXPECT_EQ(placement.unit, "330100000000000000000000000") << id;
+    EXPECT_EQ(placement.level, static_cast<uint8_t>(Level::kCity)) << id;
+    EXPECT_TRUE(placement.in_home_city) << id;
+  }
+  EXPECT_EQ(Find("police", "V1").event.placement.geocode_status, "matched");
+}
+
 TEST_F(IngestTest, AnAmbiguousAddressIsCountedWhereAllItsCandidatesLie) {
   // A compound name that two districts of the demo city share, written alone.
   std::map<std::string, std::vector<UnitId>> by_name;
