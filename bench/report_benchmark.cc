@@ -17,7 +17,8 @@
 
 #include <fmt/format.h>
 
-#include "cli/report_env.h"
+#include "cli/commands.h"
+#include "report/report_env.h"
 #include "report/report.h"
 #include "report/report_json.h"
 
@@ -60,13 +61,18 @@ int Run(int argc, char** argv) {
   }
   // Start as a server would: registry, then the cube from its snapshot plus the changes since.
   auto start = Clock::now();
-  auto opened = cli::OpenReportEnv(context, /*rebuild=*/false);
+  auto config_dir = cli::ResolveConfigDir(context);
+  if (!config_dir.ok()) {
+    std::cerr << "report_benchmark: " << config_dir.status().message() << "\n";
+    return 1;
+  }
+  auto opened = OpenReportEnv(*config_dir, context.data_dir, /*rebuild=*/false);
   if (!opened.ok()) {
     std::cerr << "report_benchmark: " << opened.status().message() << "\n";
     return 1;
   }
   const double start_ms = Micros(start) / 1000;
-  const cli::OpenedReport& env = **opened;
+  const ReportEnv& env = **opened;
   const Cube& cube = *env.cube;
   fmt::print("events {}\n", cube.events());
   fmt::print("start_ms {:.0f} (registry {:.0f} and, alongside, snapshot read {:.0f}; then cube adopt {:.0f}, "
@@ -75,7 +81,7 @@ int Run(int argc, char** argv) {
              env.stats.rebuild_ms, env.stats.from_snapshot ? "yes" : "no");
   fmt::print("cube_memory_mb {:.0f}\n", static_cast<double>(cube.MemoryBytes()) / 1e6);
   if (rebuild) {
-    auto again = cli::OpenReportEnv(context, /*rebuild=*/true);
+    auto again = OpenReportEnv(*config_dir, context.data_dir, /*rebuild=*/true);
     if (!again.ok()) return 1;
     fmt::print("rebuild_ms {:.0f}\n", (*again)->stats.rebuild_ms);
   }

@@ -9,8 +9,8 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
-#include "catalog/masking.h"
-#include "cli/report_env.h"
+#include "cli/commands.h"
+#include "report/report_env.h"
 #include "core/status.h"
 #include "core/strings.h"
 #include "report/export.h"
@@ -21,56 +21,14 @@ namespace {
 
 using Json = nlohmann::ordered_json;
 
-absl::StatusOr<UnitId> ResolveUnit(const OpenedReport& opened, const std::string& text) {
-  if (text.empty()) return opened.cube->home_city();
-  auto code = AddressCode::ParsePrefix(text);
-  if (!code.ok()) return absl::InvalidArgumentError(Cat("--unit: ", code.status().message()));
-  std::optional<UnitId> unit = opened.registry->Find(*code);
-  if (!unit) {
-    // A former unit (下城区, 江干区): its area is reported under the units that hold it today.
-    for (const HistoryChange* change : opened.registry->history().ByCode(*code)) {
-      if (!change->abolished || change->code != *code) continue;
-      std::string successors;
-      for (const HistoryPiece& piece : change->pieces) {
-        std::optional<UnitId> today = opened.registry->Find(piece.successor);
-        if (!today) continue;
-        successors += Cat(successors.empty() ? "" : ", ", opened.registry->name(*today), " ",
-                          piece.successor.ToString().substr(0, 6));
-      }
-      return absl::NotFoundError(Cat("--unit: ", change->name, " (", code->ToString().substr(0, 6), ") was ",
-                                     ChangeKindName(change->kind), " on ", change->date,
-                                     "; its events count under ", successors,
-                                     " (figures for every year use today's units)"));
-    }
-    return absl::NotFoundError(Cat("--unit: no unit has the code ", code->ToString()));
-  }
-  if (!opened.cube->Covers(*unit)) {
-    return absl::InvalidArgumentError(Cat("--unit: ", code->ToString(), " (", opened.registry->name(*unit),
-                                          ") is not a city, district, town, community or grid of the home city"));
-  }
-  return *unit;
-}
-
-absl::StatusOr<Period> ResolvePeriod(const OpenedReport& opened, const std::string& text) {
-  if (!text.empty()) return ParsePeriod(text);
-  // Default: the month of the latest record.
-  const std::optional<Day> now = DataNow(*opened.cube);
-  if (!now) return absl::InvalidArgumentError("--period is required: the store holds no events");
-  return PeriodContaining(PeriodKind::kMonth, *now);
-}
-
-absl::StatusOr<size_t> ResolveColumn(const OpenedReport& opened, const std::string& id) {
-  if (id.empty()) return absl::InvalidArgumentError("--indicator is required (an indicator or key type id)");
-  std::optional<size_t> column = ColumnById(*opened.cube, id);
-  if (!column) {
-    return absl::NotFoundError(Cat("--indicator: '", id, "' is not an indicator or key type (see pingan catalog)"));
-  }
-  return *column;
+absl::StatusOr<std::unique_ptr<ReportEnv>> OpenReportEnv(const Context& context, bool rebuild = false) {
+  PA_ASSIGN_OR_RETURN(const std::filesystem::path config_dir, ResolveConfigDir(context));
+  return pingan::OpenReportEnv(config_dir, context.data_dir, rebuild);
 }
 
 // The opened environment with the query's unit, period and (when `need_column`) column resolved.
 struct Prepared {
-  std::unique_ptr<OpenedReport> opened;
+  std::unique_ptr<ReportEnv> opened;
   UnitId unit;
   Period period;
   size_t column = 0;
@@ -79,10 +37,11 @@ struct Prepared {
 absl::StatusOr<Prepared> Prepare(const Context& context, const ReportQuery& query, bool need_column) {
   Prepared prepared;
   PA_ASSIGN_OR_RETURN(prepared.opened, OpenReportEnv(context));
-  PA_ASSIGN_OR_RETURN(prepared.unit, ResolveUnit(*prepared.opened, query.unit));
-  PA_ASSIGN_OR_RETURN(prepared.period, ResolvePeriod(*prepared.opened, query.period));
+  const ReportEnv& env = *prepared.opened;
+  PA_ASSIGN_OR_RETURN(prepared.unit, ResolveUnit(*env.registry, *env.cube, query.unit, "--unit"));
+  PA_ASSIGN_OR_RETURN(prepared.period, ResolvePeriod(*env.cube, query.period, "--period"));
   if (need_column) {
-    PA_ASSIGN_OR_RETURN(prepared.column, ResolveColumn(*prepared.opened, query.indicator));
+    PA_ASSIGN_OR_RETURN(prepared.column, ResolveColumn(*env.cube, query.indicator, "--indicator"));
   }
   return prepared;
 }
@@ -115,7 +74,7 @@ std::string Value(const Cube& cube, size_t column, double value) {
   return cube.column(column).is_sum ? fmt::format("{:.2f}", value) : fmt::format("{:.0f}", value);
 }
 
-void PrintReport(const Context& context, const OpenedReport& opened, const Report& report, bool chinese) {
+void PrintReport(const Context& context, const ReportEnv& opened, const Report& report, bool chinese) {
   const Cube& cube = *opened.cube;
   std::ostream& out = *context.out;
   out << opened.registry->name(report.unit) << " " << opened.registry->code(report.unit).ToString() << "  "
@@ -273,45 +232,16 @@ int RunMajor(const Context& context, const ReportQuery& query) {
   if (!prepared.ok()) return Fail(context, Message(prepared.status()));
   const auto& [opened, unit, period, column] = *prepared;
   const Cube& cube = *opened->cube;
-  const std::vector<int64_t> ids = cube.MajorEvents(unit, period.first, period.last, static_cast<size_t>(query.limit));
-  auto rows = ReadEventsById(opened->db(), ids);
-  if (!rows.ok()) return Fail(context, Message(rows.status()));
-  // Newest first by exact time (ISO 8601 in one zone sorts as text), then the limit.
-  std::stable_sort(rows->begin(), rows->end(),
-                   [](const MajorEventRow& a, const MajorEventRow& b) { return a.occurred_at > b.occurred_at; });
-  if (rows->size() > static_cast<size_t>(query.limit)) rows->resize(static_cast<size_t>(query.limit));
-  for (MajorEventRow& row : *rows) {
-    const CubeEvent* state = cube.Find(row.id);
-    // The rules this event matches: its type and every condition on its attributes.
-    const Json attributes = Json::parse(row.attributes_json, nullptr, false);
-    const auto type = cube.catalog().TypeIndex(row.type);
-    Json rules = Json::array();
-    for (const MeasureDef& rule : cube.catalog().major_rules) {
-      bool holds = type && std::binary_search(rule.type_indexes.begin(), rule.type_indexes.end(), *type);
-      for (const Condition& condition : rule.where) {
-        const auto value = attributes.is_object() ? attributes.find(condition.attribute) : attributes.end();
-        holds = holds && value != attributes.end() && (value->is_boolean() || value->is_number()) &&
-                ConditionHolds(condition, value->is_boolean() ? (value->get<bool>() ? 1.0 : 0.0) : value->get<double>());
-      }
-      if (holds) rules.push_back(rule.id);
-    }
-    Json line{{"id", row.id},
-              {"source", row.source},
-              {"source_id", row.source_id},
-              {"type", row.type},
-              {"occurred_at", row.occurred_at},
-              {"unit", row.unit},
-              {"unit_name", state != nullptr && state->unit != UnitId::kNoneValue
-                                ? cube.registry().name(UnitId{state->unit})
-                                : std::string()},
-              {"address", MaskDigitRuns(row.address)},
-              {"attributes", Json::parse(MaskAttributesJson(cube.catalog(), row.attributes_json), nullptr, false)},
-              {"rules", std::move(rules)}};
+  auto incidents = MajorIncidents(cube, opened->db(), unit, period, static_cast<size_t>(query.limit),
+                                  opened->data.deployment.time_zone);
+  if (!incidents.ok()) return Fail(context, Message(incidents.status()));
+  for (const Json& line : *incidents) {
     if (query.json) {
       *context.out << line.dump() << "\n";
     } else {
-      *context.out << row.occurred_at << "\t" << row.type << "\t" << line["unit_name"].get<std::string>() << "\t"
-                   << row.source << "/" << row.source_id << "\n";
+      *context.out << line["occurred_at"].get<std::string>() << "\t" << line["type"].get<std::string>() << "\t"
+                   << line["unit_name"].get<std::string>() << "\t" << line["source"].get<std::string>() << "/"
+                   << line["source_id"].get<std::string>() << "\n";
     }
   }
   return 0;
@@ -320,7 +250,7 @@ int RunMajor(const Context& context, const ReportQuery& query) {
 int RunCube(const Context& context, bool rebuild, bool json) {
   auto opened = OpenReportEnv(context, rebuild);
   if (!opened.ok()) return Fail(context, Message(opened.status()));
-  const OpenedReport& report = **opened;
+  const ReportEnv& report = **opened;
   const Cube& cube = *report.cube;
   const auto [first, last] = cube.DayRange();
   Json out{{"events", cube.events()},
