@@ -1,0 +1,48 @@
+// The geocoder's answer for one line as the JSON object `pingan geocode` writes and the HTTP API
+// returns: {input, status, code, level, confidence, path[, alternatives][, formerly][, corrected]
+// [, reason]}, with runs of 7 or more digits in the echoed input masked.
+//
+// Example:
+//   NormalizedAddress scratch;
+//   GeocodeAnswerWriter writer(registry);
+//   std::string out;
+//   writer.Write(line, GeocodeLine(matcher, line, /*too_long=*/false, scratch), out);
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include <nlohmann/json.hpp>
+
+#include "absl/container/flat_hash_map.h"
+#include "address/normalize.h"
+#include "address/registry.h"
+#include "geocode/matcher.h"
+
+namespace pingan {
+
+// Normalises and matches one line: `invalid` with a reason for a line that is too long, fails
+// normalisation (bad UTF-8, control bytes) or is empty once normalised.
+MatchResult GeocodeLine(const Matcher& matcher, std::string_view line, bool too_long, NormalizedAddress& normalized);
+
+// The input as echoed, with phone and ID numbers masked.
+std::string MaskedInput(std::string_view input);
+
+// The path of a place from the province down, as JSON steps {level, code, name[, governed_by]}.
+nlohmann::json PathJson(const Registry& registry, const Place& place);
+
+// Writes answers as JSON text; keeps a cache of rendered paths, so one writer per thread.
+class GeocodeAnswerWriter {
+ public:
+  explicit GeocodeAnswerWriter(const Registry& registry) : registry_(registry) {}
+  // Replaces `out` with the answer for `input`.
+  void Write(std::string_view input, const MatchResult& result, std::string& out);
+
+ private:
+  void AppendPath(const Place& place, std::string& out);
+
+  const Registry& registry_;
+  absl::flat_hash_map<uint32_t, std::string> paths_;
+};
+
+}  // namespace pingan
