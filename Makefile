@@ -1,5 +1,5 @@
 # pingan: `make run` and `make test` work on a fresh Debian 12 machine as root.
-.PHONY: all deps build dev run test test-fast bench fuzz clean format
+.PHONY: all deps build dev web screenshots run test test-fast bench fuzz clean format
 
 DATA ?= data
 SEED ?= 1
@@ -22,8 +22,15 @@ build/release/build.ninja: CMakeLists.txt CMakePresets.json | deps
 build/dev/build.ninja: CMakeLists.txt CMakePresets.json | deps
 	@cmake --preset dev >/dev/null
 
-# Release build: the binary at build/release/pingan, and the benchmarks.
-build: deps build/release/build.ninja
+# The web app (web/, Vite): built into web/dist when its sources changed.
+WEB_SOURCES := $(shell find web -path web/dist -prune -o -type f -print 2>/dev/null)
+web/dist/index.html: $(WEB_SOURCES) package-lock.json | deps
+	@echo "web: building the app (vite)"
+	@npm run --silent web:build >/dev/null
+web: web/dist/index.html
+
+# Release build: the binary at build/release/pingan, the benchmarks, and the web app.
+build: deps build/release/build.ninja web/dist/index.html
 	@cmake --build build/release -j $(JOBS)
 
 # Debug build with ASan+UBSan: what the tests run under.
@@ -34,9 +41,15 @@ dev: deps build/dev/build.ninja
 run: build
 	@scripts/run.sh "$(DATA)" "$(SEED)" "$(SCALE)"
 
-# Every test, under ASan+UBSan (the slow suites carry the label "slow" and run too).
-test: dev
+# Every test, under ASan+UBSan (the slow suites carry the label "slow" and run too), and the
+# web app's end-to-end tests in headless Chromium against the dev server.
+test: dev web/dist/index.html
 	@cd build/dev && ctest --output-on-failure -j $(JOBS)
+
+# Screenshots of every page at desktop and phone widths into docs/screenshots/ (Release
+# server on the demo city in $(DATA): make run first).
+screenshots: build
+	@scripts/e2e.sh build/release/pingan "$(DATA)" docs/screenshots
 
 # The quick suites only.
 test-fast: dev

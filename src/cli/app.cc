@@ -4,6 +4,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "auth/auth.h"
 #include "cli/commands.h"
 
 namespace pingan::cli {
@@ -113,7 +114,7 @@ int Main(int argc, char** argv, std::ostream& out, std::ostream& err) {
   CLI::App* quarantine = app.add_subcommand("quarantine", "List records that failed validation (or `retry` them)");
   add_common(quarantine);
   quarantine->add_flag("--json", json, "JSON Lines output");
-  quarantine->add_flag("--unmasked", unmasked, "Show raw text with phone and ID numbers (logged to DIR/audit.log)");
+  quarantine->add_flag("--unmasked", unmasked, "Show raw text with phone and ID numbers (written to the audit log)");
   CLI::App* retry = quarantine->add_subcommand("retry", "Re-read every quarantined record (after a config fix)");
   add_common(retry);
   retry->add_option("--threads", ingest_threads, "Threads")->capture_default_str()->check(CLI::Range(1, 64));
@@ -129,7 +130,7 @@ int Main(int argc, char** argv, std::ostream& out, std::ostream& err) {
   events->add_option("--to", events_query.to, "Occurred before (YYYY-MM-DD or ISO 8601, city time)");
   events->add_option("--limit", events_query.limit, "At most N events")->check(CLI::Range(int64_t{0}, int64_t{1} << 40));
   events->add_flag("--unplaced", events_query.unplaced, "Only events not placed below the city (未落地), for review");
-  events->add_flag("--unmasked", events_query.unmasked, "Show personal attributes unmasked (logged to DIR/audit.log)");
+  events->add_flag("--unmasked", events_query.unmasked, "Show personal attributes unmasked (written to the audit log)");
 
   ReportQuery report_query;
   auto add_report = [&](CLI::App* command, bool unit, bool indicator, bool exportable) {
@@ -170,6 +171,61 @@ int Main(int argc, char** argv, std::ostream& out, std::ostream& err) {
   cube->add_flag("--rebuild", cube_rebuild, "Ignore the snapshot: rebuild from the store and write a new one");
   cube->add_flag("--json", json, "JSON output");
 
+  std::string user_name, user_role, key_source;
+  std::vector<std::string> user_scopes;
+  std::vector<std::string> role_names;
+  for (Role role : {Role::kAdmin, Role::kCityAnalyst, Role::kDistrictAnalyst, Role::kTownOfficial, Role::kGridWorker,
+                    Role::kAuditor}) {
+    role_names.emplace_back(RoleName(role));
+  }
+  CLI::App* user = app.add_subcommand("user", "Manage the users who log in (passwords are read from stdin)");
+  user->require_subcommand(1);
+  CLI::App* user_add = user->add_subcommand("add", "Add a user; the password is the first line of stdin");
+  add_common(user_add);
+  user_add->add_option("--name", user_name, "Username (letters, digits, '_', '.', '-')")->required();
+  user_add->add_option("--role", user_role, "Role")->required()->check(CLI::IsMember(role_names));
+  user_add->add_option("--scope", user_scopes, "A unit the user may see, with its subtree (code or prefix: 330106); "
+                       "repeatable; required except for admin and auditor");
+  CLI::App* user_list = user->add_subcommand("list", "List the users, their roles and scopes");
+  add_common(user_list);
+  user_list->add_flag("--json", json, "JSON Lines output");
+  CLI::App* user_disable = user->add_subcommand("disable", "Disable a user and end its sessions");
+  add_common(user_disable);
+  user_disable->add_option("--name", user_name, "Username")->required();
+  CLI::App* user_passwd = user->add_subcommand("passwd", "Set a user's password (first line of stdin); ends its sessions");
+  add_common(user_passwd);
+  user_passwd->add_option("--name", user_name, "Username")->required();
+
+  CLI::App* source_key = app.add_subcommand("source-key", "Manage the per-source ingest keys");
+  source_key->require_subcommand(1);
+  CLI::App* key_add = source_key->add_subcommand("add", "Make a source's key (printed once; replaces its old key)");
+  add_common(key_add);
+  key_add->add_option("--source", key_source, "A source of the catalog (police, court, ...)")->required();
+  CLI::App* key_revoke = source_key->add_subcommand("revoke", "Revoke a source's key");
+  add_common(key_revoke);
+  key_revoke->add_option("--source", key_source, "Source id")->required();
+
+  AuditQuery audit_query;
+  CLI::App* audit = app.add_subcommand("audit", "The audit log: logins, changes and reads of unmasked data");
+  add_common(audit);
+  audit->add_flag("--json", audit_query.json, "JSON Lines output");
+  audit->add_option("--from", audit_query.from, "At or after (YYYY-MM-DD or ISO 8601, city time)");
+  audit->add_option("--to", audit_query.to, "Before (YYYY-MM-DD or ISO 8601, city time)");
+  audit->add_option("--actor", audit_query.actor, "Only this actor (a username, cli, source:ID)");
+  audit->add_option("--action", audit_query.action, "Only this action (login, login_failed, user_add, read_unmasked, ...)");
+  audit->add_option("--limit", audit_query.limit, "The latest N entries (0: all)")->capture_default_str()
+      ->check(CLI::Range(int64_t{0}, int64_t{1} << 40));
+  audit->add_flag("--verify", audit_query.verify, "Check the hash chain of the whole log instead of listing");
+
+  ServeOptions serve_options;
+  CLI::App* serve = app.add_subcommand("serve", "Serve the JSON API under /api/ and the web app at / (until Ctrl-C)");
+  add_common(serve);
+  serve->add_option("--listen", serve_options.listen, "HOST:PORT (loopback unless told otherwise)")->capture_default_str();
+  serve->add_option("--web", serve_options.web_dir, "The built web app (default: web/dist of the project)");
+  serve->add_option("--threads", serve_options.threads, "Connections served at once")->capture_default_str()
+      ->check(CLI::Range(2, 1024));
+  serve->add_flag("--log-requests", serve_options.log_requests, "One line per request on stderr (no query strings)");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {
@@ -197,6 +253,14 @@ int Main(int argc, char** argv, std::ostream& out, std::ostream& err) {
   if (clusters->parsed()) return RunClusters(context, report_query);
   if (major->parsed()) return RunMajor(context, report_query);
   if (cube->parsed()) return RunCube(context, cube_rebuild, json);
+  if (user_add->parsed()) return RunUserAdd(context, user_name, user_role, user_scopes);
+  if (user_list->parsed()) return RunUserList(context, json);
+  if (user_disable->parsed()) return RunUserDisable(context, user_name);
+  if (user_passwd->parsed()) return RunUserPasswd(context, user_name);
+  if (key_add->parsed()) return RunSourceKeyAdd(context, key_source);
+  if (key_revoke->parsed()) return RunSourceKeyRevoke(context, key_source);
+  if (audit->parsed()) return RunAudit(context, audit_query);
+  if (serve->parsed()) return RunServe(context, serve_options);
   err << "pingan: no command (see pingan --help)\n";
   return 2;
 }

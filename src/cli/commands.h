@@ -49,12 +49,21 @@ struct EventsQuery {
   std::string unit, type, from, to;
   int64_t limit = -1;
   bool json = false;
-  bool unmasked = false;  // logged to DIR/audit.log
+  bool unmasked = false;  // written to the audit log (`pingan audit`)
   bool unplaced = false;  // only events not placed below the city, for review
 };
 // `pingan events`: stored events, filtered, one per line.
 int RunEvents(const Context& context, const EventsQuery& query);
 int RunImportUnits(const Context& context, const std::string& file, bool dry_run);
+
+struct ServeOptions {
+  std::string listen = "127.0.0.1:8080";
+  std::string web_dir;  // "": web/dist of the project when built
+  int threads = 64;
+  bool log_requests = false;
+};
+// `pingan serve`: the HTTP API and the web app until SIGINT/SIGTERM.
+int RunServe(const Context& context, const ServeOptions& options);
 
 struct DemoOptions {
   uint64_t seed = 1;
@@ -88,6 +97,25 @@ int RunClusters(const Context& context, const ReportQuery& query);
 int RunMajor(const Context& context, const ReportQuery& query);
 // `pingan cube`: loads (or with `rebuild`, rebuilds) the cube and prints its figures.
 int RunCube(const Context& context, bool rebuild, bool json);
+
+// The user, source-key and audit commands (user_command.cc). Passwords are read as the first
+// line of standard input (without echo on a terminal), never taken as arguments.
+int RunUserAdd(const Context& context, const std::string& name, const std::string& role,
+               const std::vector<std::string>& scopes);
+int RunUserList(const Context& context, bool json);
+int RunUserDisable(const Context& context, const std::string& name);
+int RunUserPasswd(const Context& context, const std::string& name);
+// Prints the new key (once) on standard output; the source must be in the catalog.
+int RunSourceKeyAdd(const Context& context, const std::string& source);
+int RunSourceKeyRevoke(const Context& context, const std::string& source);
+struct AuditQuery {
+  std::string from, to;     // YYYY-MM-DD or ISO 8601, city time
+  std::string actor, action;
+  int64_t limit = 100;      // the latest N entries (0: all), printed oldest first
+  bool json = false;
+  bool verify = false;      // check the hash chain instead of listing
+};
+int RunAudit(const Context& context, const AuditQuery& query);
 
 // The config directory: --config, else the project's config/ (ResourceRoot). NotFound when
 // there is none. (Defined in catalog_command.cc.)

@@ -1,11 +1,5 @@
 // `pingan ingest`, `pingan quarantine [retry]` and `pingan events`.
-#include <sys/file.h>
-#include <unistd.h>
-
-#include <chrono>
-#include <cstdlib>
-#include <ctime>
-#include <fstream>
+#include <memory>
 #include <ostream>
 
 #include <fmt/format.h>
@@ -14,9 +8,11 @@
 #include "absl/time/time.h"
 #include "catalog/config.h"
 #include "catalog/masking.h"
+#include "cli/cli_common.h"
 #include "cli/commands.h"
 #include "cli/ingest_env.h"
 #include "core/paths.h"
+#include "core/status.h"
 #include "core/text.h"
 #include "core/strings.h"
 #include "geocode/matcher.h"
@@ -26,49 +22,13 @@
 namespace pingan::cli {
 namespace {
 
-namespace fs = std::filesystem;
 using nlohmann::json;
 
-// The city's zone for printing and parsing times of the command line.
-absl::TimeZone ZoneOf(const Deployment& deployment) {
-  absl::TimeZone zone;
-  if (!absl::LoadTimeZone(deployment.time_zone, &zone)) zone = absl::FixedTimeZone(8 * 3600);
-  return zone;
-}
-
-std::string FormatTime(int64_t seconds, const absl::TimeZone& zone) {
-  return absl::FormatTime("%Y-%m-%dT%H:%M:%S%Ez", absl::FromUnixSeconds(seconds), zone);
-}
-
-// --from/--to: a date (its midnight) or a time in ISO 8601, in the city's zone without offset.
-absl::StatusOr<int64_t> ParseBound(const std::string& text, const absl::TimeZone& zone) {
-  absl::Time time;
-  std::string error;
-  for (const char* format : {"%Y-%m-%d", "%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M:%S%Ez"}) {
-    if (absl::ParseTime(format, text, zone, &time, &error)) return absl::ToUnixSeconds(time);
-  }
-  return absl::InvalidArgumentError(Cat("'", Printable(text, 40), "' is not a date (2024-06-01) or an ISO 8601 time"));
-}
-
-// Appends one line to DIR/audit.log (an append-only file, synced): who read what. Never
-// personal data itself.
-absl::Status Audit(const fs::path& data_dir, const json& entry) {
-  const fs::path path = data_dir / "audit.log";
-  FILE* file = std::fopen(path.c_str(), "a");
-  if (file == nullptr) return absl::InternalError(Cat("cannot write ", path.string()));
-  std::string line = entry.dump() + "\n";
-  bool ok = std::fwrite(line.data(), 1, line.size(), file) == line.size() && std::fflush(file) == 0 &&
-            ::fsync(::fileno(file)) == 0;
-  ok &= std::fclose(file) == 0;
-  if (!ok) return absl::InternalError(Cat("cannot write ", path.string()));
-  return absl::OkStatus();
-}
-
-std::string OperatorName() {
-  for (const char* name : {"SUDO_USER", "USER", "LOGNAME"}) {
-    if (const char* value = std::getenv(name); value != nullptr && *value != '\0') return value;
-  }
-  return std::to_string(::getuid());
+// Writes one read_unmasked entry to the audit log (actor "cli", the OS user in the detail):
+// what was read, never the data itself.
+absl::Status AuditUnmaskedRead(const Context& context, std::string_view target, std::string_view detail) {
+  PA_ASSIGN_OR_RETURN(std::unique_ptr<AuthStore> auth, OpenCliAuth(context));
+  return auth->Audit(kCliActor, "read_unmasked", target, detail);
 }
 
 }  // namespace
@@ -106,9 +66,7 @@ int RunQuarantine(const Context& context, bool json_output, bool unmasked) {
   auto entries = (*env)->events->ListQuarantine();
   if (!entries.ok()) return Fail(context, Message(entries.status()));
   if (unmasked) {
-    absl::Status audit = Audit(context.data_dir, {{"at", static_cast<int64_t>(std::time(nullptr))},
-                                                  {"operator", OperatorName()},
-                                                  {"action", "quarantine --unmasked"}});
+    absl::Status audit = AuditUnmaskedRead(context, "quarantine", "quarantine --unmasked");
     if (!audit.ok()) return Fail(context, Message(audit));
   }
   const absl::TimeZone zone = ZoneOf((*env)->data.deployment);
@@ -169,11 +127,10 @@ int RunEvents(const Context& context, const EventsQuery& query) {
   if (query.limit >= 0) filter.limit = query.limit;
   filter.unplaced = query.unplaced;
   if (query.unmasked) {
-    absl::Status audit = Audit(context.data_dir, {{"at", static_cast<int64_t>(std::time(nullptr))},
-                                                  {"operator", OperatorName()},
-                                                  {"action", "events --unmasked"},
-                                                  {"unit", query.unit}, {"type", query.type},
-                                                  {"from", query.from}, {"to", query.to}});
+    absl::Status audit = AuditUnmaskedRead(
+        context, "events",
+        Cat("events --unmasked unit=", query.unit, " type=", query.type, " from=", query.from, " to=", query.to,
+            query.unplaced ? " unplaced" : ""));
     if (!audit.ok()) return Fail(context, Message(audit));
   }
   const Catalog& catalog = (*env)->catalog;

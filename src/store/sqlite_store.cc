@@ -156,6 +156,20 @@ absl::StatusOr<std::optional<std::string>> SqliteStore::GetMeta(const std::strin
   return std::optional<std::string>();
 }
 
+absl::StatusOr<std::optional<Level>> SqliteStore::FindUnitLevel(const AddressCode& code) {
+  Statement select(db_, "SELECT level FROM units WHERE code = ? AND retired = 0");
+  PA_RETURN_IF_ERROR(select.status());
+  select.Bind(1, code.ToString());
+  int rc = select.Step();
+  if (rc == SQLITE_ROW) {
+    const int64_t level = select.Int(0);
+    if (level < 0 || level >= kLevelCount) return Error(Cat("unit ", code.ToString(), ": bad level"));
+    return std::optional<Level>(static_cast<Level>(level));
+  }
+  if (rc != SQLITE_DONE) return Error("reading units");
+  return std::optional<Level>();
+}
+
 absl::Status SqliteStore::SetMeta(const std::string& key, const std::string& value) {
   Statement upsert(db_, "INSERT INTO meta(key, value) VALUES(?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value");
   PA_RETURN_IF_ERROR(upsert.status());

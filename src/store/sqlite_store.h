@@ -45,6 +45,9 @@ class SqliteStore final : public Store {
   absl::StatusOr<Registry> LoadRegistry() override;
   absl::StatusOr<std::optional<std::string>> GetMeta(const std::string& key) override;
   absl::Status SetMeta(const std::string& key, const std::string& value) override;
+  // The level of the live unit whose code is exactly `code`, without loading the registry (one
+  // index lookup); nullopt when there is none.
+  absl::StatusOr<std::optional<Level>> FindUnitLevel(const AddressCode& code);
 
   // The registry snapshot beside the database (see snapshot.h).
   std::filesystem::path snapshot_path() const { return std::filesystem::path(path_.string() + ".registry"); }

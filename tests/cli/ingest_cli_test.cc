@@ -110,7 +110,7 @@ TEST(IngestCli, EventsAreMaskedUnlessUnmaskedWhichIsAudited) {
   EXPECT_THAT(masked.out, Not(HasSubstr("测试人")));
   EXPECT_THAT(masked.out, Not(HasSubstr("13812345678")));
   EXPECT_THAT(masked.out, HasSubstr("测**"));
-  EXPECT_FALSE(fs::exists(data / "audit.log"));
+  EXPECT_EQ(RunPingan("audit --json --action read_unmasked", data.string()).out, "");
   std::stringstream lines(masked.out);
   int count = 0;
   for (std::string line; std::getline(lines, line); ++count) {
@@ -125,7 +125,14 @@ TEST(IngestCli, EventsAreMaskedUnlessUnmaskedWhichIsAudited) {
   testing::Output unmasked = RunPingan("events --json --unmasked --unit 330106", data.string());
   ASSERT_EQ(unmasked.exit_code, 0) << unmasked.err;
   EXPECT_THAT(unmasked.out, HasSubstr("测试人"));
-  EXPECT_THAT(testing::ReadFile(data / "audit.log"), HasSubstr("events --unmasked"));
+  testing::Output audit = RunPingan("audit --json --action read_unmasked", data.string());
+  ASSERT_EQ(audit.exit_code, 0) << audit.err;
+  nlohmann::json entry = nlohmann::json::parse(audit.out);  // exactly one line
+  EXPECT_EQ(entry["actor"], "cli");
+  EXPECT_EQ(entry["target"], "events");
+  EXPECT_THAT(entry["detail"].get<std::string>(), HasSubstr("events --unmasked unit=330106"));
+  EXPECT_THAT(entry["detail"].get<std::string>(), Not(HasSubstr("测试人")));
+  EXPECT_FALSE(fs::exists(data / "audit.log"));
 
   // Records without an address are counted at the city, and listed for review.
   testing::Output unplaced = RunPingan("events --json --unplaced", data.string());

@@ -1,0 +1,1119 @@
+#include "server/server.h"
+
+#include <sqlite3.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <fstream>
+#include <functional>
+#include <iostream>
+#include <mutex>
+#include <optional>
+#include <regex>
+#include <shared_mutex>
+#include <string_view>
+#include <thread>
+#include <unordered_map>
+
+#include <httplib.h>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "absl/strings/numbers.h"
+#include "absl/time/time.h"
+#include "address/names.h"
+#include "auth/auth.h"
+#include "catalog/config.h"
+#include "catalog/masking.h"
+#include "core/civil_time.h"
+#include "core/status.h"
+#include "core/strings.h"
+#include "core/text.h"
+#include "cube/live_cube.h"
+#include "geocode/answer.h"
+#include "geocode/matcher.h"
+#include "geocode/point_index.h"
+#include "ingest/ingest.h"
+#include "report/export.h"
+#include "report/report.h"
+#include "report/report_env.h"
+#include "report/report_json.h"
+#include "server/api_util.h"
+#include "server/openapi.h"
+#include "store/event_store.h"
+
+namespace pingan {
+namespace {
+
+using Json = nlohmann::ordered_json;
+using server_internal::Bounded;
+using server_internal::BoundedInt;
+
+constexpr uint32_t Bit(Role role) { return 1u << static_cast<uint32_t>(role); }
+constexpr uint32_t kAnyRole = 0xff;
+constexpr uint32_t kReaders = Bit(Role::kAdmin) | Bit(Role::kCityAnalyst) | Bit(Role::kDistrictAnalyst) |
+                              Bit(Role::kTownOfficial) | Bit(Role::kGridWorker);
+constexpr uint32_t kLeagueReaders = kReaders & ~Bit(Role::kGridWorker);
+constexpr uint32_t kAuditReaders = Bit(Role::kAdmin) | Bit(Role::kAuditor);
+constexpr uint32_t kAdmins = Bit(Role::kAdmin);
+
+enum class Access { kPublic, kUser, kSource };
+
+// What a handler sees: the request, the response, and who asks.
+struct Call {
+  const httplib::Request& request;
+  httplib::Response& response;
+  std::optional<Principal> who;
+  std::string source;  // POST /api/ingest: the key's source
+};
+
+using Handler = std::function<absl::Status(Call&)>;
+
+struct Route {
+  const char* method;
+  const char* path;   // OpenAPI form
+  const char* regex;  // httplib pattern
+  Access access;
+  uint32_t roles;
+};
+
+// The route table: one place for the dispatcher and the OpenAPI check.
+constexpr Route kRoutes[] = {
+    {"GET", "/api/openapi.json", "/api/openapi\\.json", Access::kPublic, 0},
+    {"GET", "/api/health", "/api/health", Access::kPublic, 0},
+    {"POST", "/api/login", "/api/login", Access::kPublic, 0},
+    {"POST", "/api/logout", "/api/logout", Access::kUser, kAnyRole},
+    {"GET", "/api/me", "/api/me", Access::kUser, kAnyRole},
+    {"GET", "/api/catalog", "/api/catalog", Access::kUser, kAnyRole},
+    {"GET", "/api/freshness", "/api/freshness", Access::kUser, kReaders},
+    {"GET", "/api/report", "/api/report", Access::kUser, kReaders},
+    {"GET", "/api/series", "/api/series", Access::kUser, kReaders},
+    {"GET", "/api/breakdown", "/api/breakdown", Access::kUser, kReaders},
+    {"GET", "/api/league", "/api/league", Access::kUser, kLeagueReaders},
+    {"GET", "/api/bulletin", "/api/bulletin", Access::kUser, kReaders},
+    {"GET", "/api/clusters", "/api/clusters", Access::kUser, kReaders},
+    {"GET", "/api/major", "/api/major", Access::kUser, kReaders},
+    {"GET", "/api/major/stream", "/api/major/stream", Access::kUser, kReaders},
+    {"GET", "/api/export/{table}", "/api/export/([a-z]+)", Access::kUser, kReaders},
+    {"GET", "/api/units", "/api/units", Access::kUser, kAnyRole},
+    {"GET", "/api/units/{code}", "/api/units/([0-9]+)", Access::kUser, kAnyRole},
+    {"GET", "/api/geocode", "/api/geocode", Access::kUser, kReaders},
+    {"POST", "/api/geocode", "/api/geocode", Access::kUser, kReaders},
+    {"GET", "/api/events", "/api/events", Access::kUser, kReaders},
+    {"GET", "/api/quarantine", "/api/quarantine", Access::kUser, kAdmins},
+    {"GET", "/api/audit", "/api/audit", Access::kUser, kAuditReaders},
+    {"POST", "/api/ingest", "/api/ingest", Access::kSource, 0},
+};
+
+int HttpStatus(const absl::Status& status) {
+  switch (status.code()) {
+    case absl::StatusCode::kInvalidArgument:
+    case absl::StatusCode::kOutOfRange: return 400;
+    case absl::StatusCode::kUnauthenticated: return 401;
+    case absl::StatusCode::kPermissionDenied: return 403;
+    case absl::StatusCode::kNotFound: return 404;
+    case absl::StatusCode::kAlreadyExists:
+    case absl::StatusCode::kAborted: return 409;
+    case absl::StatusCode::kFailedPrecondition: return 412;
+    case absl::StatusCode::kResourceExhausted: return 429;
+    case absl::StatusCode::kUnavailable: return 503;
+    default: return 500;
+  }
+}
+
+std::string ErrorCode(int http_status) {
+  switch (http_status) {
+    case 400: return "bad_request";
+    case 401: return "unauthorized";
+    case 403: return "forbidden";
+    case 404: return "not_found";
+    case 405: return "method_not_allowed";
+    case 409: return "conflict";
+    case 412: return "precondition_failed";
+    case 413: return "payload_too_large";
+    case 429: return "too_many_requests";
+    case 503: return "unavailable";
+    default: return "internal";
+  }
+}
+
+void SetError(httplib::Response& response, int http_status, std::string_view message) {
+  response.status = http_status;
+  Json body{{"error", {{"code", ErrorCode(http_status)}, {"message", std::string(message)}}}};
+  response.set_content(body.dump(-1, ' ', false, Json::error_handler_t::replace), "application/json");
+}
+
+void SetJson(httplib::Response& response, const Json& body) {
+  response.set_content(body.dump(-1, ' ', false, Json::error_handler_t::replace), "application/json");
+}
+
+// The bearer token of a request ("" when none).
+std::string_view BearerToken(const httplib::Request& request) {
+  const auto it = request.headers.find("Authorization");
+  if (it == request.headers.end()) return {};
+  std::string_view value = it->second;
+  constexpr std::string_view kBearer = "Bearer ";
+  if (value.size() <= kBearer.size() || value.substr(0, kBearer.size()) != kBearer) return {};
+  return value.substr(kBearer.size());
+}
+
+// A response cache for the report endpoints: answers keyed by the canonical query, valid while
+// the cube's change sequence is the one they were computed at.
+class ResponseCache {
+ public:
+  std::shared_ptr<const std::string> Get(const std::string& key, int64_t seq) {
+    Shard& shard = ShardOf(key);
+    std::shared_lock lock(shard.mutex);
+    const auto it = shard.entries.find(key);
+    if (it == shard.entries.end() || it->second.seq != seq) return nullptr;
+    return it->second.body;
+  }
+  void Put(const std::string& key, int64_t seq, std::shared_ptr<const std::string> body) {
+    Shard& shard = ShardOf(key);
+    std::unique_lock lock(shard.mutex);
+    if (shard.entries.size() >= kShardEntries) shard.entries.clear();
+    shard.entries[key] = Entry{seq, std::move(body)};
+  }
+
+ private:
+  static constexpr size_t kShards = 16, kShardEntries = 1024;
+  struct Entry {
+    int64_t seq = 0;
+    std::shared_ptr<const std::string> body;
+  };
+  struct Shard {
+    std::shared_mutex mutex;
+    std::unordered_map<std::string, Entry> entries;
+  };
+  Shard& ShardOf(const std::string& key) { return shards_[std::hash<std::string>{}(key) % kShards]; }
+  Shard shards_[kShards];
+};
+
+// Read-only connections to the store for listings, one per concurrent request.
+class ReaderPool {
+ public:
+  struct Reader {
+    sqlite3* db = nullptr;
+    std::unique_ptr<EventStore> events;
+  };
+  explicit ReaderPool(std::filesystem::path path) : path_(std::move(path)) {}
+  ~ReaderPool() {
+    for (auto& reader : free_) {
+      reader->events.reset();
+      sqlite3_close(reader->db);
+    }
+  }
+  absl::StatusOr<std::unique_ptr<Reader>> Take() {
+    {
+      std::lock_guard lock(mutex_);
+      if (!free_.empty()) {
+        auto reader = std::move(free_.back());
+        free_.pop_back();
+        return reader;
+      }
+    }
+    auto reader = std::make_unique<Reader>();
+    if (sqlite3_open_v2(path_.c_str(), &reader->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, nullptr) != SQLITE_OK) {
+      sqlite3_close(reader->db);
+      return absl::UnavailableError("cannot open the store for reading");
+    }
+    sqlite3_busy_timeout(reader->db, 5000);
+    auto events = EventStore::Open(reader->db);
+    if (!events.ok()) {
+      sqlite3_close(reader->db);
+      return events.status();
+    }
+    reader->events = *std::move(events);
+    return reader;
+  }
+  void Give(std::unique_ptr<Reader> reader) {
+    std::lock_guard lock(mutex_);
+    if (free_.size() < 16) {
+      free_.push_back(std::move(reader));
+      return;
+    }
+    reader->events.reset();
+    sqlite3_close(reader->db);
+  }
+
+ private:
+  std::filesystem::path path_;
+  std::mutex mutex_;
+  std::vector<std::unique_ptr<Reader>> free_;
+};
+
+// One SSE subscriber's queue of incidents.
+struct Subscriber {
+  Principal who;
+  std::string prefix;  // significant digits of the unit subscribed to
+  std::mutex mutex;
+  std::condition_variable ready;
+  std::deque<std::string> queue;
+  bool closed = false;
+};
+
+}  // namespace
+
+struct Server::Impl {
+  ServerOptions options;
+  std::filesystem::path config_dir, data_dir;
+  std::unique_ptr<ReportEnv> env;  // registry, catalog, settings (its cube moved into `live`)
+  std::unique_ptr<LiveCube> live;
+  std::unique_ptr<AuthStore> auth;
+  std::unique_ptr<Matcher> matcher;
+  std::unique_ptr<PointIndex> points;
+  absl::TimeZone zone;
+  std::string time_zone;
+  std::vector<std::string> unmasked_roles;  // roles the policy lets see personal data
+
+  // The writer: ingest over HTTP (one at a time).
+  std::mutex ingest_mutex;
+  std::unique_ptr<SqliteStore> writer_store;
+  std::unique_ptr<EventStore> writer_events;
+  IngestEnv ingest_env;  // the ingester keeps a pointer to it
+  std::unique_ptr<Ingester> ingester;
+
+  ReaderPool readers;
+  ResponseCache cache;
+
+  // SSE.
+  std::mutex subscribers_mutex;
+  std::vector<std::shared_ptr<Subscriber>> subscribers;
+  std::atomic<int> streams{0};
+  std::thread watcher;
+  std::mutex stop_mutex;
+  std::condition_variable stop_cv;
+  bool stopping = false;
+
+  httplib::Server http;
+
+  explicit Impl(std::filesystem::path db_path) : readers(std::move(db_path)) {}
+
+  const Registry& registry() const { return *env->registry; }
+  const Catalog& catalog() const { return env->catalog; }
+
+  // --- parameters, scope ---------------------------------------------------------------------
+
+  // The unit a query names, resolved against the cube and checked against the caller's scope;
+  // without one, the home city (a scoped caller: their first scope).
+  absl::StatusOr<UnitId> ScopedUnit(const Cube& cube, const Call& call) {
+    PA_ASSIGN_OR_RETURN(std::string text, Bounded(call.request, "unit", 27));
+    const Principal& who = *call.who;
+    if (text.empty() && !InScope(who, registry().code(cube.home_city()).ToString()) && !who.scopes.empty()) {
+      text = who.scopes.front();
+    }
+    PA_ASSIGN_OR_RETURN(UnitId unit, ResolveUnit(registry(), cube, text, "unit"));
+    if (!InScope(who, registry().code(unit).ToString())) {
+      return absl::PermissionDeniedError(Cat("unit ", registry().code(unit).ToString(), " (", registry().name(unit),
+                                             ") is outside your area"));
+    }
+    return unit;
+  }
+
+  absl::StatusOr<Period> QueryPeriod(const Cube& cube, const Call& call) {
+    PA_ASSIGN_OR_RETURN(std::string text, Bounded(call.request, "period", 64));
+    PA_ASSIGN_OR_RETURN(Period period, ResolvePeriod(cube, text, "period"));
+    // Ranges are bounded: a report over more than 20 years is not a report.
+    if (period.last - period.first > 366 * 20) return absl::InvalidArgumentError("period: longer than 20 years");
+    return period;
+  }
+
+  bool Chinese(const Call& call) { return call.request.get_param_value("lang") != "en"; }
+
+  // Serves `compute()`'s JSON from the cache when the cube has not changed since.
+  absl::Status Cached(Call& call, const std::string& key, const std::function<std::string(const Cube&)>& compute) {
+    const int64_t seq = live->Sequence();
+    std::shared_ptr<const std::string> body = cache.Get(key, seq);
+    if (body == nullptr) {
+      body = std::make_shared<const std::string>(live->Read(compute));
+      cache.Put(key, seq, body);
+    }
+    call.response.set_content(*body, "application/json");
+    return absl::OkStatus();
+  }
+
+  // --- handlers ------------------------------------------------------------------------------
+
+  absl::Status Login(Call& call) {
+    const Json body = Json::parse(call.request.body, nullptr, false);
+    if (!body.is_object() || !body.contains("username") || !body["username"].is_string() ||
+        !body.contains("password") || !body["password"].is_string()) {
+      return absl::InvalidArgumentError(R"(body: expected {"username": "...", "password": "..."})");
+    }
+    const std::string client = call.request.remote_addr;
+    PA_ASSIGN_OR_RETURN(Session session, auth->Login(body["username"].get<std::string>(),
+                                                     body["password"].get<std::string>(), client));
+    PA_ASSIGN_OR_RETURN(Principal who, auth->Authenticate(session.token));
+    SetJson(call.response, Json{{"token", session.token},
+                                {"expires_at", FormatTime(session.expires_at, zone)},
+                                {"user", UserJson(who)}});
+    return absl::OkStatus();
+  }
+
+  Json UserJson(const Principal& who) {
+    Json scopes = Json::array();
+    for (const std::string& scope : who.scopes) {
+      Json entry{{"code", scope}};
+      if (auto code = AddressCode::ParsePrefix(scope); code.ok()) {
+        if (auto unit = registry().Find(*code)) {
+          entry["code"] = registry().code(*unit).ToString();
+          entry["name"] = registry().name(*unit);
+          entry["level"] = LevelName(registry().level(*unit));
+        }
+      }
+      scopes.push_back(std::move(entry));
+    }
+    return Json{{"name", who.name}, {"role", std::string(RoleName(who.role))}, {"scopes", std::move(scopes)}};
+  }
+
+  absl::Status Me(Call& call) {
+    Json body = UserJson(*call.who);
+    live->Read([&](const Cube& cube) {
+      const UnitId city = cube.home_city();
+      body["home"] = {{"code", registry().code(city).ToString()}, {"name", registry().name(city)}};
+      const std::optional<Day> now = DataNow(cube);
+      body["latest_day"] = now ? Json(DayText(*now)) : Json(nullptr);
+      if (now) {
+        // The latest full month: the month of the latest record when it ends that day.
+        Period month = PeriodContaining(PeriodKind::kMonth, *now);
+        if (month.last != *now) month = PreviousPeriod(month).value_or(month);
+        body["default_period"] = FormatPeriod(month);
+      } else {
+        body["default_period"] = nullptr;
+      }
+      return 0;
+    });
+    SetJson(call.response, body);
+    return absl::OkStatus();
+  }
+
+  absl::Status ReportRoute(Call& call) {
+    return WithUnitPeriod(call, [&](const Cube&, UnitId unit, const Period& period) -> absl::StatusOr<std::string> {
+      return Cat("report|", unit.value, "|", FormatPeriod(period));
+    }, [&](const Cube& cube, UnitId unit, const Period& period) {
+      return ReportJson(cube, BuildReport(cube, env->settings, unit, period)).dump(-1, ' ', false, Json::error_handler_t::replace);
+    });
+  }
+
+  // Resolves unit and period under the cube's lock, then serves the cached answer for `key`.
+  absl::Status WithUnitPeriod(
+      Call& call,
+      const std::function<absl::StatusOr<std::string>(const Cube&, UnitId, const Period&)>& key_of,
+      const std::function<std::string(const Cube&, UnitId, const Period&)>& compute) {
+    absl::StatusOr<std::pair<UnitId, Period>> resolved = live->Read([&](const Cube& cube) -> absl::StatusOr<std::pair<UnitId, Period>> {
+      PA_ASSIGN_OR_RETURN(UnitId unit, ScopedUnit(cube, call));
+      PA_ASSIGN_OR_RETURN(Period period, QueryPeriod(cube, call));
+      return std::pair{unit, period};
+    });
+    if (!resolved.ok()) return resolved.status();
+    const auto [unit, period] = *resolved;
+    absl::StatusOr<std::string> key = live->Read([&](const Cube& cube) { return key_of(cube, unit, period); });
+    if (!key.ok()) return key.status();
+    return Cached(call, *key, [&](const Cube& cube) { return compute(cube, unit, period); });
+  }
+
+  absl::StatusOr<size_t> Column(const Cube& cube, const Call& call) {
+    PA_ASSIGN_OR_RETURN(std::string id, Bounded(call.request, "indicator", 64));
+    return ResolveColumn(cube, id, "indicator");
+  }
+
+  absl::Status SeriesRoute(Call& call) {
+    PA_ASSIGN_OR_RETURN(int64_t count, BoundedInt(call.request, "count", 13, 1, 120));
+    size_t column = 0;
+    return WithUnitPeriod(call, [&](const Cube& cube, UnitId unit, const Period& period) -> absl::StatusOr<std::string> {
+      PA_ASSIGN_OR_RETURN(column, Column(cube, call));
+      return Cat("series|", unit.value, "|", FormatPeriod(period), "|", column, "|", count);
+    }, [&](const Cube& cube, UnitId unit, const Period& period) {
+      return SeriesJson(cube, unit, column, Series(cube, unit, column, period, static_cast<int>(count))).dump();
+    });
+  }
+
+  absl::Status BreakdownRoute(Call& call) {
+    size_t column = 0;
+    return WithUnitPeriod(call, [&](const Cube& cube, UnitId unit, const Period& period) -> absl::StatusOr<std::string> {
+      PA_ASSIGN_OR_RETURN(column, Column(cube, call));
+      return Cat("breakdown|", unit.value, "|", FormatPeriod(period), "|", column);
+    }, [&](const Cube& cube, UnitId unit, const Period& period) {
+      return BreakdownJson(cube, unit, column, period, Breakdown(cube, unit, column, period)).dump();
+    });
+  }
+
+  absl::Status LeagueRoute(Call& call) {
+    absl::StatusOr<Period> period = live->Read([&](const Cube& cube) { return QueryPeriod(cube, call); });
+    if (!period.ok()) return period.status();
+    return Cached(call, Cat("league|", FormatPeriod(*period)), [&](const Cube& cube) {
+      return LeagueJson(cube, env->settings, BuildLeague(cube, env->settings, *period)).dump();
+    });
+  }
+
+  absl::Status BulletinRoute(Call& call) {
+    return WithUnitPeriod(call, [&](const Cube&, UnitId unit, const Period& period) -> absl::StatusOr<std::string> {
+      return Cat("bulletin|", unit.value, "|", FormatPeriod(period));
+    }, [&](const Cube& cube, UnitId unit, const Period& period) {
+      const pingan::Report report = BuildReport(cube, env->settings, unit, period);
+      return Json{{"unit", registry().code(unit).ToString()},
+                  {"unit_name", registry().name(unit)},
+                  {"period", FormatPeriod(period)},
+                  {"zh", Bulletin(cube, env->settings, report, true)},
+                  {"en", Bulletin(cube, env->settings, report, false)}}
+          .dump();
+    });
+  }
+
+  absl::Status ClustersRoute(Call& call) {
+    return WithUnitPeriod(call, [&](const Cube&, UnitId unit, const Period& period) -> absl::StatusOr<std::string> {
+      return Cat("clusters|", unit.value, "|", FormatPeriod(period));
+    }, [&](const Cube& cube, UnitId unit, const Period& period) {
+      return ClustersJson(cube, unit, period, Clusters(cube, env->settings, unit, period)).dump();
+    });
+  }
+
+  absl::Status FreshnessRoute(Call& call) {
+    return Cached(call, "freshness", [&](const Cube& cube) {
+      return FreshnessJson(cube, Freshness(cube, env->settings)).dump();
+    });
+  }
+
+  absl::Status MajorRoute(Call& call) {
+    PA_ASSIGN_OR_RETURN(int64_t limit, BoundedInt(call.request, "limit", 50, 1, 1000));
+    PA_ASSIGN_OR_RETURN(auto reader, readers.Take());
+    absl::StatusOr<std::vector<Json>> incidents = live->Read([&](const Cube& cube) -> absl::StatusOr<std::vector<Json>> {
+      PA_ASSIGN_OR_RETURN(UnitId unit, ScopedUnit(cube, call));
+      PA_ASSIGN_OR_RETURN(Period period, QueryPeriod(cube, call));
+      return MajorIncidents(cube, reader->db, unit, period, static_cast<size_t>(limit), time_zone);
+    });
+    readers.Give(std::move(reader));
+    if (!incidents.ok()) return incidents.status();
+    SetJson(call.response, Json{{"items", *std::move(incidents)}});
+    return absl::OkStatus();
+  }
+
+  absl::Status MajorStream(Call& call) {
+    PA_ASSIGN_OR_RETURN(UnitId unit, live->Read([&](const Cube& cube) { return ScopedUnit(cube, call); }));
+    if (streams.fetch_add(1) >= options.max_streams) {
+      streams.fetch_sub(1);
+      return absl::UnavailableError("too many live streams open; try again later");
+    }
+    auto subscriber = std::make_shared<Subscriber>();
+    subscriber->who = *call.who;
+    const std::string code = registry().code(unit).ToString();
+    subscriber->prefix = code.substr(0, static_cast<size_t>(std::max(2, LevelDigits(registry().level(unit)))));
+    {
+      std::lock_guard lock(subscribers_mutex);
+      subscribers.push_back(subscriber);
+    }
+    call.response.set_header("Cache-Control", "no-cache");
+    call.response.set_header("X-Accel-Buffering", "no");  // nginx: pass events through at once
+    call.response.set_chunked_content_provider(
+        "text/event-stream",
+        [this, subscriber](size_t, httplib::DataSink& sink) {
+          std::unique_lock lock(subscriber->mutex);
+          subscriber->ready.wait_for(lock, std::chrono::seconds(15),
+                                     [&] { return subscriber->closed || !subscriber->queue.empty(); });
+          if (subscriber->closed) {
+            sink.done();
+            return true;
+          }
+          if (subscriber->queue.empty()) {
+            static constexpr std::string_view kPing = ": keep-alive\n\n";
+            return sink.write(kPing.data(), kPing.size());
+          }
+          std::string events;
+          while (!subscriber->queue.empty()) {
+            events += "event: major\ndata: " + subscriber->queue.front() + "\n\n";
+            subscriber->queue.pop_front();
+          }
+          lock.unlock();
+          return sink.write(events.data(), events.size());
+        },
+        [this, subscriber](bool) {
+          {
+            std::lock_guard lock(subscribers_mutex);
+            subscribers.erase(std::remove(subscribers.begin(), subscribers.end(), subscriber), subscribers.end());
+          }
+          streams.fetch_sub(1);
+        });
+    return absl::OkStatus();
+  }
+
+  // Follows the cube's change sequence and pushes new major incidents to the subscribers whose
+  // unit (and scope) holds them.
+  void Watch() {
+    int64_t seen = live->Sequence();
+    auto reader = readers.Take();
+    while (true) {
+      {
+        std::unique_lock lock(stop_mutex);
+        if (stop_cv.wait_for(lock, std::chrono::milliseconds(250), [&] { return stopping; })) break;
+      }
+      const int64_t now = live->Sequence();
+      if (now == seen || !reader.ok()) continue;
+      {
+        std::lock_guard lock(subscribers_mutex);
+        if (subscribers.empty()) {
+          seen = now;
+          continue;
+        }
+      }
+      auto changes = (*reader)->events->ChangesSince(seen, 10000);
+      if (!changes.ok()) continue;
+      for (const EventChange& change : *changes) {
+        seen = std::max(seen, change.seq);
+        if (change.before.has_value()) continue;  // only new records are news
+        auto incident = live->Read([&](const Cube& cube) -> absl::StatusOr<std::optional<Json>> {
+          const CubeEvent* state = cube.Find(change.after.id);
+          if (state == nullptr || (state->flags & CubeEvent::kMajor) == 0 || !state->counted()) return std::nullopt;
+          return MajorIncident(cube, (*reader)->db, change.after.id, time_zone);
+        });
+        if (!incident.ok() || !incident->has_value()) continue;
+        const std::string unit = (**incident)["unit"].get<std::string>();
+        const std::string text = (**incident).dump(-1, ' ', false, Json::error_handler_t::replace);
+        std::lock_guard lock(subscribers_mutex);
+        for (const auto& subscriber : subscribers) {
+          if (unit.compare(0, subscriber->prefix.size(), subscriber->prefix) != 0 || !InScope(subscriber->who, unit)) continue;
+          std::lock_guard queue_lock(subscriber->mutex);
+          if (subscriber->queue.size() < 1000) subscriber->queue.push_back(text);
+          subscriber->ready.notify_one();
+        }
+      }
+      if (changes->size() < 10000) seen = std::max(seen, now);
+    }
+    if (reader.ok()) readers.Give(*std::move(reader));
+  }
+
+  absl::Status Export(Call& call) {
+    const std::string table = call.request.matches[1];
+    const std::string format = call.request.get_param_value("format");
+    if (format != "csv" && format != "xlsx") return absl::InvalidArgumentError("format: csv or xlsx");
+    const bool chinese = Chinese(call);
+    absl::StatusOr<Table> built = live->Read([&](const Cube& cube) -> absl::StatusOr<Table> {
+      PA_ASSIGN_OR_RETURN(Period period, QueryPeriod(cube, call));
+      if (table == "league") {
+        if ((kLeagueReaders & Bit(call.who->role)) == 0) return absl::PermissionDeniedError("the league table is not for your role");
+        return LeagueTable(cube, env->settings, BuildLeague(cube, env->settings, period), chinese);
+      }
+      PA_ASSIGN_OR_RETURN(UnitId unit, ScopedUnit(cube, call));
+      if (table == "report") return ReportTable(cube, BuildReport(cube, env->settings, unit, period), chinese);
+      if (table == "series") {
+        PA_ASSIGN_OR_RETURN(size_t column, Column(cube, call));
+        PA_ASSIGN_OR_RETURN(int64_t count, BoundedInt(call.request, "count", 13, 1, 120));
+        return SeriesTable(cube, unit, column, Series(cube, unit, column, period, static_cast<int>(count)), chinese);
+      }
+      return absl::NotFoundError(Cat("no export named '", Printable(table, 40), "' (report, series, league)"));
+    });
+    if (!built.ok()) return built.status();
+    PA_ASSIGN_OR_RETURN(std::string bytes, format == "xlsx" ? TableToXlsx(*built) : TableToCsv(*built, /*utf8_bom=*/true));
+    call.response.set_header("Content-Disposition", Cat("attachment; filename=\"pingan-", table, ".", format, "\""));
+    call.response.set_content(std::move(bytes), format == "xlsx"
+                                                    ? "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+                                                    : "text/csv; charset=utf-8");
+    return absl::OkStatus();
+  }
+
+  Json UnitJson(UnitId unit) {
+    return Json{{"code", registry().code(unit).ToString()},
+                {"name", registry().name(unit)},
+                {"level", LevelName(registry().level(unit))}};
+  }
+
+  absl::Status UnitRoute(Call& call) {
+    const std::string text = call.request.matches[1];
+    if (text.size() > 27) return absl::InvalidArgumentError("code: at most 27 digits");
+    auto code = AddressCode::ParsePrefix(text);
+    if (!code.ok()) return absl::InvalidArgumentError(Cat("code: ", code.status().message()));
+    std::optional<UnitId> unit = registry().Find(*code);
+    if (!unit) return absl::NotFoundError(Cat("no unit has the code ", code->ToString()));
+    PA_ASSIGN_OR_RETURN(int64_t limit, BoundedInt(call.request, "limit", 500, 1, 5000));
+    Json path = Json::array();
+    std::vector<UnitId> chain;
+    for (UnitId at = *unit; at.valid() && at != registry().nation(); at = registry().parent(at)) chain.push_back(at);
+    for (auto it = chain.rbegin(); it != chain.rend(); ++it) path.push_back(UnitJson(*it));
+    Json children = Json::array();
+    const auto kids = registry().children(*unit);
+    for (size_t at = 0; at < kids.size() && at < static_cast<size_t>(limit); ++at) children.push_back(UnitJson(kids[at]));
+    Json body = UnitJson(*unit);
+    body["path"] = std::move(path);
+    body["children"] = std::move(children);
+    body["children_total"] = kids.size();
+    body["in_scope"] = InScope(*call.who, registry().code(*unit).ToString());
+    SetJson(call.response, body);
+    return absl::OkStatus();
+  }
+
+  absl::Status UnitSearch(Call& call) {
+    PA_ASSIGN_OR_RETURN(std::string q, Bounded(call.request, "q", 64));
+    if (q.empty()) return absl::InvalidArgumentError("q: a name (or part of one) is required");
+    PA_ASSIGN_OR_RETURN(int64_t limit, BoundedInt(call.request, "limit", 20, 1, 200));
+    const UnitId city = live->Read([](const Cube& cube) { return cube.home_city(); });
+    Json items = Json::array();
+    // Breadth-first under the home city down to grids: nearer levels first.
+    std::vector<UnitId> level{city};
+    while (!level.empty() && items.size() < static_cast<size_t>(limit)) {
+      std::vector<UnitId> next;
+      for (UnitId unit : level) {
+        if (registry().name(unit).find(q) != std::string::npos) {
+          items.push_back(UnitJson(unit));
+          if (items.size() >= static_cast<size_t>(limit)) break;
+        }
+        if (registry().level(unit) < Level::kGrid) {
+          for (UnitId child : registry().children(unit)) next.push_back(child);
+        }
+      }
+      level = std::move(next);
+    }
+    SetJson(call.response, Json{{"items", std::move(items)}});
+    return absl::OkStatus();
+  }
+
+  absl::Status GeocodeOne(Call& call) {
+    PA_ASSIGN_OR_RETURN(std::string q, Bounded(call.request, "q", 4096));
+    if (q.empty()) return absl::InvalidArgumentError("q: an address is required");
+    NormalizedAddress scratch;
+    GeocodeAnswerWriter writer(registry());
+    std::string out;
+    writer.Write(q, GeocodeLine(*matcher, q, false, scratch), out);
+    call.response.set_content(out, "application/json");
+    return absl::OkStatus();
+  }
+
+  absl::Status GeocodeBatch(Call& call) {
+    const Json body = Json::parse(call.request.body, nullptr, false);
+    if (!body.is_array()) return absl::InvalidArgumentError("body: expected a JSON array of address strings");
+    if (body.size() > options.max_geocode_batch) {
+      return absl::InvalidArgumentError(Cat("body: at most ", options.max_geocode_batch, " addresses per request"));
+    }
+    NormalizedAddress scratch;
+    GeocodeAnswerWriter writer(registry());
+    std::string out = "[", one;
+    for (size_t at = 0; at < body.size(); ++at) {
+      if (!body[at].is_string()) return absl::InvalidArgumentError(Cat("body[", at, "]: not a string"));
+      const std::string& line = body[at].get_ref<const std::string&>();
+      writer.Write(line, GeocodeLine(*matcher, line, line.size() > 4096, scratch), one);
+      if (at > 0) out += ',';
+      out += one;
+    }
+    out += ']';
+    call.response.set_content(out, "application/json");
+    return absl::OkStatus();
+  }
+
+  bool MayUnmask(const Call& call) {
+    return std::find(unmasked_roles.begin(), unmasked_roles.end(), RoleName(call.who->role)) != unmasked_roles.end();
+  }
+
+  absl::Status Events(Call& call) {
+    EventFilter filter;
+    const bool unmasked = call.request.get_param_value("unmasked") == "1" || call.request.get_param_value("unmasked") == "true";
+    if (unmasked && !MayUnmask(call)) return absl::PermissionDeniedError("unmasked: your role may not see personal data");
+    PA_ASSIGN_OR_RETURN(UnitId unit, live->Read([&](const Cube& cube) { return ScopedUnit(cube, call); }));
+    filter.unit_prefix = registry().code(unit).ToString().substr(
+        0, static_cast<size_t>(std::max(2, LevelDigits(registry().level(unit)))));
+    PA_ASSIGN_OR_RETURN(filter.type, Bounded(call.request, "type", 64));
+    if (!filter.type.empty()) {
+      const bool pattern = filter.type.size() > 2 && filter.type.substr(filter.type.size() - 2) == ".*";
+      if (!pattern && catalog().FindType(filter.type) == nullptr) {
+        return absl::InvalidArgumentError(Cat("type: unknown event type '", Printable(filter.type, 40), "'"));
+      }
+    }
+    for (auto [name, bound] : {std::pair{"from", &filter.from}, std::pair{"to", &filter.to}}) {
+      PA_ASSIGN_OR_RETURN(std::string text, Bounded(call.request, name, 40));
+      if (text.empty()) continue;
+      absl::StatusOr<int64_t> parsed = ParseTimeBound(text, zone);
+      if (!parsed.ok()) return absl::InvalidArgumentError(Cat(name, ": ", parsed.status().message()));
+      *bound = *parsed;
+    }
+    PA_ASSIGN_OR_RETURN(int64_t limit, BoundedInt(call.request, "limit", 100, 1, 1000));
+    // The cursor: "<occurred_at>.<id>" of the last item of the previous page.
+    PA_ASSIGN_OR_RETURN(std::string after, Bounded(call.request, "after", 40));
+    int64_t after_time = 0, after_id = 0;
+    if (!after.empty()) {
+      const size_t dot = after.find('.');
+      if (dot == std::string::npos || !absl::SimpleAtoi(after.substr(0, dot), &after_time) ||
+          !absl::SimpleAtoi(after.substr(dot + 1), &after_id)) {
+        return absl::InvalidArgumentError("after: not a cursor from a previous page");
+      }
+      filter.from = std::max(filter.from.value_or(after_time), after_time);
+    }
+    filter.limit = limit + 1 + (after.empty() ? 0 : 1000);
+    if (unmasked) {
+      PA_RETURN_IF_ERROR(auth->Audit(call.who->name, "read_unmasked", filter.unit_prefix,
+                                     Cat("events type=", filter.type, " from=", call.request.get_param_value("from"),
+                                         " to=", call.request.get_param_value("to"))));
+    }
+    PA_ASSIGN_OR_RETURN(auto reader, readers.Take());
+    Json items = Json::array();
+    std::string next;
+    absl::Status listed = reader->events->ListEvents(filter, [&](const StoredEvent& stored) {
+      if (!after.empty() && stored.event.occurred_at == after_time && stored.id <= after_id) return true;
+      if (items.size() == static_cast<size_t>(limit)) {
+        return false;
+      }
+      items.push_back(EventJson(stored, unmasked));
+      next = Cat(stored.event.occurred_at, ".", stored.id);
+      return true;
+    });
+    const bool more = items.size() == static_cast<size_t>(limit);
+    readers.Give(std::move(reader));
+    PA_RETURN_IF_ERROR(listed);
+    SetJson(call.response, Json{{"items", std::move(items)}, {"next", more ? Json(next) : Json(nullptr)}});
+    return absl::OkStatus();
+  }
+
+  Json EventJson(const StoredEvent& stored, bool unmasked) {
+    const EventRecord& event = stored.event;
+    const Placement& placement = event.placement;
+    const std::string attributes = unmasked ? event.attributes_json : MaskAttributesJson(catalog(), event.attributes_json);
+    Json line{{"id", stored.id},
+              {"source", event.source},
+              {"source_id", event.source_id},
+              {"type", event.type},
+              {"occurred_at", FormatTime(event.occurred_at, zone)},
+              {"status", EventStatusName(event.status)},
+              {"attributes", Json::parse(attributes, nullptr, false)},
+              {"unit", placement.unit},
+              {"level", LevelName(static_cast<Level>(placement.level))},
+              {"placed_by", PlaceMethodName(placement.method)},
+              {"counted", placement.in_home_city}};
+    if (!event.address.empty()) line["address"] = unmasked ? event.address : MaskDigitRuns(event.address);
+    if (event.lon) line["lon"] = *event.lon, line["lat"] = *event.lat;
+    if (placement.method == PlaceMethod::kText || !placement.geocode_status.empty()) {
+      line["geocode"] = {{"status", placement.geocode_status}, {"confidence", placement.confidence}};
+    }
+    return line;
+  }
+
+  absl::Status Quarantine(Call& call) {
+    PA_ASSIGN_OR_RETURN(int64_t limit, BoundedInt(call.request, "limit", 100, 1, 1000));
+    PA_ASSIGN_OR_RETURN(int64_t after, BoundedInt(call.request, "after", 0, 0, INT64_MAX));
+    PA_ASSIGN_OR_RETURN(auto reader, readers.Take());
+    absl::StatusOr<std::vector<QuarantineEntry>> entries = reader->events->ListQuarantine();
+    readers.Give(std::move(reader));
+    if (!entries.ok()) return entries.status();
+    Json items = Json::array();
+    int64_t last = 0;
+    for (const QuarantineEntry& entry : *entries) {
+      if (entry.id <= after) continue;
+      if (items.size() == static_cast<size_t>(limit)) break;
+      items.push_back(Json{{"id", entry.id},
+                           {"source", entry.source},
+                           {"source_id", entry.source_id},
+                           {"reason", entry.reason},
+                           {"message", entry.message},
+                           {"raw", MaskDigitRuns(entry.raw)},
+                           {"file", entry.file},
+                           {"line", entry.line},
+                           {"received_at", FormatTime(entry.received_at, zone)}});
+      last = entry.id;
+    }
+    const bool more = items.size() == static_cast<size_t>(limit);
+    SetJson(call.response, Json{{"items", std::move(items)}, {"total", entries->size()},
+                                {"next", more ? Json(std::to_string(last)) : Json(nullptr)}});
+    return absl::OkStatus();
+  }
+
+  absl::Status AuditRoute(Call& call) {
+    AuditFilter filter;
+    for (auto [name, bound] : {std::pair{"from", &filter.from}, std::pair{"to", &filter.to}}) {
+      PA_ASSIGN_OR_RETURN(std::string text, Bounded(call.request, name, 40));
+      if (text.empty()) continue;
+      absl::StatusOr<int64_t> parsed = ParseTimeBound(text, zone);
+      if (!parsed.ok()) return absl::InvalidArgumentError(Cat(name, ": ", parsed.status().message()));
+      *bound = *parsed;
+    }
+    PA_ASSIGN_OR_RETURN(filter.actor, Bounded(call.request, "actor", 80));
+    PA_ASSIGN_OR_RETURN(filter.action, Bounded(call.request, "action", 40));
+    PA_ASSIGN_OR_RETURN(filter.after_id, BoundedInt(call.request, "after", 0, 0, INT64_MAX));
+    PA_ASSIGN_OR_RETURN(filter.limit, BoundedInt(call.request, "limit", 100, 1, 1000));
+    PA_ASSIGN_OR_RETURN(std::vector<AuditEntry> entries, auth->ListAudit(filter));
+    Json items = Json::array();
+    for (const AuditEntry& entry : entries) {
+      items.push_back(Json{{"id", entry.id},
+                           {"at", FormatTime(entry.at, zone)},
+                           {"actor", entry.actor},
+                           {"action", entry.action},
+                           {"target", entry.target},
+                           {"detail", entry.detail}});
+    }
+    const bool more = entries.size() == static_cast<size_t>(filter.limit);
+    SetJson(call.response, Json{{"items", std::move(items)},
+                                {"next", more ? Json(std::to_string(entries.back().id)) : Json(nullptr)}});
+    return absl::OkStatus();
+  }
+
+  absl::Status Ingest(Call& call) {
+    IngestSummary summary;
+    {
+      std::lock_guard lock(ingest_mutex);
+      PA_RETURN_IF_ERROR(ingester->IngestJsonLines(call.request.body, Cat("http:", call.source), &summary, call.source));
+    }
+    PA_RETURN_IF_ERROR(auth->Audit(Cat("source:", call.source), "ingest", call.source,
+                                   Cat("read=", summary.read, " inserted=", summary.inserted, " updated=",
+                                       summary.updated, " unchanged=", summary.unchanged, " quarantined=",
+                                       summary.quarantined_total())));
+    call.response.set_content(summary.Json(), "application/json");
+    return absl::OkStatus();
+  }
+
+  // --- dispatch ------------------------------------------------------------------------------
+
+  Handler HandlerFor(std::string_view method, std::string_view path) {
+    using Self = Impl;
+    static const std::unordered_map<std::string, absl::Status (Self::*)(Call&)> kHandlers = {
+        {"POST /api/login", &Self::Login},
+        {"GET /api/me", &Self::Me},
+        {"GET /api/report", &Self::ReportRoute},
+        {"GET /api/series", &Self::SeriesRoute},
+        {"GET /api/breakdown", &Self::BreakdownRoute},
+        {"GET /api/league", &Self::LeagueRoute},
+        {"GET /api/bulletin", &Self::BulletinRoute},
+        {"GET /api/clusters", &Self::ClustersRoute},
+        {"GET /api/freshness", &Self::FreshnessRoute},
+        {"GET /api/major", &Self::MajorRoute},
+        {"GET /api/major/stream", &Self::MajorStream},
+        {"GET /api/export/{table}", &Self::Export},
+        {"GET /api/units", &Self::UnitSearch},
+        {"GET /api/units/{code}", &Self::UnitRoute},
+        {"GET /api/geocode", &Self::GeocodeOne},
+        {"POST /api/geocode", &Self::GeocodeBatch},
+        {"GET /api/events", &Self::Events},
+        {"GET /api/quarantine", &Self::Quarantine},
+        {"GET /api/audit", &Self::AuditRoute},
+        {"POST /api/ingest", &Self::Ingest},
+    };
+    const std::string key = Cat(method, " ", path);
+    if (key == "GET /api/openapi.json") {
+      return [](Call& call) {
+        call.response.set_content(std::string(kOpenApiJson), "application/json");
+        return absl::OkStatus();
+      };
+    }
+    if (key == "GET /api/health") {
+      return [this](Call& call) {
+        SetJson(call.response, Json{{"ok", live->LastError().ok()}, {"seq", live->Sequence()}});
+        return absl::OkStatus();
+      };
+    }
+    if (key == "POST /api/logout") {
+      return [this](Call& call) {
+        PA_RETURN_IF_ERROR(auth->Logout(*call.who));
+        call.response.status = 204;
+        return absl::OkStatus();
+      };
+    }
+    if (key == "GET /api/catalog") {
+      return [this](Call& call) {
+        call.response.set_content(CatalogJson(catalog()), "application/json");
+        return absl::OkStatus();
+      };
+    }
+    const auto it = kHandlers.find(key);
+    if (it == kHandlers.end()) return nullptr;
+    const auto member = it->second;
+    return [this, member](Call& call) { return (this->*member)(call); };
+  }
+
+  void Register(const Route& route) {
+    Handler handler = HandlerFor(route.method, route.path);
+    if (!handler) {
+      std::cerr << "pingan serve: no handler for " << route.method << " " << route.path << "\n";
+      std::abort();
+    }
+    auto serve = [this, route, handler](const httplib::Request& request, httplib::Response& response) {
+      const auto started = std::chrono::steady_clock::now();
+      Call call{request, response, std::nullopt, {}};
+      const size_t bound = std::string_view(route.path) == "/api/ingest" ? options.max_ingest_bytes : options.max_body_bytes;
+      if (request.body.size() > bound) {
+        SetError(response, 413, Cat("the body is over ", bound, " bytes"));
+        return;
+      }
+      absl::Status status = Authorize(route, call);
+      if (status.ok()) status = handler(call);
+      if (!status.ok()) SetError(response, HttpStatus(status), std::string(status.message()));
+      if (options.log_requests) {
+        const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
+        std::cerr << fmt::format("{} {} {} {:.1f} ms {}\n", request.method, request.path, response.status, ms,
+                                 call.who ? call.who->name : call.source);
+      }
+    };
+    if (std::string_view(route.method) == "GET") {
+      http.Get(route.regex, serve);
+    } else {
+      http.Post(route.regex, serve);
+    }
+  }
+
+  absl::Status Authorize(const Route& route, Call& call) {
+    if (route.access == Access::kPublic) return absl::OkStatus();
+    std::string_view token = BearerToken(call.request);
+    if (route.access == Access::kSource) {
+      if (token.empty()) token = call.request.get_header_value("X-Source-Key");
+      if (token.empty()) return absl::UnauthenticatedError("a source key is required (Authorization: Bearer KEY)");
+      PA_ASSIGN_OR_RETURN(call.source, auth->AuthenticateSource(token));
+      return absl::OkStatus();
+    }
+    // EventSource cannot send headers: the live feed also takes the token as a parameter.
+    std::string from_query;
+    if (token.empty() && std::string_view(route.path) == "/api/major/stream") {
+      from_query = call.request.get_param_value("token");
+      token = from_query;
+    }
+    if (token.empty()) return absl::UnauthenticatedError("log in first (Authorization: Bearer TOKEN)");
+    if (token.size() > 256) return absl::UnauthenticatedError("the session token is not valid");
+    absl::StatusOr<Principal> who = auth->Authenticate(token);
+    if (!who.ok()) return absl::UnauthenticatedError("the session has expired or is not valid; log in again");
+    if ((route.roles & Bit(who->role)) == 0) {
+      return absl::PermissionDeniedError(Cat("the role ", RoleName(who->role), " may not use ", route.path));
+    }
+    call.who = *std::move(who);
+    return absl::OkStatus();
+  }
+
+  void Configure() {
+    http.new_task_queue = [this] { return new httplib::ThreadPool(static_cast<size_t>(options.threads + options.max_streams)); };
+    http.set_tcp_nodelay(true);
+    http.set_keep_alive_max_count(100000);
+    http.set_keep_alive_timeout(30);
+    http.set_read_timeout(30, 0);
+    http.set_write_timeout(30, 0);
+    http.set_payload_max_length(std::max(options.max_body_bytes, options.max_ingest_bytes));
+    http.set_default_headers({{"X-Content-Type-Options", "nosniff"}, {"Referrer-Policy", "no-referrer"}});
+    // A body over the route's bound is refused before it is parsed.
+    http.set_pre_routing_handler([this](const httplib::Request& request, httplib::Response& response) {
+      const bool api = request.path.rfind("/api/", 0) == 0;
+      if (!api) return httplib::Server::HandlerResponse::Unhandled;
+      const size_t bound = request.path == "/api/ingest" ? options.max_ingest_bytes : options.max_body_bytes;
+      // The body is not read yet: its announced length decides (the route checks what arrives).
+      const std::string length = request.get_header_value("Content-Length");
+      uint64_t announced = 0;
+      if (!length.empty() && (!absl::SimpleAtoi(length, &announced) || announced > bound)) {
+        SetError(response, 413, Cat("the body is over ", bound, " bytes"));
+        return httplib::Server::HandlerResponse::Handled;
+      }
+      return httplib::Server::HandlerResponse::Unhandled;
+    });
+    for (const Route& route : kRoutes) Register(route);
+    if (!options.web_dir.empty()) http.set_mount_point("/", options.web_dir.string());
+    http.set_error_handler([this](const httplib::Request& request, httplib::Response& response) {
+      if (!response.body.empty()) return;  // a handler's own error
+      if (request.path.rfind("/api/", 0) == 0) {
+        bool known_path = false;
+        for (const Route& route : kRoutes) {
+          known_path = known_path || std::regex_match(request.path, std::regex(route.regex));
+        }
+        SetError(response, response.status == 413 ? 413 : known_path ? 405 : 404,
+                 response.status == 413 ? "the body is too large"
+                 : known_path           ? "method not allowed"
+                                        : "no such endpoint");
+        return;
+      }
+      // The app routes in the page (#/...): any other path is the app.
+      if (response.status == 404 && !options.web_dir.empty()) {
+        std::ifstream index(options.web_dir / "index.html", std::ios::binary);
+        if (index) {
+          std::string html((std::istreambuf_iterator<char>(index)), std::istreambuf_iterator<char>());
+          response.status = 200;
+          response.set_content(html, "text/html; charset=utf-8");
+        }
+      }
+    });
+    http.set_exception_handler([](const httplib::Request&, httplib::Response& response, std::exception_ptr) {
+      SetError(response, 500, "internal error");
+    });
+  }
+};
+
+Server::Server(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+Server::~Server() { Stop(); }
+
+std::vector<RouteInfo> Server::Routes() {
+  std::vector<RouteInfo> routes;
+  for (const Route& route : kRoutes) routes.push_back(RouteInfo{route.method, route.path});
+  return routes;
+}
+
+absl::StatusOr<std::unique_ptr<Server>> Server::Create(const std::filesystem::path& config_dir,
+                                                       const std::filesystem::path& data_dir, ServerOptions options) {
+  if (options.threads < 2 || options.threads > 1024) return absl::InvalidArgumentError("threads: 2..1024");
+  if (options.max_streams < 1 || options.max_streams > 1024) return absl::InvalidArgumentError("max streams: 1..1024");
+  auto impl = std::make_unique<Impl>(data_dir / kDatabaseFile);
+  impl->options = std::move(options);
+  impl->config_dir = config_dir;
+  impl->data_dir = data_dir;
+  PA_ASSIGN_OR_RETURN(impl->env, OpenReportEnv(config_dir, data_dir));
+  ReportEnv& env = *impl->env;
+  impl->time_zone = env.data.deployment.time_zone;
+  if (!absl::LoadTimeZone(impl->time_zone, &impl->zone)) impl->zone = absl::FixedTimeZone(8 * 3600);
+  PA_ASSIGN_OR_RETURN(impl->unmasked_roles, server_internal::LoadUnmaskedRoles(config_dir));
+  PA_ASSIGN_OR_RETURN(impl->auth, AuthStore::Open(data_dir));
+  // The geocoder.
+  PA_ASSIGN_OR_RETURN(ProjectConfig config, LoadProjectConfig(config_dir));
+  std::vector<Alias> aliases;
+  for (const AliasConfig& alias : config.aliases) aliases.push_back(Alias{alias.name, alias.unit});
+  PA_ASSIGN_OR_RETURN(impl->matcher, Matcher::Create(*env.registry, env.data.deployment.home_city, aliases));
+  PA_ASSIGN_OR_RETURN(impl->points,
+                      PointIndex::Create(*env.registry, env.cube->home_city(),
+                                         PointIndexOptions{.building_distance_m = env.data.deployment.geocode.building_distance_m}));
+  // The writer for ingest over HTTP: its own connection, read-write.
+  PA_ASSIGN_OR_RETURN(impl->writer_store, SqliteStore::Open(data_dir / kDatabaseFile, SqliteStore::Mode::kReadWrite));
+  PA_ASSIGN_OR_RETURN(impl->writer_events, EventStore::Open(impl->writer_store->handle()));
+  impl->ingest_env = IngestEnv{.catalog = &env.catalog,
+                                                                 .registry = env.registry.get(),
+                                                                 .deployment = &env.data.deployment,
+                                                                 .matcher = impl->matcher.get(),
+                                                                 .points = impl->points.get(),
+                                                                 .store = impl->writer_events.get(),
+                                                                 .threads = 1,
+                                                                 .batch_size = 5000};
+  PA_ASSIGN_OR_RETURN(impl->ingester, Ingester::Create(impl->ingest_env));
+  // The cube, followed live.
+  LiveCube::Options live_options;
+  live_options.snapshot = env.snapshot;
+  live_options.fingerprint = env.fingerprint;
+  PA_ASSIGN_OR_RETURN(impl->live, LiveCube::Start(data_dir / kDatabaseFile, std::move(env.cube), *env.clock, env.seq,
+                                                  live_options));
+  impl->Configure();
+  return std::unique_ptr<Server>(new Server(std::move(impl)));
+}
+
+absl::StatusOr<int> Server::Bind() {
+  const int port = impl_->options.port == 0 ? impl_->http.bind_to_any_port(impl_->options.host)
+                   : impl_->http.bind_to_port(impl_->options.host, impl_->options.port) ? impl_->options.port
+                                                                                        : -1;
+  if (port <= 0) {
+    return absl::FailedPreconditionError(
+        Cat("cannot listen on ", impl_->options.host, ":", impl_->options.port, " (in use, or not an address here)"));
+  }
+  return port;
+}
+
+absl::Status Server::Run() {
+  impl_->watcher = std::thread([this] { impl_->Watch(); });
+  const bool ok = impl_->http.listen_after_bind();
+  return ok ? absl::OkStatus() : absl::InternalError("the server stopped with an error");
+}
+
+void Server::Stop() {
+  if (!impl_) return;
+  {
+    std::lock_guard lock(impl_->stop_mutex);
+    impl_->stopping = true;
+  }
+  impl_->stop_cv.notify_all();
+  {
+    std::lock_guard lock(impl_->subscribers_mutex);
+    for (const auto& subscriber : impl_->subscribers) {
+      std::lock_guard queue_lock(subscriber->mutex);
+      subscriber->closed = true;
+      subscriber->ready.notify_all();
+    }
+  }
+  impl_->http.stop();
+  if (impl_->watcher.joinable()) impl_->watcher.join();
+}
+
+}  // namespace pingan

@@ -1,0 +1,524 @@
+// The HTTP API of `pingan serve`, in process, on a copy of the report fixture (the national
+// registry with a year and a half of demo feeds): every route, the role × scope matrix, bad
+// input, answers equal to the CLI's, ingest over HTTP reaching the report and the live feed.
+#include <httplib.h>
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "auth/auth.h"
+#include "server/api_util.h"
+#include "server/openapi.h"
+#include "server/server.h"
+#include "testing/pingan_cli.h"
+#include "testing/temp_dir.h"
+
+namespace pingan {
+namespace {
+
+namespace fs = std::filesystem;
+using ::testing::HasSubstr;
+using Json = nlohmann::json;
+
+constexpr char kPassword[] = "correct horse battery staple";
+constexpr char kXihu[] = "330106";    // 西湖区
+constexpr char kShangcheng[] = "330102";  // 上城区
+
+// One server on a copy of the fixture, for the whole suite (each ctest case is its own process).
+class ServerTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = new testing::TempDir();
+    data_ = dir_->path() / "data";
+    fs::copy(std::string(PINGAN_TEST_DATA) + "/report_demo", data_, fs::copy_options::recursive);
+    {
+      auto auth = AuthStore::Open(data_, AuthOptions{.pwhash_opslimit = 1, .pwhash_memlimit = 8192});
+      ASSERT_TRUE(auth.ok()) << auth.status();
+      struct Seed {
+        const char* name;
+        Role role;
+        std::vector<std::string> scopes;
+      };
+      // A grid of 西湖区 for the grid worker: the first grid the registry lists under it.
+      const testing::Output units = testing::RunPingan(std::string("units ") + kXihu + " --json --depth 3", data_.string());
+      std::string grid;
+      std::function<void(const Json&)> find_grid = [&](const Json& unit) {
+        if (!grid.empty() || !unit.is_object()) return;
+        if (unit.value("level", "") == "grid") grid = unit["code"].get<std::string>().substr(0, 15);
+        for (const Json& child : unit.value("children", Json::array())) find_grid(child);
+      };
+      find_grid(Json::parse(units.out, nullptr, false));
+      ASSERT_FALSE(grid.empty()) << units.out.substr(0, 400) << units.err;
+      grid_ = grid;
+      for (const Seed& seed : {Seed{"admin1", Role::kAdmin, {}}, Seed{"city1", Role::kCityAnalyst, {"3301"}},
+                               Seed{"xihu1", Role::kDistrictAnalyst, {kXihu}},
+                               Seed{"town1", Role::kTownOfficial, {grid.substr(0, 9)}},
+                               Seed{"grid1", Role::kGridWorker, {grid}}, Seed{"audit1", Role::kAuditor, {}}}) {
+        auto added = (*auth)->AddUser(seed.name, seed.role, seed.scopes, kPassword, "test");
+        ASSERT_TRUE(added.ok()) << seed.name << ": " << added.status();
+      }
+    }
+    auto server = Server::Create(fs::path(PINGAN_SOURCE_DIR) / "config", data_, ServerOptions{.port = 0, .threads = 8});
+    ASSERT_TRUE(server.ok()) << server.status();
+    server_ = server->release();
+    auto port = server_->Bind();
+    ASSERT_TRUE(port.ok()) << port.status();
+    port_ = *port;
+    thread_ = new std::thread([] { (void)server_->Run(); });
+    for (const char* name : {"admin1", "city1", "xihu1", "town1", "grid1", "audit1"}) tokens_[name] = Login(name);
+  }
+  static void TearDownTestSuite() {
+    if (server_ != nullptr) server_->Stop();
+    if (thread_ != nullptr) thread_->join();
+    delete thread_;
+    delete server_;
+    delete dir_;
+    server_ = nullptr, thread_ = nullptr, dir_ = nullptr;
+  }
+
+  static std::vector<std::string> absl_lines(const std::string& text) {
+    std::vector<std::string> lines;
+    size_t start = 0;
+    while (start < text.size()) {
+      size_t end = text.find('\n', start);
+      if (end == std::string::npos) end = text.size();
+      lines.push_back(text.substr(start, end - start));
+      start = end + 1;
+    }
+    return lines;
+  }
+
+  static httplib::Client Client() {
+    httplib::Client client("127.0.0.1", port_);
+    client.set_read_timeout(60, 0);
+    return client;
+  }
+  static std::string Login(const std::string& name) {
+    auto response = Client().Post("/api/login", Json{{"username", name}, {"password", kPassword}}.dump(),
+                                  "application/json");
+    EXPECT_TRUE(response) << name;
+    if (!response) return "";
+    EXPECT_EQ(response->status, 200) << name << ": " << response->body;
+    return Json::parse(response->body, nullptr, false).value("token", "");
+  }
+  struct Answer {
+    int status = 0;
+    std::string body;
+    Json json;
+    std::string content_type;
+  };
+  static Answer Get(const std::string& path, const std::string& user) {
+    httplib::Headers headers;
+    if (!user.empty()) headers.emplace("Authorization", "Bearer " + tokens_[user]);
+    auto response = Client().Get(path.c_str(), headers);
+    Answer answer;
+    if (!response) return answer;
+    answer.status = response->status;
+    answer.body = response->body;
+    answer.json = Json::parse(response->body, nullptr, false);
+    answer.content_type = response->get_header_value("Content-Type");
+    return answer;
+  }
+  static Answer Post(const std::string& path, const std::string& body, const std::string& bearer,
+                     const char* type = "application/json") {
+    httplib::Headers headers;
+    if (!bearer.empty()) headers.emplace("Authorization", "Bearer " + bearer);
+    auto response = Client().Post(path.c_str(), headers, body, type);
+    Answer answer;
+    if (!response) return answer;
+    answer.status = response->status;
+    answer.body = response->body;
+    answer.json = Json::parse(response->body, nullptr, false);
+    return answer;
+  }
+  // An error answer has the documented shape.
+  static void ExpectError(const Answer& answer, int status, const std::string& path) {
+    EXPECT_EQ(answer.status, status) << path << ": " << answer.body.substr(0, 300);
+    ASSERT_TRUE(answer.json.is_object()) << path;
+    ASSERT_TRUE(answer.json.contains("error")) << path << ": " << answer.body.substr(0, 300);
+    EXPECT_TRUE(answer.json["error"]["code"].is_string()) << path;
+    EXPECT_FALSE(answer.json["error"]["message"].get<std::string>().empty()) << path;
+  }
+
+  static testing::TempDir* dir_;
+  static fs::path data_;
+  static Server* server_;
+  static std::thread* thread_;
+  static int port_;
+  static std::string grid_;
+  static std::map<std::string, std::string> tokens_;
+};
+testing::TempDir* ServerTest::dir_ = nullptr;
+fs::path ServerTest::data_;
+Server* ServerTest::server_ = nullptr;
+std::thread* ServerTest::thread_ = nullptr;
+int ServerTest::port_ = 0;
+std::string ServerTest::grid_;
+std::map<std::string, std::string> ServerTest::tokens_;
+
+TEST(OpenApiTest, TheDocumentNamesEveryRouteAndNoOther) {
+  const Json document = Json::parse(kOpenApiJson, nullptr, false);
+  ASSERT_TRUE(document.is_object());
+  EXPECT_EQ(document["openapi"].get<std::string>().substr(0, 2), "3.");
+  std::set<std::pair<std::string, std::string>> documented, served;
+  for (const auto& [path, operations] : document["paths"].items()) {
+    for (const auto& [method, operation] : operations.items()) {
+      std::string upper = method;
+      for (char& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+      documented.emplace(upper, path);
+      EXPECT_TRUE(operation.contains("responses")) << method << " " << path;
+      // Path parameters are declared.
+      for (size_t open = path.find('{'); open != std::string::npos; open = path.find('{', open + 1)) {
+        const std::string name = path.substr(open + 1, path.find('}', open) - open - 1);
+        bool declared = false;
+        for (const Json& parameter : operation.value("parameters", Json::array())) {
+          declared = declared || (parameter["in"] == "path" && parameter["name"] == name);
+        }
+        EXPECT_TRUE(declared) << method << " " << path << " does not declare {" << name << "}";
+      }
+    }
+  }
+  for (const RouteInfo& route : Server::Routes()) served.emplace(route.method, route.path);
+  EXPECT_EQ(documented, served);
+}
+
+TEST(ApiUtilTest, ThePersonalDataPolicyNamesRolesOrIsRefused) {
+  testing::TempDir dir;
+  auto roles = server_internal::LoadUnmaskedRoles(dir.path());
+  ASSERT_TRUE(roles.ok());
+  EXPECT_TRUE(roles->empty());  // no file: nobody sees personal data
+  dir.Write("policy.toml", "[personal_data]\nunmasked_roles = [\"admin\", \"auditor\"]\n");
+  roles = server_internal::LoadUnmaskedRoles(dir.path());
+  ASSERT_TRUE(roles.ok()) << roles.status();
+  EXPECT_EQ(*roles, (std::vector<std::string>{"admin", "auditor"}));
+  dir.Write("policy.toml", "[personal_data]\nunmasked_roles = [\"admin\", \"boss\"]\n");
+  roles = server_internal::LoadUnmaskedRoles(dir.path());
+  ASSERT_FALSE(roles.ok());
+  EXPECT_THAT(std::string(roles.status().message()), HasSubstr("policy.toml:2"));
+  dir.Write("policy.toml", "[personal_data\n");
+  EXPECT_FALSE(server_internal::LoadUnmaskedRoles(dir.path()).ok());
+  // The project's own policy parses and lets no role see personal data.
+  roles = server_internal::LoadUnmaskedRoles(fs::path(PINGAN_SOURCE_DIR) / "config");
+  ASSERT_TRUE(roles.ok()) << roles.status();
+  EXPECT_TRUE(roles->empty());
+}
+
+TEST(ApiUtilTest, QueryParametersAreBounded) {
+  httplib::Request request;
+  request.params.emplace("unit", "330106");
+  request.params.emplace("long", std::string(100, 'a'));
+  request.params.emplace("twice", "1");
+  request.params.emplace("twice", "2");
+  request.params.emplace("control", "a\x01b");
+  request.params.emplace("bad_utf8", "\xff\xfe");
+  request.params.emplace("count", "12");
+  request.params.emplace("huge", "99999999999999999999999");
+  EXPECT_EQ(*server_internal::Bounded(request, "unit", 27), "330106");
+  EXPECT_EQ(*server_internal::Bounded(request, "absent", 27), "");
+  for (const char* name : {"long", "twice", "control", "bad_utf8"}) {
+    EXPECT_EQ(server_internal::Bounded(request, name, 64).status().code(), absl::StatusCode::kInvalidArgument) << name;
+  }
+  EXPECT_EQ(*server_internal::BoundedInt(request, "count", 5, 1, 120), 12);
+  EXPECT_EQ(*server_internal::BoundedInt(request, "absent", 5, 1, 120), 5);
+  EXPECT_FALSE(server_internal::BoundedInt(request, "count", 5, 1, 10).ok());
+  EXPECT_FALSE(server_internal::BoundedInt(request, "huge", 5, 1, 10).ok());
+  EXPECT_FALSE(server_internal::BoundedInt(request, "unit", 5, 1, 10).ok());
+}
+
+TEST_F(ServerTest, ServesTheDocumentAndRefusesRequestsWithoutAValidToken) {
+  const Answer document = Get("/api/openapi.json", "");
+  EXPECT_EQ(document.status, 200);
+  EXPECT_EQ(document.json["openapi"].get<std::string>().substr(0, 2), "3.");
+  for (const RouteInfo& route : Server::Routes()) {
+    if (route.path == "/api/openapi.json" || route.path == "/api/health" || route.path == "/api/login") continue;
+    std::string path = route.path;
+    if (const size_t open = path.find('{'); open != std::string::npos) {
+      path = path.substr(0, open) + (path.find("{code}") != std::string::npos ? "330106" : "report");
+    }
+    if (route.method == "GET") {
+      ExpectError(Get(path, ""), 401, path);
+    } else {
+      ExpectError(Post(path, "{}", ""), 401, path);
+      ExpectError(Post(path, "{}", "not-a-token"), 401, path);
+    }
+  }
+  httplib::Headers garbage{{"Authorization", "Bearer " + std::string(300, 'x')}};
+  auto response = Client().Get("/api/me", garbage);
+  ASSERT_TRUE(response);
+  EXPECT_EQ(response->status, 401);
+  ExpectError(Get("/api/no-such-thing", "admin1"), 404, "/api/no-such-thing");
+}
+
+TEST_F(ServerTest, RolesAndScopesDecideWhoSeesWhat) {
+  // For each route that reads the city's data: the answer per role, inside and outside scope.
+  const std::string in_xihu = std::string("unit=") + kXihu + "&period=2024-05";
+  const std::string in_shangcheng = std::string("unit=") + kShangcheng + "&period=2024-05";
+  const std::string in_grid = "unit=" + grid_ + "&period=2024-05";
+  struct Case {
+    std::string path;
+    std::map<std::string, int> expect;  // user -> status
+  };
+  const std::vector<std::string> scoped = {"/api/report?", "/api/series?indicator=criminal.filed&",
+                                           "/api/breakdown?indicator=criminal.filed&", "/api/bulletin?",
+                                           "/api/clusters?", "/api/major?", "/api/events?limit=1&",
+                                           "/api/export/report?format=csv&"};
+  std::vector<Case> cases;
+  for (const std::string& base : scoped) {
+    cases.push_back({base + in_xihu, {{"admin1", 200}, {"city1", 200}, {"xihu1", 200}, {"town1", 403},
+                                      {"grid1", 403}, {"audit1", 403}}});
+    cases.push_back({base + in_shangcheng, {{"admin1", 200}, {"city1", 200}, {"xihu1", 403}, {"town1", 403},
+                                            {"grid1", 403}, {"audit1", 403}}});
+    cases.push_back({base + in_grid, {{"admin1", 200}, {"city1", 200}, {"xihu1", 200}, {"town1", 200},
+                                      {"grid1", 200}, {"audit1", 403}}});
+    // The whole city, asked for by name, is above a district's scope.
+    cases.push_back({base + "unit=3301&period=2024-05", {{"city1", 200}, {"xihu1", 403}, {"grid1", 403}}});
+  }
+  cases.push_back({"/api/league?period=2024-05", {{"admin1", 200}, {"city1", 200}, {"xihu1", 200}, {"town1", 200},
+                                                 {"grid1", 403}, {"audit1", 403}}});
+  cases.push_back({"/api/quarantine", {{"admin1", 200}, {"city1", 403}, {"xihu1", 403}, {"audit1", 403}}});
+  cases.push_back({"/api/audit", {{"admin1", 200}, {"audit1", 200}, {"city1", 403}, {"xihu1", 403}, {"grid1", 403}}});
+  cases.push_back({"/api/me", {{"admin1", 200}, {"grid1", 200}, {"audit1", 200}}});
+  cases.push_back({"/api/catalog", {{"xihu1", 200}, {"audit1", 200}}});
+  cases.push_back({"/api/freshness", {{"xihu1", 200}, {"audit1", 403}}});
+  cases.push_back({"/api/units/330106", {{"xihu1", 200}, {"grid1", 200}}});
+  cases.push_back({"/api/units?q=%E8%A5%BF%E6%B9%96", {{"xihu1", 200}}});
+  cases.push_back({"/api/geocode?q=%E8%A5%BF%E6%B9%96%E5%8C%BA", {{"xihu1", 200}, {"audit1", 403}}});
+  for (const Case& test : cases) {
+    for (const auto& [user, status] : test.expect) {
+      const Answer answer = Get(test.path, user);
+      if (status == 200) {
+        EXPECT_EQ(answer.status, 200) << user << " " << test.path << ": " << answer.body.substr(0, 200);
+      } else {
+        ExpectError(answer, status, user + " " + test.path);
+      }
+    }
+  }
+  // Without a unit, a scoped user gets their own area, not the city.
+  const Answer own = Get("/api/report?period=2024-05", "xihu1");
+  ASSERT_EQ(own.status, 200);
+  EXPECT_EQ(own.json["unit"], "330106000000000000000000000");
+  // Events of a district analyst never leave the district.
+  const Answer events = Get("/api/events?limit=200", "xihu1");
+  ASSERT_EQ(events.status, 200);
+  ASSERT_FALSE(events.json["items"].empty());
+  for (const Json& event : events.json["items"]) EXPECT_EQ(event["unit"].get<std::string>().substr(0, 6), kXihu);
+}
+
+TEST_F(ServerTest, AnswersEqualTheCommandLine) {
+  const std::string data = data_.string();
+  struct Pair {
+    std::string api, cli;
+  };
+  for (const Pair& pair : {Pair{"/api/report?unit=330106&period=2024-05", "report --unit 330106 --period 2024-05"},
+                           Pair{"/api/report?unit=" + grid_.substr(0, 9) + "&period=2024Q1",
+                                "report --unit " + grid_.substr(0, 9) + " --period 2024Q1"},
+                           Pair{"/api/series?unit=3301&period=2024-05&indicator=criminal.filed&count=13",
+                                "series --unit 3301 --period 2024-05 --indicator criminal.filed --count 13"},
+                           Pair{"/api/breakdown?unit=330106&period=2024-W10&indicator=petition.total",
+                                "breakdown --unit 330106 --period 2024-W10 --indicator petition.total"},
+                           Pair{"/api/league?period=2024-05", "league --period 2024-05"},
+                           Pair{"/api/clusters?unit=330106&period=2024-05", "clusters --unit 330106 --period 2024-05"}}) {
+    const Answer api = Get(pair.api, "city1");
+    ASSERT_EQ(api.status, 200) << pair.api << ": " << api.body.substr(0, 200);
+    const testing::Output cli = testing::RunPingan(pair.cli + " --json", data);
+    ASSERT_EQ(cli.exit_code, 0) << cli.err;
+    EXPECT_EQ(api.json, Json::parse(cli.out, nullptr, false)) << pair.api;
+    // A second request is served from the cache and says the same.
+    EXPECT_EQ(Get(pair.api, "city1").body, api.body);
+  }
+  const Answer bulletin = Get("/api/bulletin?unit=3301&period=2024-05", "city1");
+  const Json cli = Json::parse(testing::RunPingan("bulletin --unit 3301 --period 2024-05 --json", data).out, nullptr, false);
+  EXPECT_EQ(bulletin.json["zh"], cli["zh"]);
+  EXPECT_EQ(bulletin.json["en"], cli["en"]);
+  const Answer major = Get("/api/major?unit=3301&period=2024&limit=5", "city1");
+  ASSERT_EQ(major.status, 200);
+  const std::vector<std::string> lines = absl_lines(testing::RunPingan("major --unit 3301 --period 2024 --limit 5 --json", data).out);
+  ASSERT_EQ(major.json["items"].size(), lines.size());
+  for (size_t i = 0; i < lines.size(); ++i) EXPECT_EQ(major.json["items"][i], Json::parse(lines[i]));
+  // Exports: CSV with a BOM and a header row, XLSX as a zip.
+  const Answer csv = Get("/api/export/league?period=2024-05&format=csv", "city1");
+  ASSERT_EQ(csv.status, 200);
+  EXPECT_THAT(csv.content_type, HasSubstr("text/csv"));
+  EXPECT_EQ(csv.body.substr(0, 3), "\xEF\xBB\xBF");
+  const Answer xlsx = Get("/api/export/report?unit=330106&period=2024-05&format=xlsx", "city1");
+  ASSERT_EQ(xlsx.status, 200);
+  EXPECT_EQ(xlsx.body.substr(0, 2), "PK");
+  // me: the latest full month of the data.
+  const Answer me = Get("/api/me", "xihu1");
+  EXPECT_EQ(me.json["default_period"], "2024-06");
+  EXPECT_EQ(me.json["scopes"][0]["name"], "西湖区");
+}
+
+TEST_F(ServerTest, RejectsMalformedAndOversizedInputWithClearErrors) {
+  for (const std::string& path :
+       {std::string("/api/report?period=2024-13"), std::string("/api/report?unit=33x"),
+        std::string("/api/report?unit=330106&unit=330102"), std::string("/api/report?period=1900-01-01..2024-01-01"),
+        std::string("/api/series?indicator=criminal.filed&count=0"), std::string("/api/series?indicator=criminal.filed&count=x"),
+        std::string("/api/events?limit=100000"), std::string("/api/events?from=yesterday"),
+        std::string("/api/events?after=garbage"), std::string("/api/export/report?format=pdf"),
+        std::string("/api/geocode?q="), std::string("/api/units?q=") + std::string(100, 'a'),
+        std::string("/api/report?period=%01"), std::string("/api/events?type=no.such.type")}) {
+    ExpectError(Get(path, "admin1"), 400, path);
+  }
+  ExpectError(Get("/api/series?period=2024-05", "admin1"), 400, "series without indicator");
+  ExpectError(Get("/api/series?indicator=nope&period=2024-05", "admin1"), 404, "unknown indicator");
+  ExpectError(Get("/api/report?unit=330103", "admin1"), 404, "former unit");
+  EXPECT_THAT(Get("/api/report?unit=330103", "admin1").json["error"]["message"].get<std::string>(), HasSubstr("拱墅区"));
+  ExpectError(Get("/api/units/999999", "admin1"), 404, "unknown unit");
+  ExpectError(Post("/api/login", "{not json", ""), 400, "login, bad JSON");
+  ExpectError(Post("/api/login", R"({"username": 5})", ""), 400, "login, bad fields");
+  ExpectError(Post("/api/login", R"({"username":"admin1","password":"wrong"})", ""), 401, "login, wrong password");
+  ExpectError(Post("/api/geocode", R"({"q":"x"})", tokens_["admin1"]), 400, "geocode batch, not an array");
+  ExpectError(Post("/api/geocode", Json(std::vector<std::string>(1001, "西湖区")).dump(), tokens_["admin1"]), 400,
+              "geocode batch, too many");
+  ExpectError(Post("/api/geocode", std::string(2 << 20, ' '), tokens_["admin1"]), 413, "body over the bound");
+  // A batch within the bound answers in order.
+  const Answer batch = Post("/api/geocode", R"(["西湖区","肖山区城厢街道","\u0001"])", tokens_["admin1"]);
+  ASSERT_EQ(batch.status, 200) << batch.body;
+  ASSERT_EQ(batch.json.size(), 3u);
+  EXPECT_EQ(batch.json[0]["path"][2]["name"], "西湖区");
+  EXPECT_EQ(batch.json[2]["status"], "invalid");
+}
+
+TEST_F(ServerTest, EventsPaginateWithoutGapsOrRepeatsAndMaskPersonalData) {
+  const std::string base = "/api/events?unit=3301&from=2024-06-01&to=2024-06-04&limit=";
+  const Answer all = Get(base + "1000", "city1");
+  ASSERT_EQ(all.status, 200);
+  ASSERT_GT(all.json["items"].size(), 20u);
+  std::vector<Json> paged;
+  std::string after;
+  for (int page = 0; page < 200; ++page) {
+    const Answer answer = Get(base + "7" + (after.empty() ? "" : "&after=" + after), "city1");
+    ASSERT_EQ(answer.status, 200) << answer.body;
+    for (const Json& item : answer.json["items"]) paged.push_back(item);
+    if (answer.json["next"].is_null()) break;
+    after = answer.json["next"];
+  }
+  ASSERT_EQ(paged.size(), all.json["items"].size());
+  for (size_t i = 0; i < paged.size(); ++i) EXPECT_EQ(paged[i]["id"], all.json["items"][i]["id"]);
+  // Personal attributes and numbers in addresses are masked; no analyst may ask otherwise.
+  bool saw_personal = false;
+  for (const Json& item : all.json["items"]) {
+    for (const auto& [name, value] : item["attributes"].items()) {
+      if (name == "reporter_phone" || name == "id_number") {
+        saw_personal = true;
+        EXPECT_THAT(value.get<std::string>(), HasSubstr("*")) << name;
+      }
+    }
+  }
+  EXPECT_TRUE(saw_personal);
+  ExpectError(Get(base + "5&unmasked=1", "city1"), 403, "unmasked for an analyst");
+}
+
+TEST_F(ServerTest, IngestOverHttpReachesTheReportAndTheLiveFeed) {
+  std::string key;
+  {
+    auto auth = AuthStore::Open(data_);
+    ASSERT_TRUE(auth.ok());
+    auto made = (*auth)->AddSourceKey("police", "test");
+    ASSERT_TRUE(made.ok()) << made.status();
+    key = made->key;
+  }
+  auto homicides = [&] {
+    const Answer report = Get(std::string("/api/report?unit=") + kXihu + "&period=2024-06", "city1");
+    for (const Json& line : report.json["indicators"]) {
+      if (line["id"] == "criminal.homicide") return line["value"].get<double>();
+    }
+    return -1.0;
+  };
+  const double before = homicides();
+  ASSERT_GE(before, 0);
+
+  // A live-feed subscriber for the city (the token as a parameter, as EventSource sends it).
+  std::atomic<bool> got_major{false};
+  std::string received;
+  std::mutex received_mutex;
+  std::thread listener([&] {
+    httplib::Client client("127.0.0.1", port_);
+    client.set_read_timeout(30, 0);
+    client.Get(("/api/major/stream?unit=3301&token=" + tokens_["city1"]).c_str(), [&](const char* data, size_t size) {
+      std::lock_guard lock(received_mutex);
+      received.append(data, size);
+      if (received.find("event: major") != std::string::npos) got_major = true;
+      return !got_major.load();
+    });
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+
+  const std::string body =
+      R"({"source":"police","source_id":"HTTP-1","type":"criminal.homicide","occurred_at":"2024-06-30T10:00:00+08:00","address":"浙江省杭州市西湖区","attributes":{"solved":false}})"
+      "\n"
+      R"({"source":"police","source_id":"HTTP-2","type":"criminal.homicide","occurred_at":"not a time","address":"西湖区"})"
+      "\n";
+  const Answer refused = Post("/api/ingest", body, "not-a-key", "application/x-ndjson");
+  ExpectError(refused, 401, "ingest with a bad key");
+  const Answer summary = Post("/api/ingest", body, key, "application/x-ndjson");
+  ASSERT_EQ(summary.status, 200) << summary.body;
+  EXPECT_EQ(summary.json["read"], 2);
+  EXPECT_EQ(summary.json["inserted"], 1);
+  // The same body again changes nothing.
+  EXPECT_EQ(Post("/api/ingest", body, key, "application/x-ndjson").json["unchanged"], 1);
+
+  // The report shows it within a second or so (the cube follows the store; the cache follows the cube).
+  double after = before;
+  for (int i = 0; i < 40 && after == before; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    after = homicides();
+  }
+  EXPECT_EQ(after, before + 1);
+  // The live feed carried it.
+  for (int i = 0; i < 50 && !got_major; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  EXPECT_TRUE(got_major.load());
+  listener.join();
+  {
+    std::lock_guard lock(received_mutex);
+    EXPECT_THAT(received, HasSubstr("HTTP-1"));
+  }
+  // The bad record is in quarantine, for admins.
+  const Answer quarantine = Get("/api/quarantine?limit=1000", "admin1");
+  ASSERT_EQ(quarantine.status, 200);
+  bool found = false;
+  for (const Json& entry : quarantine.json["items"]) found = found || entry["source_id"] == "HTTP-2";
+  EXPECT_TRUE(found);
+  // A revoked key is refused; the audit log has the ingest and the logins.
+  {
+    auto auth = AuthStore::Open(data_);
+    ASSERT_TRUE(auth.ok());
+    ASSERT_TRUE((*auth)->RevokeSourceKey("police", "test").ok());
+  }
+  int status = 0;
+  for (int i = 0; i < 40 && status != 401; ++i) {
+    status = Post("/api/ingest", body, key, "application/x-ndjson").status;
+    if (status != 401) std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  EXPECT_EQ(status, 401);
+  const Answer audit = Get("/api/audit?action=ingest", "audit1");
+  ASSERT_EQ(audit.status, 200);
+  ASSERT_FALSE(audit.json["items"].empty());
+  EXPECT_EQ(audit.json["items"][0]["actor"], "source:police");
+  EXPECT_FALSE(Get("/api/audit?action=login", "audit1").json["items"].empty());
+  EXPECT_EQ(audit.body.find(key), std::string::npos);
+}
+
+TEST_F(ServerTest, LogoutEndsTheSession) {
+  const std::string token = Login("grid1");
+  httplib::Headers headers{{"Authorization", "Bearer " + token}};
+  ASSERT_EQ(Client().Get("/api/me", headers)->status, 200);
+  EXPECT_EQ(Client().Post("/api/logout", headers, "", "application/json")->status, 204);
+  EXPECT_EQ(Client().Get("/api/me", headers)->status, 401);
+  // The other sessions of the suite still work.
+  EXPECT_EQ(Get("/api/me", "grid1").status, 200);
+}
+
+}  // namespace
+}  // namespace pingan

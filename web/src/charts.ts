@@ -1,0 +1,59 @@
+// ECharts, registered piece by piece (only what the pages draw) to keep the bundle small.
+import * as echarts from 'echarts/core';
+import { BarChart, LineChart } from 'echarts/charts';
+import { GridComponent, LegendComponent, TooltipComponent } from 'echarts/components';
+import { CanvasRenderer } from 'echarts/renderers';
+import type { ComposeOption } from 'echarts/core';
+import type { BarSeriesOption, LineSeriesOption } from 'echarts/charts';
+import type { GridComponentOption, LegendComponentOption, TooltipComponentOption } from 'echarts/components';
+
+echarts.use([BarChart, LineChart, GridComponent, LegendComponent, TooltipComponent, CanvasRenderer]);
+
+export type ChartOption = ComposeOption<
+  BarSeriesOption | LineSeriesOption | GridComponentOption | LegendComponentOption | TooltipComponentOption
+>;
+export type Chart = echarts.ECharts;
+
+export const COLORS = {
+  primary: '#1976D2',
+  good: '#388E3C',
+  bad: '#D32F2F',
+  neutral: '#9E9E9E',
+  orange: '#F57C00',
+  yellow: '#FBC02D',
+  palette: ['#1976D2', '#F57C00', '#388E3C', '#7B1FA2', '#0097A7', '#C2185B', '#FBC02D', '#5D4037', '#455A64', '#D32F2F'],
+};
+
+export const FONT = '"PingFang SC","Microsoft YaHei","Noto Sans CJK SC",sans-serif';
+
+const live = new Set<{ chart: Chart; observer?: ResizeObserver }>();
+
+// Draws `option` into `el` (which must have a height); disposed by disposeCharts().
+export function mountChart(el: HTMLElement, option: ChartOption): Chart {
+  const chart = echarts.init(el, undefined, { renderer: 'canvas' });
+  chart.setOption({
+    color: COLORS.palette,
+    textStyle: { fontFamily: FONT },
+    animationDuration: 300,
+    ...option,
+  });
+  const entry: { chart: Chart; observer?: ResizeObserver } = { chart };
+  if (typeof ResizeObserver !== 'undefined') {
+    entry.observer = new ResizeObserver(() => chart.resize());
+    entry.observer.observe(el);
+  }
+  live.add(entry);
+  return chart;
+}
+
+// Disposes every chart inside `root` (or all of them).
+export function disposeCharts(root?: Element): void {
+  for (const entry of [...live]) {
+    const dom = entry.chart.getDom();
+    if (!root || root.contains(dom) || !dom.isConnected) {
+      entry.observer?.disconnect();
+      entry.chart.dispose();
+      live.delete(entry);
+    }
+  }
+}

@@ -1,0 +1,194 @@
+// The app shell: login first, then a header with the pages the role may use, the language
+// switch and logout; each page renders into <main> and returns its cleanup.
+import './styles.css';
+import { onUnauthorized, post, setToken, token } from './api';
+import { disposeCharts } from './charts';
+import { clear, errorBox, h, loading } from './dom';
+import { lang, locale, onLangChange, setLang, t, type MessageKey } from './i18n';
+import { currentRoute, go, pageHref } from './router';
+import { ALL_PAGES, loadSession, pagesFor, resetSession, session, type PageId } from './state';
+import { renderLogin } from './pages/login';
+import { renderOverview } from './pages/overview';
+import { renderLeague } from './pages/league';
+import { renderBulletin } from './pages/bulletin';
+import { renderClusters } from './pages/clusters';
+import { renderMajor } from './pages/major';
+import { renderAddress } from './pages/address';
+import { renderQuarantine } from './pages/quarantine';
+import { renderAudit } from './pages/audit';
+
+export type Cleanup = () => void;
+export type PageRenderer = (root: HTMLElement, params: URLSearchParams) => Cleanup | void;
+
+const PAGES: Record<PageId, { title: MessageKey; render: PageRenderer }> = {
+  overview: { title: 'nav.overview', render: renderOverview },
+  league: { title: 'nav.league', render: renderLeague },
+  bulletin: { title: 'nav.bulletin', render: renderBulletin },
+  clusters: { title: 'nav.clusters', render: renderClusters },
+  major: { title: 'nav.major', render: renderMajor },
+  address: { title: 'nav.address', render: renderAddress },
+  quarantine: { title: 'nav.quarantine', render: renderQuarantine },
+  audit: { title: 'nav.audit', render: renderAudit },
+};
+
+const USES_UNIT: ReadonlySet<PageId> = new Set(['overview', 'bulletin', 'clusters', 'major']);
+
+const app = document.getElementById('app')!;
+let cleanup: Cleanup | null = null;
+let loginNotice = '';
+let returnTo = '';
+
+function teardown(): void {
+  if (cleanup) {
+    try {
+      cleanup();
+    } catch {
+      // a page's cleanup must never block the next page
+    }
+  }
+  cleanup = null;
+  disposeCharts();
+}
+
+function langButton(): HTMLElement {
+  return h('button', {
+    type: 'button', class: 'btn ghost lang-switch', 'data-testid': 'lang-switch', title: t('lang.switchTitle'),
+    onclick: () => setLang(lang() === 'zh' ? 'en' : 'zh'),
+  }, t('lang.switch'));
+}
+
+function header(active: string): HTMLElement {
+  const me = session.me!;
+  const pages = pagesFor(me.role);
+  const nav = h('nav', { class: 'main-nav', id: 'main-nav', 'data-testid': 'nav' },
+    ...pages.map((page) => h('a', {
+      href: pageHref(page), class: page === active ? 'active' : '', 'data-testid': `nav-${page}`,
+      'aria-current': page === active ? 'page' : null,
+      onclick: () => document.body.classList.remove('nav-open'),
+    }, t(PAGES[page].title))));
+  const menu = h('button', {
+    type: 'button', class: 'btn ghost menu-toggle', 'aria-controls': 'main-nav', 'aria-label': t('nav.menu'),
+    'data-testid': 'menu-toggle',
+    onclick: () => document.body.classList.toggle('nav-open'),
+  }, '☰');
+  const logout = h('button', {
+    type: 'button', class: 'btn ghost', 'data-testid': 'logout',
+    onclick: async () => {
+      try {
+        await post('logout');
+      } catch {
+        // the session ends here whatever the server said
+      }
+      setToken(null);
+      resetSession();
+      loginNotice = '';
+      returnTo = '';
+      go('login');
+    },
+  }, t('logout'));
+  return h('header', { class: 'app-header' },
+    h('div', { class: 'brand' }, menu,
+      h('a', { href: pageHref(pages[0]), class: 'brand-link' },
+        h('img', { src: '/favicon.svg', alt: '', width: 28, height: 28 }),
+        h('span', { class: 'brand-name' }, t('app.brand')),
+        h('span', { class: 'brand-sub' }, t('app.title')))),
+    nav,
+    h('div', { class: 'user-box' },
+      langButton(),
+      h('span', { class: 'user', 'data-testid': 'user', title: t(`role.${me.role}` as MessageKey) },
+        h('span', { class: 'user-name' }, me.name),
+        h('span', { class: 'role-tag' }, t(`role.${me.role}` as MessageKey))),
+      logout));
+}
+
+async function render(): Promise<void> {
+  teardown();
+  document.documentElement.lang = locale();
+  document.body.classList.remove('nav-open');
+  const route = currentRoute();
+
+  if (!token()) {
+    if (route.page && route.page !== 'login') returnTo = location.hash;
+    showLogin();
+    return;
+  }
+  if (!session.me) {
+    clear(app);
+    app.appendChild(h('div', { class: 'center-page' }, loading()));
+    try {
+      await loadSession();
+    } catch (error) {
+      if (!token()) return; // a 401: the handler has shown the login page
+      clear(app);
+      app.appendChild(h('div', { class: 'center-page' }, errorBox(error, () => void render())));
+      return;
+    }
+  }
+  const allowed = pagesFor(session.me!.role);
+  if (route.page === 'login' || !route.page) {
+    go(allowed[0]);
+    return;
+  }
+  const page = route.page as PageId;
+  clear(app);
+  app.appendChild(header(page));
+  const main = h('main', { class: 'page', id: 'page', 'data-testid': `page-${page}` });
+  app.appendChild(main);
+  if (!ALL_PAGES.includes(page)) {
+    main.appendChild(errorBox(new Error(t('common.notFound'))));
+    return;
+  }
+  if (!allowed.includes(page)) {
+    main.appendChild(errorBox(new Error(t('common.noAccess'))));
+    return;
+  }
+  // The shared unit and period, when the URL names them.
+  const unit = route.params.get('unit');
+  const period = route.params.get('period');
+  if (unit) session.unit = unit;
+  if (period) session.period = period;
+  if (USES_UNIT.has(page) && (!unit || !period)) {
+    // Name them in the URL, so that a reload or a shared link shows the same figures.
+    route.params.set('unit', session.unit);
+    route.params.set('period', session.period);
+    history.replaceState(null, '', `#/${page}?${route.params}`);
+  }
+  document.title = `${t(PAGES[page].title)} · ${t('app.title')}`;
+  try {
+    cleanup = PAGES[page].render(main, route.params) ?? null;
+  } catch (error) {
+    main.appendChild(errorBox(error));
+  }
+}
+
+function showLogin(): void {
+  clear(app);
+  document.title = `${t('login.title')} · ${t('app.title')}`;
+  app.appendChild(renderLogin({
+    notice: loginNotice,
+    langButton: langButton(),
+    onDone: () => {
+      loginNotice = '';
+      const target = returnTo;
+      returnTo = '';
+      resetSession();
+      const next = target && !target.startsWith('#/login') ? target : '#/';
+      if (location.hash !== next) location.hash = next;
+      else void render();
+    },
+  }));
+}
+
+onUnauthorized(() => {
+  const route = currentRoute();
+  if (route.page && route.page !== 'login') returnTo = location.hash;
+  resetSession();
+  loginNotice = t('login.expired');
+  teardown();
+  if (location.hash !== '#/login') location.hash = '#/login';
+  else showLogin();
+});
+
+window.addEventListener('hashchange', () => void render());
+onLangChange(() => void render());
+void render();

@@ -1,0 +1,46 @@
+// Hash routing: #/overview?unit=330106&period=2024-06. The unit and period the user picked
+// follow them from page to page (session.unit, session.period) and stay in the URL, so a link
+// or a reload shows the same figures.
+import { session, type PageId } from './state';
+
+export interface Route {
+  page: string; // 'login', a PageId, or something unknown
+  params: URLSearchParams;
+}
+
+export function currentRoute(): Route {
+  const hash = location.hash.replace(/^#\/?/, '');
+  const [page, query = ''] = hash.split('?');
+  return { page: page || '', params: new URLSearchParams(query) };
+}
+
+export function href(page: PageId | 'login', params?: Record<string, string | undefined>): string {
+  const search = new URLSearchParams();
+  for (const [name, value] of Object.entries(params ?? {})) if (value) search.set(name, value);
+  const text = search.toString();
+  return `#/${page}${text ? `?${text}` : ''}`;
+}
+
+// Pages that read the shared unit and period get them in their links.
+const SCOPED: ReadonlySet<string> = new Set(['overview', 'bulletin', 'clusters', 'major']);
+
+export function pageHref(page: PageId): string {
+  if (SCOPED.has(page)) return href(page, { unit: session.unit, period: session.period });
+  if (page === 'league') return href(page, { period: session.period });
+  return href(page);
+}
+
+export function go(page: PageId | 'login', params?: Record<string, string | undefined>): void {
+  const target = href(page, params);
+  if (location.hash === target) window.dispatchEvent(new HashChangeEvent('hashchange'));
+  else location.hash = target;
+}
+
+// Same page, some parameters changed (undefined removes one).
+export function update(changes: Record<string, string | undefined>): void {
+  const route = currentRoute();
+  const params: Record<string, string | undefined> = {};
+  route.params.forEach((value, name) => (params[name] = value));
+  Object.assign(params, changes);
+  go(route.page as PageId, params);
+}

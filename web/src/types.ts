@@ -1,0 +1,222 @@
+// The JSON shapes of the HTTP API (equal to the CLI's --json output; docs/report.md).
+
+export type Role = 'admin' | 'city_analyst' | 'district_analyst' | 'town_official' | 'grid_worker' | 'auditor';
+
+export interface UnitRef {
+  code: string;
+  name: string;
+  level: string;
+}
+
+export interface Me {
+  name: string;
+  role: Role;
+  scopes: UnitRef[];
+  home: { code: string; name: string; level?: string };
+  default_period: string;
+  latest_day: string;
+}
+
+export interface LoginAnswer {
+  token: string;
+  expires_at: number | string;
+  user: { name: string; role: Role; scopes: unknown[] };
+}
+
+export interface Bilingual {
+  zh: string;
+  en: string;
+}
+
+export interface Comparison {
+  period: string;
+  value: number;
+  change_pct: number | null;
+  new: boolean;
+  significant: boolean | null;
+  p_value?: number | null;
+}
+
+export interface IndicatorFigure {
+  id: string;
+  zh: string;
+  en: string;
+  unit: Bilingual;
+  higher_is_better: boolean;
+  value: number;
+  yoy: Comparison | null;
+  mom: Comparison | null;
+  through: string;
+  stale: boolean;
+}
+
+export interface Freshness {
+  source: string;
+  zh: string;
+  en: string;
+  latest: string | null;
+  silent_days: number;
+  daily_rate: number;
+  quiet: boolean;
+}
+
+export interface Report {
+  unit: string;
+  unit_name: string;
+  level: string;
+  period: string;
+  first: string;
+  last: string;
+  through: string;
+  complete: boolean;
+  indicators: IndicatorFigure[];
+  key_types: IndicatorFigure[];
+  freshness: Freshness[];
+}
+
+export interface Series {
+  unit: string;
+  unit_name: string;
+  indicator: string;
+  points: Array<{ period: string; value: number }>;
+}
+
+export interface BreakdownRow {
+  code: string | null;
+  name: string;
+  name_en?: string;
+  value: number;
+  unplaced: boolean;
+}
+
+export interface Breakdown {
+  unit: string;
+  unit_name: string;
+  indicator: string;
+  period: string;
+  rows: BreakdownRow[];
+}
+
+export interface LeagueRow {
+  code: string;
+  name: string;
+  rank: number;
+  previous_rank: number | null;
+  rank_change: number | null;
+  score: number;
+  residents: number;
+  indicators: Record<string, { value: number; per_10k: number }>;
+}
+
+export interface League {
+  period: string;
+  through: string;
+  weights: Array<{ indicator: string; weight: number }>;
+  rows: LeagueRow[];
+}
+
+export interface Bulletin {
+  unit: string;
+  period: string;
+  zh?: string;
+  en?: string;
+  text?: string;
+}
+
+export interface ClusterDomain {
+  domain: string;
+  zh: string;
+  en: string;
+  events: number;
+  by_type: Array<{ type: string; zh?: string; en?: string; events: number }>;
+  by_hour: number[];
+  by_weekday: number[];
+  top_units: Array<{ code: string; name: string; events: number }>;
+}
+
+export interface Clusters {
+  unit: string;
+  unit_name: string;
+  period: string;
+  domains: ClusterDomain[];
+}
+
+export interface Incident {
+  id: number;
+  source: string;
+  source_id: string;
+  type: string;
+  occurred_at: string;
+  unit: string | null;
+  unit_name?: string;
+  address?: string;
+  attributes?: Record<string, unknown>;
+  rules?: string[];
+}
+
+export interface CatalogItem {
+  id: string;
+  zh: string;
+  en: string;
+  domain?: string;
+  source?: string;
+  higher_is_better?: boolean;
+  unit?: Bilingual;
+}
+
+export interface Catalog {
+  sources: CatalogItem[];
+  domains: CatalogItem[];
+  types: CatalogItem[];
+  attributes: Array<{ name: string; kind: string; zh: string; en: string; personal: boolean }>;
+  indicators: CatalogItem[];
+  key_types: CatalogItem[];
+  major: CatalogItem[];
+}
+
+export interface UnitInfo {
+  code: string;
+  name: string;
+  level: string;
+  path?: UnitRef[];
+  children?: UnitRef[];
+}
+
+export interface GeocodeResult {
+  input?: string;
+  status: 'matched' | 'ambiguous' | 'unmatched' | 'invalid' | string;
+  code?: string;
+  level?: string;
+  confidence: number;
+  path?: UnitRef[];
+  alternatives?: Array<UnitRef & { path?: UnitRef[]; confidence?: number }>;
+  formerly?: { code: string; name: string; until: string };
+  corrected?: string;
+  reason?: string;
+}
+
+export interface Page<T> {
+  items: T[];
+  next?: string | number | null;
+}
+
+export interface QuarantineRecord {
+  id: number;
+  file?: string;
+  line?: number;
+  message?: string;
+  raw?: string;
+  reason?: string;
+  received_at?: string | number;
+  source?: string;
+  source_id?: string;
+}
+
+export interface AuditEntry {
+  id: number;
+  at: string | number;
+  actor: string;
+  action: string;
+  target?: string;
+  detail?: string;
+}
