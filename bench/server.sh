@@ -98,3 +98,16 @@ echo "|---|---|---|"
 run one one "/api/report?unit=330106&period=$latest"
 run rotating rotating "/"
 run fresh fresh "/"
+
+# The web app: its size gzipped, and the Overview's first load in headless Chromium.
+if [[ -f web/dist/index.html ]]; then
+  gz=$(find web/dist -type f -exec sh -c 'gzip -9c "$1" | wc -c' _ {} \; | awk '{s+=$1} END {print s}')
+  echo "| the built web app, gzipped (every file in web/dist) | <= 1 MB | $(python3 -c "print(f'{$gz/1024:.0f} KB')") |"
+  load=$(BASE_URL="http://127.0.0.1:$PORT" TOKEN="$token" node bench/first_load.mjs)
+  python3 - "$load" <<'PY'
+import json, sys
+r = json.loads(sys.argv[1])
+print(f"| first load of the Overview, localhost, empty cache (median of {r['runs']}) | <= 1 s | "
+      f"{r['cards_ms']} ms to the indicator values, {r['sparklines_ms']} ms to all 33 sparklines |")
+PY
+fi

@@ -314,6 +314,61 @@ TEST_F(ServerTest, RolesAndScopesDecideWhoSeesWhat) {
   for (const Json& event : events.json["items"]) EXPECT_EQ(event["unit"].get<std::string>().substr(0, 6), kXihu);
 }
 
+TEST_F(ServerTest, EveryRouteAnswersEveryRoleAsThePolicySays) {
+  // Who may use what (docs/security.md), written out here independently of the server's table.
+  const std::set<std::string> everyone = {"admin1", "city1", "xihu1", "town1", "grid1", "audit1"};
+  const std::set<std::string> readers = {"admin1", "city1", "xihu1", "town1", "grid1"};
+  const std::map<std::string, std::set<std::string>> allowed = {
+      {"/api/me", everyone},
+      {"/api/catalog", everyone},
+      {"/api/units", everyone},
+      {"/api/units/{code}", everyone},
+      {"/api/freshness", readers},
+      {"/api/report", readers},
+      {"/api/series", readers},
+      {"/api/breakdown", readers},
+      {"/api/bulletin", readers},
+      {"/api/clusters", readers},
+      {"/api/major", readers},
+      {"/api/export/{table}", readers},
+      {"/api/geocode", readers},
+      {"/api/events", readers},
+      {"/api/league", {"admin1", "city1", "xihu1", "town1"}},
+      {"/api/quarantine", {"admin1"}},
+      {"/api/audit", {"admin1", "audit1"}},
+  };
+  // A query inside every scoped user's area: the grid worker's grid.
+  const std::map<std::string, std::string> query = {
+      {"/api/units", "/api/units?q=%E7%BD%91%E6%A0%BC"},
+      {"/api/units/{code}", "/api/units/" + grid_},
+      {"/api/series", "/api/series?indicator=criminal.filed&unit=" + grid_},
+      {"/api/breakdown", "/api/breakdown?indicator=criminal.filed&unit=" + grid_},
+      {"/api/export/{table}", "/api/export/report?format=csv&unit=" + grid_},
+      {"/api/geocode", "/api/geocode?q=%E8%A5%BF%E6%B9%96%E5%8C%BA"},
+      {"/api/events", "/api/events?limit=3&unit=" + grid_},
+  };
+  size_t checked = 0;
+  for (const RouteInfo& route : Server::Routes()) {
+    if (route.method != "GET" || !allowed.contains(route.path)) continue;
+    const std::string path = query.contains(route.path) ? query.at(route.path) : route.path + "?unit=" + grid_;
+    for (const std::string& user : everyone) {
+      const Answer answer = Get(path, user);
+      if (allowed.at(route.path).contains(user)) {
+        EXPECT_EQ(answer.status, 200) << user << " " << path << ": " << answer.body.substr(0, 200);
+      } else {
+        ExpectError(answer, 403, user + " " + path);
+      }
+      ++checked;
+    }
+  }
+  EXPECT_EQ(checked, allowed.size() * everyone.size());
+  // POST routes: a batch geocode for readers; ingest takes a source key, never a user's token.
+  for (const std::string& user : everyone) {
+    EXPECT_EQ(Post("/api/geocode", R"(["西湖区"])", tokens_[user]).status, readers.contains(user) ? 200 : 403) << user;
+    ExpectError(Post("/api/ingest", "{}", tokens_[user], "application/x-ndjson"), 401, user + " ingest");
+  }
+}
+
 TEST_F(ServerTest, AnswersEqualTheCommandLine) {
   const std::string data = data_.string();
   struct Pair {
