@@ -11,6 +11,7 @@
 #include "cli/cli_common.h"
 #include "cli/commands.h"
 #include "cli/ingest_env.h"
+#include "ingest/listing_json.h"
 #include "core/paths.h"
 #include "core/status.h"
 #include "core/text.h"
@@ -71,12 +72,8 @@ int RunQuarantine(const Context& context, bool json_output, bool unmasked) {
   }
   const absl::TimeZone zone = ZoneOf((*env)->data.deployment);
   for (const QuarantineEntry& entry : *entries) {
-    std::string raw = unmasked ? entry.raw : MaskDigitRuns(entry.raw);
     if (json_output) {
-      json line{{"id", entry.id},         {"source", entry.source}, {"source_id", entry.source_id},
-                {"reason", entry.reason}, {"message", entry.message}, {"raw", raw},
-                {"file", entry.file},     {"line", entry.line},
-                {"received_at", FormatTime(entry.received_at, zone)}};
+      const json line = QuarantineEntryJson(entry, zone, unmasked);
       *context.out << line.dump(-1, ' ', false, json::error_handler_t::replace) << "\n";
     } else {
       *context.out << fmt::format("{}\t{}\t{}\t{}:{}\t{}\n", entry.reason, entry.source, entry.source_id,
@@ -137,29 +134,12 @@ int RunEvents(const Context& context, const EventsQuery& query) {
   int64_t count = 0;
   absl::Status status = (*env)->events->ListEvents(filter, [&](const StoredEvent& stored) {
     const EventRecord& event = stored.event;
-    const Placement& placement = event.placement;
-    std::string attributes = query.unmasked ? event.attributes_json : MaskAttributesJson(catalog, event.attributes_json);
-    json line{{"source", event.source},
-              {"source_id", event.source_id},
-              {"type", event.type},
-              {"occurred_at", FormatTime(event.occurred_at, zone)},
-              {"status", EventStatusName(event.status)},
-              {"attributes", json::parse(attributes, nullptr, false)},
-              {"unit", placement.unit},
-              {"level", LevelName(static_cast<Level>(placement.level))},
-              {"placed_by", PlaceMethodName(placement.method)},
-              {"counted", placement.in_home_city}};
-    if (!event.address.empty()) line["address"] = query.unmasked ? event.address : MaskDigitRuns(event.address);
-    if (event.lon) line["lon"] = *event.lon, line["lat"] = *event.lat;
-    if (!event.code.empty()) line["code"] = event.code;
-    if (placement.method == PlaceMethod::kText || !placement.geocode_status.empty()) {
-      line["geocode"] = {{"status", placement.geocode_status}, {"confidence", placement.confidence}};
-    }
+    const json line = StoredEventJson(catalog, stored, zone, query.unmasked);
     if (query.json) {
       *context.out << line.dump(-1, ' ', false, json::error_handler_t::replace) << "\n";
     } else {
       *context.out << fmt::format("{}\t{}\t{}\t{}\t{}\t{}\n", line["occurred_at"].get<std::string>(), event.source,
-                                  event.source_id, event.type, EventStatusName(event.status), placement.unit);
+                                  event.source_id, event.type, EventStatusName(event.status), event.placement.unit);
     }
     ++count;
     return true;

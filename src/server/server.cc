@@ -38,6 +38,7 @@
 #include "geocode/matcher.h"
 #include "geocode/point_index.h"
 #include "ingest/ingest.h"
+#include "ingest/listing_json.h"
 #include "report/export.h"
 #include "report/report.h"
 #include "report/report_env.h"
@@ -81,8 +82,11 @@ struct Route {
   uint32_t roles;
 };
 
-// The route table: one place for the dispatcher and the OpenAPI check.
+// The route table: one place for the dispatcher and the OpenAPI check. cpp-httplib tries the
+// patterns in order, so the most asked come first.
 constexpr Route kRoutes[] = {
+    {"GET", "/api/report", "/api/report", Access::kUser, kReaders},
+    {"GET", "/api/series", "/api/series", Access::kUser, kReaders},
     {"GET", "/api/openapi.json", "/api/openapi\\.json", Access::kPublic, 0},
     {"GET", "/api/health", "/api/health", Access::kPublic, 0},
     {"POST", "/api/login", "/api/login", Access::kPublic, 0},
@@ -90,8 +94,6 @@ constexpr Route kRoutes[] = {
     {"GET", "/api/me", "/api/me", Access::kUser, kAnyRole},
     {"GET", "/api/catalog", "/api/catalog", Access::kUser, kAnyRole},
     {"GET", "/api/freshness", "/api/freshness", Access::kUser, kReaders},
-    {"GET", "/api/report", "/api/report", Access::kUser, kReaders},
-    {"GET", "/api/series", "/api/series", Access::kUser, kReaders},
     {"GET", "/api/breakdown", "/api/breakdown", Access::kUser, kReaders},
     {"GET", "/api/league", "/api/league", Access::kUser, kLeagueReaders},
     {"GET", "/api/bulletin", "/api/bulletin", Access::kUser, kReaders},
@@ -253,6 +255,7 @@ struct Subscriber {
   std::mutex mutex;
   std::condition_variable ready;
   std::deque<std::string> queue;
+  bool greeted = false;
   bool closed = false;
 };
 
@@ -512,6 +515,11 @@ struct Server::Impl {
         "text/event-stream",
         [this, subscriber](size_t, httplib::DataSink& sink) {
           std::unique_lock lock(subscriber->mutex);
+          if (!subscriber->greeted) {  // headers and a first line at once: the page shows "connected"
+            subscriber->greeted = true;
+            static constexpr std::string_view kHello = ": connected\n\n";
+            return sink.write(kHello.data(), kHello.size());
+          }
           subscriber->ready.wait_for(lock, std::chrono::seconds(15),
                                      [&] { return subscriber->closed || !subscriber->queue.empty(); });
           if (subscriber->closed) {
@@ -745,45 +753,25 @@ struct Server::Impl {
                                          " to=", call.request.get_param_value("to"))));
     }
     PA_ASSIGN_OR_RETURN(auto reader, readers.Take());
-    Json items = Json::array();
+    nlohmann::json items = nlohmann::json::array();
     std::string next;
     absl::Status listed = reader->events->ListEvents(filter, [&](const StoredEvent& stored) {
       if (!after.empty() && stored.event.occurred_at == after_time && stored.id <= after_id) return true;
       if (items.size() == static_cast<size_t>(limit)) {
         return false;
       }
-      items.push_back(EventJson(stored, unmasked));
+      items.push_back(StoredEventJson(catalog(), stored, zone, unmasked));
       next = Cat(stored.event.occurred_at, ".", stored.id);
       return true;
     });
     const bool more = items.size() == static_cast<size_t>(limit);
     readers.Give(std::move(reader));
     PA_RETURN_IF_ERROR(listed);
-    SetJson(call.response, Json{{"items", std::move(items)}, {"next", more ? Json(next) : Json(nullptr)}});
+    call.response.set_content(
+        nlohmann::json{{"items", std::move(items)}, {"next", more ? nlohmann::json(next) : nlohmann::json(nullptr)}}
+            .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
+        "application/json");
     return absl::OkStatus();
-  }
-
-  Json EventJson(const StoredEvent& stored, bool unmasked) {
-    const EventRecord& event = stored.event;
-    const Placement& placement = event.placement;
-    const std::string attributes = unmasked ? event.attributes_json : MaskAttributesJson(catalog(), event.attributes_json);
-    Json line{{"id", stored.id},
-              {"source", event.source},
-              {"source_id", event.source_id},
-              {"type", event.type},
-              {"occurred_at", FormatTime(event.occurred_at, zone)},
-              {"status", EventStatusName(event.status)},
-              {"attributes", Json::parse(attributes, nullptr, false)},
-              {"unit", placement.unit},
-              {"level", LevelName(static_cast<Level>(placement.level))},
-              {"placed_by", PlaceMethodName(placement.method)},
-              {"counted", placement.in_home_city}};
-    if (!event.address.empty()) line["address"] = unmasked ? event.address : MaskDigitRuns(event.address);
-    if (event.lon) line["lon"] = *event.lon, line["lat"] = *event.lat;
-    if (placement.method == PlaceMethod::kText || !placement.geocode_status.empty()) {
-      line["geocode"] = {{"status", placement.geocode_status}, {"confidence", placement.confidence}};
-    }
-    return line;
   }
 
   absl::Status Quarantine(Call& call) {
@@ -793,25 +781,20 @@ struct Server::Impl {
     absl::StatusOr<std::vector<QuarantineEntry>> entries = reader->events->ListQuarantine();
     readers.Give(std::move(reader));
     if (!entries.ok()) return entries.status();
-    Json items = Json::array();
+    nlohmann::json items = nlohmann::json::array();
     int64_t last = 0;
     for (const QuarantineEntry& entry : *entries) {
       if (entry.id <= after) continue;
       if (items.size() == static_cast<size_t>(limit)) break;
-      items.push_back(Json{{"id", entry.id},
-                           {"source", entry.source},
-                           {"source_id", entry.source_id},
-                           {"reason", entry.reason},
-                           {"message", entry.message},
-                           {"raw", MaskDigitRuns(entry.raw)},
-                           {"file", entry.file},
-                           {"line", entry.line},
-                           {"received_at", FormatTime(entry.received_at, zone)}});
+      items.push_back(QuarantineEntryJson(entry, zone, /*unmasked=*/false));
       last = entry.id;
     }
     const bool more = items.size() == static_cast<size_t>(limit);
-    SetJson(call.response, Json{{"items", std::move(items)}, {"total", entries->size()},
-                                {"next", more ? Json(std::to_string(last)) : Json(nullptr)}});
+    call.response.set_content(nlohmann::json{{"items", std::move(items)},
+                                              {"total", entries->size()},
+                                              {"next", more ? nlohmann::json(std::to_string(last)) : nlohmann::json(nullptr)}}
+                                  .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
+                              "application/json");
     return absl::OkStatus();
   }
 
@@ -976,7 +959,8 @@ struct Server::Impl {
     http.new_task_queue = [this] { return new httplib::ThreadPool(static_cast<size_t>(options.threads + options.max_streams)); };
     http.set_tcp_nodelay(true);
     http.set_keep_alive_max_count(100000);
-    http.set_keep_alive_timeout(30);
+    // An idle keep-alive connection holds a pool thread, and Stop() waits for it: 5 s.
+    http.set_keep_alive_timeout(5);
     http.set_read_timeout(30, 0);
     http.set_write_timeout(30, 0);
     http.set_payload_max_length(std::max(options.max_body_bytes, options.max_ingest_bytes));

@@ -303,6 +303,9 @@ async function main() {
       const message = (await error.textContent()) || '';
       check(message.length > 4, 'scoped: a unit above the scope shows the error message', message);
       await shot(scoped, 'forbidden-desktop');
+      await scoped.getByTestId('go-home-unit').click();
+      await waitOverview(scoped, scopeHome);
+      check(true, 'scoped: the error offers the way back to the scope');
       await context.close();
     }
   } finally {

@@ -508,7 +508,18 @@ TEST_F(ServerTest, IngestOverHttpReachesTheReportAndTheLiveFeed) {
       return !got_major.load();
     });
   });
-  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  // The stream answers at once (the page can say "connected" without waiting for news).
+  for (int i = 0; i < 50; ++i) {
+    {
+      std::lock_guard lock(received_mutex);
+      if (!received.empty()) break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  {
+    std::lock_guard lock(received_mutex);
+    EXPECT_THAT(received, HasSubstr(": connected"));
+  }
 
   const std::string body =
       R"({"source":"police","source_id":"HTTP-1","type":"criminal.homicide","occurred_at":"2024-06-30T10:00:00+08:00","address":"浙江省杭州市西湖区","attributes":{"solved":false}})"

@@ -2,6 +2,8 @@
 // Strings become text nodes (never HTML), null/false/undefined children are skipped.
 import { t } from './i18n';
 import { ApiError } from './api';
+import { currentRoute, update } from './router';
+import { session, shortCode, topUnit } from './state';
 
 export type Child = Node | string | number | null | undefined | false | Child[];
 type Handler = (event: Event) => void;
@@ -69,8 +71,18 @@ export function errorBox(error: unknown, retry?: () => void): HTMLElement {
     h('strong', null, title),
     h('p', null, message),
     code ? h('p', { class: 'muted small' }, code) : null,
-    retry ? h('button', { class: 'btn', type: 'button', onclick: retry }, t('common.retry')) : null,
+    h('div', { class: 'error-actions' },
+      retry ? h('button', { class: 'btn', type: 'button', onclick: retry }, t('common.retry')) : null,
+      forbiddenUnit(error) ? h('button', {
+        class: 'btn primary', type: 'button', 'data-testid': 'go-home-unit',
+        onclick: () => update({ unit: shortCode(topUnit(session.me!)), ind: undefined }),
+      }, t('common.homeUnit')) : null),
   );
+}
+
+// A 403 on a page that names a unit: offer the way back to the user's own area.
+function forbiddenUnit(error: unknown): boolean {
+  return error instanceof ApiError && error.status === 403 && !!session.me && currentRoute().params.has('unit');
 }
 
 // A page heading with an optional subtitle and actions on the right.
