@@ -171,6 +171,16 @@ int Main(int argc, char** argv, std::ostream& out, std::ostream& err) {
   cube->add_flag("--rebuild", cube_rebuild, "Ignore the snapshot: rebuild from the store and write a new one");
   cube->add_flag("--json", json, "JSON output");
 
+  AssessOptions assess_options;
+  CLI::App* assess = app.add_subcommand("assess", "Risk statistics: empirical Bayes rates of a CSV table of units (--input)");
+  add_common(assess);
+  assess->add_option("--input", assess_options.input, "CSV with columns id, exposure, count[, neighbours (ids separated by ';')]")
+      ->excludes("--data");
+  assess->add_option("--period", assess_options.period, "With --data (not built yet): the period assessed")->excludes("--input");
+  assess->add_option("--level", assess_options.level, "With --data (not built yet): the level of units assessed")
+      ->excludes("--input");
+  assess->add_flag("--json", assess_options.json, "A JSON list of objects {id, count, exposure, raw, eb_global, eb_local}");
+
   std::string user_name, user_role, key_source;
   std::vector<std::string> user_scopes;
   std::vector<std::string> role_names;
@@ -253,6 +263,7 @@ int Main(int argc, char** argv, std::ostream& out, std::ostream& err) {
   if (clusters->parsed()) return RunClusters(context, report_query);
   if (major->parsed()) return RunMajor(context, report_query);
   if (cube->parsed()) return RunCube(context, cube_rebuild, json);
+  if (assess->parsed()) return RunAssess(context, assess_options);
   if (user_add->parsed()) return RunUserAdd(context, user_name, user_role, user_scopes);
   if (user_list->parsed()) return RunUserList(context, json);
   if (user_disable->parsed()) return RunUserDisable(context, user_name);

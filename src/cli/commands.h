@@ -98,6 +98,15 @@ int RunMajor(const Context& context, const ReportQuery& query);
 // `pingan cube`: loads (or with `rebuild`, rebuilds) the cube and prints its figures.
 int RunCube(const Context& context, bool rebuild, bool json);
 
+// `pingan assess` (assess_command.cc): with `input`, the empirical Bayes rates of a CSV table of
+// units (docs/risk-map.md); the city's own units (--data, `period`, `level`) are not built yet.
+struct AssessOptions {
+  std::string input;
+  std::string period, level;
+  bool json = false;
+};
+int RunAssess(const Context& context, const AssessOptions& options);
+
 // The user, source-key and audit commands (user_command.cc). Passwords are read as the first
 // line of standard input (without echo on a terminal), never taken as arguments.
 int RunUserAdd(const Context& context, const std::string& name, const std::string& role,

@@ -3,6 +3,8 @@
 #include <sqlite3.h>
 
 #include <algorithm>
+#include <array>
+#include <cmath>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -11,6 +13,7 @@
 #include <functional>
 #include <iostream>
 #include <mutex>
+#include <map>
 #include <optional>
 #include <regex>
 #include <shared_mutex>
@@ -39,6 +42,8 @@
 #include "geocode/point_index.h"
 #include "ingest/ingest.h"
 #include "ingest/listing_json.h"
+#include "assess/risk.h"
+#include "assess/warnings.h"
 #include "report/export.h"
 #include "report/report.h"
 #include "report/report_env.h"
@@ -109,6 +114,10 @@ constexpr Route kRoutes[] = {
     {"GET", "/api/quarantine", "/api/quarantine", Access::kUser, kAdmins},
     {"GET", "/api/audit", "/api/audit", Access::kUser, kAuditReaders},
     {"POST", "/api/ingest", "/api/ingest", Access::kSource, 0},
+    {"GET", "/api/risk", "/api/risk", Access::kUser, kReaders},
+    {"GET", "/api/risk/unit", "/api/risk/unit", Access::kUser, kReaders},
+    {"GET", "/api/geojson", "/api/geojson", Access::kUser, kReaders},
+    {"GET", "/api/warnings", "/api/warnings", Access::kUser, kReaders},
 };
 
 int HttpStatus(const absl::Status& status) {
@@ -282,6 +291,14 @@ struct Server::Impl {
 
   ReaderPool readers;
   ResponseCache cache;
+
+  // The risk map: the engine, assessments by period (valid for one cube sequence), warnings.
+  std::unique_ptr<RiskEngine> risk;
+  std::mutex risk_mutex;
+  std::map<std::string, std::pair<int64_t, std::shared_ptr<const std::vector<Assessment>>>> assessments;
+  std::unique_ptr<WarningStore> warnings;
+  std::mutex warnings_mutex;
+  int64_t warned_seq = -1;
 
   // SSE.
   std::mutex subscribers_mutex;
@@ -553,10 +570,16 @@ struct Server::Impl {
   void Watch() {
     int64_t seen = live->Sequence();
     auto reader = readers.Take();
+    auto last_warned = std::chrono::steady_clock::now() - std::chrono::hours(1);
     while (true) {
       {
         std::unique_lock lock(stop_mutex);
         if (stop_cv.wait_for(lock, std::chrono::milliseconds(250), [&] { return stopping; })) break;
+      }
+      // Warnings: the current month's assessment after the cube moved, at most every 5 s.
+      if (std::chrono::steady_clock::now() - last_warned > std::chrono::seconds(5)) {
+        last_warned = std::chrono::steady_clock::now();
+        RaiseWarnings();
       }
       const int64_t now = live->Sequence();
       if (now == seen || !reader.ok()) continue;
@@ -841,6 +864,272 @@ struct Server::Impl {
     return absl::OkStatus();
   }
 
+
+  // --- the risk map ----------------------------------------------------------------------------
+
+  // Every level's assessment of `period`, computed once per cube sequence. Call under Read.
+  std::shared_ptr<const std::vector<Assessment>> AssessmentsOf(const Cube& cube, const Period& period) {
+    const std::string key = FormatPeriod(period);
+    const int64_t seq = live->Sequence();
+    {
+      std::lock_guard lock(risk_mutex);
+      const auto it = assessments.find(key);
+      if (it != assessments.end() && it->second.first == seq) return it->second.second;
+    }
+    absl::StatusOr<std::vector<Assessment>> all = risk->AssessAll(cube, period);
+    if (!all.ok()) return nullptr;
+    auto shared = std::make_shared<const std::vector<Assessment>>(*std::move(all));
+    std::lock_guard lock(risk_mutex);
+    if (assessments.size() > 64) assessments.clear();
+    assessments[key] = {seq, shared};
+    return shared;
+  }
+
+  absl::StatusOr<Level> QueryLevel(const Call& call) {
+    PA_ASSIGN_OR_RETURN(std::string text, Bounded(call.request, "level", 16));
+    if (text.empty()) return Level::kTown;
+    for (Level level : RiskEngine::kLevels) {
+      if (LevelName(level) == text) return level;
+    }
+    return absl::InvalidArgumentError("level: district, town, community or grid");
+  }
+
+  static size_t SlotOf(Level level) {
+    size_t slot = 0;
+    while (RiskEngine::kLevels[slot] != level) ++slot;
+    return slot;
+  }
+
+  // Grades of one dimension: the configured bands over the units' index for that key type.
+  std::vector<Grade> KeyGrades(const Assessment& assessment, size_t key) {
+    std::vector<double> indexes;
+    for (const UnitRisk& unit : assessment.units) {
+      if (unit.dimensions[key].count > 0) indexes.push_back(unit.dimensions[key].index);
+    }
+    std::sort(indexes.begin(), indexes.end(), std::greater<>());
+    const RiskSettings& settings = risk->settings();
+    std::array<double, 4> thresholds = settings.bands;
+    if (settings.quantile) {
+      for (int band = 0; band < 4; ++band) {
+        const size_t take = static_cast<size_t>(std::floor(settings.bands[band] * static_cast<double>(indexes.size())));
+        thresholds[band] = take == 0 ? HUGE_VAL : indexes[take - 1];
+      }
+    }
+    std::vector<Grade> grades;
+    for (const UnitRisk& unit : assessment.units) {
+      Grade grade = Grade::kGreen;
+      const Dimension& d = unit.dimensions[key];
+      for (int band = 3; band >= 0 && d.count > 0; --band) {
+        if (d.index >= thresholds[band] && d.index > 0) grade = static_cast<Grade>(band);
+      }
+      grades.push_back(grade);
+    }
+    return grades;
+  }
+
+  Json UnitRiskJson(const UnitRisk& unit, bool full) {
+    Json body{{"code", registry().code(unit.unit).ToString()},
+              {"name", registry().name(unit.unit)},
+              {"grade", std::string(GradeName(unit.grade))},
+              {"grade_zh", std::string(GradeZh(unit.grade))},
+              {"score", unit.score},
+              {"complexity", unit.exposure},
+              {"previous", unit.previous ? Json(std::string(GradeName(*unit.previous))) : Json(nullptr)}};
+    Json drivers = Json::array();
+    for (size_t k : unit.drivers) drivers.push_back(catalog().key_types[k].id);
+    body["drivers"] = std::move(drivers);
+    if (full) {
+      Json dimensions = Json::array();
+      for (size_t k = 0; k < unit.dimensions.size(); ++k) {
+        const Dimension& d = unit.dimensions[k];
+        dimensions.push_back(Json{{"key_type", catalog().key_types[k].id},
+                                  {"zh", catalog().key_types[k].zh},
+                                  {"en", catalog().key_types[k].en},
+                                  {"weight", risk->settings().weights[k]},
+                                  {"count", d.count},
+                                  {"expected", d.expected},
+                                  {"raw", d.raw},
+                                  {"eb_global", d.eb_global},
+                                  {"eb_local", d.eb_local},
+                                  {"index", d.index}});
+      }
+      body["dimensions"] = std::move(dimensions);
+      body["complexity_imputed"] = unit.exposure_imputed;
+      body["previous_score"] = unit.previous_score ? Json(*unit.previous_score) : Json(nullptr);
+      body["raw_grade"] = std::string(GradeName(unit.raw_grade));
+    } else {
+      Json counts = Json::array(), indexes = Json::array();
+      for (const Dimension& d : unit.dimensions) counts.push_back(d.count), indexes.push_back(std::round(d.index * 1000) / 1000);
+      body["counts"] = std::move(counts);
+      body["indexes"] = std::move(indexes);
+    }
+    return body;
+  }
+
+  absl::Status RiskRoute(Call& call) {
+    PA_ASSIGN_OR_RETURN(Level level, QueryLevel(call));
+    return live->Read([&](const Cube& cube) -> absl::Status {
+      PA_ASSIGN_OR_RETURN(UnitId root, ScopedUnit(cube, call));
+      PA_ASSIGN_OR_RETURN(Period period, QueryPeriod(cube, call));
+      if (registry().level(root) > level) {
+        return absl::InvalidArgumentError(Cat("level: ", LevelName(level), " is above the unit ", registry().name(root)));
+      }
+      const auto all = AssessmentsOf(cube, period);
+      if (all == nullptr) return absl::InternalError("the assessment failed");
+      const Assessment& assessment = (*all)[SlotOf(level)];
+      std::vector<std::vector<Grade>> key_grades;
+      for (size_t k = 0; k < catalog().key_types.size(); ++k) key_grades.push_back(KeyGrades(assessment, k));
+      Json units = Json::array();
+      std::array<int, kGrades> counts{};
+      for (size_t at = 0; at < assessment.units.size(); ++at) {
+        const UnitRisk& unit = assessment.units[at];
+        if (!registry().IsWithin(unit.unit, root)) continue;
+        Json row = UnitRiskJson(unit, false);
+        Json grades = Json::array();
+        for (const auto& by_key : key_grades) grades.push_back(std::string(GradeName(by_key[at])));
+        row["key_grades"] = std::move(grades);
+        units.push_back(std::move(row));
+        ++counts[static_cast<int>(unit.grade)];
+      }
+      Json keys = Json::array(), rates = Json::array();
+      for (size_t k = 0; k < catalog().key_types.size(); ++k) {
+        keys.push_back(Json{{"id", catalog().key_types[k].id}, {"zh", catalog().key_types[k].zh},
+                            {"en", catalog().key_types[k].en}});
+        rates.push_back(assessment.level_rate[k]);
+      }
+      Json grade_counts = Json::object();
+      for (int g = 0; g < kGrades; ++g) grade_counts[std::string(GradeName(static_cast<Grade>(g)))] = counts[g];
+      Json thresholds = Json::array();
+      for (double t : assessment.thresholds) thresholds.push_back(std::isfinite(t) ? Json(t) : Json(nullptr));
+      SetJson(call.response, Json{{"unit", registry().code(root).ToString()},
+                                  {"unit_name", registry().name(root)},
+                                  {"level", LevelName(level)},
+                                  {"period", FormatPeriod(period)},
+                                  {"key_types", std::move(keys)},
+                                  {"level_rate", std::move(rates)},
+                                  {"thresholds", std::move(thresholds)},
+                                  {"counts", std::move(grade_counts)},
+                                  {"units", std::move(units)}});
+      return absl::OkStatus();
+    });
+  }
+
+  absl::Status RiskUnitRoute(Call& call) {
+    PA_ASSIGN_OR_RETURN(int64_t history, BoundedInt(call.request, "history", 12, 0, 36));
+    return live->Read([&](const Cube& cube) -> absl::Status {
+      PA_ASSIGN_OR_RETURN(UnitId unit, ScopedUnit(cube, call));
+      PA_ASSIGN_OR_RETURN(Period period, QueryPeriod(cube, call));
+      const int64_t index = risk->IndexOf(unit);
+      if (index < 0) {
+        return absl::InvalidArgumentError(Cat("unit: ", registry().name(unit), " is not graded (districts, towns, communities, grids)"));
+      }
+      const size_t slot = SlotOf(registry().level(unit));
+      const auto all = AssessmentsOf(cube, period);
+      if (all == nullptr) return absl::InternalError("the assessment failed");
+      const Assessment& assessment = (*all)[slot];
+      Json body = UnitRiskJson(assessment.units[static_cast<size_t>(index)], true);
+      body["level"] = LevelName(registry().level(unit));
+      body["period"] = FormatPeriod(period);
+      Json level_rate = Json::array();
+      for (double rate : assessment.level_rate) level_rate.push_back(rate);
+      body["level_rate"] = std::move(level_rate);
+      Json past = Json::array();
+      for (int back = static_cast<int>(history); back >= 1; --back) {
+        const Period then = PeriodBefore(period, back);
+        const auto earlier = AssessmentsOf(cube, then);
+        if (earlier == nullptr) continue;
+        const UnitRisk& was = (*earlier)[slot].units[static_cast<size_t>(index)];
+        past.push_back(Json{{"period", FormatPeriod(then)}, {"grade", std::string(GradeName(was.grade))}, {"score", was.score}});
+      }
+      body["history"] = std::move(past);
+      SetJson(call.response, body);
+      return absl::OkStatus();
+    });
+  }
+
+  absl::Status GeoJsonRoute(Call& call) {
+    PA_ASSIGN_OR_RETURN(Level level, QueryLevel(call));
+    PA_ASSIGN_OR_RETURN(UnitId root, live->Read([&](const Cube& cube) { return ScopedUnit(cube, call); }));
+    if (registry().level(root) > level) {
+      return absl::InvalidArgumentError(Cat("level: ", LevelName(level), " is above the unit ", registry().name(root)));
+    }
+    const std::string key = Cat("geojson|", root.value, "|", LevelName(level));
+    return Cached(call, key, [&](const Cube&) {
+      Json features = Json::array();
+      for (UnitId unit : risk->units(level)) {
+        if (!registry().IsWithin(unit, root)) continue;
+        Json geometry;
+        if (std::string_view stored = registry().geometry(unit); !stored.empty()) {
+          geometry = Json::parse(stored, nullptr, false);
+        } else if (const BoundingBox& box = registry().box(unit); !box.empty()) {
+          geometry = Json{{"type", "Polygon"},
+                          {"coordinates", Json::array({Json::array({Json::array({box.min_lon, box.min_lat}),
+                                                                    Json::array({box.max_lon, box.min_lat}),
+                                                                    Json::array({box.max_lon, box.max_lat}),
+                                                                    Json::array({box.min_lon, box.max_lat}),
+                                                                    Json::array({box.min_lon, box.min_lat})})})}};
+        }
+        features.push_back(Json{{"type", "Feature"},
+                                {"properties", {{"code", registry().code(unit).ToString()}, {"name", registry().name(unit)}}},
+                                {"geometry", std::move(geometry)}});
+      }
+      return Json{{"type", "FeatureCollection"}, {"features", std::move(features)}}.dump();
+    });
+  }
+
+  Json WarningJson(const Warning& warning) {
+    return Json{{"id", warning.id},
+                {"unit", warning.unit},
+                {"unit_name", warning.unit_name},
+                {"level", warning.level},
+                {"key_type", warning.key_type},
+                {"period", warning.period},
+                {"grade", warning.grade},
+                {"score", warning.score},
+                {"evidence", Json::parse(warning.evidence, nullptr, false)},
+                {"grids", warning.grids},
+                {"created_at", FormatTime(warning.created_at, zone)}};
+  }
+
+  absl::Status WarningsRoute(Call& call) {
+    PA_ASSIGN_OR_RETURN(int64_t limit, BoundedInt(call.request, "limit", 100, 1, 1000));
+    PA_ASSIGN_OR_RETURN(std::string period, Bounded(call.request, "period", 64));
+    if (!period.empty()) {
+      PA_ASSIGN_OR_RETURN(Period parsed, live->Read([&](const Cube& cube) { return ResolvePeriod(cube, period, "period"); }));
+      period = FormatPeriod(parsed);
+    }
+    PA_ASSIGN_OR_RETURN(UnitId root, live->Read([&](const Cube& cube) { return ScopedUnit(cube, call); }));
+    const std::string prefix = registry().code(root).ToString().substr(
+        0, static_cast<size_t>(std::max(2, LevelDigits(registry().level(root)))));
+    absl::StatusOr<std::vector<Warning>> listed;
+    {
+      std::lock_guard lock(warnings_mutex);
+      listed = warnings->List(period, prefix, limit);
+    }
+    if (!listed.ok()) return listed.status();
+    Json items = Json::array();
+    for (const Warning& warning : *listed) items.push_back(WarningJson(warning));
+    SetJson(call.response, Json{{"items", std::move(items)}});
+    return absl::OkStatus();
+  }
+
+  // Raises the warnings of the month of the latest record when the cube has moved (the watcher).
+  void RaiseWarnings() {
+    const int64_t seq = live->Sequence();
+    if (seq == warned_seq) return;
+    warned_seq = seq;
+    absl::StatusOr<std::vector<Warning>> raised = live->Read([&](const Cube& cube) -> absl::StatusOr<std::vector<Warning>> {
+      const std::optional<Day> now = DataNow(cube);
+      if (!now) return std::vector<Warning>{};
+      const Period month = PeriodContaining(PeriodKind::kMonth, *now);
+      const auto all = AssessmentsOf(cube, month);
+      if (all == nullptr) return absl::InternalError("the assessment failed");
+      std::lock_guard lock(warnings_mutex);
+      return warnings->Raise(cube, *risk, *all, absl::ToUnixSeconds(absl::Now()));
+    });
+    if (!raised.ok()) std::cerr << "pingan serve: warnings: " << raised.status().message() << "\n";
+  }
+
   // --- dispatch ------------------------------------------------------------------------------
 
   Handler HandlerFor(std::string_view method, std::string_view path) {
@@ -866,6 +1155,10 @@ struct Server::Impl {
         {"GET /api/quarantine", &Self::Quarantine},
         {"GET /api/audit", &Self::AuditRoute},
         {"POST /api/ingest", &Self::Ingest},
+        {"GET /api/risk", &Self::RiskRoute},
+        {"GET /api/risk/unit", &Self::RiskUnitRoute},
+        {"GET /api/geojson", &Self::GeoJsonRoute},
+        {"GET /api/warnings", &Self::WarningsRoute},
     };
     const std::string key = Cat(method, " ", path);
     if (key == "GET /api/openapi.json") {
@@ -1054,6 +1347,10 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Create(const std::filesystem::pa
                                                                  .threads = 1,
                                                                  .batch_size = 5000};
   PA_ASSIGN_OR_RETURN(impl->ingester, Ingester::Create(impl->ingest_env));
+  // The risk map.
+  PA_ASSIGN_OR_RETURN(RiskSettings risk_settings, LoadRiskSettings(config_dir, env.catalog));
+  PA_ASSIGN_OR_RETURN(impl->risk, RiskEngine::Create(*env.cube, std::move(risk_settings)));
+  PA_ASSIGN_OR_RETURN(impl->warnings, WarningStore::Open(data_dir));
   // The cube, followed live.
   LiveCube::Options live_options;
   live_options.snapshot = env.snapshot;

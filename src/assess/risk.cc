@@ -1,0 +1,403 @@
+#include "assess/risk.h"
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+
+#include <toml++/toml.h>
+
+#include "core/status.h"
+#include "core/strings.h"
+
+namespace pingan {
+namespace {
+
+constexpr std::string_view kGradeNames[kGrades] = {"red", "orange", "yellow", "blue", "green"};
+constexpr std::string_view kGradeZh[kGrades] = {"红", "橙", "黄", "蓝", "绿"};
+
+absl::Status ConfigError(const std::filesystem::path& file, const toml::source_region& where, std::string_view key,
+                         std::string_view what) {
+  return absl::InvalidArgumentError(Cat(file.string(), ":", where.begin.line, ": ", key, ": ", what));
+}
+
+// Reads a non-negative number at `key` of `table` into `out` (absent: unchanged).
+absl::Status ReadNumber(const std::filesystem::path& file, const toml::table& table, std::string_view key,
+                        double* out) {
+  const toml::node* node = table.get(key);
+  if (node == nullptr) return absl::OkStatus();
+  const std::optional<double> value = node->value<double>();
+  if (!value || !std::isfinite(*value) || *value < 0) return ConfigError(file, node->source(), key, "a number >= 0");
+  *out = *value;
+  return absl::OkStatus();
+}
+
+absl::Status ReadInt(const std::filesystem::path& file, const toml::table& table, std::string_view key, int min,
+                     int max, int* out) {
+  const toml::node* node = table.get(key);
+  if (node == nullptr) return absl::OkStatus();
+  const std::optional<int64_t> value = node->value<int64_t>();
+  if (!value || *value < min || *value > max) {
+    return ConfigError(file, node->source(), key, Cat("an integer from ", min, " to ", max));
+  }
+  *out = static_cast<int>(*value);
+  return absl::OkStatus();
+}
+
+bool Touch(const BoundingBox& a, const BoundingBox& b) {
+  constexpr double kSlack = 1e-9;  // shared edges of a tessellation, up to rounding
+  return a.min_lon <= b.max_lon + kSlack && b.min_lon <= a.max_lon + kSlack && a.min_lat <= b.max_lat + kSlack &&
+         b.min_lat <= a.max_lat + kSlack;
+}
+
+// Neighbours of each unit: the other units of the list whose boxes touch or overlap its own
+// (queen contiguity of the tessellation); units without a box have none.
+Neighbours BoxNeighbours(const Registry& registry, const std::vector<UnitId>& units) {
+  std::vector<uint32_t> order(units.size());
+  std::iota(order.begin(), order.end(), 0u);
+  std::sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) {
+    return registry.box(units[a]).min_lon < registry.box(units[b]).min_lon;
+  });
+  std::vector<std::vector<uint32_t>> lists(units.size());
+  for (size_t at = 0; at < order.size(); ++at) {
+    const BoundingBox& box = registry.box(units[order[at]]);
+    if (box.empty()) continue;
+    for (size_t next = at + 1; next < order.size(); ++next) {
+      const BoundingBox& other = registry.box(units[order[next]]);
+      if (other.min_lon > box.max_lon + 1e-9) break;
+      if (other.empty() || !Touch(box, other)) continue;
+      lists[order[at]].push_back(order[next]);
+      lists[order[next]].push_back(order[at]);
+    }
+  }
+  for (auto& list : lists) std::sort(list.begin(), list.end());
+  return Neighbours::FromLists(lists);
+}
+
+}  // namespace
+
+std::string_view GradeName(Grade grade) { return kGradeNames[static_cast<int>(grade)]; }
+std::string_view GradeZh(Grade grade) { return kGradeZh[static_cast<int>(grade)]; }
+std::optional<Grade> ParseGrade(std::string_view name) {
+  for (int at = 0; at < kGrades; ++at) {
+    if (kGradeNames[at] == name) return static_cast<Grade>(at);
+  }
+  return std::nullopt;
+}
+
+absl::StatusOr<RiskSettings> LoadRiskSettings(const std::filesystem::path& config_dir, const Catalog& catalog) {
+  RiskSettings settings;
+  settings.weights.assign(catalog.key_types.size(), 1.0);
+  const std::filesystem::path file = config_dir / "risk.toml";
+  std::error_code ec;
+  if (!std::filesystem::exists(file, ec)) return settings;
+  toml::table root;
+  try {
+    root = toml::parse_file(file.string());
+  } catch (const toml::parse_error& error) {
+    return absl::InvalidArgumentError(Cat(file.string(), ":", error.source().begin.line, ": ", error.description()));
+  }
+  for (const auto& [key, node] : root) {
+    if (key != "complexity" && key != "weights" && key != "bands" && key != "warnings" && key != "hysteresis") {
+      return ConfigError(file, node.source(), key.str(), "not a setting (complexity, weights, bands, hysteresis, warnings)");
+    }
+  }
+  if (const toml::table* complexity = root["complexity"].as_table()) {
+    for (auto [name, out] : {std::pair{"per", &settings.per}, std::pair{"resident", &settings.resident},
+                             std::pair{"floating", &settings.floating}, std::pair{"enterprises", &settings.enterprises},
+                             std::pair{"houses", &settings.houses}}) {
+      PA_RETURN_IF_ERROR(ReadNumber(file, *complexity, name, out));
+    }
+    if (settings.per <= 0) return ConfigError(file, complexity->source(), "complexity.per", "must be > 0");
+  }
+  if (const toml::table* weights = root["weights"].as_table()) {
+    for (const auto& [key, node] : *weights) {
+      size_t at = 0;
+      while (at < catalog.key_types.size() && catalog.key_types[at].id != key.str()) ++at;
+      if (at == catalog.key_types.size()) return ConfigError(file, node.source(), key.str(), "not a key type of the catalog");
+      PA_RETURN_IF_ERROR(ReadNumber(file, *weights, key.str(), &settings.weights[at]));
+    }
+  }
+  if (const toml::table* bands = root["bands"].as_table()) {
+    if (const toml::node* method = bands->get("method")) {
+      const auto name = method->value<std::string>();
+      if (!name || (*name != "quantile" && *name != "fixed")) {
+        return ConfigError(file, method->source(), "bands.method", "quantile or fixed");
+      }
+      settings.quantile = *name == "quantile";
+    }
+    const char* names[] = {"red", "orange", "yellow", "blue"};
+    for (int at = 0; at < 4; ++at) PA_RETURN_IF_ERROR(ReadNumber(file, *bands, names[at], &settings.bands[at]));
+    for (int at = 1; at < 4; ++at) {
+      const bool ordered = settings.quantile ? settings.bands[at] >= settings.bands[at - 1]
+                                             : settings.bands[at] <= settings.bands[at - 1];
+      if (!ordered) {
+        return ConfigError(file, bands->source(), "bands",
+                           settings.quantile ? "shares must grow from red to blue (cumulative)"
+                                             : "thresholds must fall from red to blue");
+      }
+    }
+    if (settings.quantile && settings.bands[3] > 1) return ConfigError(file, bands->source(), "bands", "shares <= 1");
+    PA_RETURN_IF_ERROR(ReadNumber(file, *bands, "hysteresis", &settings.hysteresis));
+  }
+  PA_RETURN_IF_ERROR(ReadNumber(file, root, "hysteresis", &settings.hysteresis));
+  if (const toml::table* warnings = root["warnings"].as_table()) {
+    if (const toml::array* grades = (*warnings)["grades"].as_array()) {
+      settings.warn_grades.clear();
+      for (const toml::node& node : *grades) {
+        const auto name = node.value<std::string>();
+        const std::optional<Grade> grade = name ? ParseGrade(*name) : std::nullopt;
+        if (!grade) return ConfigError(file, node.source(), "warnings.grades", "red, orange, yellow, blue or green");
+        settings.warn_grades.push_back(*grade);
+      }
+    }
+    PA_RETURN_IF_ERROR(ReadInt(file, *warnings, "repeat_after", 1, 1000, &settings.repeat_after));
+    PA_RETURN_IF_ERROR(ReadInt(file, *warnings, "cap_per_town", 1, 1000000, &settings.cap_per_town));
+    PA_RETURN_IF_ERROR(ReadInt(file, *warnings, "route_grids", 1, 100, &settings.route_grids));
+  }
+  return settings;
+}
+
+absl::StatusOr<std::unique_ptr<RiskEngine>> RiskEngine::Create(const Cube& cube, RiskSettings settings) {
+  const Registry& registry = cube.registry();
+  const Catalog& catalog = cube.catalog();
+  std::unique_ptr<RiskEngine> engine(new RiskEngine());
+  engine->key_types_ = catalog.key_types.size();
+  if (settings.weights.size() != engine->key_types_) settings.weights.assign(engine->key_types_, 1.0);
+  for (size_t k = 0; k < engine->key_types_; ++k) {
+    const size_t column = cube.KeyTypeColumn(k);
+    if (cube.column(column).is_sum) engine->has_sums_ = true;
+    engine->key_columns_.push_back(column);
+  }
+  engine->settings_ = std::move(settings);
+  engine->index_.assign(registry.size(), -1);
+  const RiskSettings& s = engine->settings_;
+  for (size_t slot = 0; slot < kLevels.size(); ++slot) {
+    std::vector<UnitId>& units = engine->units_[slot];
+    units = registry.Descendants(cube.home_city(), kLevels[slot]);
+    std::vector<double>& exposure = engine->exposure_[slot];
+    std::vector<bool>& imputed = engine->imputed_[slot];
+    exposure.resize(units.size());
+    imputed.assign(units.size(), false);
+    std::vector<double> known;
+    for (size_t at = 0; at < units.size(); ++at) {
+      engine->index_[units[at].value] = static_cast<int32_t>(at);
+      const UnitFigures& f = registry.figures(units[at]);
+      exposure[at] = (s.resident * static_cast<double>(f.resident) + s.floating * static_cast<double>(f.floating) +
+                      s.enterprises * static_cast<double>(f.enterprises) + s.houses * static_cast<double>(f.houses)) /
+                     s.per;
+      if (exposure[at] > 0) known.push_back(exposure[at]);
+    }
+    // A unit without figures (a park, a unit not surveyed) takes the level's median complexity,
+    // flagged, rather than an infinite rate or a silent green.
+    double median = 1;
+    if (!known.empty()) {
+      std::nth_element(known.begin(), known.begin() + static_cast<ptrdiff_t>(known.size() / 2), known.end());
+      median = known[known.size() / 2];
+    }
+    for (size_t at = 0; at < units.size(); ++at) {
+      if (exposure[at] <= 0) exposure[at] = median, imputed[at] = true;
+    }
+    engine->neighbours_[slot] = BoxNeighbours(registry, units);
+  }
+  // Cells: the units of every level in one array, districts first; each event's counting unit
+  // maps to its cell, each cell to its nearest graded ancestor's.
+  engine->global_.assign(registry.size(), -1);
+  engine->offsets_ = {0};
+  for (size_t slot = 0; slot < kLevels.size(); ++slot) {
+    for (size_t at = 0; at < engine->units_[slot].size(); ++at) {
+      engine->global_[engine->units_[slot][at].value] = static_cast<int32_t>(engine->offsets_.back() + at);
+    }
+    engine->offsets_.push_back(engine->offsets_.back() + engine->units_[slot].size());
+  }
+  engine->parent_cell_.assign(engine->offsets_.back(), -1);
+  for (size_t slot = 1; slot < kLevels.size(); ++slot) {
+    for (size_t at = 0; at < engine->units_[slot].size(); ++at) {
+      UnitId up = registry.parent(engine->units_[slot][at]);
+      while (up.valid() && engine->global_[up.value] < 0 && registry.level(up) > Level::kCity) up = registry.parent(up);
+      if (up.valid()) engine->parent_cell_[engine->offsets_[slot] + at] = engine->global_[up.value];
+    }
+  }
+  for (size_t k = 0; k < engine->key_types_; ++k) engine->sum_key_.push_back(cube.column(engine->key_columns_[k]).is_sum);
+  return engine;
+}
+
+const std::vector<UnitId>& RiskEngine::units(Level level) const {
+  for (size_t slot = 0; slot < kLevels.size(); ++slot) {
+    if (kLevels[slot] == level) return units_[slot];
+  }
+  static const std::vector<UnitId> kNone;
+  return kNone;
+}
+
+const Neighbours& RiskEngine::neighbours(Level level) const {
+  for (size_t slot = 0; slot < kLevels.size(); ++slot) {
+    if (kLevels[slot] == level) return neighbours_[slot];
+  }
+  static const Neighbours kNone;
+  return kNone;
+}
+
+int64_t RiskEngine::IndexOf(UnitId unit) const {
+  return unit.valid() && unit.value < index_.size() ? index_[unit.value] : -1;
+}
+
+std::array<std::vector<double>, 4> RiskEngine::Count(const Cube& cube, CubeDay first, CubeDay last) const {
+  // One pass over the period's events into their counting units (one index lookup each), then a
+  // roll-up from the grids to the districts.
+  const size_t total = offsets_.back();
+  std::vector<double> all(total * key_types_, 0.0);
+  uint64_t key_mask = 0;
+  for (size_t column : key_columns_) key_mask |= uint64_t{1} << column;
+  // Counts come from the event's column mask; a key type that sums an attribute (deaths) takes
+  // the event's contribution (AddEvent) instead.
+  std::vector<int64_t> contribution(has_sums_ ? cube.columns() : 0);
+  cube.ForEachEvent(cube.home_city(), first, last, [&](int64_t, const CubeEvent& event) {
+    if ((event.mask & key_mask) == 0 || event.unit >= global_.size()) return;
+    const int32_t cell = global_[event.unit];
+    if (cell < 0) return;
+    double* row = &all[static_cast<size_t>(cell) * key_types_];
+    if (has_sums_ && event.sums != 0) {
+      std::fill(contribution.begin(), contribution.end(), 0);
+      cube.AddEvent(event, contribution);
+      for (size_t k = 0; k < key_types_; ++k) row[k] += cube.Value(key_columns_[k], contribution[key_columns_[k]]);
+      return;
+    }
+    for (size_t k = 0; k < key_types_; ++k) {
+      row[k] += static_cast<double>(((event.mask >> key_columns_[k]) & 1) & !sum_key_[k]);
+    }
+  });
+  for (size_t cell = total; cell-- > 0;) {  // deepest level first: children before parents
+    const int32_t parent = parent_cell_[cell];
+    if (parent < 0) continue;
+    for (size_t k = 0; k < key_types_; ++k) all[static_cast<size_t>(parent) * key_types_ + k] += all[cell * key_types_ + k];
+  }
+  std::array<std::vector<double>, 4> counts;
+  for (size_t slot = 0; slot < kLevels.size(); ++slot) {
+    counts[slot].assign(all.begin() + static_cast<ptrdiff_t>(offsets_[slot] * key_types_),
+                        all.begin() + static_cast<ptrdiff_t>(offsets_[slot + 1] * key_types_));
+  }
+  return counts;
+}
+
+Assessment RiskEngine::Grade1(const Cube&, size_t slot, const Period& period, const std::vector<double>& counts) const {
+  const std::vector<UnitId>& units = units_[slot];
+  const std::vector<double>& exposure = exposure_[slot];
+  const size_t n = units.size();
+  Assessment out;
+  out.level = kLevels[slot];
+  out.period = period;
+  out.level_rate.assign(key_types_, 0);
+  out.units.resize(n);
+  const double total_exposure = std::accumulate(exposure.begin(), exposure.end(), 0.0);
+  std::vector<double> column(n);
+  for (size_t at = 0; at < n; ++at) {
+    out.units[at].unit = units[at];
+    out.units[at].exposure = exposure[at];
+    out.units[at].exposure_imputed = imputed_[slot][at];
+    out.units[at].dimensions.resize(key_types_);
+  }
+  for (size_t k = 0; k < key_types_; ++k) {
+    double total = 0;
+    for (size_t at = 0; at < n; ++at) total += column[at] = counts[at * key_types_ + k];
+    const double rate = total_exposure > 0 ? total / total_exposure : 0;
+    out.level_rate[k] = rate;
+    absl::StatusOr<GlobalEb> global = EbGlobal(column, exposure);
+    absl::StatusOr<LocalEb> local = EbLocal(column, exposure, neighbours_[slot]);
+    for (size_t at = 0; at < n; ++at) {
+      Dimension& d = out.units[at].dimensions[k];
+      d.count = column[at];
+      d.expected = exposure[at] * rate;
+      d.raw = column[at] / exposure[at];
+      d.eb_global = global.ok() && std::isfinite(global->estimate[at]) ? global->estimate[at] : d.raw;
+      d.eb_local = local.ok() && std::isfinite(local->estimate[at]) ? local->estimate[at] : d.eb_global;
+      d.index = rate > 0 ? d.eb_local / rate : 0;
+    }
+  }
+  const double weight_sum = std::accumulate(settings_.weights.begin(), settings_.weights.end(), 0.0);
+  std::vector<double> scores;
+  for (UnitRisk& unit : out.units) {
+    double score = 0, events = 0;
+    for (size_t k = 0; k < key_types_; ++k) {
+      score += settings_.weights[k] * unit.dimensions[k].index;
+      events += unit.dimensions[k].count;
+    }
+    unit.score = weight_sum > 0 ? score / weight_sum : 0;
+    if (events > 0) scores.push_back(unit.score);
+    for (size_t k = 0; k < key_types_; ++k) {
+      // A driver is a key type above what the unit's complexity leads one to expect, both
+      // observed and smoothed (a unit with no events of a type is not driven by it, whatever
+      // its neighbours do).
+      const Dimension& d = unit.dimensions[k];
+      if (d.index > 1 && d.count > d.expected && settings_.weights[k] > 0) unit.drivers.push_back(k);
+    }
+    std::sort(unit.drivers.begin(), unit.drivers.end(), [&](size_t a, size_t b) {
+      return settings_.weights[a] * (unit.dimensions[a].index - 1) > settings_.weights[b] * (unit.dimensions[b].index - 1);
+    });
+  }
+  // Thresholds: quantiles of the scores of units with any key event, or the fixed ones.
+  if (settings_.quantile) {
+    std::sort(scores.begin(), scores.end(), std::greater<>());
+    for (int band = 0; band < 4; ++band) {
+      const size_t take = static_cast<size_t>(std::floor(settings_.bands[band] * static_cast<double>(scores.size())));
+      out.thresholds[band] = take == 0 ? HUGE_VAL : scores[take - 1];
+    }
+  } else {
+    out.thresholds = settings_.bands;
+  }
+  for (size_t at = 0; at < n; ++at) {
+    UnitRisk& unit = out.units[at];
+    double events = 0;
+    for (const Dimension& d : unit.dimensions) events += d.count;
+    Grade grade = Grade::kGreen;
+    if (events > 0) {
+      for (int band = 3; band >= 0; --band) {
+        if (unit.score >= out.thresholds[band] && unit.score > 0) grade = static_cast<Grade>(band);
+      }
+    }
+    unit.grade = unit.raw_grade = grade;
+  }
+  return out;
+}
+
+absl::StatusOr<std::vector<Assessment>> RiskEngine::AssessAll(const Cube& cube, const Period& period) const {
+  const std::array<std::vector<double>, 4> counts = Count(cube, period.first, period.last);
+  std::optional<std::array<std::vector<double>, 4>> before;
+  const std::optional<Period> previous = PreviousPeriod(period);
+  if (previous) before = Count(cube, previous->first, previous->last);
+  std::vector<Assessment> out;
+  for (size_t slot = 0; slot < kLevels.size(); ++slot) {
+    Assessment now = Grade1(cube, slot, period, counts[slot]);
+    if (before) {
+      const Assessment then = Grade1(cube, slot, *previous, (*before)[slot]);
+      for (size_t at = 0; at < now.units.size(); ++at) {
+        UnitRisk& unit = now.units[at];
+        unit.previous = then.units[at].grade;
+        unit.previous_score = then.units[at].score;
+        // Hysteresis: a move to a neighbouring grade needs the score past the boundary by the margin.
+        const int from = static_cast<int>(*unit.previous), to = static_cast<int>(unit.raw_grade);
+        if (settings_.hysteresis > 0 && std::abs(from - to) == 1) {
+          const int boundary = std::min(from, to);  // thresholds[boundary] separates them
+          const double edge = now.thresholds[boundary];
+          if (std::isfinite(edge) && std::abs(unit.score - edge) < settings_.hysteresis * std::abs(edge)) {
+            unit.grade = *unit.previous;
+          }
+        }
+      }
+    }
+    for (const UnitRisk& unit : now.units) ++now.counts[static_cast<int>(unit.grade)];
+    out.push_back(std::move(now));
+  }
+  return out;
+}
+
+absl::StatusOr<Assessment> RiskEngine::Assess(const Cube& cube, Level level, const Period& period) const {
+  size_t slot = 0;
+  while (slot < kLevels.size() && kLevels[slot] != level) ++slot;
+  if (slot == kLevels.size()) {
+    return absl::InvalidArgumentError(Cat("level: ", LevelName(level), " is not assessed (district, town, community, grid)"));
+  }
+  PA_ASSIGN_OR_RETURN(std::vector<Assessment> all, AssessAll(cube, period));
+  return std::move(all[slot]);
+}
+
+}  // namespace pingan
