@@ -1,5 +1,7 @@
 #include "assess/eb.h"
 
+#include <fmt/format.h>
+
 #include <cmath>
 #include <limits>
 
@@ -19,13 +21,15 @@ long double Shrink(long double rate, long double mean, long double variance, dou
 }
 
 // Sizes and every unit's values; the number of units with data (exposure > 0).
-absl::StatusOr<size_t> CheckInputs(std::span<const double> counts, std::span<const double> exposures) {
+absl::StatusOr<size_t> CheckInputs(std::span<const double> counts,
+                                   std::span<const double> exposures) {
   if (counts.size() != exposures.size()) {
     return absl::InvalidArgumentError(
         Cat(counts.size(), " counts but ", exposures.size(), " exposures"));
   }
   if (counts.size() > kMaxEbUnits) {
-    return absl::InvalidArgumentError(Cat(counts.size(), " units, over the limit of ", kMaxEbUnits));
+    return absl::InvalidArgumentError(
+        Cat(counts.size(), " units, over the limit of ", kMaxEbUnits));
   }
   size_t with_data = 0;
   for (size_t unit = 0; unit < counts.size(); ++unit) {
@@ -67,7 +71,8 @@ absl::Status Neighbours::Check(size_t units) const {
         return absl::InvalidArgumentError(Cat("unit ", unit, ": lists itself as a neighbour"));
       }
       if (last_listed[neighbour] == unit + 1) {
-        return absl::InvalidArgumentError(Cat("unit ", unit, ": neighbour ", neighbour, " is listed twice"));
+        return absl::InvalidArgumentError(
+            Cat("unit ", unit, ": neighbour ", neighbour, " is listed twice"));
       }
       last_listed[neighbour] = static_cast<uint32_t>(unit + 1);
     }
@@ -76,10 +81,12 @@ absl::Status Neighbours::Check(size_t units) const {
 }
 
 absl::Status CheckCount(double count) {
-  if (!std::isfinite(count)) return absl::InvalidArgumentError(Cat(count, " is not a finite number"));
+  if (!std::isfinite(count))
+    return absl::InvalidArgumentError(Cat(count, " is not a finite number"));
   if (count < 0) return absl::InvalidArgumentError(Cat(count, " is negative"));
   if (count > kMaxEbValue) {
-    return absl::InvalidArgumentError(Cat(count, " is over the limit of ", kMaxEbValue));
+    return absl::InvalidArgumentError(
+        Cat(count, " is over the limit of ", fmt::format("{:g}", kMaxEbValue)));
   }
   return absl::OkStatus();
 }
@@ -111,7 +118,8 @@ std::vector<double> RawRates(std::span<const double> counts, std::span<const dou
   return rates;
 }
 
-absl::StatusOr<GlobalEb> EbGlobal(std::span<const double> counts, std::span<const double> exposures) {
+absl::StatusOr<GlobalEb> EbGlobal(std::span<const double> counts,
+                                  std::span<const double> exposures) {
   PA_ASSIGN_OR_RETURN(const size_t with_data, CheckInputs(counts, exposures));
   const size_t units = counts.size();
   long double count_sum = 0, exposure_sum = 0;
@@ -136,9 +144,10 @@ absl::StatusOr<GlobalEb> EbGlobal(std::span<const double> counts, std::span<cons
   for (size_t unit = 0; unit < units; ++unit) {
     const double exposure = exposures[unit];
     result.estimate[unit] =
-        exposure == 0 ? kNaN
-                      : static_cast<double>(Shrink(static_cast<long double>(counts[unit]) / exposure,
-                                                   mean, variance, exposure));
+        exposure == 0
+            ? kNaN
+            : static_cast<double>(Shrink(static_cast<long double>(counts[unit]) / exposure, mean,
+                                         variance, exposure));
   }
   return result;
 }
@@ -159,7 +168,8 @@ absl::StatusOr<LocalEb> EbLocal(std::span<const double> counts, std::span<const 
       exposure_sum += exposures[other];
     }
     mean[unit] = count_sum / exposure_sum;
-    const long double deviation = static_cast<long double>(counts[unit]) / exposures[unit] - mean[unit];
+    const long double deviation =
+        static_cast<long double>(counts[unit]) / exposures[unit] - mean[unit];
     term[unit] = exposures[unit] * deviation * deviation;
   }
 

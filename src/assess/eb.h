@@ -34,8 +34,8 @@
 //     R stops; here its raw rate and estimates are NaN and it is left out of every sum and
 //     every neighbourhood, exactly as if it and the references to it were deleted.
 // Everywhere else (positive exposures, at least one event in each neighbourhood or a positive
-// a_i) the results agree with R's to 1e-9 relative, and far better in practice (5e-16 on the
-// North Carolina SIDS data, tests/assess/eb_test.cc).
+// a_i) the results agree with R's to 1e-9 relative, and far better in practice (2.7e-16 at worst
+// on the North Carolina SIDS data, tests/assess/eb_test.cc; docs/risk-map.md).
 //
 // Numerics: every sum, and every per-unit term, is formed in long double (64-bit significand),
 // and results are rounded to double once at the end, so the only difference from R is R's own
@@ -53,6 +53,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <span>
 #include <vector>
 
@@ -64,7 +65,7 @@ namespace pingan {
 // The largest count or exposure accepted (squares of rates stay far from overflow).
 inline constexpr double kMaxEbValue = 1e15;
 // The smallest positive exposure accepted (R's EBest refuses x < .Machine$double.eps).
-inline constexpr double kMinEbExposure = 2.220446049250313e-16;
+inline constexpr double kMinEbExposure = std::numeric_limits<double>::epsilon();
 // The most units (neighbour indexes are 32-bit).
 inline constexpr size_t kMaxEbUnits = uint32_t{0xFFFFFFFF};
 
@@ -104,8 +105,8 @@ absl::Status CheckUnit(double count, double exposure);
 std::vector<double> RawRates(std::span<const double> counts, std::span<const double> exposures);
 
 struct GlobalEb {
-  double prior_mean = 0;      // b
-  double prior_variance = 0;  // a, after clamping at 0
+  double prior_mean = 0;         // b
+  double prior_variance = 0;     // a, after clamping at 0
   std::vector<double> estimate;  // per unit; NaN for units without data
 };
 
@@ -117,7 +118,8 @@ struct LocalEb {
 
 // Global empirical Bayes rates. InvalidArgument when the sizes differ, a unit fails CheckUnit
 // (the message names its index), there are more than kMaxEbUnits, or no unit has exposure.
-absl::StatusOr<GlobalEb> EbGlobal(std::span<const double> counts, std::span<const double> exposures);
+absl::StatusOr<GlobalEb> EbGlobal(std::span<const double> counts,
+                                  std::span<const double> exposures);
 
 // Local empirical Bayes rates over each unit and its neighbours. InvalidArgument as EbGlobal,
 // and when `neighbours` has another number of units or fails Neighbours::Check.

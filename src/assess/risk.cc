@@ -310,7 +310,11 @@ Assessment RiskEngine::Grade1(const Cube&, size_t slot, const Period& period, co
       d.raw = column[at] / exposure[at];
       d.eb_global = global.ok() && std::isfinite(global->estimate[at]) ? global->estimate[at] : d.raw;
       d.eb_local = local.ok() && std::isfinite(local->estimate[at]) ? local->estimate[at] : d.eb_global;
+      // The smoothed rate over the level's: a dimension weighs above 1 only with more events
+      // than the unit's complexity leads one to expect (smoothing damps a small number; it does
+      // not lend a unit its neighbours' events).
       d.index = rate > 0 ? d.eb_local / rate : 0;
+      if (d.count <= d.expected) d.index = std::min(d.index, 1.0);
     }
   }
   const double weight_sum = std::accumulate(settings_.weights.begin(), settings_.weights.end(), 0.0);
@@ -359,13 +363,14 @@ Assessment RiskEngine::Grade1(const Cube&, size_t slot, const Period& period, co
   return out;
 }
 
-absl::StatusOr<std::vector<Assessment>> RiskEngine::AssessAll(const Cube& cube, const Period& period) const {
+std::vector<Assessment> RiskEngine::AssessSlots(const Cube& cube, const Period& period, uint32_t slots) const {
   const std::array<std::vector<double>, 4> counts = Count(cube, period.first, period.last);
   std::optional<std::array<std::vector<double>, 4>> before;
   const std::optional<Period> previous = PreviousPeriod(period);
   if (previous) before = Count(cube, previous->first, previous->last);
   std::vector<Assessment> out;
   for (size_t slot = 0; slot < kLevels.size(); ++slot) {
+    if (((slots >> slot) & 1) == 0) continue;
     Assessment now = Grade1(cube, slot, period, counts[slot]);
     if (before) {
       const Assessment then = Grade1(cube, slot, *previous, (*before)[slot]);
@@ -390,14 +395,18 @@ absl::StatusOr<std::vector<Assessment>> RiskEngine::AssessAll(const Cube& cube, 
   return out;
 }
 
+absl::StatusOr<std::vector<Assessment>> RiskEngine::AssessAll(const Cube& cube, const Period& period) const {
+  return AssessSlots(cube, period, 0xf);
+}
+
 absl::StatusOr<Assessment> RiskEngine::Assess(const Cube& cube, Level level, const Period& period) const {
   size_t slot = 0;
   while (slot < kLevels.size() && kLevels[slot] != level) ++slot;
   if (slot == kLevels.size()) {
     return absl::InvalidArgumentError(Cat("level: ", LevelName(level), " is not assessed (district, town, community, grid)"));
   }
-  PA_ASSIGN_OR_RETURN(std::vector<Assessment> all, AssessAll(cube, period));
-  return std::move(all[slot]);
+  std::vector<Assessment> one = AssessSlots(cube, period, 1u << slot);
+  return std::move(one.front());
 }
 
 }  // namespace pingan

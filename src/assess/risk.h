@@ -7,7 +7,9 @@
 //   exposure   the complexity index: Σ weight × figure / per (resident, floating, enterprises, houses)
 //   raw, eb_global, eb_local   count / exposure, and its empirical Bayes smoothings (eb.h) over the
 //              level's units, the local one over neighbours (units whose boxes touch)
-//   index_k    eb_local / the level's overall rate (1: as expected for the unit's complexity)
+//   index_k    eb_local / the level's overall rate (1: as expected for the unit's complexity),
+//              at most 1 unless the unit has more events than expected (smoothing damps small
+//              numbers; it does not lend a unit its neighbours' events)
 //   score      Σ w_k index_k / Σ w_k;  grade from the bands over the score
 // With hysteresis, a unit keeps the previous period's grade unless its score passes the boundary
 // between the two grades by the configured fraction.
@@ -111,6 +113,8 @@ class RiskEngine {
   // Key-type counts per unit of each level over [first, last] (rows of key_types() values).
   std::array<std::vector<double>, 4> Count(const Cube& cube, CubeDay first, CubeDay last) const;
   Assessment Grade1(const Cube& cube, size_t level_slot, const Period& period, const std::vector<double>& counts) const;
+  // The assessments of the levels whose bit (1 << slot) is set in `slots`, in level order.
+  std::vector<Assessment> AssessSlots(const Cube& cube, const Period& period, uint32_t slots) const;
 
   RiskSettings settings_;
   size_t key_types_ = 0;

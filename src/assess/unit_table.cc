@@ -17,7 +17,8 @@ namespace {
 constexpr std::string_view kByteOrderMark = "\xEF\xBB\xBF";
 
 std::string_view Trim(std::string_view text) {
-  const absl::string_view stripped = absl::StripAsciiWhitespace(absl::string_view(text.data(), text.size()));
+  const absl::string_view stripped =
+      absl::StripAsciiWhitespace(absl::string_view(text.data(), text.size()));
   return {stripped.data(), stripped.size()};
 }
 
@@ -26,34 +27,41 @@ std::string Quoted(std::string_view text) { return Cat("'", Printable(text), "'"
 
 class TableReader {
  public:
-  TableReader(std::string_view name, const UnitTableColumns& columns) : name_(name), columns_(columns) {}
+  TableReader(std::string_view name, const UnitTableColumns& columns)
+      : name_(name), columns_(columns) {}
 
   absl::Status OnRow(const CsvRow& row) {
     if (row.number == 1) return ReadHeader(row.fields);
     const size_t line = row.number;
     if (row.fields.size() != header_fields_) {
-      return Error(line, "", Cat(row.fields.size(), row.fields.size() == 1 ? " field" : " fields",
-                                 " where the header has ", header_fields_));
+      return Error(line, "",
+                   Cat(row.fields.size(), row.fields.size() == 1 ? " field" : " fields",
+                       " where the header has ", header_fields_));
     }
     if (table_.ids.size() >= kMaxTableUnits) {
       return Error(line, "", Cat("more than ", kMaxTableUnits, " units"));
     }
     const std::string_view id = Trim(row.fields[id_column_]);
     if (id.empty()) return Error(line, columns_.id, "empty id");
-    const auto [at, inserted] = index_of_.try_emplace(std::string(id), static_cast<uint32_t>(table_.ids.size()));
+    const auto [at, inserted] =
+        index_of_.try_emplace(std::string(id), static_cast<uint32_t>(table_.ids.size()));
     if (!inserted) {
-      return Error(line, columns_.id, Cat(Quoted(id), " again (first on line ", lines_[at->second], ")"));
+      return Error(line, columns_.id,
+                   Cat(Quoted(id), " again (first on line ", lines_[at->second], ")"));
     }
-    PA_ASSIGN_OR_RETURN(const double count, Number(line, columns_.count, row.fields[count_column_]));
-    PA_ASSIGN_OR_RETURN(const double exposure, Number(line, columns_.exposure, row.fields[exposure_column_]));
+    PA_ASSIGN_OR_RETURN(const double count,
+                        Number(line, columns_.count, row.fields[count_column_]));
+    PA_ASSIGN_OR_RETURN(const double exposure,
+                        Number(line, columns_.exposure, row.fields[exposure_column_]));
     if (const absl::Status status = CheckCount(count); !status.ok()) {
-      return Error(line, columns_.count, std::string(status.message()));
+      return Error(line, columns_.count, Message(status));
     }
     if (const absl::Status status = CheckExposure(exposure); !status.ok()) {
-      return Error(line, columns_.exposure, std::string(status.message()));
+      return Error(line, columns_.exposure, Message(status));
     }
     if (exposure == 0 && count > 0) {
-      return Error(line, columns_.exposure, Cat("0 with ", count, " events (a unit without exposure has none)"));
+      return Error(line, columns_.exposure,
+                   Cat("0 with ", count, " events (a unit without exposure has none)"));
     }
     table_.ids.emplace_back(id);
     table_.counts.push_back(count);
@@ -64,8 +72,10 @@ class TableReader {
   }
 
   absl::StatusOr<UnitTable> Finish() {
-    if (header_fields_ == 0) return absl::InvalidArgumentError(Cat(name_, ": empty file, no header"));
-    if (table_.ids.empty()) return absl::InvalidArgumentError(Cat(name_, ": no units below the header"));
+    if (header_fields_ == 0)
+      return absl::InvalidArgumentError(Cat(name_, ": empty file, no header"));
+    if (table_.ids.empty())
+      return absl::InvalidArgumentError(Cat(name_, ": no units below the header"));
     table_.has_neighbours = neighbours_column_.has_value();
     const size_t units = table_.ids.size();
     std::vector<uint32_t> list;
@@ -81,7 +91,8 @@ class TableReader {
             return Error(lines_[unit], columns_.neighbours, Cat("unknown id ", Quoted(other)));
           }
           if (found->second == unit) {
-            return Error(lines_[unit], columns_.neighbours, Cat(Quoted(other), " is the unit itself"));
+            return Error(lines_[unit], columns_.neighbours,
+                         Cat(Quoted(other), " is the unit itself"));
           }
           if (last_listed[found->second] == unit + 1) {
             return Error(lines_[unit], columns_.neighbours, Cat(Quoted(other), " listed twice"));
@@ -101,21 +112,25 @@ class TableReader {
     std::optional<size_t> id, exposure, count;
     for (size_t column = 0; column < fields.size(); ++column) {
       std::string_view name = fields[column];
-      if (column == 0 && name.starts_with(kByteOrderMark)) name.remove_prefix(kByteOrderMark.size());
+      if (column == 0 && name.starts_with(kByteOrderMark))
+        name.remove_prefix(kByteOrderMark.size());
       name = Trim(name);
-      for (auto [wanted, slot] : {std::pair{&columns_.id, &id}, std::pair{&columns_.exposure, &exposure},
-                                  std::pair{&columns_.count, &count},
-                                  std::pair{&columns_.neighbours, &neighbours_column_}}) {
+      for (auto [wanted, slot] :
+           {std::pair{&columns_.id, &id}, std::pair{&columns_.exposure, &exposure},
+            std::pair{&columns_.count, &count},
+            std::pair{&columns_.neighbours, &neighbours_column_}}) {
         if (name != *wanted) continue;
         if (slot->has_value()) return Error(1, name, "the column appears twice");
         *slot = column;
       }
     }
-    for (auto [wanted, slot] : {std::pair{&columns_.id, &id}, std::pair{&columns_.exposure, &exposure},
-                                std::pair{&columns_.count, &count}}) {
+    for (auto [wanted, slot] :
+         {std::pair{&columns_.id, &id}, std::pair{&columns_.exposure, &exposure},
+          std::pair{&columns_.count, &count}}) {
       if (!slot->has_value()) {
-        return absl::InvalidArgumentError(Cat(name_, ": line 1: no column ", Quoted(*wanted), " (the header must name ",
-                                              columns_.id, ", ", columns_.exposure, " and ", columns_.count, ")"));
+        return absl::InvalidArgumentError(Cat(name_, ": line 1: no column ", Quoted(*wanted),
+                                              " (the header must name ", columns_.id, ", ",
+                                              columns_.exposure, " and ", columns_.count, ")"));
       }
     }
     id_column_ = *id;
@@ -124,7 +139,8 @@ class TableReader {
     return absl::OkStatus();
   }
 
-  absl::StatusOr<double> Number(size_t line, std::string_view column, std::string_view field) const {
+  absl::StatusOr<double> Number(size_t line, std::string_view column,
+                                std::string_view field) const {
     const std::string_view text = Trim(field);
     if (text.empty()) return Error(line, column, "empty");
     double value = 0;
@@ -135,9 +151,8 @@ class TableReader {
   }
 
   absl::Status Error(size_t line, std::string_view column, std::string_view message) const {
-    return absl::InvalidArgumentError(
-        Cat(name_, ": line ", line, column.empty() ? "" : ", column ", column.empty() ? "" : Quoted(column), ": ",
-            message));
+    return absl::InvalidArgumentError(Cat(name_, ": line ", line, column.empty() ? "" : ", column ",
+                                          column.empty() ? "" : Quoted(column), ": ", message));
   }
 
   std::string name_;
@@ -162,14 +177,16 @@ CsvLimits Limits() {
 
 absl::StatusOr<UnitTable> ReadUnitTable(const std::string& path, const UnitTableColumns& columns) {
   TableReader reader(path, columns);
-  PA_RETURN_IF_ERROR(ReadCsvFile(path, [&](const CsvRow& row) { return reader.OnRow(row); }, Limits()));
+  PA_RETURN_IF_ERROR(ReadCsvFile(
+      path, [&](const CsvRow& row) { return reader.OnRow(row); }, Limits()));
   return reader.Finish();
 }
 
 absl::StatusOr<UnitTable> ReadUnitTableText(std::string_view text, std::string_view name,
                                             const UnitTableColumns& columns) {
   TableReader reader(name, columns);
-  PA_RETURN_IF_ERROR(ReadCsvText(text, name, [&](const CsvRow& row) { return reader.OnRow(row); }, Limits()));
+  PA_RETURN_IF_ERROR(ReadCsvText(
+      text, name, [&](const CsvRow& row) { return reader.OnRow(row); }, Limits()));
   return reader.Finish();
 }
 

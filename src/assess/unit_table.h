@@ -43,7 +43,8 @@ struct UnitTable {
   Neighbours neighbours;        // one list per unit (empty lists without the column)
 };
 
-absl::StatusOr<UnitTable> ReadUnitTable(const std::string& path, const UnitTableColumns& columns = {});
+absl::StatusOr<UnitTable> ReadUnitTable(const std::string& path,
+                                        const UnitTableColumns& columns = {});
 // Same, over CSV text in memory; `name` stands for the file in messages.
 absl::StatusOr<UnitTable> ReadUnitTableText(std::string_view text, std::string_view name,
                                             const UnitTableColumns& columns = {});

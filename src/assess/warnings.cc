@@ -59,7 +59,7 @@ std::vector<UnitId> TopGrids(const Cube& cube, UnitId unit, size_t column, const
 
 }  // namespace
 
-std::vector<Warning> WarningsOf(const Cube& cube, const RiskEngine& engine, const Assessment& assessment,
+std::vector<Warning> WarningsOf(const Cube& cube, const RiskEngine& engine, const std::vector<Assessment>& assessments,
                                 const std::function<bool(const std::string&, const std::string&)>& recent) {
   const Registry& registry = cube.registry();
   const Catalog& catalog = cube.catalog();
@@ -72,6 +72,7 @@ std::vector<Warning> WarningsOf(const Cube& cube, const RiskEngine& engine, cons
     UnitId town;
   };
   std::vector<Candidate> candidates;
+  for (const Assessment& assessment : assessments) {
   for (const UnitRisk& unit : assessment.units) {
     if (!warns(unit.grade) || unit.drivers.empty()) continue;
     const size_t key = unit.drivers.front();
@@ -116,6 +117,7 @@ std::vector<Warning> WarningsOf(const Cube& cube, const RiskEngine& engine, cons
     }
     if (registry.level(unit.unit) >= Level::kTown) town = registry.AncestorAt(unit.unit, Level::kTown);
     candidates.push_back(Candidate{std::move(warning), town});
+  }
   }
   // The cap per town and period, highest scores first.
   std::stable_sort(candidates.begin(), candidates.end(),
@@ -175,10 +177,7 @@ absl::StatusOr<std::vector<Warning>> WarningStore::Raise(const Cube& cube, const
     sqlite3_finalize(stmt);
   }
   auto is_recent = [&](const std::string& unit, const std::string& key) { return recent.count({unit, key}) > 0; };
-  std::vector<Warning> raised;
-  for (const Assessment& assessment : assessments) {
-    for (Warning& warning : WarningsOf(cube, engine, assessment, is_recent)) raised.push_back(std::move(warning));
-  }
+  std::vector<Warning> raised = WarningsOf(cube, engine, assessments, is_recent);
   if (sqlite3_exec(db_, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr) != SQLITE_OK) return SqlError(db_, "cannot begin");
   sqlite3_stmt* insert = nullptr;
   if (sqlite3_prepare_v2(db_,
@@ -229,7 +228,7 @@ absl::StatusOr<std::vector<Warning>> WarningStore::List(const std::string& perio
   if (sqlite3_prepare_v2(db_,
                          "SELECT id, unit, unit_name, level, key_type, period, grade, score, evidence, grids, created_at "
                          "FROM warnings WHERE (?1 = '' OR period = ?1) AND substr(unit, 1, length(?2)) = ?2 "
-                         "ORDER BY id DESC LIMIT ?3",
+                         "ORDER BY period DESC, score DESC, id DESC LIMIT ?3",
                          -1, &stmt, nullptr) != SQLITE_OK) {
     return SqlError(db_, "cannot read");
   }

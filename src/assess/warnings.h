@@ -43,9 +43,10 @@ struct Warning {
   int64_t created_at = 0;
 };
 
-// The warnings an assessment raises (not yet stored): `since` answers whether a warning for
-// (unit, key type) exists in one of the `repeat_after` periods before this one.
-std::vector<Warning> WarningsOf(const Cube& cube, const RiskEngine& engine, const Assessment& assessment,
+// The warnings the assessments of one period (any levels) raise, not yet stored, capped per
+// town across the levels: `recent` answers whether a warning for (unit, key type) exists in one
+// of the `repeat_after` periods before this one.
+std::vector<Warning> WarningsOf(const Cube& cube, const RiskEngine& engine, const std::vector<Assessment>& assessments,
                                 const std::function<bool(const std::string& unit, const std::string& key_type)>& recent);
 
 class WarningStore {
@@ -58,7 +59,8 @@ class WarningStore {
   // yet, in one transaction. Returns the newly stored ones.
   absl::StatusOr<std::vector<Warning>> Raise(const Cube& cube, const RiskEngine& engine,
                                              const std::vector<Assessment>& assessments, int64_t now);
-  // Stored warnings, newest first; `period` and `unit_prefix` filter ("" for any).
+  // Stored warnings, latest period first and highest score first within one; `period` and
+  // `unit_prefix` filter ("" for any).
   absl::StatusOr<std::vector<Warning>> List(const std::string& period, const std::string& unit_prefix, int64_t limit);
 
  private:

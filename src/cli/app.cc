@@ -172,14 +172,15 @@ int Main(int argc, char** argv, std::ostream& out, std::ostream& err) {
   cube->add_flag("--json", json, "JSON output");
 
   AssessOptions assess_options;
-  CLI::App* assess = app.add_subcommand("assess", "Risk statistics: empirical Bayes rates of a CSV table of units (--input)");
+  CLI::App* assess = app.add_subcommand("assess", "The five-colour risk map of the city's units (--data), or empirical Bayes rates of any table (--input)");
   add_common(assess);
   assess->add_option("--input", assess_options.input, "CSV with columns id, exposure, count[, neighbours (ids separated by ';')]")
       ->excludes("--data");
-  assess->add_option("--period", assess_options.period, "With --data (not built yet): the period assessed")->excludes("--input");
-  assess->add_option("--level", assess_options.level, "With --data (not built yet): the level of units assessed")
+  assess->add_option("--period", assess_options.period, "The period assessed (default: the month of the latest record)")->excludes("--input");
+  assess->add_option("--level", assess_options.level, "district, town (default), community or grid")
       ->excludes("--input");
-  assess->add_flag("--json", assess_options.json, "A JSON list of objects {id, count, exposure, raw, eb_global, eb_local}");
+  assess->add_flag("--json", assess_options.json, "JSON: a list of objects ({id, count, exposure, raw, eb_global, eb_local} with --input)");
+  assess->add_flag("--raise", assess_options.raise, "Store the warnings the assessment raises (with --data)")->excludes("--input");
 
   std::string user_name, user_role, key_source;
   std::vector<std::string> user_scopes;

@@ -99,11 +99,13 @@ int RunMajor(const Context& context, const ReportQuery& query);
 int RunCube(const Context& context, bool rebuild, bool json);
 
 // `pingan assess` (assess_command.cc): with `input`, the empirical Bayes rates of a CSV table of
-// units (docs/risk-map.md); the city's own units (--data, `period`, `level`) are not built yet.
+// units (docs/risk-map.md); without it, the city's own units of `level` for `period` (the
+// five-colour grades), and with `raise` the warnings they raise are stored.
 struct AssessOptions {
   std::string input;
   std::string period, level;
   bool json = false;
+  bool raise = false;
 };
 int RunAssess(const Context& context, const AssessOptions& options);
 

@@ -43,6 +43,7 @@
 #include "ingest/ingest.h"
 #include "ingest/listing_json.h"
 #include "assess/risk.h"
+#include "assess/risk_json.h"
 #include "assess/warnings.h"
 #include "report/export.h"
 #include "report/report.h"
@@ -397,6 +398,8 @@ struct Server::Impl {
       body["home"] = {{"code", registry().code(city).ToString()}, {"name", registry().name(city)}};
       const std::optional<Day> now = DataNow(cube);
       body["latest_day"] = now ? Json(DayText(*now)) : Json(nullptr);
+      const CubeDay first = cube.DayRange().first;
+      body["first_day"] = first == CubeEvent::kAbsent ? Json(nullptr) : Json(DayText(first));
       if (now) {
         // The latest full month: the month of the latest record when it ends that day.
         Period month = PeriodContaining(PeriodKind::kMonth, *now);
@@ -927,45 +930,6 @@ struct Server::Impl {
     return grades;
   }
 
-  Json UnitRiskJson(const UnitRisk& unit, bool full) {
-    Json body{{"code", registry().code(unit.unit).ToString()},
-              {"name", registry().name(unit.unit)},
-              {"grade", std::string(GradeName(unit.grade))},
-              {"grade_zh", std::string(GradeZh(unit.grade))},
-              {"score", unit.score},
-              {"complexity", unit.exposure},
-              {"previous", unit.previous ? Json(std::string(GradeName(*unit.previous))) : Json(nullptr)}};
-    Json drivers = Json::array();
-    for (size_t k : unit.drivers) drivers.push_back(catalog().key_types[k].id);
-    body["drivers"] = std::move(drivers);
-    if (full) {
-      Json dimensions = Json::array();
-      for (size_t k = 0; k < unit.dimensions.size(); ++k) {
-        const Dimension& d = unit.dimensions[k];
-        dimensions.push_back(Json{{"key_type", catalog().key_types[k].id},
-                                  {"zh", catalog().key_types[k].zh},
-                                  {"en", catalog().key_types[k].en},
-                                  {"weight", risk->settings().weights[k]},
-                                  {"count", d.count},
-                                  {"expected", d.expected},
-                                  {"raw", d.raw},
-                                  {"eb_global", d.eb_global},
-                                  {"eb_local", d.eb_local},
-                                  {"index", d.index}});
-      }
-      body["dimensions"] = std::move(dimensions);
-      body["complexity_imputed"] = unit.exposure_imputed;
-      body["previous_score"] = unit.previous_score ? Json(*unit.previous_score) : Json(nullptr);
-      body["raw_grade"] = std::string(GradeName(unit.raw_grade));
-    } else {
-      Json counts = Json::array(), indexes = Json::array();
-      for (const Dimension& d : unit.dimensions) counts.push_back(d.count), indexes.push_back(std::round(d.index * 1000) / 1000);
-      body["counts"] = std::move(counts);
-      body["indexes"] = std::move(indexes);
-    }
-    return body;
-  }
-
   absl::Status RiskRoute(Call& call) {
     PA_ASSIGN_OR_RETURN(Level level, QueryLevel(call));
     return live->Read([&](const Cube& cube) -> absl::Status {
@@ -984,7 +948,7 @@ struct Server::Impl {
       for (size_t at = 0; at < assessment.units.size(); ++at) {
         const UnitRisk& unit = assessment.units[at];
         if (!registry().IsWithin(unit.unit, root)) continue;
-        Json row = UnitRiskJson(unit, false);
+        Json row = UnitRiskJson(registry(), catalog(), risk->settings(), unit, false);
         Json grades = Json::array();
         for (const auto& by_key : key_grades) grades.push_back(std::string(GradeName(by_key[at])));
         row["key_grades"] = std::move(grades);
@@ -1027,18 +991,24 @@ struct Server::Impl {
       const auto all = AssessmentsOf(cube, period);
       if (all == nullptr) return absl::InternalError("the assessment failed");
       const Assessment& assessment = (*all)[slot];
-      Json body = UnitRiskJson(assessment.units[static_cast<size_t>(index)], true);
+      Json body = UnitRiskJson(registry(), catalog(), risk->settings(), assessment.units[static_cast<size_t>(index)], true);
       body["level"] = LevelName(registry().level(unit));
       body["period"] = FormatPeriod(period);
       Json level_rate = Json::array();
       for (double rate : assessment.level_rate) level_rate.push_back(rate);
       body["level_rate"] = std::move(level_rate);
+      // History: one level per past period; null before the data begins.
       Json past = Json::array();
+      const CubeDay first_day = cube.DayRange().first;
       for (int back = static_cast<int>(history); back >= 1; --back) {
         const Period then = PeriodBefore(period, back);
-        const auto earlier = AssessmentsOf(cube, then);
-        if (earlier == nullptr) continue;
-        const UnitRisk& was = (*earlier)[slot].units[static_cast<size_t>(index)];
+        if (first_day == CubeEvent::kAbsent || then.last < first_day) {
+          past.push_back(Json{{"period", FormatPeriod(then)}, {"grade", nullptr}, {"score", nullptr}});
+          continue;
+        }
+        absl::StatusOr<Assessment> earlier = risk->Assess(cube, registry().level(unit), then);
+        if (!earlier.ok()) return earlier.status();
+        const UnitRisk& was = earlier->units[static_cast<size_t>(index)];
         past.push_back(Json{{"period", FormatPeriod(then)}, {"grade", std::string(GradeName(was.grade))}, {"score", was.score}});
       }
       body["history"] = std::move(past);
@@ -1260,6 +1230,14 @@ struct Server::Impl {
     http.set_default_headers({{"X-Content-Type-Options", "nosniff"}, {"Referrer-Policy", "no-referrer"}});
     // A body over the route's bound is refused before it is parsed.
     http.set_pre_routing_handler([this](const httplib::Request& request, httplib::Response& response) {
+      // Debian's cpp-httplib answers `Accept-Encoding: br` with Brotli at its default quality
+      // (about 3 s per MB here): browsers get gzip instead (the header is read only after this
+      // handler, to choose the encoding).
+      auto& headers = const_cast<httplib::Headers&>(request.headers);
+      for (auto it = headers.find("Accept-Encoding"); it != headers.end() && it->first == "Accept-Encoding"; ++it) {
+        std::string& value = it->second;
+        for (size_t at = value.find("br"); at != std::string::npos; at = value.find("br", at)) value.replace(at, 2, "xx");
+      }
       const bool api = request.path.rfind("/api/", 0) == 0;
       if (!api) return httplib::Server::HandlerResponse::Unhandled;
       const size_t bound = request.path == "/api/ingest" ? options.max_ingest_bytes : options.max_body_bytes;

@@ -18,16 +18,18 @@ using ::pingan::testing::Compare;
 using ::pingan::testing::LoadEbReference;
 
 bool HaveRWithSpdep() {
-  return std::system("Rscript -e 'quit(status = if (requireNamespace(\"spdep\", quietly = TRUE) && "
-                     "requireNamespace(\"spData\", quietly = TRUE)) 0 else 1)' >/dev/null 2>&1") == 0;
+  return std::system(
+             "Rscript -e 'quit(status = if (requireNamespace(\"spdep\", quietly = TRUE) && "
+             "requireNamespace(\"spData\", quietly = TRUE)) 0 else 1)' >/dev/null 2>&1") == 0;
 }
 
 TEST(EmpiricalBayesLiveR, AgreesWithSpdepNow) {
   if (!HaveRWithSpdep()) GTEST_SKIP() << "Rscript with spdep and spData is not installed";
   testing::TempDir dir;
   const std::string fresh = (dir.path() / "nc_sids_eb.csv").string();
-  const std::string command = "Rscript '" + std::string(PINGAN_SOURCE_DIR) + "/tests/assess/eb_reference.R' '" +
-                              fresh + "' 2>'" + (dir.path() / "err").string() + "'";
+  const std::string command = "Rscript '" + std::string(PINGAN_SOURCE_DIR) +
+                              "/tests/assess/eb_reference.R' '" + fresh + "' 2>'" +
+                              (dir.path() / "err").string() + "'";
   ASSERT_EQ(std::system(command.c_str()), 0) << testing::ReadFile(dir.path() / "err");
 
   auto live = LoadEbReference(fresh);
@@ -36,7 +38,8 @@ TEST(EmpiricalBayesLiveR, AgreesWithSpdepNow) {
   auto global = EbGlobal(table.counts, table.exposures);
   auto local = EbLocal(table.counts, table.exposures, table.neighbours);
   ASSERT_TRUE(global.ok() && local.ok());
-  EXPECT_THAT(Compare(RawRates(table.counts, table.exposures), live->raw).failures, ::testing::IsEmpty());
+  EXPECT_THAT(Compare(RawRates(table.counts, table.exposures), live->raw).failures,
+              ::testing::IsEmpty());
   EXPECT_THAT(Compare(global->estimate, live->eb_global).failures, ::testing::IsEmpty());
   EXPECT_THAT(Compare(local->estimate, live->eb_local).failures, ::testing::IsEmpty());
 
@@ -48,7 +51,8 @@ TEST(EmpiricalBayesLiveR, AgreesWithSpdepNow) {
   EXPECT_EQ(committed->table.exposures, table.exposures);
   for (size_t unit = 0; unit < table.ids.size(); ++unit) {
     const auto want = table.neighbours.of(unit);
-    EXPECT_THAT(committed->table.neighbours.of(unit), ::testing::ElementsAreArray(want.begin(), want.end()));
+    EXPECT_THAT(committed->table.neighbours.of(unit),
+                ::testing::ElementsAreArray(want.begin(), want.end()));
   }
   EXPECT_THAT(Compare(committed->eb_global, live->eb_global, 1e-12).failures, ::testing::IsEmpty());
   EXPECT_THAT(Compare(committed->eb_local, live->eb_local, 1e-12).failures, ::testing::IsEmpty());

@@ -2,13 +2,13 @@
 // written by eb_reference.R from spdep's EBest and EBlocal), and the comparison against them.
 #pragma once
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cmath>
 #include <span>
 #include <string>
 #include <vector>
-
-#include <fmt/format.h>
 
 #include "absl/strings/numbers.h"
 #include "assess/unit_table.h"
@@ -65,7 +65,8 @@ inline Agreement Compare(std::span<const double> got, std::span<const double> wa
       agreement.max_relative = std::max(agreement.max_relative, difference / std::fabs(want[unit]));
     }
     if (!(difference <= tolerance * std::fabs(want[unit]))) {
-      agreement.failures.push_back(fmt::format("unit {}: got {}, R {}", unit, got[unit], want[unit]));
+      agreement.failures.push_back(
+          fmt::format("unit {}: got {}, R {}", unit, got[unit], want[unit]));
     }
   }
   if (got.size() != want.size()) agreement.failures.push_back("different sizes");

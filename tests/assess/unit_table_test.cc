@@ -13,7 +13,9 @@ namespace {
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
-absl::StatusOr<UnitTable> Read(const std::string& text) { return ReadUnitTableText(text, "units.csv"); }
+absl::StatusOr<UnitTable> Read(const std::string& text) {
+  return ReadUnitTableText(text, "units.csv");
+}
 
 TEST(UnitTable, ColumnsInAnyOrderWithNeighbours) {
   auto table = Read(
@@ -40,29 +42,41 @@ TEST(UnitTable, WithoutNeighboursColumnAndFromAFile) {
   EXPECT_EQ(table->neighbours.units(), 2u);
   EXPECT_EQ(table->neighbours.total(), 0u);
   EXPECT_THAT(table->exposures, ElementsAre(10, 0));
-  EXPECT_EQ(ReadUnitTable((dir.path() / "missing.csv").string()).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(ReadUnitTable((dir.path() / "missing.csv").string()).status().code(),
+            absl::StatusCode::kNotFound);
 }
 
 TEST(UnitTable, ErrorsNameTheLineAndColumn) {
   for (const auto& [text, message] : std::vector<std::pair<std::string, std::string>>{
            {"", "units.csv: empty file, no header"},
            {"id,exposure,count\n", "units.csv: no units below the header"},
-           {"id,count\na,1\n", "units.csv: line 1: no column 'exposure' (the header must name id, exposure and count)"},
-           {"id,exposure,count,count\na,1,1,1\n", "units.csv: line 1, column 'count': the column appears twice"},
+           {"id,count\na,1\n",
+            "units.csv: line 1: no column 'exposure' (the header must name id, exposure and "
+            "count)"},
+           {"id,exposure,count,count\na,1,1,1\n",
+            "units.csv: line 1, column 'count': the column appears twice"},
            {"id,exposure,count\na,1\n", "units.csv: line 2: 2 fields where the header has 3"},
            {"id,exposure,count\n ,1,1\n", "units.csv: line 2, column 'id': empty id"},
-           {"id,exposure,count\na,1,1\nb,1,1\na,2,2\n", "units.csv: line 4, column 'id': 'a' again (first on line 2)"},
-           {"id,exposure,count\na,1,x1\n", "units.csv: line 2, column 'count': 'x1' is not a number"},
+           {"id,exposure,count\na,1,1\nb,1,1\na,2,2\n",
+            "units.csv: line 4, column 'id': 'a' again (first on line 2)"},
+           {"id,exposure,count\na,1,x1\n",
+            "units.csv: line 2, column 'count': 'x1' is not a number"},
            {"id,exposure,count\na,,1\n", "units.csv: line 2, column 'exposure': empty"},
            {"id,exposure,count\na,1,-2\n", "units.csv: line 2, column 'count': -2 is negative"},
            {"id,exposure,count\na,-1,2\n", "units.csv: line 2, column 'exposure': -1 is negative"},
-           {"id,exposure,count\na,nan,2\n", "units.csv: line 2, column 'exposure': nan is not a finite number"},
-           {"id,exposure,count\na,1e400,2\n", "units.csv: line 2, column 'exposure': inf is not a finite number"},
-           {"id,exposure,count\na,1e16,2\n", "units.csv: line 2, column 'exposure': 10000000000000000 is over the limit of 1000000000000000"},
+           {"id,exposure,count\na,nan,2\n",
+            "units.csv: line 2, column 'exposure': nan is not a finite number"},
+           {"id,exposure,count\na,1e400,2\n",
+            "units.csv: line 2, column 'exposure': inf is not a finite number"},
+           {"id,exposure,count\na,1e16,2\n",
+            "units.csv: line 2, column 'exposure': 1e+16 is over the limit of 1e+15"},
            {"id,exposure,count\na,0,2\n", "units.csv: line 2, column 'exposure': 0 with 2 events"},
-           {"id,exposure,count,neighbours\na,1,1,b\nb,1,1,c\n", "units.csv: line 3, column 'neighbours': unknown id 'c'"},
-           {"id,exposure,count,neighbours\na,1,1,b\nb,1,1,b\n", "units.csv: line 3, column 'neighbours': 'b' is the unit itself"},
-           {"id,exposure,count,neighbours\na,1,1,b; b\nb,1,1,\n", "units.csv: line 2, column 'neighbours': 'b' listed twice"},
+           {"id,exposure,count,neighbours\na,1,1,b\nb,1,1,c\n",
+            "units.csv: line 3, column 'neighbours': unknown id 'c'"},
+           {"id,exposure,count,neighbours\na,1,1,b\nb,1,1,b\n",
+            "units.csv: line 3, column 'neighbours': 'b' is the unit itself"},
+           {"id,exposure,count,neighbours\na,1,1,b; b\nb,1,1,\n",
+            "units.csv: line 2, column 'neighbours': 'b' listed twice"},
            {"id,exposure,count\n\"a,1,1\n", "units.csv: record 2"},
        }) {
     const absl::Status status = Read(text).status();
@@ -73,10 +87,12 @@ TEST(UnitTable, ErrorsNameTheLineAndColumn) {
 
 TEST(UnitTable, Bounded) {
   const std::string long_id(kMaxTableFieldBytes + 1, 'x');
-  EXPECT_THAT(std::string(Read("id,exposure,count\n" + long_id + ",1,1\n").status().message()), HasSubstr("over the limit"));
+  EXPECT_THAT(std::string(Read("id,exposure,count\n" + long_id + ",1,1\n").status().message()),
+              HasSubstr("over the limit"));
   // Ids of control characters are escaped in messages.
-  EXPECT_THAT(std::string(Read("id,exposure,count,neighbours\na,1,1,\"\x01\"\n").status().message()),
-              HasSubstr("unknown id '\\x01'"));
+  EXPECT_THAT(
+      std::string(Read("id,exposure,count,neighbours\na,1,1,\"\x01\"\n").status().message()),
+      HasSubstr("unknown id '\\x01'"));
 }
 
 }  // namespace

@@ -15,9 +15,12 @@
 //
 // What it checks: login; the overview cards' values equal GET /api/report for the same unit
 // and period; a drill down city → district → town through the breakdown, checking again at
-// each level and going back up by the breadcrumb; every page of the nav opens without an
-// error; the language switch; logout. It writes every page at 1920×1080 and 390×844 in zh-CN
-// to docs/screenshots/<page>-<desktop|phone>.png. Exit status 1 when a check fails.
+// each level and going back up by the breadcrumb; the risk map's legend equals GET /api/risk,
+// a clicked unit's panel shows the grade of GET /api/risk/unit, a key type switches the
+// colours, a drill down goes one level lower; the command-centre screen fits 1920×1080 without
+// scrolling; every page of the nav opens without an error; the language switch; logout. It
+// writes every page at 1920×1080 and 390×844 in zh-CN to
+// docs/screenshots/<page>-<desktop|phone>.png. Exit status 1 when a check fails.
 import { chromium } from 'playwright-core';
 import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -41,7 +44,8 @@ if (!BASE_URL || !USER || !PASSWORD) {
 
 const DESKTOP = { width: 1920, height: 1080 };
 const PHONE = { width: 390, height: 844 };
-const PAGES = ['overview', 'league', 'bulletin', 'clusters', 'major', 'address', 'quarantine', 'audit'];
+const PAGES = ['overview', 'map', 'league', 'bulletin', 'clusters', 'major', 'address', 'quarantine', 'audit'];
+const GRADES = ['red', 'orange', 'yellow', 'blue', 'green'];
 
 let failures = 0;
 let checks = 0;
@@ -119,6 +123,152 @@ async function compareCards(page, token, label) {
   return report;
 }
 
+// Waits until the risk map shows the unit, level and period of its URL (and `want`, if given).
+async function waitMap(page, want = {}) {
+  await page.waitForFunction((w) => {
+    const params = new URLSearchParams(location.hash.split('?')[1] || '');
+    const body = document.querySelector('[data-testid="risk-body"]');
+    if (!body || !document.querySelector('[data-testid="risk-legend"]')) return false;
+    const unit = (params.get('unit') || '').padEnd(27, '0');
+    return body.dataset.unit === unit && body.dataset.level === params.get('level') &&
+      body.dataset.period === params.get('period') &&
+      (!w.unit || body.dataset.unit === w.unit) && (!w.level || body.dataset.level === w.level) &&
+      (!w.key || body.dataset.key === w.key);
+  }, want, { timeout: TIMEOUT });
+  await page.waitForTimeout(400); // the map draws on the next frame
+}
+
+// The legend's counts (and the table's grades) against GET /api/risk for the unit, level and
+// period in the URL; with a key type, against the units' grades by that key type.
+async function compareLegend(page, token, label) {
+  const params = routeParams(page);
+  const unit = params.get('unit');
+  const level = params.get('level');
+  const period = params.get('period');
+  const key = params.get('key');
+  const risk = await api(token, `risk?unit=${unit}&level=${level}&period=${encodeURIComponent(period)}`);
+  let expected = risk.counts;
+  if (key) {
+    const index = risk.key_types.findIndex((k) => k.id === key);
+    expected = Object.fromEntries(GRADES.map((g) => [g, 0]));
+    for (const u of risk.units) expected[u.key_grades[index]]++;
+  }
+  const shown = await page.$$eval('[data-testid^="legend-"]', (els) =>
+    Object.fromEntries(els.map((el) => [el.dataset.testid.slice(7), Number(el.dataset.count)])));
+  const texts = await page.$$eval('[data-testid^="legend-"] .legend-count', (els) => els.map((el) => Number(el.textContent.replace(/[^\d]/g, ''))));
+  const bad = GRADES.filter((g, i) => shown[g] !== expected[g] || texts[i] !== expected[g]);
+  check(!bad.length, `${label}: legend counts equal /api/risk (${risk.unit_name}, ${level}, ${risk.period}${key ? `, ${key}` : ''})`,
+    bad.map((g) => `${g}: page ${shown[g]}, API ${expected[g]}`).join('; '));
+  if (risk.units.length <= 300) {
+    const rows = await page.$$eval('[data-testid^="risk-row-"]', (els) => els.map((el) => el.dataset.grade));
+    const byGrade = Object.fromEntries(GRADES.map((g) => [g, rows.filter((r) => r === g).length]));
+    check(rows.length === risk.units.length && GRADES.every((g) => byGrade[g] === expected[g]),
+      `${label}: the table lists every unit with its grade written out`, `${rows.length} rows, ${JSON.stringify(byGrade)}`);
+  }
+  return risk;
+}
+
+// Clicks a unit on the map (the canvas), or failing that in the table, and checks the panel's
+// grade against GET /api/risk/unit.
+async function openUnitPanel(page, token, label) {
+  const params = routeParams(page);
+  const box = await page.getByTestId('risk-map').boundingBox();
+  for (const [fx, fy] of [[0.5, 0.5], [0.35, 0.45], [0.65, 0.55], [0.5, 0.3]]) {
+    await page.mouse.click(box.x + box.width * fx, box.y + box.height * fy);
+    if (await page.getByTestId('risk-panel').waitFor({ timeout: 2000 }).then(() => true, () => false)) break;
+  }
+  let how = 'map';
+  if (!(await page.getByTestId('risk-panel').count())) {
+    how = 'table';
+    await page.locator('[data-testid^="risk-row-"] a').first().click();
+  }
+  const panel = page.getByTestId('risk-panel');
+  await panel.waitFor({ timeout: TIMEOUT });
+  await page.getByTestId('panel-grade').waitFor({ timeout: TIMEOUT });
+  const code = await panel.getAttribute('data-unit');
+  const grade = await page.getByTestId('panel-grade').getAttribute('data-grade');
+  const text = (await page.getByTestId('panel-grade').textContent()) || '';
+  const explained = await api(token, `risk/unit?unit=${code}&period=${encodeURIComponent(params.get('period'))}&history=0`);
+  const zh = { red: '红色', orange: '橙色', yellow: '黄色', blue: '蓝色', green: '绿色' };
+  check(grade === explained.grade && text.includes(zh[explained.grade]),
+    `${label}: a unit clicked on the ${how} opens its panel with the grade of /api/risk/unit (${explained.name}: ${explained.grade_zh})`,
+    `page ${grade} "${text}", API ${explained.grade}`);
+  const rows = await page.locator('[data-testid^="dim-row-"]').count();
+  check(rows === explained.dimensions.length, `${label}: the panel lists observed against expected for the ${rows} key types`);
+  const score = Number(await page.getByTestId('panel-score').getAttribute('data-value'));
+  check(Math.abs(score - explained.score) < 1e-9, `${label}: the panel's score equals /api/risk/unit`, `${score} vs ${explained.score}`);
+  return { code, explained };
+}
+
+async function testMap(page, token, me) {
+  await page.getByTestId('nav-map').evaluate((a) => a.click());
+  await waitMap(page);
+  const params = routeParams(page);
+  check(params.get('period') === me.default_period && params.get('level') === 'town',
+    'map: opens on the default period at town level', `${params.get('period')} ${params.get('level')}`);
+  await compareLegend(page, token, 'map');
+  const { code, explained } = await openUnitPanel(page, token, 'map');
+  await page.waitForTimeout(800);
+  await shot(page, 'map-panel-desktop');
+  await page.getByTestId('panel-close').click();
+
+  // Another dimension: the key type's own grades.
+  const keys = await page.$$eval('[data-testid^="key-key."]', (els) => els.map((el) => el.dataset.testid.slice(4)));
+  const key = keys.includes('key.theft') ? 'key.theft' : keys[0];
+  await page.getByTestId(`key-${key}`).click();
+  await waitMap(page, { key });
+  check(routeParams(page).get('key') === key, `map: the key type ${key} is in the URL`);
+  await compareLegend(page, token, `map by ${key}`);
+
+  // Drill down from the panel: the unit's sub-units one level lower.
+  await page.getByTestId(`risk-row-${code}`).locator('a').click();
+  await page.getByTestId('drill-down').waitFor({ timeout: TIMEOUT });
+  await page.getByTestId('drill-down').click();
+  const below = { district: 'town', town: 'community', community: 'grid' }[explained.level];
+  await waitMap(page, { unit: code, level: below });
+  check(true, `map: drilled down from ${explained.name} to its ${below} level`);
+  const crumb = await page.locator(`[data-testid="breadcrumb"] .crumb.current[data-testid="crumb-${code}"]`).count();
+  check(crumb === 1, 'map: the breadcrumb ends at the drilled unit');
+  await compareLegend(page, token, `map, ${below} under ${explained.name}`);
+  await openUnitPanel(page, token, `map, ${below}`);
+  await page.getByTestId('panel-close').click();
+  // Back up by the breadcrumb.
+  const home = me.home.code.padEnd(27, '0');
+  await page.getByTestId(`crumb-${home}`).click();
+  await waitMap(page, { unit: home, level: 'town' });
+  check(true, 'map: the breadcrumb goes back up to the city');
+  await page.getByTestId('key-overall').click();
+  await waitMap(page, { key: 'overall' });
+}
+
+// The command-centre screen: counts as /api/risk, the league, the live feed, no scrolling.
+async function testCommand(page, token, unit, label) {
+  await page.getByTestId('nav-command').evaluate((a) => a.click());
+  await page.getByTestId('page-command').waitFor({ timeout: TIMEOUT });
+  await page.locator('[data-testid="command-counts"] [data-testid="count-red"]').waitFor({ timeout: TIMEOUT });
+  await page.locator('[data-testid^="command-league-"]').first().waitFor({ timeout: TIMEOUT });
+  const period = await page.getByTestId('command-period').getAttribute('data-period');
+  const risk = await api(token, `risk?unit=${unit}&level=town&period=${encodeURIComponent(period)}`);
+  const shown = await page.$$eval('[data-testid^="count-"]', (els) =>
+    Object.fromEntries(els.map((el) => [el.dataset.testid.slice(6), Number(el.dataset.count)])));
+  check(GRADES.every((g) => shown[g] === risk.counts[g]), `${label}: grade counts equal /api/risk (${risk.unit_name}, towns, ${period})`,
+    JSON.stringify(shown));
+  const mapUnit = await page.getByTestId('command-map').getAttribute('data-unit');
+  check(mapUnit === risk.unit, `${label}: the map shows ${risk.unit_name}`, mapUnit);
+  const league = await api(token, `league?period=${encodeURIComponent(period)}`);
+  const rows = await page.locator('[data-testid^="command-league-"]').count();
+  check(rows === league.rows.length, `${label}: the league table lists ${league.rows.length} units`, `${rows}`);
+  const live = await page.locator('[data-testid="live-status"].live').waitFor({ timeout: 20000 }).then(() => true, () => false);
+  check(live, `${label}: the live feed connects`);
+  const clock = (await page.getByTestId('command-clock').textContent()) || '';
+  check(/\d{2}:\d{2}:\d{2}/.test(clock), `${label}: the clock shows the time`, clock);
+  const fit = await page.evaluate(() => ({
+    x: document.documentElement.scrollWidth - window.innerWidth, y: document.documentElement.scrollHeight - window.innerHeight,
+  }));
+  check(fit.x <= 1 && fit.y <= 1, `${label}: fits ${DESKTOP.width}×${DESKTOP.height} without scrolling`, JSON.stringify(fit));
+  return risk;
+}
+
 async function shot(page, name) {
   if (!SHOTS) return;
   await page.waitForTimeout(600); // charts animate for 300 ms
@@ -153,6 +303,11 @@ async function openEveryPage(page, allowed, suffix) {
     if (pageId === 'league') {
       const rows = await page.locator('[data-testid^="league-row-"]').count();
       check(rows >= 1, `${suffix}: league table has rows`, `${rows}`);
+    }
+    if (pageId === 'map') {
+      await waitMap(page);
+      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+      check(overflow <= 1, `${suffix}: the map page has no horizontal scrolling`, `${overflow}px too wide`);
     }
     if (pageId === 'bulletin') {
       const text = (await page.getByTestId('bulletin-text').textContent()) || '';
@@ -249,6 +404,18 @@ async function main() {
 
     const allowed = await page.$$eval('[data-testid="nav"] a', (links) => links.map((a) => a.dataset.testid.slice(4)));
     check(allowed.length >= 6, `the nav lists the admin's pages`, allowed.join(','));
+    check(allowed.includes('map') && allowed.includes('command'), 'the nav has the risk map and the command centre');
+
+    // The risk map, then the command-centre screen.
+    await testMap(page, token, me);
+    await testCommand(page, token, home, 'command');
+    await page.waitForTimeout(1200);
+    await shot(page, 'command-desktop');
+    await page.getByTestId('command-exit').click();
+    await page.getByTestId('nav').waitFor({ timeout: TIMEOUT });
+    await waitMap(page);
+    check(true, 'command: the exit goes back to the map');
+
     await openEveryPage(page, allowed, 'desktop');
 
     // Phone: a fresh context at 390 px, the same pages.
@@ -297,6 +464,20 @@ async function main() {
       await compareCards(scoped, scopedToken, 'scoped');
       const navLinks = await scoped.$$eval('[data-testid="nav"] a', (links) => links.map((a) => a.dataset.testid.slice(4)));
       check(!navLinks.includes('quarantine') && !navLinks.includes('audit'), 'scoped: no admin pages in the nav', navLinks.join(','));
+      check(navLinks.includes('map') && navLinks.includes('command'), 'scoped: the nav has the risk map and the command centre');
+      await scoped.getByTestId('nav-map').evaluate((a) => a.click());
+      await waitMap(scoped, { unit: scopeHome });
+      const mapFirst = await scoped.locator('[data-testid="breadcrumb"] .crumb').first().getAttribute('data-testid');
+      check(mapFirst === `crumb-${scopeHome}`, 'scoped: the map starts at the scope', mapFirst);
+      await compareLegend(scoped, scopedToken, 'scoped map');
+      await testCommand(scoped, scopedToken, scopeHome, 'scoped command');
+      await scoped.getByTestId('command-exit').click();
+      await scoped.getByTestId('nav').waitFor({ timeout: TIMEOUT });
+      await scoped.goto(`${BASE_URL}/#/map?unit=3301&period=${encodeURIComponent(scopedMe.default_period)}`);
+      const mapError = scoped.locator('#page [data-testid="error"]');
+      await mapError.waitFor({ timeout: TIMEOUT });
+      const mapMessage = (await mapError.textContent()) || '';
+      check(/330100|杭州/.test(mapMessage), 'scoped: the city\'s map shows the server\'s 403 message', mapMessage);
       await scoped.goto(`${BASE_URL}/#/overview?unit=3301&period=${encodeURIComponent(scopedMe.default_period)}`);
       const error = scoped.locator('#page [data-testid="error"]');
       await error.waitFor({ timeout: TIMEOUT });

@@ -336,6 +336,10 @@ TEST_F(ServerTest, EveryRouteAnswersEveryRoleAsThePolicySays) {
       {"/api/league", {"admin1", "city1", "xihu1", "town1"}},
       {"/api/quarantine", {"admin1"}},
       {"/api/audit", {"admin1", "audit1"}},
+      {"/api/risk", readers},
+      {"/api/risk/unit", readers},
+      {"/api/geojson", readers},
+      {"/api/warnings", readers},
   };
   // A query inside every scoped user's area: the grid worker's grid.
   const std::map<std::string, std::string> query = {
@@ -346,6 +350,9 @@ TEST_F(ServerTest, EveryRouteAnswersEveryRoleAsThePolicySays) {
       {"/api/export/{table}", "/api/export/report?format=csv&unit=" + grid_},
       {"/api/geocode", "/api/geocode?q=%E8%A5%BF%E6%B9%96%E5%8C%BA"},
       {"/api/events", "/api/events?limit=3&unit=" + grid_},
+      {"/api/risk", "/api/risk?level=grid&period=2024-05&unit=" + grid_},
+      {"/api/risk/unit", "/api/risk/unit?history=2&period=2024-05&unit=" + grid_},
+      {"/api/geojson", "/api/geojson?level=grid&unit=" + grid_},
   };
   size_t checked = 0;
   for (const RouteInfo& route : Server::Routes()) {
@@ -412,6 +419,55 @@ TEST_F(ServerTest, AnswersEqualTheCommandLine) {
   const Answer me = Get("/api/me", "xihu1");
   EXPECT_EQ(me.json["default_period"], "2024-06");
   EXPECT_EQ(me.json["scopes"][0]["name"], "西湖区");
+}
+
+TEST_F(ServerTest, TheRiskMapCountsWhatTheReportCountsAndExplainsItsGrades) {
+  const Answer risk = Get(std::string("/api/risk?level=town&period=2024-05&unit=") + kXihu, "xihu1");
+  ASSERT_EQ(risk.status, 200) << risk.body.substr(0, 300);
+  ASSERT_EQ(risk.json["key_types"].size(), 9u);
+  ASSERT_FALSE(risk.json["units"].empty());
+  int graded = 0;
+  for (const auto& [grade, count] : risk.json["counts"].items()) graded += count.get<int>();
+  EXPECT_EQ(graded, static_cast<int>(risk.json["units"].size()));
+  for (const Json& unit : risk.json["units"]) {
+    EXPECT_EQ(unit["code"].get<std::string>().substr(0, 6), kXihu);
+    // The risk map's counts are the report's key-type figures for the same unit and period.
+    const Answer report = Get("/api/report?period=2024-05&unit=" + unit["code"].get<std::string>(), "xihu1");
+    ASSERT_EQ(report.status, 200);
+    for (size_t k = 0; k < 9; ++k) {
+      EXPECT_EQ(unit["counts"][k].get<double>(), report.json["key_types"][k]["value"].get<double>())
+          << unit["name"] << " " << risk.json["key_types"][k]["id"];
+    }
+    // A grade above green needs events; the drivers are key types with more events than expected.
+    if (unit["grade"] != "green") {
+      double events = 0;
+      for (const Json& count : unit["counts"]) events += count.get<double>();
+      EXPECT_GT(events, 0) << unit["name"];
+    }
+  }
+  const std::string town = risk.json["units"][0]["code"];
+  const Answer explained = Get("/api/risk/unit?history=3&period=2024-05&unit=" + town, "xihu1");
+  ASSERT_EQ(explained.status, 200) << explained.body.substr(0, 300);
+  EXPECT_EQ(explained.json["grade"], risk.json["units"][0]["grade"]);
+  ASSERT_EQ(explained.json["dimensions"].size(), 9u);
+  ASSERT_EQ(explained.json["history"].size(), 3u);
+  EXPECT_EQ(explained.json["history"][2]["period"], "2024-04");
+  EXPECT_EQ(explained.json["history"][2]["grade"], explained.json["previous"]);
+  for (const Json& driver : explained.json["drivers"]) {
+    for (const Json& d : explained.json["dimensions"]) {
+      if (d["key_type"] == driver) EXPECT_GT(d["count"].get<double>(), d["expected"].get<double>());
+    }
+  }
+  // The map's polygons: one feature per unit of the level, named by code.
+  const Answer map = Get(std::string("/api/geojson?level=town&unit=") + kXihu, "xihu1");
+  ASSERT_EQ(map.status, 200);
+  EXPECT_EQ(map.json["type"], "FeatureCollection");
+  EXPECT_EQ(map.json["features"].size(), risk.json["units"].size());
+  EXPECT_EQ(map.json["features"][0]["geometry"]["type"], "Polygon");
+  // Scope: another district's map is refused; a level above the unit is a bad request.
+  ExpectError(Get(std::string("/api/risk?level=town&unit=") + kShangcheng, "xihu1"), 403, "other district");
+  ExpectError(Get(std::string("/api/risk?level=district&unit=") + kXihu, "xihu1"), 400, "level above unit");
+  ExpectError(Get("/api/risk?level=room", "admin1"), 400, "unknown level");
 }
 
 TEST_F(ServerTest, RejectsMalformedAndOversizedInputWithClearErrors) {
@@ -493,6 +549,18 @@ TEST_F(ServerTest, IngestOverHttpReachesTheReportAndTheLiveFeed) {
   };
   const double before = homicides();
   ASSERT_GE(before, 0);
+  // The risk map's count of homicides for the district, for the same check.
+  auto map_homicides = [&] {
+    const Answer risk = Get("/api/risk?level=district&period=2024-06&unit=3301", "city1");
+    size_t key = 0;
+    while (key < risk.json["key_types"].size() && risk.json["key_types"][key]["id"] != "key.homicide") ++key;
+    for (const Json& unit : risk.json["units"]) {
+      if (unit["code"].get<std::string>().substr(0, 6) == kXihu) return unit["counts"][key].get<double>();
+    }
+    return -1.0;
+  };
+  const double map_before = map_homicides();
+  ASSERT_GE(map_before, 0);
 
   // A live-feed subscriber for the city (the token as a parameter, as EventSource sends it).
   std::atomic<bool> got_major{false};
@@ -542,6 +610,8 @@ TEST_F(ServerTest, IngestOverHttpReachesTheReportAndTheLiveFeed) {
     after = homicides();
   }
   EXPECT_EQ(after, before + 1);
+  // The map is current as soon as the report is (both follow the cube's sequence).
+  EXPECT_EQ(map_homicides(), map_before + 1);
   // The live feed carried it.
   for (int i = 0; i < 50 && !got_major; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
   EXPECT_TRUE(got_major.load());

@@ -1,16 +1,18 @@
 // ECharts, registered piece by piece (only what the pages draw) to keep the bundle small.
 import * as echarts from 'echarts/core';
-import { BarChart, LineChart } from 'echarts/charts';
+import { BarChart, LineChart, MapChart } from 'echarts/charts';
 import { GridComponent, TooltipComponent } from 'echarts/components';
 import { CanvasRenderer } from 'echarts/renderers';
 import type { ComposeOption } from 'echarts/core';
-import type { BarSeriesOption, LineSeriesOption } from 'echarts/charts';
+import type { BarSeriesOption, LineSeriesOption, MapSeriesOption } from 'echarts/charts';
 import type { GridComponentOption, TooltipComponentOption } from 'echarts/components';
 
-echarts.use([BarChart, LineChart, GridComponent, TooltipComponent, CanvasRenderer]);
+// MapChart brings the geo component (registerMap, the choropleth of the risk map); the
+// colours are set per region, so no visualMap component is needed.
+echarts.use([BarChart, LineChart, MapChart, GridComponent, TooltipComponent, CanvasRenderer]);
 
 export type ChartOption = ComposeOption<
-  BarSeriesOption | LineSeriesOption | GridComponentOption | TooltipComponentOption
+  BarSeriesOption | LineSeriesOption | MapSeriesOption | GridComponentOption | TooltipComponentOption
 >;
 export type Chart = echarts.ECharts;
 
@@ -28,9 +30,19 @@ export const FONT = '"PingFang SC","Microsoft YaHei","Noto Sans CJK SC",sans-ser
 
 const live = new Set<{ chart: Chart; observer?: ResizeObserver }>();
 
+const registeredMaps = new Set<string>();
+
+// Registers a GeoJSON FeatureCollection under `name` once (the maps of the risk pages are keyed
+// by unit and level; their outlines do not change while the app runs).
+export function registerGeo(name: string, geojson: object): void {
+  if (registeredMaps.has(name)) return;
+  echarts.registerMap(name, geojson as Parameters<typeof echarts.registerMap>[1]);
+  registeredMaps.add(name);
+}
+
 // Draws `option` into `el` (which must have a height); disposed by disposeCharts().
-export function mountChart(el: HTMLElement, option: ChartOption): Chart {
-  const chart = echarts.init(el, undefined, { renderer: 'canvas' });
+export function mountChart(el: HTMLElement, option: ChartOption, theme?: 'dark'): Chart {
+  const chart = echarts.init(el, theme, { renderer: 'canvas' });
   chart.setOption({
     color: COLORS.palette,
     textStyle: { fontFamily: FONT },

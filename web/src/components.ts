@@ -6,7 +6,7 @@ import { convertPeriod, dayText, kindOf, parseDay, periodAt, rangeOf, shiftPerio
 import { fullCode, rootUnits, session, shortCode } from './state';
 import type { UnitInfo, UnitRef } from './types';
 
-type PickerKind = Exclude<PeriodKind, 'ytd'> | 'custom';
+export type PickerKind = Exclude<PeriodKind, 'ytd' | 'range'> | 'custom';
 const PICKER_KINDS: Array<[PickerKind, Parameters<typeof t>[0]]> = [
   ['day', 'period.day'],
   ['week', 'period.week'],
@@ -33,8 +33,10 @@ function monthName(month: number): string {
   return lang() === 'zh' ? `${month}月` : MONTHS_EN[month - 1];
 }
 
-// The period picker: 日/周/月/季/年/自定义, an input for the chosen kind, previous/next.
-export function periodPicker(period: string, onChange: (period: string) => void): HTMLElement {
+// The period picker: 日/周/月/季/年/自定义 (or only `kinds`), an input for the chosen kind,
+// previous/next.
+export function periodPicker(period: string, onChange: (period: string) => void,
+                             kinds?: readonly PickerKind[]): HTMLElement {
   const latestDay = session.me?.latest_day ?? '';
   const latestYear = latestDay ? +latestDay.slice(0, 4) : new Date().getFullYear();
   const root = h('div', { class: 'period-picker', 'data-testid': 'period-picker' });
@@ -132,7 +134,7 @@ export function periodPicker(period: string, onChange: (period: string) => void)
   function render() {
     clear(root);
     const tabs = h('div', { class: 'seg', role: 'tablist', 'aria-label': t('period.label') });
-    for (const [id, key] of PICKER_KINDS) {
+    for (const [id, key] of PICKER_KINDS.filter(([id]) => !kinds || kinds.includes(id))) {
       tabs.appendChild(h('button', {
         type: 'button', role: 'tab', class: id === kind ? 'active' : '', 'aria-selected': String(id === kind),
         'data-testid': `period-${id}`,

@@ -16,22 +16,28 @@ import { renderMajor } from './pages/major';
 import { renderAddress } from './pages/address';
 import { renderQuarantine } from './pages/quarantine';
 import { renderAudit } from './pages/audit';
+import { renderMap } from './pages/map';
+import { renderCommand } from './pages/command';
 
 export type Cleanup = () => void;
 export type PageRenderer = (root: HTMLElement, params: URLSearchParams) => Cleanup | void;
 
 const PAGES: Record<PageId, { title: MessageKey; render: PageRenderer }> = {
   overview: { title: 'nav.overview', render: renderOverview },
+  map: { title: 'nav.map', render: renderMap },
   league: { title: 'nav.league', render: renderLeague },
   bulletin: { title: 'nav.bulletin', render: renderBulletin },
   clusters: { title: 'nav.clusters', render: renderClusters },
   major: { title: 'nav.major', render: renderMajor },
   address: { title: 'nav.address', render: renderAddress },
+  command: { title: 'nav.command', render: renderCommand },
   quarantine: { title: 'nav.quarantine', render: renderQuarantine },
   audit: { title: 'nav.audit', render: renderAudit },
 };
 
-const USES_UNIT: ReadonlySet<PageId> = new Set(['overview', 'bulletin', 'clusters', 'major']);
+const USES_UNIT: ReadonlySet<PageId> = new Set(['overview', 'map', 'bulletin', 'clusters', 'major']);
+// Full-screen pages: no app header (the command-centre screen has its own top bar).
+const FULL_SCREEN: ReadonlySet<PageId> = new Set(['command']);
 
 const app = document.getElementById('app')!;
 let cleanup: Cleanup | null = null;
@@ -48,6 +54,7 @@ function teardown(): void {
   }
   cleanup = null;
   disposeCharts();
+  document.body.classList.remove('full-screen');
 }
 
 function langButton(): HTMLElement {
@@ -104,7 +111,7 @@ function header(active: string): HTMLElement {
 async function render(): Promise<void> {
   teardown();
   document.documentElement.lang = locale();
-  document.body.classList.remove('nav-open');
+  document.body.classList.remove('nav-open', 'full-screen');
   const route = currentRoute();
 
   if (!token()) {
@@ -131,8 +138,10 @@ async function render(): Promise<void> {
   }
   const page = route.page as PageId;
   clear(app);
-  app.appendChild(header(page));
-  const main = h('main', { class: 'page', id: 'page', 'data-testid': `page-${page}` });
+  const fullScreen = FULL_SCREEN.has(page) && allowed.includes(page);
+  if (fullScreen) document.body.classList.add('full-screen');
+  else app.appendChild(header(page));
+  const main = h('main', { class: fullScreen ? `page-full page-${page}` : 'page', id: 'page', 'data-testid': `page-${page}` });
   app.appendChild(main);
   if (!ALL_PAGES.includes(page)) {
     main.appendChild(errorBox(new Error(t('common.notFound'))));

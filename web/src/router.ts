@@ -22,7 +22,7 @@ export function href(page: PageId | 'login', params?: Record<string, string | un
 }
 
 // Pages that read the shared unit and period get them in their links.
-const SCOPED: ReadonlySet<string> = new Set(['overview', 'bulletin', 'clusters', 'major']);
+const SCOPED: ReadonlySet<string> = new Set(['overview', 'map', 'bulletin', 'clusters', 'major']);
 
 export function pageHref(page: PageId): string {
   if (SCOPED.has(page)) return href(page, { unit: session.unit, period: session.period });

@@ -3,15 +3,15 @@
 import { get } from './api';
 import type { Catalog, CatalogItem, Me, Role, UnitRef } from './types';
 
-export type PageId = 'overview' | 'league' | 'bulletin' | 'clusters' | 'major' | 'address' | 'quarantine' | 'audit';
+export type PageId = 'overview' | 'map' | 'league' | 'bulletin' | 'clusters' | 'major' | 'address' | 'command' | 'quarantine' | 'audit';
 
 // Which pages each role may use (the server checks again; this only keeps the nav honest).
 const PAGES_BY_ROLE: Record<Role, PageId[]> = {
-  admin: ['overview', 'league', 'bulletin', 'clusters', 'major', 'address', 'quarantine', 'audit'],
-  city_analyst: ['overview', 'league', 'bulletin', 'clusters', 'major', 'address'],
-  district_analyst: ['overview', 'league', 'bulletin', 'clusters', 'major', 'address'],
-  town_official: ['overview', 'league', 'bulletin', 'clusters', 'major', 'address'],
-  grid_worker: ['overview', 'major', 'bulletin', 'clusters', 'address'],
+  admin: ['overview', 'map', 'league', 'bulletin', 'clusters', 'major', 'address', 'command', 'quarantine', 'audit'],
+  city_analyst: ['overview', 'map', 'league', 'bulletin', 'clusters', 'major', 'address', 'command'],
+  district_analyst: ['overview', 'map', 'league', 'bulletin', 'clusters', 'major', 'address', 'command'],
+  town_official: ['overview', 'map', 'league', 'bulletin', 'clusters', 'major', 'address'],
+  grid_worker: ['overview', 'map', 'major', 'bulletin', 'clusters', 'address'],
   auditor: ['audit'],
 };
 

@@ -220,3 +220,106 @@ export interface AuditEntry {
   target?: string;
   detail?: string;
 }
+
+// The five-colour risk map (GET /api/risk, /api/risk/unit, /api/geojson, /api/warnings).
+export type Grade = 'red' | 'orange' | 'yellow' | 'blue' | 'green';
+export type RiskLevel = 'district' | 'town' | 'community' | 'grid';
+
+export interface KeyType {
+  id: string;
+  zh: string;
+  en: string;
+}
+
+export interface RiskUnit {
+  code: string;
+  name: string;
+  grade: Grade;
+  grade_zh: string;
+  score: number;
+  complexity: number;
+  previous: Grade | null;
+  drivers: string[];
+  counts: number[];
+  indexes: number[];
+  key_grades: Grade[];
+}
+
+export interface RiskMap {
+  unit: string;
+  unit_name: string;
+  level: RiskLevel;
+  period: string;
+  key_types: KeyType[];
+  level_rate: number[];
+  thresholds: Array<number | null>;
+  counts: Record<Grade, number>;
+  units: RiskUnit[];
+}
+
+export interface RiskDimension {
+  key_type: string;
+  zh: string;
+  en: string;
+  weight: number;
+  count: number;
+  expected: number;
+  raw: number;
+  eb_global: number;
+  eb_local: number;
+  index: number;
+}
+
+export interface RiskExplanation {
+  code: string;
+  name: string;
+  level: RiskLevel;
+  period: string;
+  grade: Grade;
+  grade_zh: string;
+  raw_grade: Grade;
+  score: number;
+  previous: Grade | null;
+  previous_score: number | null;
+  complexity: number;
+  complexity_imputed: boolean;
+  drivers: string[];
+  dimensions: RiskDimension[];
+  level_rate: number[];
+  history: Array<{ period: string; grade: Grade; score: number }>;
+}
+
+export interface GeoFeature {
+  type: 'Feature';
+  properties: { code: string; name: string };
+  geometry: { type: string; coordinates: unknown } | null;
+}
+
+export interface GeoCollection {
+  type: 'FeatureCollection';
+  features: GeoFeature[];
+}
+
+export interface RiskWarning {
+  id: number;
+  unit: string;
+  unit_name: string;
+  level: string;
+  key_type: string;
+  period: string;
+  grade: Grade;
+  score: number;
+  evidence: {
+    count?: number;
+    expected?: number;
+    index?: number;
+    complexity?: number;
+    score?: number;
+    previous_grade?: Grade | null;
+    previous_score?: number | null;
+    entering?: boolean;
+    drivers?: unknown;
+  } | null;
+  grids: string[];
+  created_at: string;
+}

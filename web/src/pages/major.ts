@@ -1,10 +1,11 @@
 // Major incidents (重大事件): the period's major incidents, newest first, then live ones from
 // the server-sent event stream (GET /api/major/stream?unit&token; EventSource cannot send an
 // Authorization header, so this one route takes the token in the query).
-import { get, itemsOf, queryString, token } from '../api';
+import { get, itemsOf } from '../api';
 import { periodPicker, unitBreadcrumb } from '../components';
 import { clear, errorBox, h, loading, pageHead } from '../dom';
 import { fmtNum, fmtTime } from '../format';
+import { followMajor } from '../live';
 import { label, lang, t } from '../i18n';
 import { go } from '../router';
 import { catalog, findItem, session } from '../state';
@@ -40,7 +41,7 @@ export function renderMajor(root: HTMLElement, params: URLSearchParams): () => v
 
   const seen = new Set<number | string>();
   let cat: Catalog | null = null;
-  let stream: EventSource | null = null;
+  let stopFeed = () => {};
   let shown = 0;
   const updateCount = () => (count.textContent = t('major.count', { n: fmtNum(shown) }));
 
@@ -56,32 +57,6 @@ export function renderMajor(root: HTMLElement, params: URLSearchParams): () => v
     if (fresh) setTimeout(() => item.classList.remove('fresh'), 8000);
   };
 
-  const connect = () => {
-    if (typeof EventSource === 'undefined' || abort.signal.aborted) return;
-    stream = new EventSource(`/api/major/stream${queryString({ unit, token: token() })}`);
-    stream.addEventListener('open', () => {
-      status.className = 'live-status live';
-      status.textContent = t('major.live');
-    });
-    stream.addEventListener('major', (event) => {
-      try {
-        add(JSON.parse((event as MessageEvent<string>).data) as Incident, true);
-      } catch {
-        // one malformed event does not stop the feed
-      }
-    });
-    stream.addEventListener('error', () => {
-      status.className = 'live-status offline';
-      status.textContent = t('major.offline');
-      // EventSource reconnects by itself unless the server refused (then it is CLOSED).
-      if (stream && stream.readyState === EventSource.CLOSED) {
-        stream = null;
-        setTimeout(() => {
-          if (!abort.signal.aborted && token()) connect();
-        }, 5000);
-      }
-    });
-  };
 
   const load = async () => {
     clear(body);
@@ -97,7 +72,7 @@ export function renderMajor(root: HTMLElement, params: URLSearchParams): () => v
       const { items } = itemsOf<Incident>(answer, 'incidents', 'events');
       for (const incident of items) add(incident, false);
       if (!items.length) updateCount();
-      connect();
+      stopFeed = followMajor(unit, status, (incident) => add(incident, true), abort.signal);
     } catch (error) {
       if (abort.signal.aborted) return;
       clear(body);
@@ -107,8 +82,7 @@ export function renderMajor(root: HTMLElement, params: URLSearchParams): () => v
   void load();
   return () => {
     abort.abort();
-    stream?.close();
-    stream = null;
+    stopFeed();
   };
 }
 
