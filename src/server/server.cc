@@ -1228,8 +1228,9 @@ struct Server::Impl {
     http.set_write_timeout(30, 0);
     http.set_payload_max_length(std::max(options.max_body_bytes, options.max_ingest_bytes));
     http.set_default_headers({{"X-Content-Type-Options", "nosniff"}, {"Referrer-Policy", "no-referrer"}});
-    // A body over the route's bound is refused before it is parsed.
-    http.set_pre_routing_handler([this](const httplib::Request& request, httplib::Response& response) {
+    // Bodies over the largest bound (ingest) are refused by cpp-httplib before they are read
+    // (payload_max_length); a smaller body over its route's bound is read, then refused (413).
+    http.set_pre_routing_handler([](const httplib::Request& request, httplib::Response&) {
       // Debian's cpp-httplib answers `Accept-Encoding: br` with Brotli at its default quality
       // (about 3 s per MB here): browsers get gzip instead (the header is read only after this
       // handler, to choose the encoding).
@@ -1237,16 +1238,6 @@ struct Server::Impl {
       for (auto it = headers.find("Accept-Encoding"); it != headers.end() && it->first == "Accept-Encoding"; ++it) {
         std::string& value = it->second;
         for (size_t at = value.find("br"); at != std::string::npos; at = value.find("br", at)) value.replace(at, 2, "xx");
-      }
-      const bool api = request.path.rfind("/api/", 0) == 0;
-      if (!api) return httplib::Server::HandlerResponse::Unhandled;
-      const size_t bound = request.path == "/api/ingest" ? options.max_ingest_bytes : options.max_body_bytes;
-      // The body is not read yet: its announced length decides (the route checks what arrives).
-      const std::string length = request.get_header_value("Content-Length");
-      uint64_t announced = 0;
-      if (!length.empty() && (!absl::SimpleAtoi(length, &announced) || announced > bound)) {
-        SetError(response, 413, Cat("the body is over ", bound, " bytes"));
-        return httplib::Server::HandlerResponse::Handled;
       }
       return httplib::Server::HandlerResponse::Unhandled;
     });
