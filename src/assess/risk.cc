@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <numeric>
+#include <thread>
 
 #include <toml++/toml.h>
 
@@ -209,6 +210,12 @@ absl::StatusOr<std::unique_ptr<RiskEngine>> RiskEngine::Create(const Cube& cube,
     }
     engine->offsets_.push_back(engine->offsets_.back() + engine->units_[slot].size());
   }
+  // The same map, compact (about 15,000 cells at scale 1: it stays in cache, where the
+  // registry-sized vector would miss on every event).
+  engine->cells_.reserve(engine->offsets_.back());
+  for (size_t slot = 0; slot < kLevels.size(); ++slot) {
+    for (UnitId unit : engine->units_[slot]) engine->cells_.emplace(unit.value, engine->global_[unit.value]);
+  }
   engine->parent_cell_.assign(engine->offsets_.back(), -1);
   for (size_t slot = 1; slot < kLevels.size(); ++slot) {
     for (size_t at = 0; at < engine->units_[slot].size(); ++at) {
@@ -252,9 +259,10 @@ std::array<std::vector<double>, 4> RiskEngine::Count(const Cube& cube, CubeDay f
   // the event's contribution (AddEvent) instead.
   std::vector<int64_t> contribution(has_sums_ ? cube.columns() : 0);
   cube.ForEachEvent(cube.home_city(), first, last, [&](int64_t, const CubeEvent& event) {
-    if ((event.mask & key_mask) == 0 || event.unit >= global_.size()) return;
-    const int32_t cell = global_[event.unit];
-    if (cell < 0) return;
+    if ((event.mask & key_mask) == 0) return;
+    const auto found = cells_.find(event.unit);
+    if (found == cells_.end()) return;
+    const int32_t cell = found->second;
     double* row = &all[static_cast<size_t>(cell) * key_types_];
     if (has_sums_ && event.sums != 0) {
       std::fill(contribution.begin(), contribution.end(), 0);
@@ -364,16 +372,29 @@ Assessment RiskEngine::Grade1(const Cube&, size_t slot, const Period& period, co
 }
 
 std::vector<Assessment> RiskEngine::AssessSlots(const Cube& cube, const Period& period, uint32_t slots) const {
-  const std::array<std::vector<double>, 4> counts = Count(cube, period.first, period.last);
-  std::optional<std::array<std::vector<double>, 4>> before;
+  // The previous period (for hysteresis and the change) is graded on a second thread while this
+  // one grades the period itself: both are a pass over the events and the smoothing.
   const std::optional<Period> previous = PreviousPeriod(period);
-  if (previous) before = Count(cube, previous->first, previous->last);
+  std::vector<Assessment> earlier;
+  std::thread helper;
+  if (previous) {
+    helper = std::thread([&] {
+      const std::array<std::vector<double>, 4> before = Count(cube, previous->first, previous->last);
+      for (size_t slot = 0; slot < kLevels.size(); ++slot) {
+        if (((slots >> slot) & 1) != 0) earlier.push_back(Grade1(cube, slot, *previous, before[slot]));
+      }
+    });
+  }
+  const std::array<std::vector<double>, 4> counts = Count(cube, period.first, period.last);
   std::vector<Assessment> out;
   for (size_t slot = 0; slot < kLevels.size(); ++slot) {
-    if (((slots >> slot) & 1) == 0) continue;
-    Assessment now = Grade1(cube, slot, period, counts[slot]);
-    if (before) {
-      const Assessment then = Grade1(cube, slot, *previous, (*before)[slot]);
+    if (((slots >> slot) & 1) != 0) out.push_back(Grade1(cube, slot, period, counts[slot]));
+  }
+  if (helper.joinable()) helper.join();
+  for (size_t at_level = 0; at_level < out.size(); ++at_level) {
+    Assessment& now = out[at_level];
+    if (previous) {
+      const Assessment& then = earlier[at_level];
       for (size_t at = 0; at < now.units.size(); ++at) {
         UnitRisk& unit = now.units[at];
         unit.previous = then.units[at].grade;
@@ -390,7 +411,6 @@ std::vector<Assessment> RiskEngine::AssessSlots(const Cube& cube, const Period& 
       }
     }
     for (const UnitRisk& unit : now.units) ++now.counts[static_cast<int>(unit.grade)];
-    out.push_back(std::move(now));
   }
   return out;
 }

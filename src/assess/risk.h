@@ -27,6 +27,7 @@
 #include <string_view>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "address/registry.h"
 #include "assess/eb.h"
@@ -126,6 +127,7 @@ class RiskEngine {
   std::array<Neighbours, 4> neighbours_;
   std::vector<uint8_t> sum_key_;        // per key type: sums an attribute
   std::vector<int32_t> global_;         // by UnitId: its cell (all levels in one array), -1 outside
+  absl::flat_hash_map<uint32_t, int32_t> cells_;  // UnitId value -> cell, for graded units only
   std::vector<size_t> offsets_;         // first cell of each level, and the total
   std::vector<int32_t> parent_cell_;    // per cell: the nearest graded ancestor's cell, -1 none
   std::vector<int32_t> index_;  // by UnitId: position in its level's list, -1 outside
