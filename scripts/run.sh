@@ -17,9 +17,11 @@ fi
 echo
 "$BIN" bulletin --data "$DATA"
 LISTEN="${LISTEN:-127.0.0.1:8080}"
-if "$BIN" user list --data "$DATA" --json | grep '"disabled":false' | grep -q '"role":"admin"'; then
-  login="Log in as your admin user (its password was printed on the first run).
-Forgot it? Set a new one:  printf 'NEW-PASSWORD\n' | $BIN user passwd --data $DATA --name admin"
+admin_name=$("$BIN" user list --data "$DATA" --json | grep '"disabled":false' | grep '"role":"admin"' | head -1 |
+  sed 's/.*"name":"\([^"]*\)".*/\1/')
+if [[ -n $admin_name ]]; then
+  login="Log in as $admin_name (its password was printed on the first run).
+Forgot it? Set a new one:  printf 'NEW-PASSWORD\n' | $BIN user passwd --data $DATA --name $admin_name"
 else
   password=$(head -c 24 /dev/urandom | base64 | tr -d '/+=' | head -c 20)
   printf '%s\n' "$password" | "$BIN" user add --data "$DATA" --name admin --role admin >/dev/null
