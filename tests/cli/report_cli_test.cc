@@ -3,7 +3,9 @@
 // half of demo feeds ingested).
 #include <sqlite3.h>
 
+#include <cmath>
 #include <fstream>
+#include <set>
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -238,6 +240,31 @@ TEST_F(ReportCliTest, SnapshotIsReusedCaughtUpAfterAnIngestAndRebuiltWhenDamaged
   EXPECT_EQ(rebuilt["from_snapshot"], false);
   EXPECT_THAT(rebuilt["snapshot_note"].get<std::string>(), HasSubstr("checksum"));
   EXPECT_EQ(RunJson("report --period 2024-06-01..2024-06-30"), after);
+}
+
+TEST_F(ReportCliTest, AssessGradesTheCitysUnitsAndRaisesWarningsOnce) {
+  const testing::Output run = RunPingan("assess --period 2024-05 --level town --json", data_);
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  const Json units = Json::parse(run.out, nullptr, false);
+  ASSERT_TRUE(units.is_array());
+  ASSERT_GT(units.size(), 100u);
+  const std::set<std::string> grades = {"red", "orange", "yellow", "blue", "green"};
+  double last = HUGE_VAL;
+  for (const Json& unit : units) {
+    EXPECT_EQ(grades.count(unit["grade"].get<std::string>()), 1u);
+    EXPECT_EQ(unit["dimensions"].size(), 9u);
+    EXPECT_LE(unit["score"].get<double>(), last);  // highest score first
+    last = unit["score"].get<double>();
+  }
+  EXPECT_EQ(units.front()["grade"], "red");
+  const testing::Output raised = RunPingan("assess --period 2024-05 --level district --raise", data_);
+  ASSERT_EQ(raised.exit_code, 0) << raised.err;
+  EXPECT_THAT(raised.err, ::testing::ContainsRegex("[1-9][0-9]* warnings raised for 2024-05"));
+  const testing::Output again = RunPingan("assess --period 2024-05 --level district --raise", data_);
+  EXPECT_THAT(again.err, HasSubstr(" 0 warnings raised for 2024-05"));
+  const testing::Output bad = RunPingan("assess --level room", data_);
+  EXPECT_EQ(bad.exit_code, 1);
+  EXPECT_THAT(bad.err, HasSubstr("--level"));
 }
 
 }  // namespace
