@@ -3,7 +3,8 @@ import { download, get, type Query } from './api';
 import { clear, h, toast } from './dom';
 import { lang, t } from './i18n';
 import { convertPeriod, dayText, kindOf, parseDay, periodAt, rangeOf, shiftPeriod, type PeriodKind } from './period';
-import { fullCode, rootUnits, session, shortCode } from './state';
+import { go } from './router';
+import { fullCode, rootUnits, session, shortCode, type PageId } from './state';
 import type { UnitInfo, UnitRef } from './types';
 
 export type PickerKind = Exclude<PeriodKind, 'ytd' | 'range'> | 'custom';
@@ -240,3 +241,17 @@ export function levelName(level: string): string {
   return text === key ? level : text;
 }
 
+
+// The head row of a page about one unit and period: the breadcrumb and the period picker, each
+// moving the session and the page's route.
+export function unitPeriodRow(page: PageId, unit: string, period: string): HTMLElement {
+  return h('div', { class: 'head-row' },
+    unitBreadcrumb(unit, (code) => {
+      session.unit = code;
+      go(page, { unit: code, period });
+    }),
+    periodPicker(period, (next) => {
+      session.period = next;
+      go(page, { unit, period: next });
+    }));
+}

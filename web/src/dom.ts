@@ -103,3 +103,22 @@ export function toast(message: string, tone: 'ok' | 'error' = 'ok'): void {
     setTimeout(() => el.remove(), 300);
   }, 2500);
 }
+
+// Fills `body` with what `fill` builds once its data arrives: a spinner meanwhile, the error
+// with a retry button on failure (nothing once the page is left: `signal` aborted).
+export function loadInto(body: HTMLElement, signal: AbortSignal, fill: () => Promise<Child[]>): void {
+  const load = async () => {
+    clear(body);
+    body.appendChild(loading());
+    try {
+      const children = await fill();
+      clear(body);
+      append(body, children);
+    } catch (error) {
+      if (signal.aborted) return;
+      clear(body);
+      body.appendChild(errorBox(error, () => void load()));
+    }
+  };
+  void load();
+}

@@ -1,10 +1,9 @@
 // Bulletin (通报): the period's summary in sentences, ready to copy into a document.
 import { get } from '../api';
-import { periodPicker, unitBreadcrumb } from '../components';
-import { clear, errorBox, h, loading, pageHead, toast } from '../dom';
+import { unitPeriodRow } from '../components';
+import { h, loadInto, loading, pageHead, toast } from '../dom';
 import { lang, t } from '../i18n';
 import { periodLabel } from '../period';
-import { go } from '../router';
 import { session } from '../state';
 import type { Bulletin } from '../types';
 
@@ -14,37 +13,19 @@ export function renderBulletin(root: HTMLElement): () => void {
   const body = h('div', null, loading());
   root.append(
     pageHead(t('bulletin.title'), t('bulletin.subtitle')),
-    h('div', { class: 'head-row' },
-      unitBreadcrumb(unit, (code) => {
-        session.unit = code;
-        go('bulletin', { unit: code, period });
-      }),
-      periodPicker(period, (next) => {
-        session.period = next;
-        go('bulletin', { unit, period: next });
-      })),
+    unitPeriodRow('bulletin', unit, period),
     body);
 
-  const load = async () => {
-    clear(body);
-    body.appendChild(loading());
-    try {
-      const bulletin = await get<Bulletin>('bulletin', { unit, period, lang: lang() }, abort.signal);
-      const text = bulletin.text ?? (lang() === 'en' ? bulletin.en ?? bulletin.zh : bulletin.zh ?? bulletin.en) ?? '';
-      clear(body);
-      const textEl = h('div', { class: 'bulletin-text', 'data-testid': 'bulletin-text' }, text);
-      body.appendChild(h('article', { class: 'panel bulletin' },
-        h('div', { class: 'section-head' },
-          h('h3', null, periodLabel(bulletin.period ?? period)),
-          h('button', { type: 'button', class: 'btn primary', 'data-testid': 'copy', onclick: () => void copy(text) }, t('common.copy'))),
-        textEl));
-    } catch (error) {
-      if (abort.signal.aborted) return;
-      clear(body);
-      body.appendChild(errorBox(error, () => void load()));
-    }
-  };
-  void load();
+  loadInto(body, abort.signal, async () => {
+    const bulletin = await get<Bulletin>('bulletin', { unit, period, lang: lang() }, abort.signal);
+    const text = bulletin.text ?? (lang() === 'en' ? bulletin.en ?? bulletin.zh : bulletin.zh ?? bulletin.en) ?? '';
+    const textEl = h('div', { class: 'bulletin-text', 'data-testid': 'bulletin-text' }, text);
+    return [h('article', { class: 'panel bulletin' },
+      h('div', { class: 'section-head' },
+        h('h3', null, periodLabel(bulletin.period ?? period)),
+        h('button', { type: 'button', class: 'btn primary', 'data-testid': 'copy', onclick: () => void copy(text) }, t('common.copy'))),
+      textEl)];
+  });
   return () => abort.abort();
 }
 

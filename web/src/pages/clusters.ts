@@ -2,12 +2,12 @@
 // weekday, and the sub-units with most events.
 import { get } from '../api';
 import { COLORS, mountChart } from '../charts';
-import { periodPicker, unitBreadcrumb } from '../components';
-import { clear, errorBox, h, loading, pageHead } from '../dom';
+import { unitPeriodRow } from '../components';
+import { h, loadInto, loading, pageHead } from '../dom';
 import { fmtNum, fmtPct } from '../format';
 import { label, lang, t } from '../i18n';
 import { periodLabel } from '../period';
-import { go, href } from '../router';
+import { href } from '../router';
 import { catalog, findItem, session, shortCode } from '../state';
 import type { Catalog, ClusterDomain, Clusters } from '../types';
 
@@ -17,38 +17,19 @@ export function renderClusters(root: HTMLElement): () => void {
   const body = h('div', null, loading());
   root.append(
     pageHead(t('clusters.title'), t('clusters.subtitle')),
-    h('div', { class: 'head-row' },
-      unitBreadcrumb(unit, (code) => {
-        session.unit = code;
-        go('clusters', { unit: code, period });
-      }),
-      periodPicker(period, (next) => {
-        session.period = next;
-        go('clusters', { unit, period: next });
-      })),
+    unitPeriodRow('clusters', unit, period),
     body);
 
-  const load = async () => {
-    clear(body);
-    body.appendChild(loading());
-    try {
-      const [clusters, cat] = await Promise.all([
-        get<Clusters>('clusters', { unit, period, lang: lang() }, abort.signal),
-        catalog(),
-      ]);
-      clear(body);
-      body.appendChild(h('p', { class: 'meta-line' }, h('strong', null, clusters.unit_name), ' ',
-        h('span', { 'data-testid': 'period-label' }, periodLabel(clusters.period))));
-      const grid = h('div', { class: 'cluster-grid' });
-      body.appendChild(grid);
-      for (const domain of clusters.domains) grid.appendChild(domainPanel(domain, cat, clusters.period));
-    } catch (error) {
-      if (abort.signal.aborted) return;
-      clear(body);
-      body.appendChild(errorBox(error, () => void load()));
-    }
-  };
-  void load();
+  loadInto(body, abort.signal, async () => {
+    const [clusters, cat] = await Promise.all([
+      get<Clusters>('clusters', { unit, period, lang: lang() }, abort.signal),
+      catalog(),
+    ]);
+    const grid = h('div', { class: 'cluster-grid' });
+    for (const domain of clusters.domains) grid.appendChild(domainPanel(domain, cat, clusters.period));
+    return [h('p', { class: 'meta-line' }, h('strong', null, clusters.unit_name), ' ',
+      h('span', { 'data-testid': 'period-label' }, periodLabel(clusters.period))), grid];
+  });
   return () => abort.abort();
 }
 

@@ -3,7 +3,7 @@
 import { get } from '../api';
 import { COLORS, mountChart } from '../charts';
 import { exportButtons, periodPicker } from '../components';
-import { clear, errorBox, h, loading, pageHead } from '../dom';
+import { h, loadInto, loading, pageHead } from '../dom';
 import { fmtFixed, fmtNum } from '../format';
 import { label, lang, t } from '../i18n';
 import { periodLabel } from '../period';
@@ -24,23 +24,15 @@ export function renderLeague(root: HTMLElement): () => void {
     })),
     body);
 
-  const load = async () => {
-    clear(body);
-    body.appendChild(loading());
-    try {
-      const [league, cat] = await Promise.all([
-        get<League>('league', { period, lang: lang() }, abort.signal),
-        catalog(),
-      ]);
-      clear(body);
-      render(body, league, cat);
-    } catch (error) {
-      if (abort.signal.aborted) return;
-      clear(body);
-      body.appendChild(errorBox(error, () => void load()));
-    }
-  };
-  void load();
+  loadInto(body, abort.signal, async () => {
+    const [league, cat] = await Promise.all([
+      get<League>('league', { period, lang: lang() }, abort.signal),
+      catalog(),
+    ]);
+    const box = h('div');
+    render(box, league, cat);
+    return Array.from(box.childNodes);
+  });
   return () => abort.abort();
 }
 
