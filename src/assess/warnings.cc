@@ -222,19 +222,13 @@ absl::StatusOr<std::vector<Warning>> WarningStore::Raise(const Cube& cube, const
   return stored;
 }
 
-absl::StatusOr<std::vector<Warning>> WarningStore::List(const std::string& period, const std::string& unit_prefix,
-                                                        int64_t limit) {
+absl::StatusOr<std::vector<Warning>> WarningStore::Select(const std::string& where,
+                                                          const std::function<void(sqlite3_stmt*)>& bind) {
   sqlite3_stmt* stmt = nullptr;
-  if (sqlite3_prepare_v2(db_,
-                         "SELECT id, unit, unit_name, level, key_type, period, grade, score, evidence, grids, created_at "
-                         "FROM warnings WHERE (?1 = '' OR period = ?1) AND substr(unit, 1, length(?2)) = ?2 "
-                         "ORDER BY period DESC, score DESC, id DESC LIMIT ?3",
-                         -1, &stmt, nullptr) != SQLITE_OK) {
-    return SqlError(db_, "cannot read");
-  }
-  sqlite3_bind_text(stmt, 1, period.data(), static_cast<int>(period.size()), SQLITE_TRANSIENT);
-  sqlite3_bind_text(stmt, 2, unit_prefix.data(), static_cast<int>(unit_prefix.size()), SQLITE_TRANSIENT);
-  sqlite3_bind_int64(stmt, 3, limit);
+  const std::string sql = "SELECT id, unit, unit_name, level, key_type, period, grade, score, evidence, grids, created_at "
+                          "FROM warnings WHERE " + where;
+  if (sqlite3_prepare_v2(db_, sql.c_str(), -1, &stmt, nullptr) != SQLITE_OK) return SqlError(db_, "cannot read");
+  bind(stmt);
   std::vector<Warning> out;
   auto text = [&](int column) { return std::string(reinterpret_cast<const char*>(sqlite3_column_text(stmt, column))); };
   while (sqlite3_step(stmt) == SQLITE_ROW) {
@@ -253,6 +247,24 @@ absl::StatusOr<std::vector<Warning>> WarningStore::List(const std::string& perio
   }
   sqlite3_finalize(stmt);
   return out;
+}
+
+absl::StatusOr<std::vector<Warning>> WarningStore::List(const std::string& period, const std::string& unit_prefix,
+                                                        int64_t limit) {
+  return Select("(?1 = '' OR period = ?1) AND substr(unit, 1, length(?2)) = ?2 ORDER BY period DESC, score DESC, id DESC "
+                "LIMIT ?3",
+                [&](sqlite3_stmt* stmt) {
+                  sqlite3_bind_text(stmt, 1, period.data(), static_cast<int>(period.size()), SQLITE_TRANSIENT);
+                  sqlite3_bind_text(stmt, 2, unit_prefix.data(), static_cast<int>(unit_prefix.size()), SQLITE_TRANSIENT);
+                  sqlite3_bind_int64(stmt, 3, limit);
+                });
+}
+
+absl::StatusOr<std::optional<Warning>> WarningStore::Get(int64_t id) {
+  PA_ASSIGN_OR_RETURN(std::vector<Warning> found,
+                      Select("id = ?1", [&](sqlite3_stmt* stmt) { sqlite3_bind_int64(stmt, 1, id); }));
+  if (found.empty()) return std::optional<Warning>();
+  return std::optional<Warning>(std::move(found.front()));
 }
 
 }  // namespace pingan

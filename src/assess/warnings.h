@@ -19,6 +19,7 @@
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -26,6 +27,7 @@
 #include "assess/risk.h"
 
 struct sqlite3;
+struct sqlite3_stmt;
 
 namespace pingan {
 
@@ -62,9 +64,12 @@ class WarningStore {
   // Stored warnings, latest period first and highest score first within one; `period` and
   // `unit_prefix` filter ("" for any).
   absl::StatusOr<std::vector<Warning>> List(const std::string& period, const std::string& unit_prefix, int64_t limit);
+  // One stored warning; none when there is no such id.
+  absl::StatusOr<std::optional<Warning>> Get(int64_t id);
 
  private:
   explicit WarningStore(sqlite3* db) : db_(db) {}
+  absl::StatusOr<std::vector<Warning>> Select(const std::string& where, const std::function<void(sqlite3_stmt*)>& bind);
   sqlite3* db_;
 };
 

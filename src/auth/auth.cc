@@ -386,7 +386,14 @@ absl::Status AuthStore::Impl::ChangeUser(std::string_view name, std::string_view
 
 absl::Status AuthStore::Impl::AppendAudit(std::string_view actor, std::string_view action, std::string_view target,
                                           std::string_view detail) {
-  Statement last(handle(), "SELECT id, hash FROM audit ORDER BY id DESC LIMIT 1");
+  std::string full_detail(detail);
+  if (!options.audit_note.empty()) CatTo(full_detail, full_detail.empty() ? "" : " ", options.audit_note);
+  return AppendAuditEntry(handle(), Now(), actor, action, target, full_detail);
+}
+
+absl::Status AppendAuditEntry(sqlite3* db, int64_t at, std::string_view actor, std::string_view action,
+                              std::string_view target, std::string_view detail) {
+  Statement last(db, "SELECT id, hash FROM audit ORDER BY id DESC LIMIT 1");
   PA_RETURN_IF_ERROR(last.status());
   AuditEntry entry;
   std::string prev_hash;
@@ -397,19 +404,24 @@ absl::Status AuthStore::Impl::AppendAudit(std::string_view actor, std::string_vi
   } else if (rc == SQLITE_DONE) {
     entry.id = 1;
   } else {
-    return absl::InternalError(Cat("audit: ", sqlite3_errmsg(handle())));
+    return absl::InternalError(Cat("audit: ", sqlite3_errmsg(db)));
   }
-  entry.at = Now();
+  entry.at = at;
   entry.actor = OneLine(actor, 128);
   entry.action = OneLine(action, 64);
   entry.target = OneLine(target, 256);
-  std::string full_detail(detail);
-  if (!options.audit_note.empty()) CatTo(full_detail, full_detail.empty() ? "" : " ", options.audit_note);
-  entry.detail = OneLine(full_detail, kMaxDetailBytes);
-  return Run("INSERT INTO audit(id, at, actor, action, target, detail, prev_hash, hash) VALUES(?,?,?,?,?,?,?,?)",
-             entry.id, entry.at, entry.actor, entry.action, entry.target, entry.detail, prev_hash,
-             ChainHash(prev_hash, entry))
-      .status();
+  entry.detail = OneLine(detail, kMaxDetailBytes);
+  Statement insert(db, "INSERT INTO audit(id, at, actor, action, target, detail, prev_hash, hash) VALUES(?,?,?,?,?,?,?,?)");
+  PA_RETURN_IF_ERROR(insert.status());
+  insert.Bind(1, entry.id);
+  insert.Bind(2, entry.at);
+  insert.Bind(3, std::string_view(entry.actor));
+  insert.Bind(4, std::string_view(entry.action));
+  insert.Bind(5, std::string_view(entry.target));
+  insert.Bind(6, std::string_view(entry.detail));
+  insert.Bind(7, std::string_view(prev_hash));
+  insert.Bind(8, std::string_view(ChainHash(prev_hash, entry)));
+  return insert.Run();
 }
 
 #define PA_USER_COLUMNS "id, name, role, scopes, disabled, created_at, password_hash"

@@ -30,6 +30,8 @@
 
 #include "absl/status/statusor.h"
 
+struct sqlite3;
+
 namespace pingan {
 
 enum class Role : uint8_t { kAdmin, kCityAnalyst, kDistrictAnalyst, kTownOfficial, kGridWorker, kAuditor };
@@ -158,6 +160,12 @@ class AuthStore {
   explicit AuthStore(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };
+
+// Appends one entry to the audit chain through `db`, a connection to the same database, inside
+// the caller's write transaction (BEGIN IMMEDIATE), so that an action and its audit entry commit
+// together (the closed loop's task transitions). Fields are cut to one printable line each.
+absl::Status AppendAuditEntry(sqlite3* db, int64_t at, std::string_view actor, std::string_view action,
+                              std::string_view target, std::string_view detail);
 
 // True when `unit_code` (27 digits or a significant-digit prefix) lies inside one of the
 // principal's scopes (admins and auditors: always). A prefix shorter than a scope (asking for

@@ -49,7 +49,9 @@
 #include "report/report.h"
 #include "report/report_env.h"
 #include "report/report_json.h"
+#include "loop/task_store.h"
 #include "server/api_util.h"
+#include "server/loop_api.h"
 #include "server/openapi.h"
 #include "store/event_store.h"
 
@@ -67,6 +69,8 @@ constexpr uint32_t kReaders = Bit(Role::kAdmin) | Bit(Role::kCityAnalyst) | Bit(
 constexpr uint32_t kLeagueReaders = kReaders & ~Bit(Role::kGridWorker);
 constexpr uint32_t kAuditReaders = Bit(Role::kAdmin) | Bit(Role::kAuditor);
 constexpr uint32_t kAdmins = Bit(Role::kAdmin);
+constexpr uint32_t kOfficials = Bit(Role::kTownOfficial);
+constexpr uint32_t kTaskActors = Bit(Role::kGridWorker) | Bit(Role::kTownOfficial);
 
 enum class Access { kPublic, kUser, kSource };
 
@@ -119,6 +123,15 @@ constexpr Route kRoutes[] = {
     {"GET", "/api/risk/unit", "/api/risk/unit", Access::kUser, kReaders},
     {"GET", "/api/geojson", "/api/geojson", Access::kUser, kReaders},
     {"GET", "/api/warnings", "/api/warnings", Access::kUser, kReaders},
+    {"POST", "/api/warnings/{id}/dispatch", "/api/warnings/([0-9]+)/dispatch", Access::kUser, kOfficials},
+    {"GET", "/api/tasks", "/api/tasks", Access::kUser, kReaders},
+    {"GET", "/api/tasks/stream", "/api/tasks/stream", Access::kUser, kReaders},
+    {"GET", "/api/tasks/assignees", "/api/tasks/assignees", Access::kUser, kOfficials},
+    {"GET", "/api/tasks/{id}", "/api/tasks/([0-9]+)", Access::kUser, kReaders},
+    {"POST", "/api/tasks/{id}/photos", "/api/tasks/([0-9]+)/photos", Access::kUser, kTaskActors},
+    {"GET", "/api/tasks/{id}/photos/{n}", "/api/tasks/([0-9]+)/photos/([0-9]+)", Access::kUser, kReaders},
+    {"POST", "/api/tasks/{id}/{action}", "/api/tasks/([0-9]+)/([a-z_]+)", Access::kUser, kTaskActors},
+    {"GET", "/api/loop/metrics", "/api/loop/metrics", Access::kUser, kLeagueReaders},
 };
 
 int HttpStatus(const absl::Status& status) {
@@ -145,6 +158,7 @@ std::string ErrorCode(int http_status) {
     case 404: return "not_found";
     case 405: return "method_not_allowed";
     case 409: return "conflict";
+    case 411: return "length_required";
     case 412: return "precondition_failed";
     case 413: return "payload_too_large";
     case 429: return "too_many_requests";
@@ -300,6 +314,10 @@ struct Server::Impl {
   std::unique_ptr<WarningStore> warnings;
   std::mutex warnings_mutex;
   int64_t warned_seq = -1;
+
+  // The closed loop: patrol tasks (declared before `loop`, which listens to it).
+  std::unique_ptr<TaskStore> tasks;
+  std::unique_ptr<LoopApi> loop;
 
   // SSE.
   std::mutex subscribers_mutex;
@@ -583,6 +601,7 @@ struct Server::Impl {
       if (std::chrono::steady_clock::now() - last_warned > std::chrono::seconds(5)) {
         last_warned = std::chrono::steady_clock::now();
         RaiseWarnings();
+        loop->Escalate();
       }
       const int64_t now = live->Sequence();
       if (now == seen || !reader.ok()) continue;
@@ -1064,6 +1083,12 @@ struct Server::Impl {
   absl::Status WarningsRoute(Call& call) {
     PA_ASSIGN_OR_RETURN(int64_t limit, BoundedInt(call.request, "limit", 100, 1, 1000));
     PA_ASSIGN_OR_RETURN(std::string period, Bounded(call.request, "period", 64));
+    PA_ASSIGN_OR_RETURN(std::string undispatched, Bounded(call.request, "undispatched", 5));
+    if (!undispatched.empty() && undispatched != "1" && undispatched != "0" && undispatched != "true" &&
+        undispatched != "false") {
+      return absl::InvalidArgumentError("undispatched: 1 or 0");
+    }
+    const bool only_undispatched = undispatched == "1" || undispatched == "true";
     if (!period.empty()) {
       PA_ASSIGN_OR_RETURN(Period parsed, live->Read([&](const Cube& cube) { return ResolvePeriod(cube, period, "period"); }));
       period = FormatPeriod(parsed);
@@ -1074,11 +1099,22 @@ struct Server::Impl {
     absl::StatusOr<std::vector<Warning>> listed;
     {
       std::lock_guard lock(warnings_mutex);
-      listed = warnings->List(period, prefix, limit);
+      // Undispatched ones are found among the latest 1000 (a town's list is far shorter).
+      listed = warnings->List(period, prefix, only_undispatched ? 1000 : limit);
     }
     if (!listed.ok()) return listed.status();
+    std::vector<int64_t> ids;
+    for (const Warning& warning : *listed) ids.push_back(warning.id);
+    PA_ASSIGN_OR_RETURN(auto counts, loop->TaskCounts(ids));
     Json items = Json::array();
-    for (const Warning& warning : *listed) items.push_back(WarningJson(warning));
+    for (const Warning& warning : *listed) {
+      const int64_t count = counts[warning.id];
+      if (only_undispatched && count > 0) continue;
+      if (static_cast<int64_t>(items.size()) >= limit) break;
+      Json item = WarningJson(warning);
+      item["tasks"] = count;
+      items.push_back(std::move(item));
+    }
     SetJson(call.response, Json{{"items", std::move(items)}});
     return absl::OkStatus();
   }
@@ -1097,7 +1133,43 @@ struct Server::Impl {
       std::lock_guard lock(warnings_mutex);
       return warnings->Raise(cube, *risk, *all, absl::ToUnixSeconds(absl::Now()));
     });
-    if (!raised.ok()) std::cerr << "pingan serve: warnings: " << raised.status().message() << "\n";
+    if (!raised.ok()) {
+      std::cerr << "pingan serve: warnings: " << raised.status().message() << "\n";
+      return;
+    }
+    loop->AutoDispatch(*raised);
+  }
+
+  // --- the closed loop -------------------------------------------------------------------------
+
+  absl::Status TasksList(Call& call) { return loop->List(call.request, call.response, *call.who); }
+  absl::Status TaskGet(Call& call) { return loop->Get(call.request, call.response, *call.who); }
+  absl::Status TaskAct(Call& call) { return loop->Act(call.request, call.response, *call.who); }
+  absl::Status TaskPhotoUpload(Call& call) { return loop->UploadPhoto(call.request, call.response, *call.who); }
+  absl::Status TaskPhotoGet(Call& call) { return loop->GetPhoto(call.request, call.response, *call.who); }
+  absl::Status TaskAssignees(Call& call) { return loop->Assignees(call.request, call.response, *call.who); }
+  absl::Status TaskStream(Call& call) { return loop->Stream(call.request, call.response, *call.who); }
+  absl::Status WarningDispatch(Call& call) { return loop->Dispatch(call.request, call.response, *call.who); }
+
+  // The loop's figures for a unit and period, with one row per part (districts of the city,
+  // towns of a district, ...).
+  absl::Status LoopMetricsRoute(Call& call) {
+    absl::StatusOr<std::pair<UnitId, Period>> resolved = live->Read([&](const Cube& cube) -> absl::StatusOr<std::pair<UnitId, Period>> {
+      PA_ASSIGN_OR_RETURN(UnitId unit, ScopedUnit(cube, call));
+      PA_ASSIGN_OR_RETURN(Period period, QueryPeriod(cube, call));
+      return std::pair{unit, period};
+    });
+    if (!resolved.ok()) return resolved.status();
+    const auto [unit, period] = *resolved;
+    std::vector<std::string> children;
+    if (registry().level(unit) < Level::kGrid) {
+      for (UnitId child : registry().children(unit)) {
+        if (!registry().retired(child)) children.push_back(registry().code(child).ToString());
+      }
+    }
+    PA_ASSIGN_OR_RETURN(Json body, loop->Metrics(registry().code(unit).ToString(), children, FormatPeriod(period)));
+    SetJson(call.response, body);
+    return absl::OkStatus();
   }
 
   // --- dispatch ------------------------------------------------------------------------------
@@ -1129,6 +1201,15 @@ struct Server::Impl {
         {"GET /api/risk/unit", &Self::RiskUnitRoute},
         {"GET /api/geojson", &Self::GeoJsonRoute},
         {"GET /api/warnings", &Self::WarningsRoute},
+        {"POST /api/warnings/{id}/dispatch", &Self::WarningDispatch},
+        {"GET /api/tasks", &Self::TasksList},
+        {"GET /api/tasks/stream", &Self::TaskStream},
+        {"GET /api/tasks/assignees", &Self::TaskAssignees},
+        {"GET /api/tasks/{id}", &Self::TaskGet},
+        {"POST /api/tasks/{id}/photos", &Self::TaskPhotoUpload},
+        {"GET /api/tasks/{id}/photos/{n}", &Self::TaskPhotoGet},
+        {"POST /api/tasks/{id}/{action}", &Self::TaskAct},
+        {"GET /api/loop/metrics", &Self::LoopMetricsRoute},
     };
     const std::string key = Cat(method, " ", path);
     if (key == "GET /api/openapi.json") {
@@ -1171,7 +1252,11 @@ struct Server::Impl {
     auto serve = [this, route, handler](const httplib::Request& request, httplib::Response& response) {
       const auto started = std::chrono::steady_clock::now();
       Call call{request, response, std::nullopt, {}};
-      const size_t bound = std::string_view(route.path) == "/api/ingest" ? options.max_ingest_bytes : options.max_body_bytes;
+      const std::string_view path = route.path;
+      const size_t bound = path == "/api/ingest"               ? options.max_ingest_bytes
+                           : path == "/api/tasks/{id}/photos" ? std::max<size_t>(options.max_body_bytes,
+                                                                                static_cast<size_t>(tasks->settings().photo_max_bytes))
+                                                              : options.max_body_bytes;
       if (request.body.size() > bound) {
         SetError(response, 413, Cat("the body is over ", bound, " bytes"));
         return;
@@ -1203,7 +1288,8 @@ struct Server::Impl {
     }
     // EventSource cannot send headers: the live feed also takes the token as a parameter.
     std::string from_query;
-    if (token.empty() && std::string_view(route.path) == "/api/major/stream") {
+    if (token.empty() && (std::string_view(route.path) == "/api/major/stream" ||
+                          std::string_view(route.path) == "/api/tasks/stream")) {
       from_query = call.request.get_param_value("token");
       token = from_query;
     }
@@ -1250,10 +1336,15 @@ struct Server::Impl {
         for (const Route& route : kRoutes) {
           known_path = known_path || std::regex_match(request.path, std::regex(route.regex));
         }
-        SetError(response, response.status == 413 ? 413 : known_path ? 405 : 404,
-                 response.status == 413 ? "the body is too large"
-                 : known_path           ? "method not allowed"
-                                        : "no such endpoint");
+        if (response.status == 413) {
+          SetError(response, 413, "the body is too large");
+        } else if (response.status == 404 || response.status == 405) {
+          SetError(response, known_path ? 405 : 404, known_path ? "method not allowed" : "no such endpoint");
+        } else {
+          // cpp-httplib's own refusals (a POST without Content-Length: 411, a bad request: 400).
+          SetError(response, response.status, response.status == 411 ? "send a Content-Length (an empty body: 0)"
+                                                                     : "the request could not be read");
+        }
         return;
       }
       // The app routes in the page (#/...): any other path is the app.
@@ -1320,6 +1411,18 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Create(const std::filesystem::pa
   PA_ASSIGN_OR_RETURN(RiskSettings risk_settings, LoadRiskSettings(config_dir, env.catalog));
   PA_ASSIGN_OR_RETURN(impl->risk, RiskEngine::Create(*env.cube, std::move(risk_settings)));
   PA_ASSIGN_OR_RETURN(impl->warnings, WarningStore::Open(data_dir));
+  // The closed loop.
+  PA_ASSIGN_OR_RETURN(LoopSettings loop_settings, LoadLoopSettings(config_dir, env.catalog));
+  PA_ASSIGN_OR_RETURN(impl->tasks, TaskStore::Open(data_dir, std::move(loop_settings)));
+  impl->loop = std::make_unique<LoopApi>(LoopApi::Env{.registry = env.registry.get(),
+                                                      .catalog = &env.catalog,
+                                                      .auth = impl->auth.get(),
+                                                      .tasks = impl->tasks.get(),
+                                                      .warnings = impl->warnings.get(),
+                                                      .warnings_mutex = &impl->warnings_mutex,
+                                                      .zone = impl->zone,
+                                                      .streams = &impl->streams,
+                                                      .max_streams = impl->options.max_streams});
   // The cube, followed live.
   LiveCube::Options live_options;
   live_options.snapshot = env.snapshot;
@@ -1362,6 +1465,7 @@ void Server::Stop() {
       subscriber->ready.notify_all();
     }
   }
+  impl_->loop->Close();
   impl_->http.stop();
   if (impl_->watcher.joinable()) impl_->watcher.join();
 }

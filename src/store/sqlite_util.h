@@ -31,6 +31,19 @@ class Statement {
     sqlite3_bind_text(stmt_, index, text.empty() ? "" : text.data(), static_cast<int>(text.size()), SQLITE_TRANSIENT);
   }
   void BindNull(int index) { sqlite3_bind_null(stmt_, index); }
+  void BindBlob(int index, std::string_view bytes) {
+    sqlite3_bind_blob64(stmt_, index, bytes.empty() ? "" : bytes.data(), bytes.size(), SQLITE_TRANSIENT);
+  }
+  // Makes a stepped statement ready to run again (a statement kept for reuse).
+  void Reset() {
+    sqlite3_reset(stmt_);
+    sqlite3_clear_bindings(stmt_);
+  }
+  std::string_view Blob(int column) const {
+    const auto* data = static_cast<const char*>(sqlite3_column_blob(stmt_, column));
+    return data == nullptr ? std::string_view()
+                           : std::string_view(data, static_cast<size_t>(sqlite3_column_bytes(stmt_, column)));
+  }
   // SQLITE_ROW, SQLITE_DONE or an error code.
   int Step() { return sqlite3_step(stmt_); }
   absl::Status Run() {
