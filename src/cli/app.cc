@@ -236,6 +236,10 @@ int Main(int argc, char** argv, std::ostream& out, std::ostream& err) {
   serve->add_option("--threads", serve_options.threads, "Connections served at once")->capture_default_str()
       ->check(CLI::Range(2, 1024));
   serve->add_flag("--log-requests", serve_options.log_requests, "One line per request on stderr (no query strings)");
+  serve->add_option("--task-batch", serve_options.task_batch,
+                    "Task transitions committed together at most (1: a commit each, the benchmark's baseline)")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 4096));
 
   try {
     app.parse(argc, argv);

@@ -61,6 +61,7 @@ struct ServeOptions {
   std::string web_dir;  // "": web/dist of the project when built
   int threads = 64;
   bool log_requests = false;
+  int task_batch = 512;  // task transitions per group commit at most (1: one commit each)
 };
 // `pingan serve`: the HTTP API and the web app until SIGINT/SIGTERM.
 int RunServe(const Context& context, const ServeOptions& options);

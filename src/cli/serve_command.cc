@@ -24,6 +24,7 @@ int RunServe(const Context& context, const ServeOptions& serve) {
   options.port = port;
   options.threads = serve.threads;
   options.log_requests = serve.log_requests;
+  options.task_batch = static_cast<size_t>(serve.task_batch);
   if (!serve.web_dir.empty()) {
     options.web_dir = serve.web_dir;
   } else if (auto root = ResourceRoot(); root.ok() && std::filesystem::exists(*root / "web/dist/index.html")) {

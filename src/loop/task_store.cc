@@ -796,9 +796,12 @@ absl::StatusOr<std::unique_ptr<TaskStore>> TaskStore::Open(const fs::path& data_
   if (!fs::exists(path, ec)) {
     return absl::FailedPreconditionError(Cat(data_dir.string(), " holds no pingan database (run `pingan init` first)"));
   }
-  // The warnings table is the loop's input: make sure it exists.
+  // The warnings table is the loop's input and the audit table takes its transitions: make sure
+  // both exist.
   PA_ASSIGN_OR_RETURN(auto warnings, WarningStore::Open(data_dir));
   warnings.reset();
+  PA_ASSIGN_OR_RETURN(auto auth, AuthStore::Open(data_dir));
+  auth.reset();
   auto impl = std::make_unique<Impl>();
   impl->settings = std::move(settings);
   impl->options = std::move(options);

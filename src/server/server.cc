@@ -1413,7 +1413,8 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Create(const std::filesystem::pa
   PA_ASSIGN_OR_RETURN(impl->warnings, WarningStore::Open(data_dir));
   // The closed loop.
   PA_ASSIGN_OR_RETURN(LoopSettings loop_settings, LoadLoopSettings(config_dir, env.catalog));
-  PA_ASSIGN_OR_RETURN(impl->tasks, TaskStore::Open(data_dir, std::move(loop_settings)));
+  PA_ASSIGN_OR_RETURN(impl->tasks, TaskStore::Open(data_dir, std::move(loop_settings),
+                                                   TaskStoreOptions{.max_batch = impl->options.task_batch}));
   impl->loop = std::make_unique<LoopApi>(LoopApi::Env{.registry = env.registry.get(),
                                                       .catalog = &env.catalog,
                                                       .auth = impl->auth.get(),

@@ -40,6 +40,7 @@ struct ServerOptions {
   size_t max_ingest_bytes = 16 << 20;   // POST /api/ingest bodies
   size_t max_geocode_batch = 1000;      // addresses per POST /api/geocode
   bool log_requests = false;            // one line per request on stderr (no query strings)
+  size_t task_batch = 512;              // task transitions per group commit at most
 };
 
 // One route as the OpenAPI document names it ("GET", "/api/units/{code}").
