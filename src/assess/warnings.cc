@@ -10,6 +10,7 @@
 
 #include "core/status.h"
 #include "core/strings.h"
+#include "store/write_gate.h"
 
 namespace pingan {
 namespace {
@@ -178,6 +179,7 @@ absl::StatusOr<std::vector<Warning>> WarningStore::Raise(const Cube& cube, const
   }
   auto is_recent = [&](const std::string& unit, const std::string& key) { return recent.count({unit, key}) > 0; };
   std::vector<Warning> raised = WarningsOf(cube, engine, assessments, is_recent);
+  WriteTurn turn;
   if (sqlite3_exec(db_, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr) != SQLITE_OK) return SqlError(db_, "cannot begin");
   sqlite3_stmt* insert = nullptr;
   if (sqlite3_prepare_v2(db_,

@@ -22,6 +22,7 @@
 #include "store/data_dir.h"
 #include "store/sqlite_store.h"
 #include "store/sqlite_util.h"
+#include "store/write_gate.h"
 
 namespace pingan {
 namespace {
@@ -345,6 +346,7 @@ bool AuthStore::Impl::VerifyPassword(const std::string* hash, std::string_view p
 }
 
 absl::Status AuthStore::Impl::InTransaction(const std::function<absl::Status()>& body) {
+  WriteTurn turn;
   PA_RETURN_IF_ERROR(db->Exec("BEGIN IMMEDIATE"));
   absl::Status status = body();
   if (status.ok()) status = db->Exec("COMMIT");
@@ -388,13 +390,25 @@ absl::Status AuthStore::Impl::AppendAudit(std::string_view actor, std::string_vi
                                           std::string_view detail) {
   std::string full_detail(detail);
   if (!options.audit_note.empty()) CatTo(full_detail, full_detail.empty() ? "" : " ", options.audit_note);
-  return AppendAuditEntry(handle(), Now(), actor, action, target, full_detail);
+  return AuditAppender(handle()).Append(Now(), actor, action, target, full_detail);
 }
 
-absl::Status AppendAuditEntry(sqlite3* db, int64_t at, std::string_view actor, std::string_view action,
-                              std::string_view target, std::string_view detail) {
-  Statement last(db, "SELECT id, hash FROM audit ORDER BY id DESC LIMIT 1");
+struct AuditAppender::Statements {
+  explicit Statements(sqlite3* db)
+      : last(db, "SELECT id, hash FROM audit ORDER BY id DESC LIMIT 1"),
+        insert(db, "INSERT INTO audit(id, at, actor, action, target, detail, prev_hash, hash) VALUES(?,?,?,?,?,?,?,?)") {}
+  Statement last, insert;
+};
+
+AuditAppender::AuditAppender(sqlite3* db) : db_(db), statements_(std::make_unique<Statements>(db)) {}
+AuditAppender::~AuditAppender() = default;
+
+absl::Status AuditAppender::Append(int64_t at, std::string_view actor, std::string_view action, std::string_view target,
+                                   std::string_view detail) {
+  Statement& last = statements_->last;
+  Statement& insert = statements_->insert;
   PA_RETURN_IF_ERROR(last.status());
+  PA_RETURN_IF_ERROR(insert.status());
   AuditEntry entry;
   std::string prev_hash;
   const int rc = last.Step();
@@ -404,15 +418,15 @@ absl::Status AppendAuditEntry(sqlite3* db, int64_t at, std::string_view actor, s
   } else if (rc == SQLITE_DONE) {
     entry.id = 1;
   } else {
-    return absl::InternalError(Cat("audit: ", sqlite3_errmsg(db)));
+    last.Reset();
+    return absl::InternalError(Cat("audit: ", sqlite3_errmsg(db_)));
   }
+  last.Reset();
   entry.at = at;
   entry.actor = OneLine(actor, 128);
   entry.action = OneLine(action, 64);
   entry.target = OneLine(target, 256);
   entry.detail = OneLine(detail, kMaxDetailBytes);
-  Statement insert(db, "INSERT INTO audit(id, at, actor, action, target, detail, prev_hash, hash) VALUES(?,?,?,?,?,?,?,?)");
-  PA_RETURN_IF_ERROR(insert.status());
   insert.Bind(1, entry.id);
   insert.Bind(2, entry.at);
   insert.Bind(3, std::string_view(entry.actor));

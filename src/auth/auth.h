@@ -161,11 +161,24 @@ class AuthStore {
   std::unique_ptr<Impl> impl_;
 };
 
-// Appends one entry to the audit chain through `db`, a connection to the same database, inside
+// Appends entries to the audit chain through `db`, a connection to the same database, inside
 // the caller's write transaction (BEGIN IMMEDIATE), so that an action and its audit entry commit
-// together (the closed loop's task transitions). Fields are cut to one printable line each.
-absl::Status AppendAuditEntry(sqlite3* db, int64_t at, std::string_view actor, std::string_view action,
-                              std::string_view target, std::string_view detail);
+// together (the closed loop's task transitions). Fields are cut to one printable line each. It
+// keeps its statements prepared: one per connection, used by one thread at a time.
+class AuditAppender {
+ public:
+  explicit AuditAppender(sqlite3* db);
+  ~AuditAppender();
+  AuditAppender(const AuditAppender&) = delete;
+  AuditAppender& operator=(const AuditAppender&) = delete;
+  absl::Status Append(int64_t at, std::string_view actor, std::string_view action, std::string_view target,
+                      std::string_view detail);
+
+ private:
+  struct Statements;
+  sqlite3* db_;
+  std::unique_ptr<Statements> statements_;
+};
 
 // True when `unit_code` (27 digits or a significant-digit prefix) lies inside one of the
 // principal's scopes (admins and auditors: always). A prefix shorter than a scope (asking for

@@ -20,6 +20,7 @@
 #include "core/text.h"
 #include "store/data_dir.h"
 #include "store/sqlite_util.h"
+#include "store/write_gate.h"
 
 namespace pingan {
 namespace {
@@ -262,9 +263,12 @@ struct TaskStore::Impl {
   std::vector<sqlite3*> readers;
 
   // Statements the writer reuses.
-  std::unique_ptr<Statement> load, idem_find, idem_put, log_put;
+  std::unique_ptr<Statement> load, idem_find, idem_put, log_put, save;
+  std::unique_ptr<AuditAppender> audit;
 
   ~Impl() {
+    audit.reset();
+    save.reset();
     load.reset();
     idem_find.reset();
     idem_put.reset();
@@ -322,6 +326,7 @@ struct TaskStore::Impl {
         }
       }
       changed.clear();
+      std::optional<WriteTurn> turn(std::in_place);
       absl::Status status = Exec(writer_db, "BEGIN IMMEDIATE");
       if (status.ok()) {
         for (Command& command : batch) {
@@ -338,6 +343,7 @@ struct TaskStore::Impl {
         status = Exec(writer_db, "COMMIT");
         if (!status.ok()) (void)Exec(writer_db, "ROLLBACK");
       }
+      turn.reset();
       const absl::Status commit = status.ok() ? absl::OkStatus()
                                               : absl::UnavailableError(Cat("the task store could not commit (",
                                                                            status.message(), "); retry"));
@@ -363,8 +369,11 @@ struct TaskStore::Impl {
     return task;
   }
 
+  // Logs a transition, and audits it. The log's detail may hold a note (the reason a task was
+  // returned, shown to its worker); the audit entry gets `audit_detail`, never free text.
   absl::Status Log(const Task& task, std::string_view action, std::string_view from, std::string_view actor,
-                   std::string_view detail) {
+                   std::string_view detail, std::optional<std::string_view> audit_detail = std::nullopt) {
+    const std::string_view audited = audit_detail.value_or(detail);
     log_put->Bind(1, task.id);
     log_put->Bind(2, task.version);
     log_put->Bind(3, action);
@@ -374,18 +383,14 @@ struct TaskStore::Impl {
     log_put->Bind(7, task.updated_at);
     log_put->Bind(8, detail);
     PA_RETURN_IF_ERROR(log_put->Run());
-    return AppendAuditEntry(writer_db, task.updated_at, actor, Cat("task_", action), Cat("task:", task.id),
+    return audit->Append(task.updated_at, actor, Cat("task_", action), Cat("task:", task.id),
                             Cat(from.empty() ? "" : Cat(from, "->"), TaskStateName(task.state), " v", task.version,
-                                detail.empty() ? "" : " ", detail));
+                                audited.empty() ? "" : " ", audited));
   }
 
   // Writes the mutable columns of `task`.
   absl::Status Save(const Task& task) {
-    Statement update(writer_db,
-                     "UPDATE tasks SET version=?2, state=?3, assignee=?4, candidates=?5, updated_at=?6, accepted_at=?7, "
-                     "submitted_at=?8, closed_at=?9, escalated_at=?10, outcome=?11, feedback=?12, returns=?13, "
-                     "photos=?14 WHERE id=?1");
-    PA_RETURN_IF_ERROR(update.status());
+    Statement& update = *save;
     update.Bind(1, task.id);
     update.Bind(2, task.version);
     update.Bind(3, TaskStateName(task.state));
@@ -643,7 +648,12 @@ struct TaskStore::Impl {
     ++task.version;
     task.updated_at = now;
     PA_RETURN_IF_ERROR(Save(task));
-    PA_RETURN_IF_ERROR(Log(task, action, TaskStateName(from), actor, detail));
+    std::string audit_detail = detail;
+    if (request.action == TaskAction::kReturn || request.action == TaskAction::kClose) {
+      detail = request.note;
+      audit_detail = request.note.empty() ? "" : Cat("note=", Utf8Length(request.note), " characters");
+    }
+    PA_RETURN_IF_ERROR(Log(task, action, TaskStateName(from), actor, detail, audit_detail));
     if (!request.idempotency_key.empty()) {
       idem_put->Bind(1, std::string_view(actor));
       idem_put->Bind(2, std::string_view(request.idempotency_key));
@@ -826,9 +836,15 @@ absl::StatusOr<std::unique_ptr<TaskStore>> TaskStore::Open(const fs::path& data_
   impl->idem_find = std::make_unique<Statement>(db, "SELECT task_id, action, photo_seq FROM task_idempotency WHERE actor = ? AND key = ?");
   impl->idem_put = std::make_unique<Statement>(
       db, "INSERT INTO task_idempotency(actor, key, task_id, action, photo_seq, at) VALUES(?,?,?,?,?,?)");
+  impl->save = std::make_unique<Statement>(
+      db, "UPDATE tasks SET version=?2, state=?3, assignee=?4, candidates=?5, updated_at=?6, accepted_at=?7, "
+          "submitted_at=?8, closed_at=?9, escalated_at=?10, outcome=?11, feedback=?12, returns=?13, photos=?14 "
+          "WHERE id=?1");
+  impl->audit = std::make_unique<AuditAppender>(db);
   impl->log_put = std::make_unique<Statement>(
       db, "INSERT INTO task_log(task_id, version, action, from_state, to_state, actor, at, detail) VALUES(?,?,?,?,?,?,?,?)");
-  for (const Statement* statement : {impl->load.get(), impl->idem_find.get(), impl->idem_put.get(), impl->log_put.get()}) {
+  for (const Statement* statement :
+       {impl->load.get(), impl->idem_find.get(), impl->idem_put.get(), impl->log_put.get(), impl->save.get()}) {
     PA_RETURN_IF_ERROR(statement->status());
   }
   Impl* raw = impl.get();

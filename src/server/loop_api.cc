@@ -173,9 +173,14 @@ struct LoopApi::Impl {
                 {"actions", std::move(actions)}};
   }
 
-  absl::StatusOr<Json> FullTaskJson(const Task& task, const Principal& who) const {
+  // The task with its photos and, with `history`, its log (which grows with every transition:
+  // the detail page asks for it, a transition's answer does not carry it).
+  absl::StatusOr<Json> FullTaskJson(const Task& task, const Principal& who, bool history = true) const {
     Json body = TaskJson(task, who, env.tasks->Now());
-    PA_ASSIGN_OR_RETURN(std::vector<TaskPhoto> photos, env.tasks->Photos(task.id));
+    std::vector<TaskPhoto> photos;
+    if (task.photos > 0) {
+      PA_ASSIGN_OR_RETURN(photos, env.tasks->Photos(task.id));
+    }
     Json photo_items = Json::array();
     for (const TaskPhoto& photo : photos) {
       photo_items.push_back(Json{{"id", photo.seq},
@@ -186,9 +191,10 @@ struct LoopApi::Impl {
                                  {"url", Cat("/api/tasks/", task.id, "/photos/", photo.seq)}});
     }
     body["photos"] = std::move(photo_items);
-    PA_ASSIGN_OR_RETURN(std::vector<TaskLogEntry> history, env.tasks->History(task.id));
+    if (!history) return body;
+    PA_ASSIGN_OR_RETURN(std::vector<TaskLogEntry> log, env.tasks->History(task.id));
     Json entries = Json::array();
-    for (const TaskLogEntry& entry : history) {
+    for (const TaskLogEntry& entry : log) {
       entries.push_back(Json{{"version", entry.version},
                              {"action", entry.action},
                              {"from", entry.from.empty() ? Json(nullptr) : Json(entry.from)},
@@ -218,7 +224,7 @@ struct LoopApi::Impl {
       return absl::OkStatus();
     }
     if (!outcome.status.ok()) return outcome.status;
-    PA_ASSIGN_OR_RETURN(Json task, FullTaskJson(*outcome.task, who));
+    PA_ASSIGN_OR_RETURN(Json task, FullTaskJson(*outcome.task, who, /*history=*/false));
     Json body{{"task", std::move(task)}, {"replayed", outcome.replayed}};
     for (auto& [key, value] : extra.items()) body[key] = value;
     SetJson(response, body, outcome.replayed ? 200 : ok_status);
@@ -358,11 +364,8 @@ absl::Status LoopApi::Act(const httplib::Request& request, httplib::Response& re
       return absl::InvalidArgumentError(Cat("body: unknown field '", Printable(key, 40), "' (version, feedback, outcome, note, assignee)"));
     }
   }
-  // Seeing the task comes first: a caller who may not see it learns nothing of its state.
-  PA_ASSIGN_OR_RETURN(std::optional<Task> current, impl_->env.tasks->Get(id));
-  if (!current) return absl::NotFoundError(Cat("no task ", id));
-  const bool was_candidate = std::find(current->candidates.begin(), current->candidates.end(), who.name) != current->candidates.end();
-  if (!CanSee(*current, who) && !was_candidate) return absl::PermissionDeniedError(Cat("task ", id, " is not yours"));
+  // The store answers 403 before anything that would show the task's state to a caller who may
+  // not act on it (a conflict's current state goes only to its workers and officials).
   return impl_->Answer(response, impl_->env.tasks->Apply(std::move(task_request)), who, 200);
 }
 

@@ -10,6 +10,7 @@
 
 #include "core/status.h"
 #include "core/strings.h"
+#include "store/write_gate.h"
 
 namespace pingan {
 namespace {
@@ -398,6 +399,7 @@ absl::Status EventStore::WriteBatch(std::span<const EventRecord> events, std::sp
   out.clear();
   PA_RETURN_IF_ERROR(Validate(events, quarantine));
   out.reserve(events.size());
+  WriteTurn turn;
   PA_RETURN_IF_ERROR(impl_->begin.Run());
   absl::Status status = impl_->WriteInTransaction(events, quarantine, out);
   if (!status.ok()) {

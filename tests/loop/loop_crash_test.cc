@@ -76,7 +76,9 @@ TEST(LoopCrashTest, KillNineMidRunLosesAndDoublesNothing) {
           const std::string key = "t" + std::to_string(seed.tasks[i]) + "-s" + std::to_string(last);
           const testing::ActReply reply = client.Act(step.official ? official : worker, seed.tasks[i], step.action, key,
                                                      std::nullopt, BodyOf(step));
-          if (reply.status != 200 || !reply.replayed || reply.version != progress[i].acked_versions.back()) {
+          // (The task may be further on: the step in flight at the kill may have committed unanswered.)
+          if (reply.status != 200 || !reply.replayed || reply.version < progress[i].acked_versions.back() ||
+              reply.version > progress[i].acked_versions.back() + 1) {
             ++unexpected;
             ADD_FAILURE() << "task " << seed.tasks[i] << " re-sent " << step.action << ": HTTP " << reply.status
                           << " replayed " << reply.replayed << " version " << reply.version;

@@ -137,13 +137,18 @@ TEST_F(TaskStoreTest, ALifeFromIssuedToClosedThroughAReturn) {
   for (const auto& entry : *history) actions.push_back(entry.action + ":" + entry.actor);
   EXPECT_EQ(actions, (std::vector<std::string>{"create:system", "accept:wa", "start:wa", "submit:wa", "return:town",
                                                "start:wa", "submit:wa", "close:town"}));
+  EXPECT_EQ((*history)[4].detail, "补拍照片");  // the worker sees why it came back
   // The same transitions are in the audit chain, which still verifies.
   auto auth = AuthStore::Open(dir_.path(), AuthOptions{.pwhash_opslimit = 1, .pwhash_memlimit = 8192});
   ASSERT_TRUE(auth.ok());
   auto audit = (*auth)->ListAudit(AuditFilter{.limit = -1});
   ASSERT_TRUE(audit.ok());
   int task_entries = 0;
-  for (const AuditEntry& entry : *audit) task_entries += entry.target == "task:" + std::to_string(task.id) ? 1 : 0;
+  for (const AuditEntry& entry : *audit) {
+    if (entry.target != "task:" + std::to_string(task.id)) continue;
+    ++task_entries;
+    EXPECT_THAT(entry.detail, ::testing::Not(HasSubstr("补拍照片")));  // free text stays out of the audit log
+  }
   EXPECT_EQ(task_entries, 8);
   EXPECT_TRUE((*auth)->VerifyAudit().ok());
 }

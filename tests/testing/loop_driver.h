@@ -155,6 +155,7 @@ class LoopClient {
  public:
   explicit LoopClient(int port) : client_("127.0.0.1", port) {
     client_.set_keep_alive(true);
+    client_.set_tcp_nodelay(true);  // the request line, headers and body go in separate writes
     client_.set_connection_timeout(std::chrono::seconds(2));
     client_.set_read_timeout(std::chrono::seconds(30));
   }
