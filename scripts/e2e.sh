@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The web app's end-to-end test (tests/e2e/run.mjs, headless Chromium via playwright-core)
 # against `pingan serve` on a copy of a data directory, with an admin and a district analyst
-# made for the run. Used by ctest (test e2e_web) and `make screenshots`.
+# made for the run; then the closed loop (tests/e2e/loop.mjs) with a town official and a grid
+# worker made for a warning the server raised. Used by ctest (test e2e_web) and
+# `make screenshots`.
 #   scripts/e2e.sh BIN DATA [SCREENSHOT_DIR]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -27,6 +29,43 @@ for _ in $(seq 1 240); do
   kill -0 "$server_pid" 2>/dev/null || { cat "$work/serve.log"; exit 1; }
   sleep 0.5
 done
-BASE_URL="http://127.0.0.1:$port" E2E_USER=e2e-admin E2E_PASSWORD="$admin_password" \
+base="http://127.0.0.1:$port"
+
+# The closed loop needs a warning waiting for dispatch (the server raises the latest month's
+# within seconds of its start; orange ones wait for a town official) in a town, community or
+# grid with grids, and a town official and a grid worker for its first grid. Made before the
+# first test runs, so that its pages are not disturbed by the new users.
+token=$(curl -sf -X POST "$base/api/login" -H 'Content-Type: application/json' \
+  -d "{\"username\":\"e2e-admin\",\"password\":\"$admin_password\"}" |
+  python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')
+pick=""
+for _ in $(seq 1 60); do
+  pick=$(curl -sf "$base/api/warnings?undispatched=1&limit=1000" -H "Authorization: Bearer $token" | python3 -c '
+import json, sys
+items = json.load(sys.stdin).get("items", [])
+fit = [w for w in items if w.get("level") in ("town", "community", "grid") and w.get("grids")]
+# Orange first (red ones are dispatched by the server itself), then the most grids in one town.
+fit.sort(key=lambda w: (w.get("grade") != "orange", -sum(g[:9] == w["grids"][0][:9] for g in w["grids"]), w["id"]))
+if fit:
+    w = fit[0]
+    print(w["id"], w["grids"][0])
+' || true)
+  [[ -n $pick ]] && break
+  sleep 1
+done
+[[ -n $pick ]] || { echo "e2e: no undispatched warning with grids (the server raises them after its start)"; cat "$work/serve.log"; exit 1; }
+read -r warning grid <<<"$pick"
+official_password=$(head -c 18 /dev/urandom | base64 | tr -d '/+=')
+worker_password=$(head -c 18 /dev/urandom | base64 | tr -d '/+=')
+printf '%s\n' "$official_password" |
+  "$BIN" user add --data "$work/data" --name e2e-town --role town_official --scope "${grid:0:9}" >/dev/null
+printf '%s\n' "$worker_password" |
+  "$BIN" user add --data "$work/data" --name e2e-grid --role grid_worker --scope "${grid:0:15}" >/dev/null
+echo "e2e: warning $warning, grid $grid: town official e2e-town (${grid:0:9}), grid worker e2e-grid (${grid:0:15})"
+
+BASE_URL="$base" E2E_USER=e2e-admin E2E_PASSWORD="$admin_password" \
   E2E_SCOPED_USER=e2e-xihu E2E_SCOPED_PASSWORD="$district_password" SCREENSHOTS="$SHOTS" \
   node tests/e2e/run.mjs
+BASE_URL="$base" E2E_OFFICIAL=e2e-town E2E_OFFICIAL_PASSWORD="$official_password" \
+  E2E_WORKER=e2e-grid E2E_WORKER_PASSWORD="$worker_password" E2E_WARNING="$warning" SCREENSHOTS="$SHOTS" \
+  node tests/e2e/loop.mjs

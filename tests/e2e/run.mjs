@@ -23,58 +23,20 @@
 // docs/screenshots/<page>-<desktop|phone>.png. Exit status 1 when a check fails.
 import { chromium } from 'playwright-core';
 import { mkdirSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import path from 'node:path';
+import { BASE_URL, CHROMIUM, DESKTOP, PHONE, SHOTS, TIMEOUT, api, check, finish, login, repo, runMain } from './common.mjs';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const repo = path.resolve(here, '..', '..');
-const BASE_URL = (process.env.BASE_URL || '').replace(/\/+$/, '');
 const USER = process.env.E2E_USER || '';
 const PASSWORD = process.env.E2E_PASSWORD || '';
 const SCOPED_USER = process.env.E2E_SCOPED_USER || '';
 const SCOPED_PASSWORD = process.env.E2E_SCOPED_PASSWORD || '';
-const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
-const SHOTS = process.env.SCREENSHOTS === undefined ? path.join(repo, 'docs', 'screenshots') : process.env.SCREENSHOTS;
-const TIMEOUT = 30000;
-
 if (!BASE_URL || !USER || !PASSWORD) {
   console.error('e2e: set BASE_URL, E2E_USER and E2E_PASSWORD (see tests/e2e/run.mjs)');
   process.exit(2);
 }
 
-const DESKTOP = { width: 1920, height: 1080 };
-const PHONE = { width: 390, height: 844 };
 const PAGES = ['overview', 'map', 'league', 'bulletin', 'clusters', 'major', 'address', 'quarantine', 'audit'];
 const GRADES = ['red', 'orange', 'yellow', 'blue', 'green'];
-
-let failures = 0;
-let checks = 0;
-function check(ok, what, detail = '') {
-  checks++;
-  if (ok) {
-    console.log(`  ok   ${what}`);
-  } else {
-    failures++;
-    console.log(`  FAIL ${what}${detail ? `: ${detail}` : ''}`);
-  }
-  return ok;
-}
-
-async function api(token, pathAndQuery) {
-  const response = await fetch(`${BASE_URL}/api/${pathAndQuery}`, { headers: { Authorization: `Bearer ${token}` } });
-  const text = await response.text();
-  if (!response.ok) throw new Error(`GET /api/${pathAndQuery}: ${response.status} ${text.slice(0, 200)}`);
-  return JSON.parse(text);
-}
-
-async function login(page, user, password) {
-  await page.goto(`${BASE_URL}/#/login`);
-  await page.getByTestId('login-username').fill(user);
-  await page.getByTestId('login-password').fill(password);
-  await page.getByTestId('login-submit').click();
-  await page.getByTestId('nav').waitFor({ state: 'attached', timeout: TIMEOUT });
-  return page.evaluate(() => sessionStorage.getItem('pingan.token'));
-}
 
 // Waits until the overview shows `unit` (27 digits) with all its cards.
 async function waitOverview(page, unit) {
@@ -493,11 +455,7 @@ async function main() {
     await browser.close();
   }
   check(!pageErrors.length, 'no uncaught script errors in the pages', pageErrors.slice(0, 3).join(' | '));
-  console.log(`e2e: ${checks - failures}/${checks} checks passed${SHOTS ? `; screenshots in ${path.relative(repo, SHOTS) || SHOTS}` : ''}`);
-  process.exit(failures ? 1 : 0);
+  finish('e2e');
 }
 
-main().catch((error) => {
-  console.error(`e2e: ${error.stack || error}`);
-  process.exit(1);
-});
+runMain('e2e', main);

@@ -5,7 +5,9 @@ import { t } from './i18n';
 const TOKEN_KEY = 'pingan.token';
 
 export class ApiError extends Error {
-  constructor(readonly status: number, readonly code: string, message: string) {
+  // `body` is the whole parsed answer, when it was JSON: a 409 on a task carries the task's
+  // current state beside the error.
+  constructor(readonly status: number, readonly code: string, message: string, readonly body: unknown = null) {
     super(message);
     this.name = 'ApiError';
   }
@@ -51,16 +53,21 @@ export function queryString(query?: Query): string {
 interface RequestOptions {
   method?: string;
   query?: Query;
-  body?: unknown;
+  body?: unknown; // sent as JSON
+  raw?: Blob; // sent as it is, with its own type (a photo)
+  headers?: Record<string, string>;
   signal?: AbortSignal;
 }
 
 async function send(path: string, options: RequestOptions): Promise<Response> {
-  const headers: Record<string, string> = { Accept: 'application/json' };
+  const headers: Record<string, string> = { Accept: 'application/json', ...options.headers };
   const bearer = token();
   if (bearer) headers.Authorization = `Bearer ${bearer}`;
-  let body: string | undefined;
-  if (options.body !== undefined) {
+  let body: string | Blob | undefined;
+  if (options.raw !== undefined) {
+    headers['Content-Type'] = options.raw.type || 'application/octet-stream';
+    body = options.raw;
+  } else if (options.body !== undefined) {
     headers['Content-Type'] = 'application/json';
     body = JSON.stringify(options.body);
   }
@@ -84,10 +91,12 @@ async function send(path: string, options: RequestOptions): Promise<Response> {
 async function toError(response: Response, path: string): Promise<ApiError> {
   let code = `http_${response.status}`;
   let message = t('error.status', { status: response.status });
+  let parsed: unknown = null;
   try {
     const text = await response.text();
     try {
       const body = JSON.parse(text) as { error?: { code?: string; message?: string } };
+      parsed = body;
       if (body?.error?.message) message = body.error.message;
       if (body?.error?.code) code = body.error.code;
     } catch {
@@ -100,7 +109,7 @@ async function toError(response: Response, path: string): Promise<ApiError> {
     setToken(null);
     unauthorizedHandler();
   }
-  return new ApiError(response.status, code, message);
+  return new ApiError(response.status, code, message, parsed);
 }
 
 // Parses a JSON body; a JSON Lines body (one object a line) becomes an array.
@@ -125,8 +134,26 @@ export function get<T>(path: string, query?: Query, signal?: AbortSignal): Promi
   return api<T>(path, { query, signal });
 }
 
-export function post<T>(path: string, body?: unknown): Promise<T> {
-  return api<T>(path, { method: 'POST', body: body ?? {} });
+export function post<T>(path: string, body?: unknown, headers?: Record<string, string>): Promise<T> {
+  return api<T>(path, { method: 'POST', body: body ?? {}, headers });
+}
+
+// A fresh Idempotency-Key. crypto.randomUUID exists only in secure contexts (https, localhost);
+// a town office reaching the server by a plain-http LAN address gets one from getRandomValues.
+export function newIdempotencyKey(): string {
+  if (typeof crypto !== 'undefined' && typeof crypto.randomUUID === 'function') return crypto.randomUUID();
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  bytes[6] = (bytes[6] & 0x0f) | 0x40;
+  bytes[8] = (bytes[8] & 0x3f) | 0x80;
+  const hex = [...bytes].map((b) => b.toString(16).padStart(2, '0')).join('');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
+// Fetches an image the API guards with the token (an <img src> cannot send it) as an object
+// URL; the caller revokes it.
+export async function imageUrl(path: string, signal?: AbortSignal): Promise<string> {
+  const response = await send(path.replace(/^\/?api\//, ''), { signal, headers: { Accept: 'image/*' } });
+  return URL.createObjectURL(await response.blob());
 }
 
 // Downloads an export (the token goes in the header, so no plain link): fetch as a blob and

@@ -93,10 +93,15 @@ export function pageHead(title: string, subtitle?: string, ...actions: Child[]):
   );
 }
 
-// A short-lived notice at the bottom of the screen.
+// A short-lived notice at the bottom of the screen (several stack up rather than overlap).
 export function toast(message: string, tone: 'ok' | 'error' = 'ok'): void {
-  const el = h('div', { class: `toast ${tone}`, role: 'status' }, message);
-  document.body.appendChild(el);
+  let stack = document.querySelector<HTMLElement>('body > .toast-stack');
+  if (!stack) {
+    stack = h('div', { class: 'toast-stack' });
+    document.body.appendChild(stack);
+  }
+  const el = h('div', { class: `toast ${tone}`, role: tone === 'error' ? 'alert' : 'status' }, message);
+  stack.appendChild(el);
   setTimeout(() => el.classList.add('show'), 10);
   setTimeout(() => {
     el.classList.remove('show');

@@ -96,3 +96,19 @@ export function changeView(kind: 'yoy' | 'mom', cmp: Comparison | null | undefin
     : `${name} ${word} ${fmtPct(cmp.change_pct)}; ${base}; ${sigText}${pText}`;
   return { arrow, text: `${arrow}${fmtPct(cmp.change_pct)}`, tone, title };
 }
+
+// A span of seconds in words: 3小时12分钟 / 3 h 12 min; with `days`, 2天3小时 above a day.
+// Under a minute: 不足1分钟 / < 1 min. null → "—".
+export function fmtDuration(seconds: number | null | undefined, days = false): string {
+  if (seconds === null || seconds === undefined || Number.isNaN(seconds)) return '—';
+  const total = Math.floor(Math.abs(seconds) / 60); // whole minutes
+  if (total < 1) return t('time.underMinute');
+  const d = days ? Math.floor(total / 1440) : 0;
+  const hours = Math.floor((total - d * 1440) / 60);
+  const minutes = total % 60;
+  const parts: string[] = [];
+  if (d) parts.push(t('time.days', { n: d }));
+  if (hours) parts.push(t('time.hours', { n: hours }));
+  if (minutes && !d) parts.push(t('time.minutes', { n: minutes }));
+  return parts.join(lang() === 'zh' ? '' : ' ');
+}

@@ -6,7 +6,7 @@ import { disposeCharts } from './charts';
 import { clear, errorBox, h, loading } from './dom';
 import { lang, locale, onLangChange, setLang, t, type MessageKey } from './i18n';
 import { currentRoute, go, pageHref } from './router';
-import { ALL_PAGES, loadSession, pagesFor, resetSession, session, type PageId } from './state';
+import { ALL_PAGES, allowedPages, loadSession, pagesFor, resetSession, session, type PageId } from './state';
 import { renderLogin } from './pages/login';
 import { renderOverview } from './pages/overview';
 import { renderLeague } from './pages/league';
@@ -18,6 +18,9 @@ import { renderQuarantine } from './pages/quarantine';
 import { renderAudit } from './pages/audit';
 import { renderMap } from './pages/map';
 import { renderCommand } from './pages/command';
+import { renderTasks } from './pages/tasks';
+import { renderTask } from './pages/task';
+import { renderDispatch } from './pages/dispatch';
 
 export type Cleanup = () => void;
 export type PageRenderer = (root: HTMLElement, params: URLSearchParams) => Cleanup | void;
@@ -33,6 +36,9 @@ const PAGES: Record<PageId, { title: MessageKey; render: PageRenderer }> = {
   command: { title: 'nav.command', render: renderCommand },
   quarantine: { title: 'nav.quarantine', render: renderQuarantine },
   audit: { title: 'nav.audit', render: renderAudit },
+  tasks: { title: 'nav.tasks', render: renderTasks },
+  task: { title: 'nav.task', render: renderTask },
+  dispatch: { title: 'nav.dispatch', render: renderDispatch },
 };
 
 const USES_UNIT: ReadonlySet<PageId> = new Set(['overview', 'map', 'bulletin', 'clusters', 'major']);
@@ -131,16 +137,16 @@ async function render(): Promise<void> {
       return;
     }
   }
-  const allowed = pagesFor(session.me!.role);
+  const allowed = allowedPages(session.me!.role);
   if (route.page === 'login' || !route.page) {
-    go(allowed[0]);
+    go(pagesFor(session.me!.role)[0]);
     return;
   }
   const page = route.page as PageId;
   clear(app);
   const fullScreen = FULL_SCREEN.has(page) && allowed.includes(page);
   if (fullScreen) document.body.classList.add('full-screen');
-  else app.appendChild(header(page));
+  else app.appendChild(header(page === 'task' ? 'tasks' : page));
   const main = h('main', { class: fullScreen ? `page-full page-${page}` : 'page', id: 'page', 'data-testid': `page-${page}` });
   app.appendChild(main);
   if (!ALL_PAGES.includes(page)) {
@@ -156,6 +162,7 @@ async function render(): Promise<void> {
   const period = route.params.get('period');
   if (unit) session.unit = unit;
   if (period) session.period = period;
+  if (route.id) route.params.set('id', route.id);
   if (USES_UNIT.has(page) && (!unit || !period)) {
     // Name them in the URL, so that a reload or a shared link shows the same figures.
     route.params.set('unit', session.unit);

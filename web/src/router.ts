@@ -6,12 +6,19 @@ import { session, type PageId } from './state';
 export interface Route {
   page: string; // 'login', a PageId, or something unknown
   params: URLSearchParams;
+  id: string; // what follows the page in the path: #/task/12 → '12'
 }
 
 export function currentRoute(): Route {
   const hash = location.hash.replace(/^#\/?/, '');
-  const [page, query = ''] = hash.split('?');
-  return { page: page || '', params: new URLSearchParams(query) };
+  const [path, query = ''] = hash.split('?');
+  const [page, ...rest] = path.split('/');
+  return { page: page || '', params: new URLSearchParams(query), id: decodeURIComponent(rest.join('/')) };
+}
+
+// One task: #/task/12.
+export function taskHref(id: number | string): string {
+  return `#/task/${encodeURIComponent(String(id))}`;
 }
 
 export function href(page: PageId | 'login', params?: Record<string, string | undefined>): string {
@@ -42,5 +49,12 @@ export function update(changes: Record<string, string | undefined>): void {
   const params: Record<string, string | undefined> = {};
   route.params.forEach((value, name) => (params[name] = value));
   Object.assign(params, changes);
+  if (route.id) {
+    const search = new URLSearchParams();
+    for (const [name, value] of Object.entries(params)) if (value) search.set(name, value);
+    const text = search.toString();
+    location.hash = `#/${route.page}/${encodeURIComponent(route.id)}${text ? `?${text}` : ''}`;
+    return;
+  }
   go(route.page as PageId, params);
 }

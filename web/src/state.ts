@@ -3,22 +3,36 @@
 import { get } from './api';
 import type { Catalog, CatalogItem, Me, Role, UnitRef } from './types';
 
-export type PageId = 'overview' | 'map' | 'league' | 'bulletin' | 'clusters' | 'major' | 'address' | 'command' | 'quarantine' | 'audit';
+export type PageId = 'overview' | 'map' | 'league' | 'bulletin' | 'clusters' | 'major' | 'address' | 'command' |
+  'quarantine' | 'audit' | 'tasks' | 'task' | 'dispatch';
 
-// Which pages each role may use (the server checks again; this only keeps the nav honest).
+// The pages in each role's nav, the first its landing page (the server checks again; this only
+// keeps the nav honest). A grid worker starts on their tasks (UI.md: the phone shows the grid
+// worker's tasks first).
 const PAGES_BY_ROLE: Record<Role, PageId[]> = {
   admin: ['overview', 'map', 'league', 'bulletin', 'clusters', 'major', 'address', 'command', 'quarantine', 'audit'],
   city_analyst: ['overview', 'map', 'league', 'bulletin', 'clusters', 'major', 'address', 'command'],
   district_analyst: ['overview', 'map', 'league', 'bulletin', 'clusters', 'major', 'address', 'command'],
-  town_official: ['overview', 'map', 'league', 'bulletin', 'clusters', 'major', 'address'],
-  grid_worker: ['overview', 'map', 'major', 'bulletin', 'clusters', 'address'],
+  town_official: ['overview', 'map', 'tasks', 'dispatch', 'league', 'bulletin', 'clusters', 'major', 'address'],
+  grid_worker: ['tasks', 'overview', 'map', 'major', 'bulletin', 'clusters', 'address'],
   auditor: ['audit'],
 };
 
-export const ALL_PAGES: PageId[] = PAGES_BY_ROLE.admin;
+// Pages reached by a link, not from the nav: one task (#/task/12).
+const LINKED_PAGES: Partial<Record<Role, PageId[]>> = {
+  town_official: ['task'],
+  grid_worker: ['task'],
+};
+
+export const ALL_PAGES: PageId[] = [...PAGES_BY_ROLE.admin, 'tasks', 'task', 'dispatch'];
 
 export function pagesFor(role: Role | undefined): PageId[] {
   return (role && PAGES_BY_ROLE[role]) || ['overview'];
+}
+
+// The nav's pages and those reached by a link.
+export function allowedPages(role: Role | undefined): PageId[] {
+  return [...pagesFor(role), ...((role && LINKED_PAGES[role]) || [])];
 }
 
 interface Session {

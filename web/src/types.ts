@@ -322,4 +322,94 @@ export interface RiskWarning {
   } | null;
   grids: string[];
   created_at: string;
+  tasks?: number; // tasks made from it so far
+}
+
+// The closed loop (warning → patrol task → handling → feedback → review): GET /api/tasks.
+export type TaskState = 'issued' | 'accepted' | 'in_progress' | 'submitted' | 'returned' | 'closed';
+export type TaskAction = 'accept' | 'start' | 'submit' | 'close' | 'return' | 'reassign';
+export type TaskOutcome = 'confirmed' | 'false_alarm' | 'resolved' | 'needs_escalation';
+
+export interface TaskPhoto {
+  id: number;
+  mime: string;
+  bytes: number;
+  url: string;
+}
+
+export interface TaskHistoryEntry {
+  version: number;
+  action: string;
+  from: TaskState | null;
+  to: TaskState | null;
+  actor: string;
+  at: string;
+  detail?: string | null;
+}
+
+export interface Task {
+  id: number;
+  version: number;
+  state: TaskState;
+  origin: string;
+  warning_id: number | null;
+  unit: string;
+  unit_name: string;
+  path?: UnitRef[];
+  town?: string;
+  town_name?: string;
+  key_type: string;
+  key_type_name?: string;
+  key_type_name_en?: string;
+  grade: Grade;
+  score: number;
+  period: string;
+  title: string;
+  title_en?: string;
+  checklist?: string[];
+  checklist_en?: string[];
+  assignee: string | null;
+  candidates?: string[];
+  queue?: 'worker' | 'town' | string;
+  created_at: string;
+  deadline: string;
+  overdue: boolean;
+  escalated?: boolean;
+  accepted_at: string | null;
+  submitted_at: string | null;
+  closed_at: string | null;
+  outcome: TaskOutcome | null;
+  feedback: string | null;
+  returns: number;
+  photos?: TaskPhoto[]; // the detail and an action's answer (lists and events: photo_count only)
+  photo_count?: number;
+  actions: TaskAction[];
+  history?: TaskHistoryEntry[];
+}
+
+export interface TaskAnswer {
+  task: Task;
+  replayed?: boolean;
+}
+
+export interface LoopFigures {
+  warnings: number;
+  landed: number;
+  landed_share: number | null;
+  tasks: number;
+  open: number;
+  closed: number;
+  on_time: number;
+  overdue: number;
+  median_accept_seconds: number | null;
+  median_close_seconds: number | null;
+  outcomes: Record<TaskOutcome, number>;
+}
+
+export interface LoopMetrics {
+  unit: string;
+  unit_name: string;
+  period: string;
+  total: LoopFigures;
+  rows: Array<LoopFigures & { code: string; name: string; level: string }>;
 }

@@ -1,16 +1,18 @@
 // Overview (总览): the 33 indicators in their 7 domains and the 9 key types for one unit and
 // period, each with 同比/环比 and a sparkline; a card opens its trend and its breakdown by
-// sub-unit, where a sub-unit drills down.
-import { get, limiter } from '../api';
+// sub-unit, where a sub-unit drills down. Below, the closed loop (闭环处置: warnings, tasks,
+// timeliness, outcomes) for roles the server shows it to.
+import { ApiError, get, limiter } from '../api';
 import { COLORS, disposeCharts, mountChart } from '../charts';
 import { exportButtons, levelName, periodPicker, unitBreadcrumb } from '../components';
-import { clear, errorBox, h, loading, pageHead, svg } from '../dom';
-import { changeView, fmtNum, fmtPct } from '../format';
+import { append, clear, errorBox, h, loading, pageHead, svg } from '../dom';
+import { changeView, fmtDuration, fmtNum, fmtPct } from '../format';
 import { label, lang, t } from '../i18n';
 import { periodLabel } from '../period';
 import { go, href } from '../router';
 import { catalog, session, shortCode } from '../state';
-import type { Breakdown, Catalog, Freshness, IndicatorFigure, Report, Series } from '../types';
+import { OUTCOMES, outcomeName } from '../tasks';
+import type { Breakdown, Catalog, Freshness, IndicatorFigure, LoopFigures, LoopMetrics, Report, Series } from '../types';
 
 interface View {
   unit: string;
@@ -66,6 +68,7 @@ export function renderOverview(root: HTMLElement, params: URLSearchParams): () =
       body.dataset.period = view.period;
       renderMeta(meta, view);
       renderCards(body, view, (id) => openPanel(id));
+      body.appendChild(loopSection(view, navigate));
       loadSparklines(view);
       const ind = params.get('ind');
       if (ind && findFigure(report, ind)) openPanel(ind);
@@ -364,4 +367,106 @@ function renderBreakdown(box: HTMLElement, breakdown: Breakdown, figure: Indicat
     h('tfoot', null, h('tr', null, h('td', null), h('td', null, t('common.total')),
       h('td', { class: 'num' }, fmtNum(total)), h('td', { class: 'num' }, total ? '100.00%' : '—'))));
   box.appendChild(h('div', { class: 'table-wrap' }, table));
+}
+
+// 闭环处置: GET /api/loop/metrics for the unit and period — warnings raised, the share that
+// landed on a grid, tasks, on time and overdue, the median times to accept and to close, the
+// outcomes — and the same by sub-unit. Hidden for a role the server refuses (403).
+function loopSection(view: View, drill: (code: string) => void): HTMLElement {
+  const content = h('div', { class: 'loop-content' }, loading());
+  const section = h('section', { class: 'domain-row loop-row', 'data-testid': 'loop-section' },
+    h('h2', { class: 'domain-title', title: t('loop.subtitle') }, t('loop.title')), content);
+  get<LoopMetrics>('loop/metrics', { unit: view.unit, period: view.period }, view.abort.signal).then((metrics) => {
+    clear(content);
+    section.dataset.unit = metrics.unit;
+    section.dataset.period = metrics.period;
+    append(content, [loopCards(metrics.total), loopTable(metrics, drill)]);
+  }, (error) => {
+    if (view.abort.signal.aborted) return;
+    if (error instanceof ApiError && (error.status === 403 || error.status === 404)) {
+      section.remove(); // not for this role (or a server without the closed loop)
+      return;
+    }
+    clear(content);
+    content.appendChild(errorBox(error));
+  });
+  return section;
+}
+
+function landedShare(m: LoopFigures): number | null {
+  if (m.warnings > 0) return (m.landed / m.warnings) * 100;
+  return null;
+}
+
+function loopCards(m: LoopFigures): HTMLElement {
+  const figure = (id: string, name: string, value: string, raw: number | null, sub?: string | Node) =>
+    h('div', { class: 'loop-card', 'data-testid': `loop-${id}`, 'data-value': raw === null ? '' : String(raw) },
+      h('span', { class: 'card-name' }, name),
+      h('span', { class: 'loop-value' }, value),
+      sub ? h('span', { class: 'loop-sub muted' }, sub) : null);
+  const share = landedShare(m);
+  return h('div', { class: 'loop-cards' },
+    figure('warnings', t('loop.warnings'), fmtNum(m.warnings), m.warnings),
+    figure('landed', t('loop.landed'), share === null ? '—' : fmtPct(share), m.landed,
+      t('loop.landedOf', { n: fmtNum(m.landed), share: share === null ? '—' : fmtPct(share) })),
+    figure('tasks', t('loop.tasks'), fmtNum(m.tasks), m.tasks, t('loop.openClosed', { open: fmtNum(m.open), closed: fmtNum(m.closed) })),
+    figure('on-time', t('loop.onTime'), fmtNum(m.on_time), m.on_time,
+      m.closed ? fmtPct((m.on_time / m.closed) * 100) : undefined),
+    figure('overdue', t('loop.overdue'), fmtNum(m.overdue), m.overdue),
+    figure('median-accept', t('loop.medianAccept'), fmtDuration(m.median_accept_seconds), m.median_accept_seconds),
+    figure('median-close', t('loop.medianClose'), fmtDuration(m.median_close_seconds), m.median_close_seconds),
+    h('div', { class: 'loop-card outcomes', 'data-testid': 'loop-outcomes' },
+      h('span', { class: 'card-name' }, t('loop.outcomes')),
+      h('span', { class: 'outcome-list' }, ...OUTCOMES.map((o) => h('span', {
+        class: `outcome-tag outcome-${o}`, 'data-testid': `loop-outcome-${o}`, 'data-value': String(m.outcomes?.[o] ?? 0),
+      }, `${outcomeName(o)} ${fmtNum(m.outcomes?.[o] ?? 0)}`)))));
+}
+
+// The sub-units with a warning or a task first (most warnings first); those with neither behind
+// a "show all" (a town has 20-odd communities, most of them quiet in a month).
+function loopTable(metrics: LoopMetrics, drill: (code: string) => void): HTMLElement | null {
+  if (!metrics.rows?.length) return null;
+  const rows = [...metrics.rows].sort((a, b) => b.warnings - a.warnings || b.tasks - a.tasks || b.overdue - a.overdue);
+  const active = rows.filter((row) => row.warnings || row.tasks);
+  const quiet = rows.length - active.length;
+  const tbody = h('tbody');
+  const fill = (list: typeof rows) => {
+    clear(tbody);
+    for (const row of list) {
+      const share = landedShare(row);
+      tbody.appendChild(h('tr', { 'data-testid': `loop-row-${row.code}` },
+        h('td', null, h('a', { href: href('overview', { unit: shortCode(row.code), period: metrics.period }),
+          onclick: (e: Event) => { e.preventDefault(); drill(shortCode(row.code)); } }, row.name)),
+        h('td', { class: 'num' }, fmtNum(row.warnings)),
+        h('td', { class: 'num' }, share === null ? '—' : fmtPct(share)),
+        h('td', { class: 'num' }, fmtNum(row.tasks)),
+        h('td', { class: 'num hide-phone' }, fmtNum(row.open)),
+        h('td', { class: 'num hide-phone' }, fmtNum(row.closed)),
+        h('td', { class: 'num' }, fmtNum(row.on_time)),
+        h('td', { class: `num ${row.overdue ? 'tone-bad' : ''}` }, fmtNum(row.overdue)),
+        h('td', { class: 'num hide-phone' }, fmtDuration(row.median_accept_seconds)),
+        h('td', { class: 'num hide-phone' }, fmtDuration(row.median_close_seconds))));
+    }
+  };
+  fill(active);
+  const footer = quiet ? h('div', { class: 'loop-footer muted small' },
+    t('loop.quiet', { n: fmtNum(quiet) }), ' ',
+    h('button', { type: 'button', class: 'btn small', 'data-testid': 'loop-show-all',
+      onclick: (e: Event) => {
+        fill(rows);
+        (e.target as HTMLElement).closest('.loop-footer')?.remove();
+      } }, t('loop.showAll', { n: fmtNum(rows.length) }))) : null;
+  return h('div', null, h('div', { class: 'table-wrap loop-table-wrap' }, h('table', { class: 'table loop-table', 'data-testid': 'loop-table' },
+    h('thead', null, h('tr', null,
+      h('th', null, t('loop.rows')),
+      h('th', { class: 'num' }, t('loop.warnings')),
+      h('th', { class: 'num' }, t('loop.landed')),
+      h('th', { class: 'num' }, t('loop.tasks')),
+      h('th', { class: 'num hide-phone' }, t('loop.open')),
+      h('th', { class: 'num hide-phone' }, t('loop.closed')),
+      h('th', { class: 'num' }, t('loop.onTime')),
+      h('th', { class: 'num' }, t('loop.overdue')),
+      h('th', { class: 'num hide-phone' }, t('loop.medianAccept')),
+      h('th', { class: 'num hide-phone' }, t('loop.medianClose')))),
+    tbody)), footer);
 }
