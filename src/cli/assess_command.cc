@@ -18,6 +18,8 @@
 #include "assess/risk_json.h"
 #include "assess/warnings.h"
 #include "assess/unit_table.h"
+#include "auth/auth.h"
+#include "loop/task_store.h"
 #include "cli/commands.h"
 #include "core/strings.h"
 #include "report/report.h"
@@ -136,6 +138,21 @@ int RunAssessData(const Context& context, const AssessOptions& options) {
     for (const Warning& warning : *raised) on_grid += !warning.grids.empty();
     *context.err << fmt::format("pingan: {} warnings raised for {} ({} routed to grids)\n", raised->size(),
                                 FormatPeriod(*period), on_grid);
+    // Those of the grades config/loop.toml dispatches at once become patrol tasks.
+    auto loop_settings = LoadLoopSettings(*config_dir, catalog);
+    if (!loop_settings.ok()) return Fail(context, Message(loop_settings.status()));
+    auto tasks = TaskStore::Open(context.data_dir, *std::move(loop_settings));
+    if (!tasks.ok()) return Fail(context, Message(tasks.status()));
+    auto auth = AuthStore::Open(context.data_dir);
+    if (!auth.ok()) return Fail(context, Message(auth.status()));
+    auto users = (*auth)->ListUsers();
+    if (!users.ok()) return Fail(context, Message(users.status()));
+    auto made = (*tasks)->AutoDispatch(*raised, *users);
+    if (!made.ok()) return Fail(context, Message(made.status()));
+    size_t queued = 0;
+    for (const Task& task : *made) queued += task.in_town_queue() ? 1 : 0;
+    *context.err << fmt::format("pingan: {} patrol tasks made ({} waiting in a town official's queue)\n", made->size(),
+                                queued);
   }
   return 0;
 }

@@ -254,10 +254,10 @@ struct TaskStore::Impl {
   std::deque<Command> queue;
   bool stopping = false;
   std::thread writer;
-  std::vector<Task> changed;  // writer thread only: the tasks the current group changed
+  std::vector<TaskChange> changed;  // writer thread only: what the current group changed
 
   std::mutex listener_mutex;
-  std::function<void(const std::vector<Task>&)> listener;
+  std::function<void(const std::vector<TaskChange>&)> listener;
 
   std::mutex readers_mutex;
   std::vector<sqlite3*> readers;
@@ -476,6 +476,7 @@ struct TaskStore::Impl {
       return out;
     }
     Task task = *std::move(loaded);
+    const Task before = task;
     const bool official = request.actor.role == Role::kTownOfficial && InScope(request.actor, task.town);
     const bool worker_action = request.action == TaskAction::kAccept || request.action == TaskAction::kStart ||
                                request.action == TaskAction::kSubmit || request.action == TaskAction::kPhoto;
@@ -663,7 +664,15 @@ struct TaskStore::Impl {
       idem_put->Bind(6, now);
       PA_RETURN_IF_ERROR(idem_put->Run());
     }
-    changed.push_back(task);
+    std::vector<std::string> former;
+    if (request.action == TaskAction::kReassign) {
+      for (const std::string& name : before.candidates) former.push_back(name);
+      if (before.assignee) former.push_back(*before.assignee);
+      std::erase_if(former, [&](const std::string& name) {
+        return std::find(task.candidates.begin(), task.candidates.end(), name) != task.candidates.end();
+      });
+    }
+    changed.push_back(TaskChange{task, std::move(former)});
     out.task = std::move(task);
     return out;
   }
@@ -720,7 +729,7 @@ struct TaskStore::Impl {
       PA_RETURN_IF_ERROR(Log(task, "create", "", actor,
                              Cat("warning=", warning.id, " ",
                                  task.candidates.empty() ? std::string("to=town queue") : Cat("to=", absl::StrJoin(task.candidates, ",")))));
-      changed.push_back(task);
+      changed.push_back(TaskChange{task, {}});
       made.push_back(std::move(task));
     }
     return made;
@@ -745,7 +754,7 @@ struct TaskStore::Impl {
       PA_RETURN_IF_ERROR(Save(*task));
       PA_RETURN_IF_ERROR(Log(*task, "escalate", TaskStateName(task->state), "system",
                              Cat("overdue since ", task->deadline, "; to the town official")));
-      changed.push_back(*task);
+      changed.push_back(TaskChange{*task, {}});
       escalated.push_back(*std::move(task));
     }
     return escalated;
@@ -855,7 +864,7 @@ absl::StatusOr<std::unique_ptr<TaskStore>> TaskStore::Open(const fs::path& data_
 const LoopSettings& TaskStore::settings() const { return impl_->settings; }
 int64_t TaskStore::Now() const { return impl_->Now(); }
 
-void TaskStore::SetListener(std::function<void(const std::vector<Task>&)> listener) {
+void TaskStore::SetListener(std::function<void(const std::vector<TaskChange>&)> listener) {
   std::lock_guard lock(impl_->listener_mutex);
   impl_->listener = std::move(listener);
 }
@@ -866,6 +875,17 @@ absl::StatusOr<std::vector<Task>> TaskStore::CreateFromWarning(const Warning& wa
   const std::string who(actor);
   return impl_->Write<Result>([&]() -> Result { return impl_->Create(warning, grids, users, who); },
                               [](absl::Status status) -> Result { return status; });
+}
+
+absl::StatusOr<std::vector<Task>> TaskStore::AutoDispatch(const std::vector<Warning>& raised,
+                                                          const std::vector<User>& users) {
+  std::vector<Task> made;
+  for (const Warning& warning : raised) {
+    if (!impl_->settings.auto_dispatch.contains(warning.grade)) continue;
+    PA_ASSIGN_OR_RETURN(std::vector<Task> tasks, CreateFromWarning(warning, warning.grids, users, "system"));
+    made.insert(made.end(), tasks.begin(), tasks.end());
+  }
+  return made;
 }
 
 absl::StatusOr<std::vector<Task>> TaskStore::EscalateOverdue() {

@@ -84,6 +84,13 @@ struct Task {
   bool in_town_queue() const { return !assignee.has_value() && candidates.empty(); }
 };
 
+// A change the writer committed: the task as it is now, and the workers it was assigned or
+// offered to before and no longer is (a reassignment), who should hear that it left them.
+struct TaskChange {
+  Task task;
+  std::vector<std::string> former;
+};
+
 struct TaskLogEntry {
   int64_t version = 0;
   std::string action;  // create, accept, ..., photo, escalate
@@ -164,6 +171,9 @@ class TaskStore {
   // repeat makes nothing twice. Returns the new tasks.
   absl::StatusOr<std::vector<Task>> CreateFromWarning(const Warning& warning, const std::vector<std::string>& grids,
                                                       const std::vector<User>& users, std::string_view actor);
+  // Makes the tasks of those newly raised warnings whose grade dispatches itself
+  // (config/loop.toml [dispatch] auto), as the user "system"; returns them.
+  absl::StatusOr<std::vector<Task>> AutoDispatch(const std::vector<Warning>& raised, const std::vector<User>& users);
   // Applies one transition (blocking until its group is committed).
   TaskOutcome Apply(TaskRequest request);
   // Escalates the open tasks past their deadline that are not escalated yet; returns them.
@@ -181,7 +191,7 @@ class TaskStore {
   absl::StatusOr<std::vector<LoopFigures>> Figures(const std::string& period, const std::vector<std::string>& prefixes);
 
   // Called on the writer thread after each group commit with the tasks it changed (in order).
-  void SetListener(std::function<void(const std::vector<Task>&)> listener);
+  void SetListener(std::function<void(const std::vector<TaskChange>&)> listener);
 
   struct Impl;
 

@@ -241,7 +241,7 @@ struct LoopApi::Impl {
     return key;
   }
 
-  void Push(const std::vector<Task>& tasks) {
+  void Push(const std::vector<TaskChange>& changes) {
     std::vector<std::shared_ptr<Subscriber>> listeners;
     {
       std::lock_guard lock(subscribers_mutex);
@@ -251,8 +251,11 @@ struct LoopApi::Impl {
     const int64_t now = env.tasks->Now();
     for (const auto& subscriber : listeners) {
       std::vector<std::string> events;
-      for (const Task& task : tasks) {
-        if (!CanSee(task, subscriber->who)) continue;
+      for (const TaskChange& change : changes) {
+        const Task& task = change.task;
+        const bool former =
+            std::find(change.former.begin(), change.former.end(), subscriber->who.name) != change.former.end();
+        if (!CanSee(task, subscriber->who) && !former) continue;
         events.push_back(TaskJson(task, subscriber->who, now).dump(-1, ' ', false, Json::error_handler_t::replace));
       }
       if (events.empty()) continue;
@@ -268,7 +271,7 @@ struct LoopApi::Impl {
 LoopApi::LoopApi(Env env) : impl_(std::make_unique<Impl>()) {
   impl_->env = std::move(env);
   Impl* impl = impl_.get();
-  impl_->env.tasks->SetListener([impl](const std::vector<Task>& tasks) { impl->Push(tasks); });
+  impl_->env.tasks->SetListener([impl](const std::vector<TaskChange>& changes) { impl->Push(changes); });
 }
 
 LoopApi::~LoopApi() {
@@ -550,21 +553,28 @@ absl::StatusOr<std::map<int64_t, int64_t>> LoopApi::TaskCounts(const std::vector
   return impl_->env.tasks->TaskCounts(warning_ids);
 }
 
-void LoopApi::AutoDispatch(const std::vector<Warning>& raised) {
-  std::vector<const Warning*> automatic;
-  for (const Warning& warning : raised) {
-    if (impl_->env.tasks->settings().auto_dispatch.contains(warning.grade)) automatic.push_back(&warning);
+void LoopApi::AutoDispatch(const std::vector<Warning>& warnings) {
+  // Only those of a grade that dispatches itself and without any task yet.
+  std::vector<int64_t> ids;
+  for (const Warning& warning : warnings) {
+    if (impl_->env.tasks->settings().auto_dispatch.contains(warning.grade)) ids.push_back(warning.id);
   }
-  if (automatic.empty()) return;
-  absl::StatusOr<std::vector<User>> users = impl_->env.auth->ListUsers();
-  if (!users.ok()) {
-    std::cerr << "pingan serve: tasks: " << users.status().message() << "\n";
-    return;
+  if (ids.empty()) return;
+  absl::StatusOr<std::map<int64_t, int64_t>> counts = impl_->env.tasks->TaskCounts(ids);
+  absl::Status status = counts.status();
+  std::vector<Warning> waiting;
+  if (counts.ok()) {
+    for (const Warning& warning : warnings) {
+      const auto it = counts->find(warning.id);
+      if (it != counts->end() && it->second == 0) waiting.push_back(warning);
+    }
   }
-  for (const Warning* warning : automatic) {
-    auto made = impl_->env.tasks->CreateFromWarning(*warning, warning->grids, *users, "system");
-    if (!made.ok()) std::cerr << "pingan serve: tasks: " << made.status().message() << "\n";
+  if (status.ok() && !waiting.empty()) {
+    absl::StatusOr<std::vector<User>> users = impl_->env.auth->ListUsers();
+    status = users.status();
+    if (users.ok()) status = impl_->env.tasks->AutoDispatch(waiting, *users).status();
   }
+  if (!status.ok()) std::cerr << "pingan serve: tasks: " << status.message() << "\n";
 }
 
 void LoopApi::Escalate() {

@@ -63,8 +63,9 @@ class LoopApi {
   // Tasks per warning, for the warnings list.
   absl::StatusOr<std::map<int64_t, int64_t>> TaskCounts(const std::vector<int64_t>& warning_ids);
 
-  // Makes tasks of newly raised warnings whose grade dispatches itself (config/loop.toml).
-  void AutoDispatch(const std::vector<Warning>& raised);
+  // Makes tasks of those of `warnings` whose grade dispatches itself (config/loop.toml) and that
+  // have no task yet.
+  void AutoDispatch(const std::vector<Warning>& warnings);
   // Escalates overdue tasks (the server's watcher calls it).
   void Escalate();
   // Ends the live streams (the server is stopping).

@@ -329,6 +329,7 @@ struct Server::Impl {
   bool stopping = false;
 
   httplib::Server http;
+  int listen_socket = INVALID_SOCKET;  // socket_t on POSIX
 
   explicit Impl(std::filesystem::path db_path) : readers(std::move(db_path)) {}
 
@@ -1131,7 +1132,11 @@ struct Server::Impl {
       const auto all = AssessmentsOf(cube, month);
       if (all == nullptr) return absl::InternalError("the assessment failed");
       std::lock_guard lock(warnings_mutex);
-      return warnings->Raise(cube, *risk, *all, absl::ToUnixSeconds(absl::Now()));
+      PA_RETURN_IF_ERROR(warnings->Raise(cube, *risk, *all, absl::ToUnixSeconds(absl::Now())).status());
+      // All of the month's warnings: those raised now, and any of a grade that dispatches
+      // itself still without a task (raised by `pingan assess --raise` of an older version, or
+      // before the config said so).
+      return warnings->List(FormatPeriod(month), "", 10000);
     });
     if (!raised.ok()) {
       std::cerr << "pingan serve: warnings: " << raised.status().message() << "\n";
@@ -1305,6 +1310,11 @@ struct Server::Impl {
   }
 
   void Configure() {
+    // The listening socket, kept to widen its accept queue after the bind (below).
+    http.set_socket_options([this](socket_t sock) {
+      httplib::default_socket_options(sock);
+      listen_socket = sock;
+    });
     http.new_task_queue = [this] { return new httplib::ThreadPool(static_cast<size_t>(options.threads + options.max_streams)); };
     http.set_tcp_nodelay(true);
     http.set_keep_alive_max_count(100000);
@@ -1442,6 +1452,10 @@ absl::StatusOr<int> Server::Bind() {
     return absl::FailedPreconditionError(
         Cat("cannot listen on ", impl_->options.host, ":", impl_->options.port, " (in use, or not an address here)"));
   }
+  // Debian's cpp-httplib listens with a backlog of 5: a burst of new connections (a shift of
+  // grid workers opening the app) beyond it is dropped and retried by TCP a second later. Linux
+  // takes a second listen() on the same socket as a new backlog.
+  if (impl_->listen_socket != INVALID_SOCKET) ::listen(impl_->listen_socket, SOMAXCONN);
   return port;
 }
 

@@ -67,6 +67,7 @@ TEST(LoopCrashTest, KillNineMidRunLosesAndDoublesNothing) {
         const std::string official = client.Login(seed.official, seed.password);
         if (worker.empty() || official.empty()) {
           ++unexpected;
+          ADD_FAILURE() << "login: " << client.last_error();
           return;
         }
         for (size_t i = 0; resend_last && i < seed.tasks.size(); ++i) {
@@ -128,7 +129,7 @@ TEST(LoopCrashTest, KillNineMidRunLosesAndDoublesNothing) {
     }
     server.Kill9();
     for (auto& thread : threads) thread.join();
-    ASSERT_EQ(unexpected, 0);
+    ASSERT_EQ(unexpected, 0) << server.Log();
     ASSERT_GT(acknowledged, 0);
     ASSERT_LT(acknowledged, total) << "the run ended before the kill";
   }

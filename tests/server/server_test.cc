@@ -16,6 +16,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <sqlite3.h>
+
 #include "auth/auth.h"
 #include "server/api_util.h"
 #include "server/openapi.h"
@@ -241,9 +243,13 @@ TEST_F(ServerTest, ServesTheDocumentAndRefusesRequestsWithoutAValidToken) {
   EXPECT_EQ(document.json["openapi"].get<std::string>().substr(0, 2), "3.");
   for (const RouteInfo& route : Server::Routes()) {
     if (route.path == "/api/openapi.json" || route.path == "/api/health" || route.path == "/api/login") continue;
+    // Each path parameter filled with a value its pattern takes.
+    const std::map<std::string, std::string> values = {
+        {"code", "330106"}, {"table", "report"}, {"id", "1"}, {"n", "1"}, {"action", "accept"}};
     std::string path = route.path;
-    if (const size_t open = path.find('{'); open != std::string::npos) {
-      path = path.substr(0, open) + (path.find("{code}") != std::string::npos ? "330106" : "report");
+    for (size_t open = path.find('{'); open != std::string::npos; open = path.find('{')) {
+      const size_t close = path.find('}', open);
+      path.replace(open, close - open + 1, values.at(path.substr(open + 1, close - open - 1)));
     }
     if (route.method == "GET") {
       ExpectError(Get(path, ""), 401, path);
@@ -374,6 +380,179 @@ TEST_F(ServerTest, EveryRouteAnswersEveryRoleAsThePolicySays) {
     EXPECT_EQ(Post("/api/geocode", R"(["西湖区"])", tokens_[user]).status, readers.contains(user) ? 200 : 403) << user;
     ExpectError(Post("/api/ingest", "{}", tokens_[user], "application/x-ndjson"), 401, user + " ingest");
   }
+}
+
+// A warning stored for the grid worker's grid (as the risk map would raise it); its id.
+int64_t StoreWarning(const fs::path& data, const std::string& grid27, const std::string& grade) {
+  sqlite3* db = nullptr;
+  EXPECT_EQ(sqlite3_open((data / "pingan.db").c_str(), &db), SQLITE_OK);
+  sqlite3_busy_timeout(db, 10000);
+  const std::string sql = "INSERT INTO warnings(unit, unit_name, level, key_type, period, grade, score, evidence, grids, "
+                          "created_at) VALUES('" + grid27 + "', 'test grid', 'grid', 'key.theft', '2024-06', '" + grade +
+                          "', 3.5, '{}', '[\"" + grid27 + "\"]', 1700000000)";
+  EXPECT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
+  const int64_t id = sqlite3_last_insert_rowid(db);
+  sqlite3_close(db);
+  return id;
+}
+
+TEST_F(ServerTest, TheClosedLoopFromDispatchToCloseWithConflictsAndTheLiveFeed) {
+  const std::string grid27 = grid_ + std::string(27 - grid_.size(), '0');
+  const int64_t warning = StoreWarning(data_, grid27, "orange");
+  const std::string dispatch = "/api/warnings/" + std::to_string(warning) + "/dispatch";
+  // Only town officials dispatch, only in their town; a repeat makes nothing twice.
+  for (const char* user : {"admin1", "city1", "xihu1", "grid1", "audit1"}) {
+    ExpectError(Post(dispatch, "{}", tokens_[user]), 403, std::string(user) + " dispatch");
+  }
+  ExpectError(Post("/api/warnings/999999999/dispatch", "{}", tokens_["town1"]), 404, "no warning");
+  ExpectError(Post(dispatch, R"({"grids":["330100000000000000000000000"]})", tokens_["town1"]), 400, "foreign grid");
+  ExpectError(Post(dispatch, "[1,2]", tokens_["town1"]), 400, "not an object");
+  const Answer made = Post(dispatch, "{}", tokens_["town1"]);
+  ASSERT_EQ(made.status, 200) << made.body;
+  ASSERT_EQ(made.json["tasks"].size(), 1u);
+  const Json task = made.json["tasks"][0];
+  EXPECT_EQ(task["unit"], grid27);
+  EXPECT_EQ(task["candidates"], Json::array({"grid1"}));
+  EXPECT_EQ(task["state"], "issued");
+  EXPECT_FALSE(task["checklist"].empty());
+  EXPECT_EQ(Post(dispatch, "{}", tokens_["town1"]).json["created"], 0);
+  const Answer listed = Get("/api/warnings?undispatched=1&limit=1000&unit=" + grid_, "town1");
+  ASSERT_EQ(listed.status, 200);
+  for (const Json& item : listed.json["items"]) EXPECT_NE(item["id"], warning);
+  ExpectError(Get("/api/warnings?undispatched=maybe", "town1"), 400, "undispatched");
+  const std::string id = std::to_string(task["id"].get<int64_t>());
+  const std::string base = "/api/tasks/" + id;
+
+  // Who sees it: the worker it is offered to, the town official, analysts above; not auditors.
+  const Answer mine = Get("/api/tasks", "grid1");
+  ASSERT_EQ(mine.status, 200);
+  bool found = false;
+  for (const Json& item : mine.json["items"]) {
+    if (item["id"] != task["id"]) continue;
+    found = true;
+    EXPECT_EQ(item["actions"], Json::array({"accept"}));
+  }
+  EXPECT_TRUE(found);
+  EXPECT_EQ(Get(base, "city1").status, 200);
+  EXPECT_EQ(Get(base, "town1").status, 200);
+  ExpectError(Get(base, "audit1"), 403, "auditor reads a task");
+  ExpectError(Get("/api/tasks?view=town", "grid1"), 403, "grid worker's town view");
+  ExpectError(Get("/api/tasks?state=nonsense", "town1"), 400, "state");
+  ExpectError(Get("/api/tasks/abc", "town1"), 404, "not a number");
+
+  // The live feed of the worker: a task event when it changes.
+  std::atomic<bool> stop{false};
+  std::mutex seen_mutex;
+  std::string seen;
+  std::thread stream([&] {
+    httplib::Client client = Client();
+    client.Get(("/api/tasks/stream?token=" + tokens_["grid1"]).c_str(), [&](const char* data, size_t length) {
+      std::lock_guard lock(seen_mutex);
+      seen.append(data, length);
+      return !stop && seen.find("\"state\":\"accepted\"") == std::string::npos;
+    });
+  });
+
+  for (int i = 0; i < 200; ++i) {  // subscribed before anything changes
+    {
+      std::lock_guard lock(seen_mutex);
+      if (seen.find(": connected") != std::string::npos) break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(25));
+  }
+
+  // Bad requests change nothing.
+  auto act = [&](const std::string& action, const std::string& body, const std::string& user, const std::string& key = "") {
+    httplib::Headers headers{{"Authorization", "Bearer " + tokens_[user]}};
+    if (!key.empty()) headers.emplace("Idempotency-Key", key);
+    auto response = Client().Post((base + "/" + action).c_str(), headers, body, "application/json");
+    Answer answer;
+    if (response) answer.status = response->status, answer.body = response->body, answer.json = Json::parse(response->body, nullptr, false);
+    return answer;
+  };
+  ExpectError(act("accept", "{}", "grid1"), 400, "neither key nor version");
+  ExpectError(act("accept", "{\"version\":", "grid1", "k0"), 400, "malformed JSON");
+  ExpectError(act("accept", R"({"version":1,"colour":"red"})", "grid1"), 400, "unknown field");
+  ExpectError(act("accept", R"({"version":"1"})", "grid1"), 400, "version as text");
+  ExpectError(act("accept", "{}", "grid1", "has space"), 400, "key with a space");
+  ExpectError(act("accept", "{}", "grid1", std::string(200, 'k')), 400, "long key");
+  ExpectError(act("fly", R"({"version":1})", "grid1"), 404, "unknown action");
+  ExpectError(act("accept", R"({"version":1})", "town1"), 403, "an official accepts");
+  ExpectError(act("accept", R"({"version":1})", "city1"), 403, "an analyst accepts");
+  EXPECT_EQ(Get(base, "grid1").json["version"], 1);
+
+  // accept, a retry of it, a stale version.
+  const Answer accepted = act("accept", "{}", "grid1", "k-accept");
+  ASSERT_EQ(accepted.status, 200) << accepted.body;
+  EXPECT_EQ(accepted.json["task"]["state"], "accepted");
+  EXPECT_FALSE(accepted.json["replayed"].get<bool>());
+  const Answer again = act("accept", "{}", "grid1", "k-accept");
+  EXPECT_EQ(again.status, 200);
+  EXPECT_TRUE(again.json["replayed"].get<bool>());
+  EXPECT_EQ(again.json["task"]["version"], 2);
+  const Answer stale = act("start", R"({"version":1})", "grid1");
+  ExpectError(stale, 409, "stale version");
+  EXPECT_EQ(stale.json["task"]["version"], 2);
+  EXPECT_EQ(stale.json["task"]["state"], "accepted");
+  // The feed saw it.
+  for (int i = 0; i < 100; ++i) {
+    {
+      std::lock_guard lock(seen_mutex);
+      if (seen.find("\"state\":\"accepted\"") != std::string::npos) break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  stop = true;
+  stream.join();
+  EXPECT_THAT(seen, HasSubstr(": connected"));
+  EXPECT_THAT(seen, HasSubstr("event: task"));
+  EXPECT_THAT(seen, HasSubstr("\"state\":\"accepted\""));
+
+  // Photos: type and size bounded; the bytes come back.
+  ASSERT_EQ(act("start", R"({"version":2})", "grid1").status, 200);
+  const std::string png = std::string("\x89PNG\r\n\x1A\n", 8) + std::string(64, 'p');
+  auto upload = [&](const std::string& bytes, const char* type, const std::string& user) {
+    return Post(base + "/photos", bytes, tokens_[user], type);
+  };
+  ExpectError(upload(png, "image/gif", "grid1"), 400, "gif");
+  ExpectError(upload("plain text", "image/png", "grid1"), 400, "not a png");
+  ExpectError(upload(std::string(6 << 20, 'x'), "image/png", "grid1"), 413, "6 MiB");
+  ExpectError(upload(png, "image/png", "town1"), 403, "an official uploads");
+  const Answer photo = upload(png, "image/png", "grid1");
+  ASSERT_EQ(photo.status, 201) << photo.body;
+  const std::string url = photo.json["photo"]["url"];
+  const Answer bytes = Get(url, "town1");
+  EXPECT_EQ(bytes.status, 200);
+  EXPECT_EQ(bytes.body, png);
+  EXPECT_EQ(bytes.content_type, "image/png");
+  ExpectError(Get(url, "audit1"), 403, "auditor reads a photo");
+
+  // Feedback, review.
+  const int64_t version = photo.json["task"]["version"];
+  ExpectError(act("submit", Json{{"version", version}, {"outcome", "maybe"}, {"feedback", "x"}}.dump(), "grid1"), 400, "outcome");
+  ASSERT_EQ(act("submit", Json{{"version", version}, {"outcome", "confirmed"}, {"feedback", "门锁损坏，已报修"}}.dump(), "grid1").status, 200);
+  ExpectError(act("close", Json{{"version", version + 1}}.dump(), "grid1"), 403, "the worker closes");
+  const Answer closed = act("close", Json{{"version", version + 1}, {"note", "ok"}}.dump(), "town1");
+  ASSERT_EQ(closed.status, 200) << closed.body;
+  EXPECT_EQ(closed.json["task"]["state"], "closed");
+  const Answer detail = Get(base, "town1");
+  std::vector<std::string> actions;
+  for (const Json& entry : detail.json["history"]) actions.push_back(entry["action"]);
+  EXPECT_EQ(actions, (std::vector<std::string>{"create", "accept", "start", "photo", "submit", "close"}));
+  EXPECT_EQ(detail.json["photos"].size(), 1u);
+
+  // The figures and the audit log.
+  const Answer metrics = Get("/api/loop/metrics?period=2024-06&unit=" + grid_.substr(0, 9), "town1");
+  ASSERT_EQ(metrics.status, 200) << metrics.body;
+  EXPECT_GE(metrics.json["total"]["closed"].get<int64_t>(), 1);
+  EXPECT_GE(metrics.json["total"]["outcomes"]["confirmed"].get<int64_t>(), 1);
+  EXPECT_FALSE(metrics.json["rows"].empty());
+  ExpectError(Get("/api/loop/metrics?period=2024-06", "grid1"), 403, "grid worker's metrics");
+  const Answer audit = Get("/api/audit?action=task_close&limit=1000", "audit1");
+  ASSERT_EQ(audit.status, 200);
+  bool audited = false;
+  for (const Json& entry : audit.json["items"]) audited = audited || entry["target"] == "task:" + id;
+  EXPECT_TRUE(audited);
 }
 
 TEST_F(ServerTest, AnswersEqualTheCommandLine) {

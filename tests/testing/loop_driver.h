@@ -11,6 +11,8 @@
 
 #include <chrono>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <optional>
 #include <string>
 #include <thread>
@@ -81,6 +83,11 @@ class ServerProcess {
     return false;
   }
   void Kill9() { Signal(SIGKILL); }
+  // What the server wrote on stderr (its log file beside the data directory).
+  std::string Log() const {
+    std::ifstream in(data_.parent_path() / ("serve-" + std::to_string(port_) + ".log"));
+    return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  }
   void Stop() { Signal(SIGTERM); }
   int port() const { return port_; }
 
@@ -162,10 +169,14 @@ class LoopClient {
   std::string Login(const std::string& name, const std::string& password) {
     const nlohmann::json body{{"username", name}, {"password", password}};
     auto answer = client_.Post("/api/login", body.dump(), "application/json");
+    last_error_ = !answer ? "no answer: " + httplib::to_string(answer.error())
+                          : "HTTP " + std::to_string(answer->status) + " " + answer->body.substr(0, 200);
     if (!answer || answer->status != 200) return "";
     const auto parsed = nlohmann::json::parse(answer->body, nullptr, false);
     return parsed.is_object() ? parsed.value("token", "") : "";
   }
+  // What the last login answered, when it failed.
+  const std::string& last_error() const { return last_error_; }
   ActReply Act(const std::string& token, int64_t task, const std::string& action, const std::string& key,
                std::optional<int64_t> version, nlohmann::json body = nlohmann::json::object()) {
     httplib::Headers headers{{"Authorization", "Bearer " + token}};
@@ -186,6 +197,7 @@ class LoopClient {
 
  private:
   httplib::Client client_;
+  std::string last_error_;
 };
 
 }  // namespace pingan::testing
