@@ -260,8 +260,25 @@ TEST_F(ReportCliTest, AssessGradesTheCitysUnitsAndRaisesWarningsOnce) {
   const testing::Output raised = RunPingan("assess --period 2024-05 --level district --raise", data_);
   ASSERT_EQ(raised.exit_code, 0) << raised.err;
   EXPECT_THAT(raised.err, ::testing::ContainsRegex("[1-9][0-9]* warnings raised for 2024-05"));
+  EXPECT_THAT(raised.err, ::testing::ContainsRegex("[1-9][0-9]* patrol tasks made"));
+  // Red warnings became tasks (config/loop.toml dispatches red at once), orange ones wait.
+  auto count = [&](const char* sql) {
+    sqlite3* db = nullptr;
+    EXPECT_EQ(sqlite3_open_v2((data_ + "/pingan.db").c_str(), &db, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
+    sqlite3_stmt* statement = nullptr;
+    EXPECT_EQ(sqlite3_prepare_v2(db, sql, -1, &statement, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
+    const int64_t value = sqlite3_step(statement) == SQLITE_ROW ? sqlite3_column_int64(statement, 0) : -1;
+    sqlite3_finalize(statement);
+    sqlite3_close(db);
+    return value;
+  };
+  const int64_t red = count("SELECT count(*) FROM warnings WHERE period = '2024-05' AND grade = 'red'");
+  EXPECT_GT(red, 0);
+  EXPECT_EQ(count("SELECT count(DISTINCT warning_id) FROM tasks WHERE period = '2024-05'"), red);
+  EXPECT_EQ(count("SELECT count(*) FROM tasks t JOIN warnings w ON w.id = t.warning_id WHERE w.grade <> 'red'"), 0);
   const testing::Output again = RunPingan("assess --period 2024-05 --level district --raise", data_);
   EXPECT_THAT(again.err, HasSubstr(" 0 warnings raised for 2024-05"));
+  EXPECT_THAT(again.err, HasSubstr(" 0 patrol tasks made"));
   const testing::Output bad = RunPingan("assess --level room", data_);
   EXPECT_EQ(bad.exit_code, 1);
   EXPECT_THAT(bad.err, HasSubstr("--level"));

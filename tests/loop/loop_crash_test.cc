@@ -41,7 +41,7 @@ TEST(LoopCrashTest, KillNineMidRunLosesAndDoublesNothing) {
   testing::TempDir dir;
   const fs::path data = dir.path() / "data";
   fs::copy(std::string(PINGAN_TEST_DATA) + "/report_demo", data, fs::copy_options::recursive);
-  constexpr int kWorkers = 8, kTasks = 160;
+  constexpr int kWorkers = 8, kTasks = 96;
   const testing::LoopSeed seed = testing::SeedLoop(data, kWorkers, kTasks);
   ASSERT_EQ(seed.tasks.size(), static_cast<size_t>(kTasks));
 
