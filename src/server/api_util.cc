@@ -62,4 +62,37 @@ absl::StatusOr<std::vector<std::string>> LoadUnmaskedRoles(const std::filesystem
   return roles;
 }
 
+void ServeEvents(httplib::Response& response, std::shared_ptr<EventQueue> events, std::string name,
+                 std::function<void()> on_done) {
+  response.set_header("Cache-Control", "no-cache");
+  response.set_header("X-Accel-Buffering", "no");  // nginx: pass events through at once
+  response.set_chunked_content_provider(
+      "text/event-stream",
+      [events, name](size_t, httplib::DataSink& sink) {
+        std::unique_lock lock(events->mutex);
+        if (!events->greeted) {
+          events->greeted = true;
+          static constexpr std::string_view kHello = ": connected\n\n";
+          return sink.write(kHello.data(), kHello.size());
+        }
+        events->ready.wait_for(lock, std::chrono::seconds(15), [&] { return events->closed || !events->queue.empty(); });
+        if (events->closed) {
+          sink.done();
+          return true;
+        }
+        if (events->queue.empty()) {
+          static constexpr std::string_view kPing = ": keep-alive\n\n";
+          return sink.write(kPing.data(), kPing.size());
+        }
+        std::string text;
+        while (!events->queue.empty()) {
+          text += "event: " + name + "\ndata: " + events->queue.front() + "\n\n";
+          events->queue.pop_front();
+        }
+        lock.unlock();
+        return sink.write(text.data(), text.size());
+      },
+      [on_done = std::move(on_done)](bool) { on_done(); });
+}
+
 }  // namespace pingan::server_internal

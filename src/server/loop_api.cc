@@ -87,13 +87,8 @@ void SetConflict(httplib::Response& response, const absl::Status& status, const 
 
 struct LoopApi::Impl {
   // One live-feed subscriber.
-  struct Subscriber {
+  struct Subscriber : server_internal::EventQueue {
     Principal who;
-    std::mutex mutex;
-    std::condition_variable ready;
-    std::deque<std::string> queue;
-    bool greeted = false;
-    bool closed = false;
   };
 
   Env env;
@@ -428,44 +423,15 @@ absl::Status LoopApi::Stream(const httplib::Request&, httplib::Response& respons
     std::lock_guard lock(impl_->subscribers_mutex);
     impl_->subscribers.push_back(subscriber);
   }
-  response.set_header("Cache-Control", "no-cache");
-  response.set_header("X-Accel-Buffering", "no");
   Impl* impl = impl_.get();
-  response.set_chunked_content_provider(
-      "text/event-stream",
-      [subscriber](size_t, httplib::DataSink& sink) {
-        std::unique_lock lock(subscriber->mutex);
-        if (!subscriber->greeted) {
-          subscriber->greeted = true;
-          static constexpr std::string_view kHello = ": connected\n\n";
-          return sink.write(kHello.data(), kHello.size());
-        }
-        subscriber->ready.wait_for(lock, std::chrono::seconds(15),
-                                   [&] { return subscriber->closed || !subscriber->queue.empty(); });
-        if (subscriber->closed) {
-          sink.done();
-          return true;
-        }
-        if (subscriber->queue.empty()) {
-          static constexpr std::string_view kPing = ": keep-alive\n\n";
-          return sink.write(kPing.data(), kPing.size());
-        }
-        std::string events;
-        while (!subscriber->queue.empty()) {
-          events += "event: task\ndata: " + subscriber->queue.front() + "\n\n";
-          subscriber->queue.pop_front();
-        }
-        lock.unlock();
-        return sink.write(events.data(), events.size());
-      },
-      [impl, subscriber](bool) {
-        {
-          std::lock_guard lock(impl->subscribers_mutex);
-          auto& list = impl->subscribers;
-          list.erase(std::remove(list.begin(), list.end(), subscriber), list.end());
-        }
-        impl->env.streams->fetch_sub(1);
-      });
+  server_internal::ServeEvents(response, subscriber, "task", [impl, subscriber] {
+    {
+      std::lock_guard lock(impl->subscribers_mutex);
+      auto& list = impl->subscribers;
+      list.erase(std::remove(list.begin(), list.end(), subscriber), list.end());
+    }
+    impl->env.streams->fetch_sub(1);
+  });
   return absl::OkStatus();
 }
 

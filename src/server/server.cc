@@ -273,14 +273,9 @@ class ReaderPool {
 };
 
 // One SSE subscriber's queue of incidents.
-struct Subscriber {
+struct Subscriber : server_internal::EventQueue {
   Principal who;
   std::string prefix;  // significant digits of the unit subscribed to
-  std::mutex mutex;
-  std::condition_variable ready;
-  std::deque<std::string> queue;
-  bool greeted = false;
-  bool closed = false;
 };
 
 }  // namespace
@@ -441,16 +436,21 @@ struct Server::Impl {
     });
   }
 
+  // The query's unit (in the caller's scope) and period, under the cube's lock.
+  absl::StatusOr<std::pair<UnitId, Period>> ScopedUnitPeriod(const Call& call) {
+    return live->Read([&](const Cube& cube) -> absl::StatusOr<std::pair<UnitId, Period>> {
+      PA_ASSIGN_OR_RETURN(UnitId unit, ScopedUnit(cube, call));
+      PA_ASSIGN_OR_RETURN(Period period, QueryPeriod(cube, call));
+      return std::pair{unit, period};
+    });
+  }
+
   // Resolves unit and period under the cube's lock, then serves the cached answer for `key`.
   absl::Status WithUnitPeriod(
       Call& call,
       const std::function<absl::StatusOr<std::string>(const Cube&, UnitId, const Period&)>& key_of,
       const std::function<std::string(const Cube&, UnitId, const Period&)>& compute) {
-    absl::StatusOr<std::pair<UnitId, Period>> resolved = live->Read([&](const Cube& cube) -> absl::StatusOr<std::pair<UnitId, Period>> {
-      PA_ASSIGN_OR_RETURN(UnitId unit, ScopedUnit(cube, call));
-      PA_ASSIGN_OR_RETURN(Period period, QueryPeriod(cube, call));
-      return std::pair{unit, period};
-    });
+    absl::StatusOr<std::pair<UnitId, Period>> resolved = ScopedUnitPeriod(call);
     if (!resolved.ok()) return resolved.status();
     const auto [unit, period] = *resolved;
     absl::StatusOr<std::string> key = live->Read([&](const Cube& cube) { return key_of(cube, unit, period); });
@@ -548,42 +548,13 @@ struct Server::Impl {
       std::lock_guard lock(subscribers_mutex);
       subscribers.push_back(subscriber);
     }
-    call.response.set_header("Cache-Control", "no-cache");
-    call.response.set_header("X-Accel-Buffering", "no");  // nginx: pass events through at once
-    call.response.set_chunked_content_provider(
-        "text/event-stream",
-        [this, subscriber](size_t, httplib::DataSink& sink) {
-          std::unique_lock lock(subscriber->mutex);
-          if (!subscriber->greeted) {  // headers and a first line at once: the page shows "connected"
-            subscriber->greeted = true;
-            static constexpr std::string_view kHello = ": connected\n\n";
-            return sink.write(kHello.data(), kHello.size());
-          }
-          subscriber->ready.wait_for(lock, std::chrono::seconds(15),
-                                     [&] { return subscriber->closed || !subscriber->queue.empty(); });
-          if (subscriber->closed) {
-            sink.done();
-            return true;
-          }
-          if (subscriber->queue.empty()) {
-            static constexpr std::string_view kPing = ": keep-alive\n\n";
-            return sink.write(kPing.data(), kPing.size());
-          }
-          std::string events;
-          while (!subscriber->queue.empty()) {
-            events += "event: major\ndata: " + subscriber->queue.front() + "\n\n";
-            subscriber->queue.pop_front();
-          }
-          lock.unlock();
-          return sink.write(events.data(), events.size());
-        },
-        [this, subscriber](bool) {
-          {
-            std::lock_guard lock(subscribers_mutex);
-            subscribers.erase(std::remove(subscribers.begin(), subscribers.end(), subscriber), subscribers.end());
-          }
-          streams.fetch_sub(1);
-        });
+    server_internal::ServeEvents(call.response, subscriber, "major", [this, subscriber] {
+      {
+        std::lock_guard lock(subscribers_mutex);
+        subscribers.erase(std::remove(subscribers.begin(), subscribers.end(), subscriber), subscribers.end());
+      }
+      streams.fetch_sub(1);
+    });
     return absl::OkStatus();
   }
 
@@ -1159,11 +1130,7 @@ struct Server::Impl {
   // The loop's figures for a unit and period, with one row per part (districts of the city,
   // towns of a district, ...).
   absl::Status LoopMetricsRoute(Call& call) {
-    absl::StatusOr<std::pair<UnitId, Period>> resolved = live->Read([&](const Cube& cube) -> absl::StatusOr<std::pair<UnitId, Period>> {
-      PA_ASSIGN_OR_RETURN(UnitId unit, ScopedUnit(cube, call));
-      PA_ASSIGN_OR_RETURN(Period period, QueryPeriod(cube, call));
-      return std::pair{unit, period};
-    });
+    absl::StatusOr<std::pair<UnitId, Period>> resolved = ScopedUnitPeriod(call);
     if (!resolved.ok()) return resolved.status();
     const auto [unit, period] = *resolved;
     std::vector<std::string> children;
