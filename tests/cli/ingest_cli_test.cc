@@ -183,8 +183,8 @@ TEST(IngestCli, KillNineLeavesWholeBatchesAndARerunConverges) {
   TempDir dir;
   fs::path reference = CopyFixture(dir, "reference");
   fs::path crashed = CopyFixture(dir, "crashed");
-  constexpr int kRecords = 60'000;
-  constexpr int kBatch = 2'000;
+  constexpr int kRecords = 24'000;
+  constexpr int kBatch = 800;
   fs::path feed = dir.Write("police.jsonl", Feed(kRecords));
   const std::string args = "ingest --batch " + std::to_string(kBatch) + " " + feed.string();
 

@@ -61,7 +61,7 @@ TEST(LoopCrashTest, KillNineMidRunLosesAndDoublesNothing) {
   auto run = [&](int port, std::atomic<bool>& stop, bool resend_last) {
     std::vector<std::thread> threads;
     for (int w = 0; w < kWorkers; ++w) {
-      threads.emplace_back([&, w] {
+      threads.emplace_back([&, w, port, resend_last] {
         testing::LoopClient client(port);
         const std::string worker = client.Login(seed.workers[static_cast<size_t>(w)], seed.password);
         const std::string official = client.Login(seed.official, seed.password);

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <netinet/in.h>
@@ -60,9 +61,14 @@ class ServerProcess {
     args.insert(args.end(), extra_.begin(), extra_.end());
     pid_ = fork();
     if (pid_ == 0) {
+      // Killed with the test, should the test die before its destructor runs (a sanitizer's
+      // abort): an orphaned server would keep CTest's output pipe open and hang the run. Its
+      // output goes to a log beside the data, never to that pipe.
+      prctl(PR_SET_PDEATHSIG, SIGKILL);
       setenv("ASAN_OPTIONS", "detect_leaks=0", 1);
       const std::string log = (data_.parent_path() / ("serve-" + std::to_string(port) + ".log")).string();
       if (FILE* out = freopen(log.c_str(), "a", stderr); out == nullptr) _exit(126);
+      if (FILE* out = freopen(log.c_str(), "a", stdout); out == nullptr) _exit(126);
       std::vector<char*> argv;
       for (std::string& arg : args) argv.push_back(arg.data());
       argv.push_back(nullptr);
@@ -128,7 +134,7 @@ inline LoopSeed SeedLoop(const std::filesystem::path& data, int workers, int tas
   if (!town.ok()) return seed;
   std::vector<std::string> grids;
   for (int i = 0; i < workers; ++i) {
-    char grid[32];
+    char grid[48];
     std::snprintf(grid, sizeof grid, "330106001001%03d000000000000", i + 1);
     grids.emplace_back(grid);
     const std::string name = "loop-worker-" + std::to_string(i);
