@@ -119,6 +119,16 @@ if [[ -z ${BENCH_SKIP_REPORT_SQL:-} ]]; then
   bench/report_sql.sh "$REPORT_DATA"
 fi
 
+# The risk map (bench/risk_benchmark.cc): every unit of every level for a month, a quarter and a
+# year, from scratch and after a new event, on the same scale-1 demo as the report.
+# BENCH_SKIP_RISK=1 skips it.
+if [[ -z ${BENCH_SKIP_RISK:-} ]]; then
+  echo
+  RISK_DATA=${BENCH_REPORT_DATA:-build/bench-data/demo-s1}
+  "$BIN" demo --data "$RISK_DATA" --seed 1 --scale 1 >/dev/null
+  build/release/bench/risk_benchmark --data "$RISK_DATA" --period 2024-06 --runs 20
+fi
+
 # The closed loop: task transitions over HTTP, group commit against a commit per transition
 # (bench/loop_benchmark.cc), on a small demo city (BENCH_LOOP_DATA, default
 # build/bench-data/loop: the national registry at scale 0.01 with 18 months of feeds, made when

@@ -126,4 +126,20 @@ absl::StatusOr<GlobalEb> EbGlobal(std::span<const double> counts,
 absl::StatusOr<LocalEb> EbLocal(std::span<const double> counts, std::span<const double> exposures,
                                 const Neighbours& neighbours);
 
+// Both estimates of several measures over the same units, exposures and neighbours at once —
+// what the risk map needs for its key types — in one pass over the neighbour lists for them all.
+// `counts` holds one row of `measures` values per unit (row-major: unit u's value of measure m is
+// counts[u * measures + m]). The results are EbGlobal's and EbLocal's for each measure, summed in
+// double rather than long double (three times faster here): they agree to about 1e-15 relative,
+// far inside the 1e-9 the R comparison asks for.
+// InvalidArgument as EbLocal (the message names the unit and, with several, the measure), and
+// when `measures` is 0 or counts is not units × measures long.
+struct EbRows {
+  size_t measures = 0;
+  std::vector<double> global;  // units × measures, as `counts`: EbGlobal's estimates
+  std::vector<double> local;   // units × measures: EbLocal's estimates
+};
+absl::StatusOr<EbRows> EbBoth(std::span<const double> counts, size_t measures,
+                              std::span<const double> exposures, const Neighbours& neighbours);
+
 }  // namespace pingan

@@ -1,6 +1,8 @@
 #include "assess/risk.h"
 
 #include <algorithm>
+#include <atomic>
+#include <bit>
 #include <cmath>
 #include <numeric>
 #include <thread>
@@ -224,7 +226,10 @@ absl::StatusOr<std::unique_ptr<RiskEngine>> RiskEngine::Create(const Cube& cube,
       if (up.valid()) engine->parent_cell_[engine->offsets_[slot] + at] = engine->global_[up.value];
     }
   }
-  for (size_t k = 0; k < engine->key_types_; ++k) engine->sum_key_.push_back(cube.column(engine->key_columns_[k]).is_sum);
+  for (size_t k = 0; k < engine->key_types_; ++k) {
+    engine->sum_key_.push_back(cube.column(engine->key_columns_[k]).is_sum);
+    engine->sum_slot_.push_back(engine->sum_key_.back() ? engine->summed_keys_++ : 0);
+  }
   return engine;
 }
 
@@ -248,32 +253,138 @@ int64_t RiskEngine::IndexOf(UnitId unit) const {
   return unit.valid() && unit.value < index_.size() ? index_[unit.value] : -1;
 }
 
-std::array<std::vector<double>, 4> RiskEngine::Count(const Cube& cube, CubeDay first, CubeDay last) const {
-  // One pass over the period's events into their counting units (one index lookup each), then a
-  // roll-up from the grids to the districts.
-  const size_t total = offsets_.back();
-  std::vector<double> all(total * key_types_, 0.0);
-  uint64_t key_mask = 0;
-  for (size_t column : key_columns_) key_mask |= uint64_t{1} << column;
-  // Counts come from the event's column mask; a key type that sums an attribute (deaths) takes
-  // the event's contribution (AddEvent) instead.
+namespace {
+
+// The days of [first, last] in each calendar month it touches; empty when the period spans more
+// months than the engine caches in half its cache, or leaves the cube's days (counted in one pass).
+struct MonthSpan {
+  CubeDay first, last;
+  bool whole;  // the whole calendar month
+};
+std::vector<MonthSpan> MonthsOf(CubeDay first, CubeDay last) {
+  std::vector<MonthSpan> spans;
+  if (first > last || first < Cube::kFirstDay || last > Cube::kLastDay) return spans;
+  int year = 0, month = 0, last_year = 0, last_month = 0, unused = 0;
+  CivilFromDay(first, &year, &month, &unused);
+  CivilFromDay(last, &last_year, &last_month, &unused);
+  if ((last_year - year) * 12 + (last_month - month) + 1 > static_cast<int>(RiskEngine::kCachedMonths / 2)) return spans;
+  for (;;) {
+    const CubeDay month_first = DayFromCivil(year, month, 1);
+    const CubeDay month_last = month_first + DaysInMonth(year, month) - 1;
+    const CubeDay from = std::max(first, month_first), to = std::min(last, month_last);
+    spans.push_back({from, to, from == month_first && to == month_last});
+    if (year == last_year && month == last_month) break;
+    if (++month == 13) month = 1, ++year;
+  }
+  return spans;
+}
+
+}  // namespace
+
+void RiskEngine::Tally(const Cube& cube, CubeDay first, CubeDay last, Tallies& into) const {
+  // One pass over the period's events into their counting cells (one index lookup each): one
+  // add per counted key type the event matches, and an event with a summed attribute (traffic
+  // deaths) adds its contribution (AddEvent) to the summed ones.
+  uint64_t key_mask = 0, count_mask = 0;
+  std::array<uint8_t, 64> key_of_column{};
+  for (size_t k = 0; k < key_types_; ++k) {
+    key_mask |= uint64_t{1} << key_columns_[k];
+    if (!sum_key_[k]) count_mask |= uint64_t{1} << key_columns_[k];
+    key_of_column[key_columns_[k]] = static_cast<uint8_t>(k);
+  }
   std::vector<int64_t> contribution(has_sums_ ? cube.columns() : 0);
   cube.ForEachEvent(cube.home_city(), first, last, [&](int64_t, const CubeEvent& event) {
-    if ((event.mask & key_mask) == 0) return;
+    const uint64_t hits = event.mask & key_mask;
+    if (hits == 0) return;
     const auto found = cells_.find(event.unit);
     if (found == cells_.end()) return;
-    const int32_t cell = found->second;
-    double* row = &all[static_cast<size_t>(cell) * key_types_];
+    const auto cell = static_cast<size_t>(found->second);
+    for (uint64_t bits = hits & count_mask; bits != 0; bits &= bits - 1) {
+      ++into.events[cell * key_types_ + key_of_column[static_cast<size_t>(std::countr_zero(bits))]];
+    }
     if (has_sums_ && event.sums != 0) {
       std::fill(contribution.begin(), contribution.end(), 0);
       cube.AddEvent(event, contribution);
-      for (size_t k = 0; k < key_types_; ++k) row[k] += cube.Value(key_columns_[k], contribution[key_columns_[k]]);
-      return;
-    }
-    for (size_t k = 0; k < key_types_; ++k) {
-      row[k] += static_cast<double>(((event.mask >> key_columns_[k]) & 1) & !sum_key_[k]);
+      for (size_t k = 0; k < key_types_; ++k) {
+        if (sum_key_[k]) {
+          into.sums[cell * summed_keys_ + sum_slot_[k]] += cube.Value(key_columns_[k], contribution[key_columns_[k]]);
+        }
+      }
     }
   });
+}
+
+std::shared_ptr<const RiskEngine::Tallies> RiskEngine::MonthTallies(const Cube& cube, CubeDay first,
+                                                                    CubeDay last) const {
+  const uint64_t stamp = cube.MonthStamp(first);
+  {
+    std::lock_guard lock(cache_mutex_);
+    if (auto found = months_.find(first); found != months_.end() && found->second.tallies->stamp == stamp) {
+      found->second.used = ++cache_clock_;
+      return found->second.tallies;
+    }
+  }
+  // Counted outside the lock (the two periods of an assessment count on two threads); two
+  // readers that miss the same month both count it, and the later one is kept.
+  auto tallies = std::make_shared<Tallies>();
+  tallies->stamp = stamp;
+  tallies->events.assign(offsets_.back() * key_types_, 0);
+  tallies->sums.assign(offsets_.back() * summed_keys_, 0.0);
+  Tally(cube, first, last, *tallies);
+  std::lock_guard lock(cache_mutex_);
+  months_[first] = CachedMonth{tallies, ++cache_clock_};
+  if (months_.size() > kCachedMonths) {
+    auto oldest = months_.begin();
+    for (auto it = months_.begin(); it != months_.end(); ++it) {
+      if (it->second.used < oldest->second.used) oldest = it;
+    }
+    months_.erase(oldest);
+  }
+  return tallies;
+}
+
+bool RiskEngine::HasMonth(const Cube& cube, CubeDay first) const {
+  const uint64_t stamp = cube.MonthStamp(first);
+  std::lock_guard lock(cache_mutex_);
+  auto found = months_.find(first);
+  return found != months_.end() && found->second.tallies->stamp == stamp;
+}
+
+void RiskEngine::DropCountCache() const {
+  std::lock_guard lock(cache_mutex_);
+  months_.clear();
+}
+
+std::array<std::vector<double>, 4> RiskEngine::Count(const Cube& cube, CubeDay first, CubeDay last) const {
+  // Whole calendar months come from the month cache (a year is twelve of them, and after new
+  // events only their month is counted again); the days of a partial month, and periods longer
+  // than the cache holds, by a pass over their events. Then a roll-up from the grids to the
+  // districts.
+  const size_t total = offsets_.back();
+  Tallies tallies;
+  tallies.events.assign(total * key_types_, 0);
+  tallies.sums.assign(total * summed_keys_, 0.0);
+  const std::vector<MonthSpan> months = MonthsOf(first, last);
+  if (months.empty()) {
+    Tally(cube, first, last, tallies);
+  } else {
+    for (const MonthSpan& month : months) {
+      if (month.whole) {
+        const std::shared_ptr<const Tallies> cached = MonthTallies(cube, month.first, month.last);
+        for (size_t at = 0; at < tallies.events.size(); ++at) tallies.events[at] += cached->events[at];
+        for (size_t at = 0; at < tallies.sums.size(); ++at) tallies.sums[at] += cached->sums[at];
+      } else {
+        Tally(cube, month.first, month.last, tallies);
+      }
+    }
+  }
+  std::vector<double> all(total * key_types_);
+  for (size_t cell = 0; cell < total; ++cell) {
+    for (size_t k = 0; k < key_types_; ++k) {
+      all[cell * key_types_ + k] = sum_key_[k] ? tallies.sums[cell * summed_keys_ + sum_slot_[k]]
+                                               : static_cast<double>(tallies.events[cell * key_types_ + k]);
+    }
+  }
   for (size_t cell = total; cell-- > 0;) {  // deepest level first: children before parents
     const int32_t parent = parent_cell_[cell];
     if (parent < 0) continue;
@@ -297,27 +408,29 @@ Assessment RiskEngine::Grade1(const Cube&, size_t slot, const Period& period, co
   out.level_rate.assign(key_types_, 0);
   out.units.resize(n);
   const double total_exposure = std::accumulate(exposure.begin(), exposure.end(), 0.0);
-  std::vector<double> column(n);
-  for (size_t at = 0; at < n; ++at) {
-    out.units[at].unit = units[at];
-    out.units[at].exposure = exposure[at];
-    out.units[at].exposure_imputed = imputed_[slot][at];
-    out.units[at].dimensions.resize(key_types_);
-  }
+  // Both smoothings of every key type in one pass over the neighbour lists.
+  absl::StatusOr<EbRows> eb = EbBoth(counts, key_types_, exposure, neighbours_[slot]);
   for (size_t k = 0; k < key_types_; ++k) {
     double total = 0;
-    for (size_t at = 0; at < n; ++at) total += column[at] = counts[at * key_types_ + k];
-    const double rate = total_exposure > 0 ? total / total_exposure : 0;
-    out.level_rate[k] = rate;
-    absl::StatusOr<GlobalEb> global = EbGlobal(column, exposure);
-    absl::StatusOr<LocalEb> local = EbLocal(column, exposure, neighbours_[slot]);
-    for (size_t at = 0; at < n; ++at) {
-      Dimension& d = out.units[at].dimensions[k];
-      d.count = column[at];
+    for (size_t at = 0; at < n; ++at) total += counts[at * key_types_ + k];
+    out.level_rate[k] = total_exposure > 0 ? total / total_exposure : 0;
+  }
+  // Unit by unit (each unit's dimensions are one block of memory).
+  for (size_t at = 0; at < n; ++at) {
+    UnitRisk& unit = out.units[at];
+    unit.unit = units[at];
+    unit.exposure = exposure[at];
+    unit.exposure_imputed = imputed_[slot][at];
+    unit.dimensions.resize(key_types_);
+    for (size_t k = 0; k < key_types_; ++k) {
+      Dimension& d = unit.dimensions[k];
+      const size_t cell = at * key_types_ + k;
+      const double rate = out.level_rate[k];
+      d.count = counts[cell];
       d.expected = exposure[at] * rate;
-      d.raw = column[at] / exposure[at];
-      d.eb_global = global.ok() && std::isfinite(global->estimate[at]) ? global->estimate[at] : d.raw;
-      d.eb_local = local.ok() && std::isfinite(local->estimate[at]) ? local->estimate[at] : d.eb_global;
+      d.raw = counts[cell] / exposure[at];
+      d.eb_global = eb.ok() && std::isfinite(eb->global[cell]) ? eb->global[cell] : d.raw;
+      d.eb_local = eb.ok() && std::isfinite(eb->local[cell]) ? eb->local[cell] : d.eb_global;
       // The smoothed rate over the level's: a dimension weighs above 1 only with more events
       // than the unit's complexity leads one to expect (smoothing damps a small number; it does
       // not lend a unit its neighbours' events).
@@ -375,6 +488,24 @@ std::vector<Assessment> RiskEngine::AssessSlots(const Cube& cube, const Period& 
   // The previous period (for hysteresis and the change) is graded on a second thread while this
   // one grades the period itself: both are a pass over the events and the smoothing.
   const std::optional<Period> previous = PreviousPeriod(period);
+  // First the whole months either period needs and the cache lacks, on two threads (the months
+  // of a year so far and of the whole year before are uneven halves).
+  std::vector<MonthSpan> missing;
+  for (const std::optional<Period>& which : {std::optional<Period>(period), previous}) {
+    if (!which) continue;
+    for (const MonthSpan& month : MonthsOf(which->first, which->last)) {
+      if (month.whole && !HasMonth(cube, month.first)) missing.push_back(month);
+    }
+  }
+  if (missing.size() > 1) {
+    std::atomic<size_t> next{0};
+    auto count = [&] {
+      for (size_t at; (at = next.fetch_add(1)) < missing.size();) MonthTallies(cube, missing[at].first, missing[at].last);
+    };
+    std::thread second(count);
+    count();
+    second.join();
+  }
   std::vector<Assessment> earlier;
   std::thread helper;
   if (previous) {

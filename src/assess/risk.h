@@ -22,6 +22,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -109,10 +110,30 @@ class RiskEngine {
   int64_t IndexOf(UnitId unit) const;
   static constexpr std::array<Level, 4> kLevels = {Level::kDistrict, Level::kTown, Level::kCommunity, Level::kGrid};
 
+  // Forgets the key-type counts kept per calendar month (benchmarks: the cost from scratch).
+  void DropCountCache() const;
+  // The most months of counts kept (about 0.7 MB each at scale 1).
+  static constexpr size_t kCachedMonths = 48;
+
  private:
   RiskEngine() = default;
-  // Key-type counts per unit of each level over [first, last] (rows of key_types() values).
+  // Key-type counts per unit of each level over [first, last] (rows of key_types() values):
+  // whole calendar months from the month cache, the rest by a pass over the events.
   std::array<std::vector<double>, 4> Count(const Cube& cube, CubeDay first, CubeDay last) const;
+  // Tallies of the key types in every cell, before the roll-up: events of the counted key
+  // types (cells × key types), and the sums of the summed ones (cells × summed key types).
+  struct Tallies {
+    uint64_t stamp = 0;  // the cube's MonthStamp when counted (cached months)
+    std::vector<uint32_t> events;
+    std::vector<double> sums;
+  };
+  // Adds the events of [first, last] to `into`.
+  void Tally(const Cube& cube, CubeDay first, CubeDay last, Tallies& into) const;
+  // The tallies of the calendar month [first, last], from the cache while the cube's stamp for
+  // the month is unchanged.
+  std::shared_ptr<const Tallies> MonthTallies(const Cube& cube, CubeDay first, CubeDay last) const;
+  // Whether the month starting on `first` is cached and current.
+  bool HasMonth(const Cube& cube, CubeDay first) const;
   Assessment Grade1(const Cube& cube, size_t level_slot, const Period& period, const std::vector<double>& counts) const;
   // The assessments of the levels whose bit (1 << slot) is set in `slots`, in level order.
   std::vector<Assessment> AssessSlots(const Cube& cube, const Period& period, uint32_t slots) const;
@@ -126,6 +147,15 @@ class RiskEngine {
   std::array<std::vector<bool>, 4> imputed_;
   std::array<Neighbours, 4> neighbours_;
   std::vector<uint8_t> sum_key_;        // per key type: sums an attribute
+  std::vector<size_t> sum_slot_;        // per key type: its place among the summed ones
+  size_t summed_keys_ = 0;
+  struct CachedMonth {
+    std::shared_ptr<const Tallies> tallies;
+    uint64_t used = 0;  // the cache clock at its last use (the least recently used goes first)
+  };
+  mutable std::mutex cache_mutex_;  // guards months_ and cache_clock_
+  mutable absl::flat_hash_map<CubeDay, CachedMonth> months_;  // by the month's first day
+  mutable uint64_t cache_clock_ = 0;
   std::vector<int32_t> global_;         // by UnitId: its cell (all levels in one array), -1 outside
   absl::flat_hash_map<uint32_t, int32_t> cells_;  // UnitId value -> cell, for graded units only
   std::vector<size_t> offsets_;         // first cell of each level, and the total

@@ -7,6 +7,7 @@
 #include <cstring>
 #include <thread>
 
+#include "core/period.h"
 #include "core/status.h"
 #include "core/strings.h"
 
@@ -131,6 +132,7 @@ absl::Status Cube::Compile() {
   latest_by_source_.assign(catalog_.sources.size(), CubeEvent::kAbsent);
   source_days_.assign(catalog_.sources.size(), {});
   events_.resize(1);
+  StampAllMonths();
   return absl::OkStatus();
 }
 
@@ -308,6 +310,7 @@ void Cube::AddToDense(uint32_t slot, CubeDay day, const CubeEvent& event, int64_
 
 void Cube::Apply(uint32_t id, const CubeEvent& event, int sign) {
   if (!event.counted()) return;
+  StampMonth(event.day);
   const Chain& chain = ChainOf(event.unit);
   for (int i = 0; i < chain.dense_count; ++i) AddToDense(chain.dense[i], event.day, event, sign);
   for (int i = 0; i < chain.sparse_count; ++i) {
@@ -355,6 +358,7 @@ void Cube::EndBulk() {
 }
 
 void Cube::RebuildAggregates() {
+  StampAllMonths();
   for (Dense& dense : dense_) dense = Dense{};
   for (auto& postings : postings_) postings.clear();
   day_lists_.clear();
@@ -698,7 +702,38 @@ absl::Status Cube::AdoptAggregates(std::vector<CubeEvent> events, std::vector<in
   events_ = std::move(events);
   if (events_.empty()) events_.resize(1);
   sums_ = std::move(sums);
+  StampAllMonths();
   return absl::OkStatus();
+}
+
+uint64_t Cube::MonthStamp(CubeDay day) const {
+  if (day < kFirstDay || day > kLastDay) return month_stamps_.back();
+  int year = 0, month = 0, day_of_month = 0;
+  CivilFromDay(day, &year, &month, &day_of_month);
+  return month_stamps_[static_cast<size_t>((year - 1900) * 12 + month - 1)];
+}
+
+namespace {
+// Stamps are unique in the process, so that a stamp of one cube never matches another cube's.
+uint64_t NextStamp() {
+  static std::atomic<uint64_t> clock{0};
+  return clock.fetch_add(1, std::memory_order_relaxed) + 1;
+}
+}  // namespace
+
+void Cube::StampMonth(CubeDay day) {
+  if (day < kFirstDay || day > kLastDay) {
+    month_stamps_.back() = NextStamp();
+    return;
+  }
+  int year = 0, month = 0, day_of_month = 0;
+  CivilFromDay(day, &year, &month, &day_of_month);
+  month_stamps_[static_cast<size_t>((year - 1900) * 12 + month - 1)] = NextStamp();
+}
+
+void Cube::StampAllMonths() {
+  // 1900-01 .. 2169-12, and one for the days outside.
+  month_stamps_.assign(270 * 12 + 1, NextStamp());
 }
 
 size_t Cube::MemoryBytes() const {

@@ -181,6 +181,12 @@ class Cube {
   // keeps no minutes, so the caller orders that day by exact time and keeps `limit`).
   std::vector<int64_t> MajorEvents(UnitId unit, CubeDay first, CubeDay last, size_t limit) const;
 
+  // A stamp per calendar month that changes whenever a counted event of that month enters or
+  // leaves the aggregates, and on every rebuild or adoption: what a reader derived from a month's
+  // events (the risk map's counts) is current while the month's stamp is. `day`: any day of the
+  // month; days outside [kFirstDay, kLastDay] share one stamp.
+  uint64_t MonthStamp(CubeDay day) const;
+
   // Approximate bytes held.
   size_t MemoryBytes() const;
 
@@ -271,8 +277,13 @@ class Cube {
   std::vector<std::vector<uint32_t>> day_lists_;  // index day - chunk0_: event ids (counted)
   std::vector<Posting> major_events_;             // sorted
   std::vector<CubeDay> latest_by_source_;
-  std::vector<std::vector<int64_t>> source_days_;
-  bool bulk_ = false;  // [source][day - chunk0_] counted events
+  std::vector<std::vector<int64_t>> source_days_;  // [source][day - chunk0_] counted events
+  bool bulk_ = false;
+  // MonthStamp: by month since 1900-01 (the last entry for days outside the day tables), from a
+  // process-wide clock that every change advances.
+  std::vector<uint64_t> month_stamps_;
+  void StampMonth(CubeDay day);
+  void StampAllMonths();
 };
 
 template <typename Visit>

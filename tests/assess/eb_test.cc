@@ -129,6 +129,80 @@ TEST(EmpiricalBayes, AgreesWithRsFormulasOnRandomDirectedMaps) {
   }
 }
 
+TEST(EmpiricalBayes, EbBothGivesEachMeasuresGlobalAndLocalEstimates) {
+  // Several measures per unit at once (the risk map's key types) against EbGlobal and EbLocal
+  // run on each measure alone: the same estimates, to double rounding.
+  Rng rng(29);
+  for (int map = 0; map < 30; ++map) {
+    const size_t n = static_cast<size_t>(rng.Int(2, 400));
+    const size_t measures = static_cast<size_t>(rng.Int(1, 9));
+    std::vector<double> exposures(n), rows(n * measures);
+    std::vector<std::vector<uint32_t>> lists(n);
+    for (size_t i = 0; i < n; ++i) {
+      // Some units without data (exposure 0, no events): left out everywhere.
+      exposures[i] = rng.Chance(0.05) ? 0 : std::round(rng.Uniform(1, 3) * std::pow(10.0, rng.Uniform(0, 5)));
+      for (size_t m = 0; m < measures; ++m) {
+        rows[i * measures + m] =
+            exposures[i] == 0 ? 0 : std::round(exposures[i] * 0.001 * (m + 1) * rng.LogNormal(0.8));
+      }
+      const int64_t degree = rng.Int(0, std::min<int64_t>(9, static_cast<int64_t>(n) - 1));
+      while (static_cast<int64_t>(lists[i].size()) < degree) {
+        const auto j = static_cast<uint32_t>(rng.Int(0, static_cast<int64_t>(n) - 1));
+        if (j != i && std::find(lists[i].begin(), lists[i].end(), j) == lists[i].end())
+          lists[i].push_back(j);
+      }
+    }
+    exposures[0] = 1000;
+    const Neighbours neighbours = Neighbours::FromLists(lists);
+    auto both = EbBoth(rows, measures, exposures, neighbours);
+    ASSERT_TRUE(both.ok()) << both.status();
+    ASSERT_EQ(both->measures, measures);
+    ASSERT_EQ(both->global.size(), n * measures);
+    ASSERT_EQ(both->local.size(), n * measures);
+    for (size_t m = 0; m < measures; ++m) {
+      std::vector<double> column(n);
+      for (size_t i = 0; i < n; ++i) column[i] = rows[i * measures + m];
+      auto global = EbGlobal(column, exposures);
+      auto local = EbLocal(column, exposures, neighbours);
+      ASSERT_TRUE(global.ok() && local.ok());
+      for (size_t i = 0; i < n; ++i) {
+        const double g = both->global[i * measures + m], l = both->local[i * measures + m];
+        if (exposures[i] == 0) {
+          EXPECT_TRUE(std::isnan(g) && std::isnan(l)) << "map " << map << " unit " << i;
+          continue;
+        }
+        ASSERT_NEAR(g, global->estimate[i], 1e-12 * std::abs(global->estimate[i]))
+            << "map " << map << " unit " << i << " measure " << m;
+        ASSERT_NEAR(l, local->estimate[i], 1e-12 * std::abs(local->estimate[i]))
+            << "map " << map << " unit " << i << " measure " << m;
+      }
+    }
+  }
+}
+
+TEST(EmpiricalBayes, EbBothRejectsWhatEbLocalRejectsNamingTheMeasure) {
+  const std::vector<double> exposures = {10, 20, 30};
+  const auto ring = Neighbours::FromLists({{1, 2}, {0, 2}, {0, 1}});
+  struct Case {
+    std::vector<double> rows;
+    size_t measures;
+    const char* message;
+  };
+  for (const Case& bad : std::vector<Case>{
+           {{1, 2, 3, -1, 5, 6}, 2, "unit 1, measure 1: count -1 is negative"},
+           {{1, 2, 3, 4, kNaN, 6}, 2, "unit 2, measure 0: count nan is not a finite number"},
+           {{1, 2, 3, 4, 5}, 2, "5 counts but 3 exposures of 2 measures"},
+           {{1, 2, 3}, 0, "no measures"},
+       }) {
+    const absl::Status status = EbBoth(bad.rows, bad.measures, exposures, ring).status();
+    EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << bad.message;
+    EXPECT_THAT(std::string(status.message()), HasSubstr(bad.message));
+  }
+  const absl::Status status =
+      EbBoth(std::vector<double>{1, 2, 3}, 1, exposures, Neighbours::FromLists({{1}, {3}, {}})).status();
+  EXPECT_THAT(std::string(status.message()), HasSubstr("unit 1: neighbour 3 is out of range (3 units)"));
+}
+
 TEST(EmpiricalBayes, TinyUnitWithOneEventIsPulledTowardsTheMean) {
   // 99 ordinary grids of 2,000 people with 1 to 21 events (rates vary beyond chance), and one
   // of 12 people with 1 event.

@@ -3,6 +3,7 @@
 // grids, deduplicated, capped per town and repeated only after the configured periods.
 #include <cmath>
 #include <map>
+#include <optional>
 #include <set>
 
 #include <gmock/gmock.h>
@@ -66,7 +67,9 @@ TEST_F(RiskTest, GradesFollowTheBandsAndCountsFollowTheCube) {
       double events = 0;
       for (const Dimension& d : unit.dimensions) events += d.count;
       if (events > 0) ++with_events;
-      if (events == 0) EXPECT_EQ(unit.raw_grade, Grade::kGreen);
+      if (events == 0) {
+        EXPECT_EQ(unit.raw_grade, Grade::kGreen);
+      }
       ++counted[static_cast<int>(unit.grade)];
       // Each dimension's count is the cube's figure for the unit and period.
       std::vector<int64_t> totals(cube.columns(), 0);
@@ -87,8 +90,77 @@ TEST_F(RiskTest, GradesFollowTheBandsAndCountsFollowTheCube) {
     int red = 0;
     for (const UnitRisk& unit : assessment.units) red += unit.raw_grade == Grade::kRed;
     EXPECT_LE(red, static_cast<int>(std::ceil(0.05 * with_events)) + 1) << LevelName(assessment.level);
-    if (with_events >= 40) EXPECT_GE(red, 1) << LevelName(assessment.level);
+    if (with_events >= 40) {
+      EXPECT_GE(red, 1) << LevelName(assessment.level);
+    }
   }
+}
+
+// Every unit's key-type counts equal the cube's own sums for the period.
+void ExpectCountsAreTheCubes(const Cube& cube, const std::vector<Assessment>& all, const char* when) {
+  for (const Assessment& assessment : all) {
+    for (const UnitRisk& unit : assessment.units) {
+      std::vector<int64_t> totals(cube.columns(), 0);
+      cube.Sum(unit.unit, assessment.period.first, assessment.period.last, totals);
+      for (size_t k = 0; k < unit.dimensions.size(); ++k) {
+        const size_t column = cube.KeyTypeColumn(k);
+        ASSERT_DOUBLE_EQ(unit.dimensions[k].count, cube.Value(column, totals[column]))
+            << when << ": " << FormatPeriod(assessment.period) << " " << cube.registry().name(unit.unit) << " key type " << k;
+      }
+    }
+  }
+}
+
+TEST_F(RiskTest, CachedMonthCountsFollowEveryChangeOfTheCube) {
+  // Whole months come from the engine's month cache, partial ones from the events: a year, a
+  // quarter and a range that cuts two months stay equal to the cube's sums before and after an
+  // event is added to and taken out of one of their months, and after the cache is dropped.
+  Cube& cube = *env_->cube;
+  auto engine = RiskEngine::Create(cube, Settings());
+  ASSERT_TRUE(engine.ok()) << engine.status();
+  const std::vector<Period> periods = {Month("2023"), Month("2023Q2"), *ParsePeriod("2023-04-10..2023-06-20")};
+  for (const Period& period : periods) {
+    auto all = (*engine)->AssessAll(cube, period);
+    ASSERT_TRUE(all.ok()) << all.status();
+    ExpectCountsAreTheCubes(cube, *all, "first");
+  }
+  // A key-type event of 2023-05 put again under a new id, then taken out.
+  std::optional<CubeEvent> sample;
+  const Period may = Month("2023-05");
+  cube.ForEachEvent(cube.home_city(), may.first, may.last, [&](int64_t, const CubeEvent& event) {
+    for (size_t k = 0; k < env_->catalog.key_types.size() && !sample; ++k) {
+      if (event.sums == 0 && ((event.mask >> cube.KeyTypeColumn(k)) & 1) != 0) sample = event;
+    }
+  });
+  ASSERT_TRUE(sample.has_value());
+  const uint64_t stamp = cube.MonthStamp(may.first), april = cube.MonthStamp(may.first - 1);
+  const int64_t id = static_cast<int64_t>(cube.event_states().size()) + 10;
+  auto grid_count = [&](const Period& period) {
+    auto all = (*engine)->AssessAll(cube, period);
+    EXPECT_TRUE(all.ok());
+    ExpectCountsAreTheCubes(cube, *all, "after a change");
+    // The counting unit's own row (a grid, or a unit above where the event was placed higher).
+    const UnitId unit{sample->unit};
+    const int64_t at = (*engine)->IndexOf(unit);
+    double events = 0;
+    for (const Assessment& assessment : *all) {
+      if (assessment.level != cube.registry().level(unit) || at < 0) continue;
+      for (const Dimension& d : assessment.units[static_cast<size_t>(at)].dimensions) events += d.count;
+    }
+    return events;
+  };
+  const double before = grid_count(periods[0]);
+  cube.PutCompiled(id, *sample, nullptr);
+  EXPECT_NE(cube.MonthStamp(may.first), stamp) << "the month's stamp moves with its events";
+  EXPECT_EQ(cube.MonthStamp(may.first - 1), april) << "other months keep theirs";
+  for (const Period& period : periods) grid_count(period);
+  ASSERT_GE((*engine)->IndexOf(UnitId{sample->unit}), 0) << "the event counts at a graded unit";
+  EXPECT_GT(grid_count(periods[0]), before);
+  cube.Remove(id);
+  for (const Period& period : periods) grid_count(period);
+  EXPECT_EQ(grid_count(periods[0]), before);
+  (*engine)->DropCountCache();
+  for (const Period& period : periods) grid_count(period);
 }
 
 TEST_F(RiskTest, HysteresisOnlyKeepsThePreviousGrade) {
