@@ -1,6 +1,7 @@
 #include "address/registry.h"
 
 #include <algorithm>
+#include <thread>
 #include <cstring>
 
 #include "core/strings.h"
@@ -278,20 +279,27 @@ RegistryBuilder::RegistryBuilder() {
 
 absl::Status Registry::FinalizeIndexes(bool roll_up_figures) {
   const size_t count = levels_.size();
-  by_code_.clear();
-  by_code_.reserve(count);
-  retired_by_code_.clear();
-  for (size_t index = 0; index < count; ++index) {
-    if (retired_[index]) {
-      retired_by_code_[codes_[index]] = UnitId{static_cast<uint32_t>(index)};
-      continue;
+  // The index by code (a random write per unit into a table of tens of MB) is built on a second
+  // thread while this one builds the tree's indexes: they read the same arrays and write
+  // different ones.
+  absl::Status by_code_status;
+  std::thread by_code_builder([&] {
+    by_code_.clear();
+    by_code_.reserve(count);
+    retired_by_code_.clear();
+    for (size_t index = 0; index < count; ++index) {
+      if (retired_[index]) {
+        retired_by_code_[codes_[index]] = UnitId{static_cast<uint32_t>(index)};
+        continue;
+      }
+      auto [it, inserted] = by_code_.try_emplace(codes_[index], UnitId{static_cast<uint32_t>(index)});
+      if (!inserted) {
+        by_code_status = absl::InvalidArgumentError(Cat("unit ", codes_[index].ToString(), " (", names_[index],
+                                                        ") has the same code as ", names_[it->second.value]));
+        return;
+      }
     }
-    auto [it, inserted] = by_code_.try_emplace(codes_[index], UnitId{static_cast<uint32_t>(index)});
-    if (!inserted) {
-      return absl::InvalidArgumentError(Cat("unit ", codes_[index].ToString(), " (", names_[index],
-                                            ") has the same code as ", names_[it->second.value]));
-    }
-  }
+  });
   figures_ = own_figures_;
   // Children lists (governance tree), in code order, retired units left out.
   std::vector<uint32_t> child_count(count + 1, 0);
@@ -362,8 +370,8 @@ absl::Status Registry::FinalizeIndexes(bool roll_up_figures) {
       figures[parents_[index].value] += figures[index];
     }
   }
-
-  return absl::OkStatus();
+  by_code_builder.join();
+  return by_code_status;
 }
 
 RegistryBuilder RegistryBuilder::FromRegistry(const Registry& registry) {

@@ -507,12 +507,19 @@ std::vector<int64_t> Cube::MajorEvents(UnitId unit, CubeDay first, CubeDay last,
 absl::Status Cube::ValidateEvents(const std::vector<CubeEvent>& events, const std::vector<int64_t>& sums) const {
   const size_t stride = sum_attributes_.size();
   if (stride != 0 && sums.size() % stride != 0) return absl::InvalidArgumentError("cube snapshot: bad sum table");
+  // Covers() as a bitmap (a few hundred KB that stay in cache; the slot tables are 8 bytes per
+  // registry unit, a cache miss per event at ten million events).
+  std::vector<uint64_t> covered((dense_slot_.size() + 63) / 64, 0);
+  for (size_t unit = 0; unit < dense_slot_.size(); ++unit) {
+    if (dense_slot_[unit] != UINT32_MAX || sparse_slot_[unit] != UINT32_MAX) covered[unit / 64] |= uint64_t{1} << (unit % 64);
+  }
+  auto covers = [&](uint32_t unit) { return unit < dense_slot_.size() && ((covered[unit / 64] >> (unit % 64)) & 1) != 0; };
   for (const CubeEvent& event : events) {
     if (event.day == CubeEvent::kAbsent) continue;
     if (event.sums != 0 && static_cast<size_t>(event.sums) * stride > sums.size()) {
       return absl::InvalidArgumentError("cube snapshot: an event's sums lie outside the sum table");
     }
-    if (event.counted() && (event.unit >= registry_.size() || !Covers(UnitId{event.unit}) ||
+    if (event.counted() && (event.unit >= registry_.size() || !covers(event.unit) ||
                             event.type >= catalog_.types.size() || event.source >= catalog_.sources.size() ||
                             event.day < kFirstDay || event.day > kLastDay || (event.mask >> measures_) != 0)) {
       return absl::InvalidArgumentError("cube snapshot: an event does not fit this registry and catalog");
@@ -621,16 +628,28 @@ std::string Cube::SaveAggregates() const {
   return out;
 }
 
+size_t Cube::ColumnsOf(const Catalog& catalog) {
+  return catalog.indicators.size() + catalog.key_types.size() + catalog.types.size();
+}
+
 absl::Status Cube::AdoptAggregates(std::vector<CubeEvent> events, std::vector<int64_t> sums, std::string_view bytes) {
+  PA_ASSIGN_OR_RETURN(ParsedAggregates parsed, ParseAggregates(bytes, columns_.size(), events.size()));
+  return AdoptParsed(std::move(events), std::move(sums), std::move(parsed));
+}
+
+absl::StatusOr<Cube::ParsedAggregates> Cube::ParseAggregates(std::string_view bytes, size_t columns, size_t events) {
   auto bad = [](std::string_view what) { return absl::InvalidArgumentError(Cat("cube snapshot: ", what)); };
-  const size_t width = columns_.size();
+  const size_t width = columns;
   const uint64_t max_days = static_cast<uint64_t>(kLastDay - chunk0_) + 1;
-  const uint64_t max_ids = events.size();
+  const uint64_t max_ids = events;
+  ParsedAggregates parsed;
+  parsed.columns = columns;
   Reader reader(bytes);
   uint64_t count = 0;
-  if (!reader.Get(&count) || count != dense_.size()) return bad("day tables do not fit this registry");
-  std::vector<Dense> dense(dense_.size());
-  for (Dense& table : dense) {
+  // (Each table and each list takes at least its 8-byte count: bounds before any allocation.)
+  if (!reader.Get(&count) || count > bytes.size() / 8) return bad("bad day table count");
+  parsed.dense.resize(count);
+  for (Dense& table : parsed.dense) {
     uint64_t chunks = 0;
     if (!reader.Get(&chunks) || chunks > max_days / kChunkDays + 1) return bad("bad day table");
     table.chunks.resize(chunks);
@@ -647,58 +666,66 @@ absl::Status Cube::AdoptAggregates(std::vector<CubeEvent> events, std::vector<in
       }
     }
   }
-  if (!reader.Get(&count) || count != postings_.size()) return bad("postings do not fit this registry");
-  std::vector<std::vector<Posting>> postings(postings_.size());
-  for (auto& list : postings) {
+  if (!reader.Get(&count) || count > bytes.size() / 8) return bad("bad postings count");
+  parsed.postings.resize(count);
+  for (auto& list : parsed.postings) {
     if (!reader.GetArray(&list, max_ids * kLevelCount)) return bad("bad postings");
   }
   if (!reader.Get(&count) || count > max_days) return bad("bad day lists");
-  std::vector<std::vector<uint32_t>> day_lists(count);
-  for (auto& list : day_lists) {
+  parsed.day_lists.resize(count);
+  for (auto& list : parsed.day_lists) {
     if (!reader.GetArray(&list, max_ids)) return bad("bad day list");
   }
-  std::vector<Posting> major;
-  if (!reader.GetArray(&major, max_ids)) return bad("bad major events");
-  if (!reader.Get(&count) || count != source_days_.size()) return bad("sources do not fit this catalog");
-  std::vector<std::vector<int64_t>> source_days(count);
-  for (auto& days : source_days) {
+  if (!reader.GetArray(&parsed.major, max_ids)) return bad("bad major events");
+  if (!reader.Get(&count) || count > 255) return bad("bad source count");
+  parsed.source_days.resize(count);
+  for (auto& days : parsed.source_days) {
     if (!reader.GetArray(&days, max_days)) return bad("bad source days");
   }
-  std::vector<CubeDay> latest;
-  if (!reader.GetArray(&latest, source_days_.size()) || latest.size() != latest_by_source_.size()) {
+  if (!reader.GetArray(&parsed.latest, parsed.source_days.size()) || parsed.latest.size() != parsed.source_days.size()) {
     return bad("bad latest days");
   }
-  std::vector<uint32_t> free_sums;
-  if (!reader.GetArray(&free_sums, sums.size() + 1)) return bad("bad free sums");
-  uint64_t event_count = 0;
-  if (!reader.Get(&event_count) || event_count > max_ids || !reader.done()) return bad("bad tail");
-  // Ids and units must point inside this cube.
-  for (const auto& list : postings) {
+  if (!reader.GetArray(&parsed.free_sums, bytes.size())) return bad("bad free sums");
+  if (!reader.Get(&parsed.event_count) || parsed.event_count > max_ids || !reader.done()) return bad("bad tail");
+  // Ids must point inside the snapshot's events.
+  for (const auto& list : parsed.postings) {
     for (const Posting& posting : list) {
       if (posting.id >= max_ids) return bad("a posting names no event");
     }
   }
-  for (const auto& list : day_lists) {
+  for (const auto& list : parsed.day_lists) {
     for (uint32_t id : list) {
       if (id >= max_ids) return bad("a day list names no event");
     }
   }
-  for (const Posting& posting : major) {
+  for (const Posting& posting : parsed.major) {
     if (posting.id >= max_ids) return bad("a major event names no event");
   }
+  return parsed;
+}
+
+absl::Status Cube::AdoptParsed(std::vector<CubeEvent> events, std::vector<int64_t> sums, ParsedAggregates parsed) {
+  auto bad = [](std::string_view what) { return absl::InvalidArgumentError(Cat("cube snapshot: ", what)); };
+  if (parsed.columns != columns_.size()) return bad("parsed for another number of columns");
+  if (parsed.dense.size() != dense_.size()) return bad("day tables do not fit this registry");
+  if (parsed.postings.size() != postings_.size()) return bad("postings do not fit this registry");
+  if (parsed.source_days.size() != source_days_.size() || parsed.latest.size() != latest_by_source_.size()) {
+    return bad("sources do not fit this catalog");
+  }
+  if (parsed.event_count > events.size()) return bad("bad tail");
   const size_t stride = sum_attributes_.size();
-  for (uint32_t slot : free_sums) {
+  for (uint32_t slot : parsed.free_sums) {
     if (stride == 0 || (static_cast<size_t>(slot) + 1) * stride > sums.size()) return bad("a free sum slot is out of range");
   }
   PA_RETURN_IF_ERROR(ValidateEvents(events, sums));
-  dense_ = std::move(dense);
-  postings_ = std::move(postings);
-  day_lists_ = std::move(day_lists);
-  major_events_ = std::move(major);
-  source_days_ = std::move(source_days);
-  latest_by_source_ = std::move(latest);
-  free_sums_ = std::move(free_sums);
-  event_count_ = event_count;
+  dense_ = std::move(parsed.dense);
+  postings_ = std::move(parsed.postings);
+  day_lists_ = std::move(parsed.day_lists);
+  major_events_ = std::move(parsed.major);
+  source_days_ = std::move(parsed.source_days);
+  latest_by_source_ = std::move(parsed.latest);
+  free_sums_ = std::move(parsed.free_sums);
+  event_count_ = parsed.event_count;
   events_ = std::move(events);
   if (events_.empty()) events_.resize(1);
   sums_ = std::move(sums);

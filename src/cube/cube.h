@@ -202,6 +202,14 @@ class Cube {
   // AdoptAggregates: InvalidArgument when the bytes do not fit this cube's units and columns.
   std::string SaveAggregates() const;
   absl::Status AdoptAggregates(std::vector<CubeEvent> events, std::vector<int64_t> sums, std::string_view bytes);
+  // The same in two steps: ParseAggregates needs no cube (only the number of columns,
+  // ColumnsOf(catalog), and of events), so a start from a snapshot parses beside the registry's
+  // load; AdoptParsed then checks what depends on the cube's units and takes it over.
+  // ParseAggregates: InvalidArgument for bytes that do not parse or name no event.
+  struct ParsedAggregates;
+  static size_t ColumnsOf(const Catalog& catalog);
+  static absl::StatusOr<ParsedAggregates> ParseAggregates(std::string_view bytes, size_t columns, size_t events);
+  absl::Status AdoptParsed(std::vector<CubeEvent> events, std::vector<int64_t> sums, ParsedAggregates parsed);
 
  private:
   struct Posting {
@@ -284,6 +292,18 @@ class Cube {
   std::vector<uint64_t> month_stamps_;
   void StampMonth(CubeDay day);
   void StampAllMonths();
+};
+
+struct Cube::ParsedAggregates {
+  size_t columns = 0;
+  std::vector<Dense> dense;
+  std::vector<std::vector<Posting>> postings;
+  std::vector<std::vector<uint32_t>> day_lists;
+  std::vector<Posting> major;
+  std::vector<std::vector<int64_t>> source_days;
+  std::vector<CubeDay> latest;
+  std::vector<uint32_t> free_sums;
+  uint64_t event_count = 0;
 };
 
 template <typename Visit>

@@ -455,7 +455,7 @@ absl::Status SaveCubeSnapshot(const fs::path& path, const Cube& cube, int64_t se
   return absl::OkStatus();
 }
 
-absl::StatusOr<CubeSnapshotData> ReadCubeSnapshot(const fs::path& path) {
+absl::StatusOr<CubeSnapshotData> ReadCubeSnapshot(const fs::path& path, size_t columns) {
   std::unique_ptr<FILE, int (*)(FILE*)> file(std::fopen(path.c_str(), "rbe"), &std::fclose);
   if (!file) return absl::NotFoundError(Cat("no cube snapshot at ", path.string()));
   std::error_code ec;
@@ -486,6 +486,12 @@ absl::StatusOr<CubeSnapshotData> ReadCubeSnapshot(const fs::path& path) {
     return damaged("short read");
   }
   if (SnapshotChecksum(header, data.events, data.sums, data.aggregates) != stored) return damaged("checksum mismatch");
+  if (columns > 0) {
+    absl::StatusOr<Cube::ParsedAggregates> parsed = Cube::ParseAggregates(data.aggregates, columns, data.events.size());
+    if (!parsed.ok()) return absl::FailedPreconditionError(Cat(path.string(), ": ", parsed.status().message()));
+    data.parsed = *std::move(parsed);
+    std::string().swap(data.aggregates);
+  }
   return data;
 }
 
@@ -493,7 +499,8 @@ absl::StatusOr<int64_t> AdoptCubeSnapshot(CubeSnapshotData data, uint64_t finger
   if (data.fingerprint != fingerprint) {
     return absl::FailedPreconditionError("cube snapshot: made for another catalog, registry or layout");
   }
-  if (absl::Status adopted = cube.AdoptAggregates(std::move(data.events), std::move(data.sums), data.aggregates);
+  if (absl::Status adopted = data.parsed ? cube.AdoptParsed(std::move(data.events), std::move(data.sums), *std::move(data.parsed))
+                                         : cube.AdoptAggregates(std::move(data.events), std::move(data.sums), data.aggregates);
       !adopted.ok()) {
     return absl::FailedPreconditionError(Cat("cube snapshot: ", adopted.message()));
   }

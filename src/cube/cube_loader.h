@@ -19,6 +19,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -73,9 +74,12 @@ struct CubeSnapshotData {
   int64_t seq = 0;
   std::vector<CubeEvent> events;
   std::vector<int64_t> sums;
-  std::string aggregates;
+  std::string aggregates;                            // as stored, unless parsed:
+  std::optional<Cube::ParsedAggregates> parsed;       // with `columns` given to ReadCubeSnapshot
 };
-absl::StatusOr<CubeSnapshotData> ReadCubeSnapshot(const std::filesystem::path& path);
+// With `columns` (Cube::ColumnsOf(catalog)), the aggregates are parsed as well (the costly part
+// of adopting them), so that it happens beside the registry's load.
+absl::StatusOr<CubeSnapshotData> ReadCubeSnapshot(const std::filesystem::path& path, size_t columns = 0);
 absl::StatusOr<int64_t> AdoptCubeSnapshot(CubeSnapshotData data, uint64_t fingerprint, Cube& cube);
 
 struct CubeOpenStats {

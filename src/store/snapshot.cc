@@ -1,11 +1,14 @@
 #include "store/snapshot.h"
 
 #include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
-#include <zlib.h>
+#include <xxhash.h>
 
 #include <cstdio>
 #include <cstring>
+#include <functional>
 #include <memory>
 
 #include "core/strings.h"
@@ -15,7 +18,9 @@ namespace {
 
 namespace fs = std::filesystem;
 constexpr char kMagic[8] = {'P', 'I', 'N', 'G', 'A', 'N', 'R', 'S'};
-constexpr uint32_t kVersion = 1;
+// 2: the trailer is an XXH3-64 of everything before it (was a zlib CRC-32, 0.3 s of a
+// 3-million-unit load); a version-1 snapshot is refused and the registry read from its tables.
+constexpr uint32_t kVersion = 2;
 
 class Writer {
  public:
@@ -153,12 +158,8 @@ absl::Status RegistrySnapshot::Write(const Registry& registry, uint64_t generati
     writer.PutString(compound.name);
   }
   std::string& out = writer.out();
-  uint32_t crc = static_cast<uint32_t>(crc32(0L, reinterpret_cast<const Bytef*>(out.data()), static_cast<uInt>(0)));
-  for (size_t offset = 0; offset < out.size(); offset += 1u << 30) {
-    size_t length = std::min<size_t>(out.size() - offset, 1u << 30);
-    crc = static_cast<uint32_t>(crc32(crc, reinterpret_cast<const Bytef*>(out.data() + offset), static_cast<uInt>(length)));
-  }
-  writer.Put(crc);
+  const uint64_t checksum = XXH3_64bits(out.data(), out.size());
+  writer.Put(checksum);
 
   fs::path temp = path;
   temp += Cat(".tmp-", ::getpid());
@@ -183,25 +184,29 @@ absl::Status RegistrySnapshot::Write(const Registry& registry, uint64_t generati
 }
 
 absl::StatusOr<Registry> RegistrySnapshot::Read(const fs::path& path, uint64_t generation, History history) {
-  std::unique_ptr<FILE, int (*)(FILE*)> file(std::fopen(path.c_str(), "rb"), &std::fclose);
-  if (!file) return absl::NotFoundError(Cat(path.string(), " is absent"));
-  std::string data;
-  std::error_code ec;
-  uintmax_t size = fs::file_size(path, ec);
-  if (ec || size < sizeof kMagic + 4 || size > (uintmax_t{8} << 30)) return absl::DataLossError("bad snapshot size");
-  data.resize(size);
-  if (std::fread(data.data(), 1, data.size(), file.get()) != data.size()) return absl::DataLossError("short snapshot");
+  // Mapped, not read: the page cache is the buffer (a read copied it into as many freshly
+  // zeroed pages, a fifth of the load at 3 million units).
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return absl::NotFoundError(Cat(path.string(), " is absent"));
+  struct stat info {};
+  const bool stat_ok = ::fstat(fd, &info) == 0;
+  const auto size = stat_ok ? static_cast<uintmax_t>(info.st_size) : 0;
+  if (!stat_ok || size < sizeof kMagic + 8 || size > (uintmax_t{8} << 30)) {
+    ::close(fd);
+    return absl::DataLossError("bad snapshot size");
+  }
+  void* mapped = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
+  ::close(fd);
+  if (mapped == MAP_FAILED) return absl::DataLossError(Cat(path.string(), ": cannot be mapped"));
+  ::madvise(mapped, size, MADV_SEQUENTIAL);
+  std::unique_ptr<void, std::function<void(void*)>> unmap(mapped, [size](void* at) { ::munmap(at, size); });
+  const std::string_view data(static_cast<const char*>(mapped), size);
   auto damaged = [&](std::string_view what) { return absl::DataLossError(Cat(path.string(), ": ", what)); };
   if (std::memcmp(data.data(), kMagic, sizeof kMagic) != 0) return damaged("not a registry snapshot");
-  uint32_t stored_crc = 0;
-  std::memcpy(&stored_crc, data.data() + data.size() - 4, 4);
-  uint32_t crc = static_cast<uint32_t>(crc32(0L, nullptr, 0));
-  for (size_t offset = 0; offset < data.size() - 4; offset += 1u << 30) {
-    size_t length = std::min<size_t>(data.size() - 4 - offset, 1u << 30);
-    crc = static_cast<uint32_t>(crc32(crc, reinterpret_cast<const Bytef*>(data.data() + offset), static_cast<uInt>(length)));
-  }
-  if (crc != stored_crc) return damaged("checksum mismatch");
-  Reader reader(std::string_view(data).substr(sizeof kMagic, data.size() - sizeof kMagic - 4));
+  uint64_t stored_checksum = 0;
+  std::memcpy(&stored_checksum, data.data() + data.size() - 8, 8);
+  if (XXH3_64bits(data.data(), data.size() - 8) != stored_checksum) return damaged("checksum mismatch");
+  Reader reader(data.substr(sizeof kMagic, data.size() - sizeof kMagic - 8));
   uint32_t version = 0;
   uint64_t stored_generation = 0, count = 0;
   if (!reader.Get(version) || version != kVersion) return damaged("unknown version");

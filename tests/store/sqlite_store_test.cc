@@ -140,6 +140,8 @@ TEST(SqliteStore, SnapshotIsUsedWhenCurrentAndIgnoredWhenStaleOrDamaged) {
     ASSERT_GT(bytes.size(), 1000u);
     bytes[bytes.size() / 2] ^= 0x5A;
     dir.Write("pingan.db.registry", bytes);
+    EXPECT_EQ(RegistrySnapshot::Read(snapshot, 12345, History()).status().code(), absl::StatusCode::kDataLoss)
+        << "the checksum finds the flipped byte";
     auto store = SqliteStore::Open(db, SqliteStore::Mode::kReadOnly);
     auto loaded = (*store)->LoadRegistry();
     ASSERT_TRUE(loaded.ok()) << loaded.status();
