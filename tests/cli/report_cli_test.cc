@@ -78,8 +78,12 @@ TEST_F(ReportCliTest, ReportJsonHoldsThe33IndicatorsInOrderWithYoyAndMom) {
   EXPECT_EQ(report["freshness"].size(), 7u);
   // Money carries no significance; counts do.
   for (const Json& line : report["indicators"]) {
-    if (line["id"] == "traffic.loss_yuan") EXPECT_TRUE(line["yoy"]["significant"].is_null());
-    if (line["id"] == "criminal.filed") EXPECT_TRUE(line["yoy"]["significant"].is_boolean());
+    if (line["id"] == "traffic.loss_yuan") {
+      EXPECT_TRUE(line["yoy"]["significant"].is_null());
+    }
+    if (line["id"] == "criminal.filed") {
+      EXPECT_TRUE(line["yoy"]["significant"].is_boolean());
+    }
   }
   // The city's criminal.filed is the sum over its breakdown, unplaced remainder included.
   const Json city = RunJson("report --period 2024-05");
@@ -120,7 +124,9 @@ TEST_F(ReportCliTest, SeriesLeagueBulletinClustersAndMajor) {
   ASSERT_EQ(league["rows"].size(), 14u);
   for (size_t i = 0; i < league["rows"].size(); ++i) {
     EXPECT_GE(league["rows"][i]["rank"].get<int>(), 1);
-    if (i > 0) EXPECT_GE(league["rows"][i - 1]["score"].get<double>(), league["rows"][i]["score"].get<double>());
+    if (i > 0) {
+      EXPECT_GE(league["rows"][i - 1]["score"].get<double>(), league["rows"][i]["score"].get<double>());
+    }
     EXPECT_TRUE(league["rows"][i]["rank_change"].is_number());
   }
 
@@ -153,10 +159,18 @@ TEST_F(ReportCliTest, SeriesLeagueBulletinClustersAndMajor) {
     // Each rule listed holds for the event (config/catalog/major.toml).
     for (const Json& rule : event["rules"]) {
       const Json& attributes = event["attributes"];
-      if (rule == "homicide") EXPECT_EQ(event["type"], "criminal.homicide");
-      if (rule == "mass_casualty") EXPECT_GE(attributes.value("deaths", 0), 3) << event.dump();
-      if (rule == "fatal_fire") EXPECT_GE(attributes.value("deaths", 0), 1) << event.dump();
-      if (rule == "large_fraud") EXPECT_GE(attributes.value("loss_yuan", 0.0), 1e6) << event.dump();
+      if (rule == "homicide") {
+        EXPECT_EQ(event["type"], "criminal.homicide");
+      }
+      if (rule == "mass_casualty") {
+        EXPECT_GE(attributes.value("deaths", 0), 3) << event.dump();
+      }
+      if (rule == "fatal_fire") {
+        EXPECT_GE(attributes.value("deaths", 0), 1) << event.dump();
+      }
+      if (rule == "large_fraud") {
+        EXPECT_GE(attributes.value("loss_yuan", 0.0), 1e6) << event.dump();
+      }
       if (rule == "collective_beyond_level") {
         EXPECT_TRUE(attributes.value("collective", false) && attributes.value("beyond_level", false)) << event.dump();
       }

@@ -268,7 +268,9 @@ TEST_F(IngestTest, QuarantinesEachKindOfBadRecordAndKeepsTheRest) {
     EXPECT_THAT(entry.file, HasSubstr("mixed.jsonl"));
     EXPECT_GE(entry.line, 2);
     EXPECT_LE(entry.raw.size(), 16u << 10);
-    if (entry.reason == "bad_time") EXPECT_EQ(entry.source_id, "bad-time");
+    if (entry.reason == "bad_time") {
+      EXPECT_EQ(entry.source_id, "bad-time");
+    }
   }
   // A later valid record with the same key clears its entry.
   Ingest("fixed.jsonl", R"({"source":"police","source_id":"bad-time","type":"criminal.theft","occurred_at":"2024-02-29T10:00:00"})" "\n");
@@ -290,7 +292,9 @@ TEST_F(IngestTest, CsvRowsOfTheWrongWidthAndOversizedFieldsAreQuarantinedNotFata
   EXPECT_EQ(nlohmann::json::parse(Find("safety", "S5").event.attributes_json)["deaths"], 3);
   // A quarantined CSV row is kept as a JSON object of its columns.
   for (const QuarantineEntry& entry : Quarantine()) {
-    if (entry.reason == "bad_attribute") EXPECT_THAT(entry.raw, HasSubstr(R"("attr.injuries":"three")"));
+    if (entry.reason == "bad_attribute") {
+      EXPECT_THAT(entry.raw, HasSubstr(R"("attr.injuries":"three")"));
+    }
   }
 }
 

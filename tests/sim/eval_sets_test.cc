@@ -189,7 +189,9 @@ TEST(EvalSets, NoisyLinesHaveEveryKindOfNoiseAndConsistentExpectations) {
         EXPECT_EQ(text.find(word), std::string::npos) << line.text << " -> " << text;
       }
     }
-    if (line.noise == "person_phone") EXPECT_TRUE(normalized->had_phone) << line.text;
+    if (line.noise == "person_phone") {
+      EXPECT_TRUE(normalized->had_phone) << line.text;
+    }
     if (line.noise == "old_name") {
       EXPECT_TRUE(line.text.find("江干区") != std::string::npos || line.text.find("余杭区") != std::string::npos ||
                   line.text.find("萧山区") != std::string::npos || line.text.find("富阳市") != std::string::npos ||
