@@ -733,12 +733,17 @@ absl::Status Cube::AdoptParsed(std::vector<CubeEvent> events, std::vector<int64_
   return absl::OkStatus();
 }
 
-uint64_t Cube::MonthStamp(CubeDay day) const {
-  if (day < kFirstDay || day > kLastDay) return month_stamps_.back();
+namespace {
+// The entry of month_stamps_ for `day`: months since 1900-01, the last entry for days outside.
+size_t MonthSlot(CubeDay day, size_t slots) {
+  if (day < Cube::kFirstDay || day > Cube::kLastDay) return slots - 1;
   int year = 0, month = 0, day_of_month = 0;
   CivilFromDay(day, &year, &month, &day_of_month);
-  return month_stamps_[static_cast<size_t>((year - 1900) * 12 + month - 1)];
+  return static_cast<size_t>((year - 1900) * 12 + month - 1);
 }
+}  // namespace
+
+uint64_t Cube::MonthStamp(CubeDay day) const { return month_stamps_[MonthSlot(day, month_stamps_.size())]; }
 
 namespace {
 // Stamps are unique in the process, so that a stamp of one cube never matches another cube's.
@@ -748,15 +753,7 @@ uint64_t NextStamp() {
 }
 }  // namespace
 
-void Cube::StampMonth(CubeDay day) {
-  if (day < kFirstDay || day > kLastDay) {
-    month_stamps_.back() = NextStamp();
-    return;
-  }
-  int year = 0, month = 0, day_of_month = 0;
-  CivilFromDay(day, &year, &month, &day_of_month);
-  month_stamps_[static_cast<size_t>((year - 1900) * 12 + month - 1)] = NextStamp();
-}
+void Cube::StampMonth(CubeDay day) { month_stamps_[MonthSlot(day, month_stamps_.size())] = NextStamp(); }
 
 void Cube::StampAllMonths() {
   // 1900-01 .. 2169-12, and one for the days outside.
