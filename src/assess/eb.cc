@@ -91,24 +91,30 @@ void LocalRows(std::span<const double> counts, size_t measures, std::span<const 
                const Neighbours& neighbours, std::vector<double>& estimate,
                std::vector<double>* prior_mean, std::vector<double>* prior_variance) {
   const size_t units = exposures.size();
-  // Pass 1: each neighbourhood's mean m_i, and each unit's own term x_i (p_i - m_i)^2. The
-  // measure is the outer loop and the neighbours the inner one, so each sum stays in a register
-  // (sums kept in memory cost a store and a load per neighbour).
+  // Pass 1: each neighbourhood's mean m_i, and each unit's own term x_i (p_i - m_i)^2. A unit's
+  // sums of every measure are one row, and each neighbour's row is added to it whole: the rows
+  // are contiguous (one cache line or two), where a pass per measure reads each neighbour's row
+  // once per measure. Each measure's sum still adds the unit first, then its neighbours in order.
   std::vector<Real> mean(units * measures, 0), term(units * measures, 0);
-  // Per unit, the reciprocals of its exposure and of its neighbourhood's (a division per unit,
-  // not per unit and measure).
+  std::vector<Real> sums(measures);
   for (size_t unit = 0; unit < units; ++unit) {
     if (exposures[unit] == 0) continue;
     const std::span<const uint32_t> around = neighbours.of(unit);
     Real exposure_sum = exposures[unit];
     for (const uint32_t other : around) exposure_sum += exposures[other];
+    // Per unit, the reciprocals of its exposure and of its neighbourhood's (a division per unit,
+    // not per unit and measure).
     const Real per_exposure = Real{1} / exposures[unit], per_sum = Real{1} / exposure_sum;
+    const double* own = &counts[unit * measures];
+    for (size_t m = 0; m < measures; ++m) sums[m] = own[m];
+    for (const uint32_t other : around) {
+      const double* row = &counts[other * measures];
+      for (size_t m = 0; m < measures; ++m) sums[m] += row[m];
+    }
     for (size_t m = 0; m < measures; ++m) {
       const size_t at = unit * measures + m;
-      Real count_sum = counts[at];
-      for (const uint32_t other : around) count_sum += counts[other * measures + m];
-      const Real local_mean = count_sum * per_sum;
-      const Real deviation = counts[at] * per_exposure - local_mean;
+      const Real local_mean = sums[m] * per_sum;
+      const Real deviation = own[m] * per_exposure - local_mean;
       mean[at] = local_mean;
       term[at] = exposures[unit] * deviation * deviation;
     }
@@ -130,11 +136,15 @@ void LocalRows(std::span<const double> counts, size_t measures, std::span<const 
     }
     const Real per_sum = Real{1} / exposure_sum, per_exposure = Real{1} / exposure;
     const Real per_mean_exposure = (members_of.size() + 1) * per_sum;  // 1 / (e_i / k_i)
+    const Real* own = &term[unit * measures];
+    for (size_t m = 0; m < measures; ++m) sums[m] = own[m];
+    for (const uint32_t other : members_of) {
+      const Real* row = &term[other * measures];
+      for (size_t m = 0; m < measures; ++m) sums[m] += row[m];
+    }
     for (size_t m = 0; m < measures; ++m) {
       const size_t at = unit * measures + m;
-      Real spread = term[at];
-      for (const uint32_t other : members_of) spread += term[other * measures + m];
-      Real variance = spread * per_sum - mean[at] * per_mean_exposure;
+      Real variance = sums[m] * per_sum - mean[at] * per_mean_exposure;
       if (variance < 0) variance = 0;
       if (prior_mean) (*prior_mean)[at] = static_cast<double>(mean[at]);
       if (prior_variance) (*prior_variance)[at] = static_cast<double>(variance);

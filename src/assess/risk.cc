@@ -212,12 +212,6 @@ absl::StatusOr<std::unique_ptr<RiskEngine>> RiskEngine::Create(const Cube& cube,
     }
     engine->offsets_.push_back(engine->offsets_.back() + engine->units_[slot].size());
   }
-  // The same map, compact (about 15,000 cells at scale 1: it stays in cache, where the
-  // registry-sized vector would miss on every event).
-  engine->cells_.reserve(engine->offsets_.back());
-  for (size_t slot = 0; slot < kLevels.size(); ++slot) {
-    for (UnitId unit : engine->units_[slot]) engine->cells_.emplace(unit.value, engine->global_[unit.value]);
-  }
   engine->parent_cell_.assign(engine->offsets_.back(), -1);
   for (size_t slot = 1; slot < kLevels.size(); ++slot) {
     for (size_t at = 0; at < engine->units_[slot].size(); ++at) {
@@ -282,36 +276,56 @@ std::vector<MonthSpan> MonthsOf(CubeDay first, CubeDay last) {
 }  // namespace
 
 void RiskEngine::Tally(const Cube& cube, CubeDay first, CubeDay last, Tallies& into) const {
-  // One pass over the period's events into their counting cells (one index lookup each): one
-  // add per counted key type the event matches, and an event with a summed attribute (traffic
-  // deaths) adds its contribution (AddEvent) to the summed ones.
-  uint64_t key_mask = 0, count_mask = 0;
+  // One pass over the period's events into their counting cells: one add per counted key type
+  // the event matches, and an event that matches a summed key type (traffic deaths) adds its
+  // contribution (AddEvent) to the summed ones.
+  uint64_t key_mask = 0, count_mask = 0, sum_mask = 0;
   std::array<uint8_t, 64> key_of_column{};
   for (size_t k = 0; k < key_types_; ++k) {
     key_mask |= uint64_t{1} << key_columns_[k];
-    if (!sum_key_[k]) count_mask |= uint64_t{1} << key_columns_[k];
+    (sum_key_[k] ? sum_mask : count_mask) |= uint64_t{1} << key_columns_[k];
     key_of_column[key_columns_[k]] = static_cast<uint8_t>(k);
   }
   std::vector<int64_t> contribution(has_sums_ ? cube.columns() : 0);
-  cube.ForEachEvent(cube.home_city(), first, last, [&](int64_t, const CubeEvent& event) {
-    const uint64_t hits = event.mask & key_mask;
-    if (hits == 0) return;
-    const auto found = cells_.find(event.unit);
-    if (found == cells_.end()) return;
-    const auto cell = static_cast<size_t>(found->second);
-    for (uint64_t bits = hits & count_mask; bits != 0; bits &= bits - 1) {
-      ++into.events[cell * key_types_ + key_of_column[static_cast<size_t>(std::countr_zero(bits))]];
+  // The cell map (by unit id) and the tallies are larger than a core's L2, so events go in
+  // batches: the batch's cells are prefetched, then its tallies, and only then added to, so the
+  // misses overlap instead of following one another.
+  constexpr size_t kBatch = 32;
+  std::array<const CubeEvent*, kBatch> batch;
+  std::array<int32_t, kBatch> cells;
+  size_t held = 0;
+  const size_t units = global_.size();
+  auto flush = [&] {
+    for (size_t at = 0; at < held; ++at) __builtin_prefetch(&global_[batch[at]->unit]);
+    for (size_t at = 0; at < held; ++at) {
+      cells[at] = global_[batch[at]->unit];
+      if (cells[at] >= 0) __builtin_prefetch(&into.events[static_cast<size_t>(cells[at]) * key_types_], 1);
     }
-    if (has_sums_ && event.sums != 0) {
-      std::fill(contribution.begin(), contribution.end(), 0);
-      cube.AddEvent(event, contribution);
-      for (size_t k = 0; k < key_types_; ++k) {
-        if (sum_key_[k]) {
-          into.sums[cell * summed_keys_ + sum_slot_[k]] += cube.Value(key_columns_[k], contribution[key_columns_[k]]);
+    for (size_t at = 0; at < held; ++at) {
+      if (cells[at] < 0) continue;
+      const CubeEvent& event = *batch[at];
+      const auto cell = static_cast<size_t>(cells[at]);
+      for (uint64_t bits = event.mask & count_mask; bits != 0; bits &= bits - 1) {
+        ++into.events[cell * key_types_ + key_of_column[static_cast<size_t>(std::countr_zero(bits))]];
+      }
+      if ((event.mask & sum_mask) != 0 && event.sums != 0) {
+        std::fill(contribution.begin(), contribution.end(), 0);
+        cube.AddEvent(event, contribution);
+        for (size_t k = 0; k < key_types_; ++k) {
+          if (sum_key_[k]) {
+            into.sums[cell * summed_keys_ + sum_slot_[k]] += cube.Value(key_columns_[k], contribution[key_columns_[k]]);
+          }
         }
       }
     }
+    held = 0;
+  };
+  cube.ForEachEvent(cube.home_city(), first, last, [&](int64_t, const CubeEvent& event) {
+    if ((event.mask & key_mask) == 0 || event.unit >= units) return;
+    batch[held++] = &event;
+    if (held == kBatch) flush();
   });
+  flush();
 }
 
 std::shared_ptr<const RiskEngine::Tallies> RiskEngine::MonthTallies(const Cube& cube, CubeDay first,
@@ -398,7 +412,8 @@ std::array<std::vector<double>, 4> RiskEngine::Count(const Cube& cube, CubeDay f
   return counts;
 }
 
-Assessment RiskEngine::Grade1(const Cube&, size_t slot, const Period& period, const std::vector<double>& counts) const {
+Assessment RiskEngine::Grade1(const Cube&, size_t slot, const Period& period, const std::vector<double>& counts,
+                              bool full) const {
   const std::vector<UnitId>& units = units_[slot];
   const std::vector<double>& exposure = exposure_[slot];
   const size_t n = units.size();
@@ -410,20 +425,29 @@ Assessment RiskEngine::Grade1(const Cube&, size_t slot, const Period& period, co
   const double total_exposure = std::accumulate(exposure.begin(), exposure.end(), 0.0);
   // Both smoothings of every key type in one pass over the neighbour lists.
   absl::StatusOr<EbRows> eb = EbBoth(counts, key_types_, exposure, neighbours_[slot]);
+  std::vector<double> per_rate(key_types_, 0);  // 1 / level_rate (0 for a rate of 0)
   for (size_t k = 0; k < key_types_; ++k) {
     double total = 0;
     for (size_t at = 0; at < n; ++at) total += counts[at * key_types_ + k];
     out.level_rate[k] = total_exposure > 0 ? total / total_exposure : 0;
+    if (out.level_rate[k] > 0) per_rate[k] = 1 / out.level_rate[k];
   }
-  // Unit by unit (each unit's dimensions are one block of memory).
+  const double weight_sum = std::accumulate(settings_.weights.begin(), settings_.weights.end(), 0.0);
+  std::vector<double> scores;
+  std::vector<bool> has_events(n);
+  Dimension scratch;
+  // Unit by unit, in one pass: its dimensions (one block of memory), its score and its drivers.
+  // Without `full` (the previous period: only its grades and scores are read) the dimensions
+  // are computed but not kept.
   for (size_t at = 0; at < n; ++at) {
     UnitRisk& unit = out.units[at];
     unit.unit = units[at];
     unit.exposure = exposure[at];
     unit.exposure_imputed = imputed_[slot][at];
-    unit.dimensions.resize(key_types_);
+    if (full) unit.dimensions.resize(key_types_);
+    double score = 0, events = 0;
     for (size_t k = 0; k < key_types_; ++k) {
-      Dimension& d = unit.dimensions[k];
+      Dimension& d = full ? unit.dimensions[k] : scratch;
       const size_t cell = at * key_types_ + k;
       const double rate = out.level_rate[k];
       d.count = counts[cell];
@@ -434,47 +458,48 @@ Assessment RiskEngine::Grade1(const Cube&, size_t slot, const Period& period, co
       // The smoothed rate over the level's: a dimension weighs above 1 only with more events
       // than the unit's complexity leads one to expect (smoothing damps a small number; it does
       // not lend a unit its neighbours' events).
-      d.index = rate > 0 ? d.eb_local / rate : 0;
+      d.index = d.eb_local * per_rate[k];
       if (d.count <= d.expected) d.index = std::min(d.index, 1.0);
-    }
-  }
-  const double weight_sum = std::accumulate(settings_.weights.begin(), settings_.weights.end(), 0.0);
-  std::vector<double> scores;
-  for (UnitRisk& unit : out.units) {
-    double score = 0, events = 0;
-    for (size_t k = 0; k < key_types_; ++k) {
-      score += settings_.weights[k] * unit.dimensions[k].index;
-      events += unit.dimensions[k].count;
-    }
-    unit.score = weight_sum > 0 ? score / weight_sum : 0;
-    if (events > 0) scores.push_back(unit.score);
-    for (size_t k = 0; k < key_types_; ++k) {
+      score += settings_.weights[k] * d.index;
+      events += d.count;
       // A driver is a key type above what the unit's complexity leads one to expect, both
       // observed and smoothed (a unit with no events of a type is not driven by it, whatever
       // its neighbours do).
-      const Dimension& d = unit.dimensions[k];
-      if (d.index > 1 && d.count > d.expected && settings_.weights[k] > 0) unit.drivers.push_back(k);
+      if (full && d.index > 1 && d.count > d.expected && settings_.weights[k] > 0) unit.drivers.push_back(k);
     }
-    std::sort(unit.drivers.begin(), unit.drivers.end(), [&](size_t a, size_t b) {
-      return settings_.weights[a] * (unit.dimensions[a].index - 1) > settings_.weights[b] * (unit.dimensions[b].index - 1);
-    });
+    unit.score = weight_sum > 0 ? score / weight_sum : 0;
+    has_events[at] = events > 0;
+    if (events > 0) scores.push_back(unit.score);
+    if (unit.drivers.size() > 1) {
+      std::sort(unit.drivers.begin(), unit.drivers.end(), [&](size_t a, size_t b) {
+        return settings_.weights[a] * (unit.dimensions[a].index - 1) >
+               settings_.weights[b] * (unit.dimensions[b].index - 1);
+      });
+    }
   }
   // Thresholds: quantiles of the scores of units with any key event, or the fixed ones.
   if (settings_.quantile) {
-    std::sort(scores.begin(), scores.end(), std::greater<>());
+    // The take-th largest score per band; the shares grow from red to blue, so each selection
+    // only reorders what lies past the one before (linear time, where a sort is n log n).
+    size_t done = 0;
     for (int band = 0; band < 4; ++band) {
       const size_t take = static_cast<size_t>(std::floor(settings_.bands[band] * static_cast<double>(scores.size())));
-      out.thresholds[band] = take == 0 ? HUGE_VAL : scores[take - 1];
+      if (take == 0) {
+        out.thresholds[band] = HUGE_VAL;
+        continue;
+      }
+      std::nth_element(scores.begin() + static_cast<ptrdiff_t>(done), scores.begin() + static_cast<ptrdiff_t>(take - 1),
+                       scores.end(), std::greater<>());
+      out.thresholds[band] = scores[take - 1];
+      done = take;
     }
   } else {
     out.thresholds = settings_.bands;
   }
   for (size_t at = 0; at < n; ++at) {
     UnitRisk& unit = out.units[at];
-    double events = 0;
-    for (const Dimension& d : unit.dimensions) events += d.count;
     Grade grade = Grade::kGreen;
-    if (events > 0) {
+    if (has_events[at]) {
       for (int band = 3; band >= 0; --band) {
         if (unit.score >= out.thresholds[band] && unit.score > 0) grade = static_cast<Grade>(band);
       }
@@ -512,14 +537,14 @@ std::vector<Assessment> RiskEngine::AssessSlots(const Cube& cube, const Period& 
     helper = std::thread([&] {
       const std::array<std::vector<double>, 4> before = Count(cube, previous->first, previous->last);
       for (size_t slot = 0; slot < kLevels.size(); ++slot) {
-        if (((slots >> slot) & 1) != 0) earlier.push_back(Grade1(cube, slot, *previous, before[slot]));
+        if (((slots >> slot) & 1) != 0) earlier.push_back(Grade1(cube, slot, *previous, before[slot], false));
       }
     });
   }
   const std::array<std::vector<double>, 4> counts = Count(cube, period.first, period.last);
   std::vector<Assessment> out;
   for (size_t slot = 0; slot < kLevels.size(); ++slot) {
-    if (((slots >> slot) & 1) != 0) out.push_back(Grade1(cube, slot, period, counts[slot]));
+    if (((slots >> slot) & 1) != 0) out.push_back(Grade1(cube, slot, period, counts[slot], true));
   }
   if (helper.joinable()) helper.join();
   for (size_t at_level = 0; at_level < out.size(); ++at_level) {

@@ -134,7 +134,10 @@ class RiskEngine {
   std::shared_ptr<const Tallies> MonthTallies(const Cube& cube, CubeDay first, CubeDay last) const;
   // Whether the month starting on `first` is cached and current.
   bool HasMonth(const Cube& cube, CubeDay first) const;
-  Assessment Grade1(const Cube& cube, size_t level_slot, const Period& period, const std::vector<double>& counts) const;
+  // `full`: with each unit's dimensions and drivers; without, only scores and grades (what the
+  // previous period lends the current one).
+  Assessment Grade1(const Cube& cube, size_t level_slot, const Period& period, const std::vector<double>& counts,
+                    bool full) const;
   // The assessments of the levels whose bit (1 << slot) is set in `slots`, in level order.
   std::vector<Assessment> AssessSlots(const Cube& cube, const Period& period, uint32_t slots) const;
 
@@ -157,7 +160,6 @@ class RiskEngine {
   mutable absl::flat_hash_map<CubeDay, CachedMonth> months_;  // by the month's first day
   mutable uint64_t cache_clock_ = 0;
   std::vector<int32_t> global_;         // by UnitId: its cell (all levels in one array), -1 outside
-  absl::flat_hash_map<uint32_t, int32_t> cells_;  // UnitId value -> cell, for graded units only
   std::vector<size_t> offsets_;         // first cell of each level, and the total
   std::vector<int32_t> parent_cell_;    // per cell: the nearest graded ancestor's cell, -1 none
   std::vector<int32_t> index_;  // by UnitId: position in its level's list, -1 outside
