@@ -279,15 +279,20 @@ Report BuildReport(const Cube& cube, const ReportSettings& settings, UnitId unit
 }
 
 std::vector<SeriesPoint> Series(const Cube& cube, UnitId unit, size_t column, const Period& period, int count) {
-  std::vector<SeriesPoint> points;
+  return std::move(SeriesOf(cube, unit, {column}, period, count).front());
+}
+
+std::vector<std::vector<SeriesPoint>> SeriesOf(const Cube& cube, UnitId unit, const std::vector<size_t>& columns,
+                                               const Period& period, int count) {
+  std::vector<std::vector<SeriesPoint>> series(columns.size());
   std::vector<int64_t> totals(cube.columns());
   for (int back = count - 1; back >= 0; --back) {
     const Period p = PeriodBefore(period, back);
     std::fill(totals.begin(), totals.end(), 0);
     cube.Sum(unit, p.first, p.last, totals);
-    points.push_back({p, cube.Value(column, totals[column])});
+    for (size_t at = 0; at < columns.size(); ++at) series[at].push_back({p, cube.Value(columns[at], totals[columns[at]])});
   }
-  return points;
+  return series;
 }
 
 std::vector<BreakdownRow> Breakdown(const Cube& cube, UnitId unit, size_t column, const Period& period) {

@@ -107,6 +107,10 @@ struct SeriesPoint {
 };
 // Column `column` over the `count` periods ending with `period` (oldest first).
 std::vector<SeriesPoint> Series(const Cube& cube, UnitId unit, size_t column, const Period& period, int count);
+// The same for each of `columns` at once (one sum per period for all of them): by column, in
+// the order of `columns`.
+std::vector<std::vector<SeriesPoint>> SeriesOf(const Cube& cube, UnitId unit, const std::vector<size_t>& columns,
+                                               const Period& period, int count);
 
 struct BreakdownRow {
   UnitId unit;        // kNoUnit: the unplaced remainder (未落地)

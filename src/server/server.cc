@@ -14,6 +14,7 @@
 #include <iostream>
 #include <mutex>
 #include <map>
+#include <numeric>
 #include <optional>
 #include <regex>
 #include <shared_mutex>
@@ -97,6 +98,7 @@ struct Route {
 constexpr Route kRoutes[] = {
     {"GET", "/api/report", "/api/report", Access::kUser, kReaders},
     {"GET", "/api/series", "/api/series", Access::kUser, kReaders},
+    {"GET", "/api/trends", "/api/trends", Access::kUser, kReaders},
     {"GET", "/api/openapi.json", "/api/openapi\\.json", Access::kPublic, 0},
     {"GET", "/api/health", "/api/health", Access::kPublic, 0},
     {"POST", "/api/login", "/api/login", Access::kPublic, 0},
@@ -471,6 +473,26 @@ struct Server::Impl {
       return Cat("series|", unit.value, "|", FormatPeriod(period), "|", column, "|", count);
     }, [&](const Cube& cube, UnitId unit, const Period& period) {
       return SeriesJson(cube, unit, column, Series(cube, unit, column, period, static_cast<int>(count))).dump();
+    });
+  }
+
+  // Every indicator and key type over the last `count` periods: the Overview's sparklines in one
+  // request (and one cube sum per period) instead of one per card.
+  absl::Status TrendsRoute(Call& call) {
+    PA_ASSIGN_OR_RETURN(int64_t count, BoundedInt(call.request, "count", 13, 1, 120));
+    return WithUnitPeriod(call, [&](const Cube&, UnitId unit, const Period& period) -> absl::StatusOr<std::string> {
+      return Cat("trends|", unit.value, "|", FormatPeriod(period), "|", count);
+    }, [&](const Cube& cube, UnitId unit, const Period& period) {
+      std::vector<size_t> columns(cube.measures());
+      std::iota(columns.begin(), columns.end(), size_t{0});
+      const std::vector<std::vector<SeriesPoint>> series = SeriesOf(cube, unit, columns, period, static_cast<int>(count));
+      Json list = Json::array();
+      for (size_t at = 0; at < columns.size(); ++at) list.push_back(SeriesJson(cube, unit, columns[at], series[at]));
+      return Json{{"unit", registry().code(unit).ToString()},
+                  {"unit_name", registry().name(unit)},
+                  {"period", FormatPeriod(period)},
+                  {"series", std::move(list)}}
+          .dump();
     });
   }
 
@@ -1152,6 +1174,7 @@ struct Server::Impl {
         {"POST /api/login", &Self::Login},
         {"GET /api/me", &Self::Me},
         {"GET /api/report", &Self::ReportRoute},
+        {"GET /api/trends", &Self::TrendsRoute},
         {"GET /api/series", &Self::SeriesRoute},
         {"GET /api/breakdown", &Self::BreakdownRoute},
         {"GET /api/league", &Self::LeagueRoute},

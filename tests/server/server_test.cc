@@ -274,7 +274,7 @@ TEST_F(ServerTest, RolesAndScopesDecideWhoSeesWhat) {
     std::string path;
     std::map<std::string, int> expect;  // user -> status
   };
-  const std::vector<std::string> scoped = {"/api/report?", "/api/series?indicator=criminal.filed&",
+  const std::vector<std::string> scoped = {"/api/report?", "/api/series?indicator=criminal.filed&", "/api/trends?",
                                            "/api/breakdown?indicator=criminal.filed&", "/api/bulletin?",
                                            "/api/clusters?", "/api/major?", "/api/events?limit=1&",
                                            "/api/export/report?format=csv&"};
@@ -332,6 +332,7 @@ TEST_F(ServerTest, EveryRouteAnswersEveryRoleAsThePolicySays) {
       {"/api/freshness", readers},
       {"/api/report", readers},
       {"/api/series", readers},
+      {"/api/trends", readers},
       {"/api/breakdown", readers},
       {"/api/bulletin", readers},
       {"/api/clusters", readers},
@@ -651,11 +652,33 @@ TEST_F(ServerTest, TheRiskMapCountsWhatTheReportCountsAndExplainsItsGrades) {
   ExpectError(Get("/api/risk?level=room", "admin1"), 400, "unknown level");
 }
 
+TEST_F(ServerTest, TrendsAreEverySeriesOfTheCatalogInOneAnswer) {
+  for (const std::string& query : {std::string("unit=330106&period=2024-05&count=13"),
+                                   std::string("unit=") + grid_ + "&period=2024Q1&count=5"}) {
+    const Answer trends = Get("/api/trends?" + query, "city1");
+    ASSERT_EQ(trends.status, 200) << trends.body.substr(0, 200);
+    const Json catalog = Get("/api/catalog", "city1").json;
+    std::vector<std::string> ids;
+    for (const char* list : {"indicators", "key_types"}) {
+      for (const Json& item : catalog[list]) ids.push_back(item["id"].get<std::string>());
+    }
+    ASSERT_EQ(trends.json["series"].size(), ids.size()) << query;
+    for (size_t at = 0; at < ids.size(); ++at) {
+      // Each is what GET /api/series answers for that indicator, in the catalog's order.
+      const Answer one = Get("/api/series?" + query + "&indicator=" + ids[at], "city1");
+      ASSERT_EQ(one.status, 200) << ids[at];
+      EXPECT_EQ(trends.json["series"][at], one.json) << query << " " << ids[at];
+    }
+    EXPECT_EQ(trends.json["unit"], trends.json["series"][0]["unit"]);
+  }
+}
+
 TEST_F(ServerTest, RejectsMalformedAndOversizedInputWithClearErrors) {
   for (const std::string& path :
        {std::string("/api/report?period=2024-13"), std::string("/api/report?unit=33x"),
         std::string("/api/report?unit=330106&unit=330102"), std::string("/api/report?period=1900-01-01..2024-01-01"),
         std::string("/api/series?indicator=criminal.filed&count=0"), std::string("/api/series?indicator=criminal.filed&count=x"),
+        std::string("/api/trends?count=121"), std::string("/api/trends?period=2024-13"),
         std::string("/api/events?limit=100000"), std::string("/api/events?from=yesterday"),
         std::string("/api/events?after=garbage"), std::string("/api/export/report?format=pdf"),
         std::string("/api/geocode?q="), std::string("/api/units?q=") + std::string(100, 'a'),

@@ -6,6 +6,7 @@ import { CanvasRenderer } from 'echarts/renderers';
 import type { ComposeOption } from 'echarts/core';
 import type { BarSeriesOption, LineSeriesOption, MapSeriesOption } from 'echarts/charts';
 import type { GridComponentOption, TooltipComponentOption } from 'echarts/components';
+import { COLORS, FONT, setChartDisposer } from './palette';
 
 // MapChart brings the geo component (registerMap, the choropleth of the risk map); the
 // colours are set per region, so no visualMap component is needed.
@@ -16,17 +17,7 @@ export type ChartOption = ComposeOption<
 >;
 export type Chart = echarts.ECharts;
 
-export const COLORS = {
-  primary: '#1976D2',
-  good: '#388E3C',
-  bad: '#D32F2F',
-  neutral: '#9E9E9E',
-  orange: '#F57C00',
-  yellow: '#FBC02D',
-  palette: ['#1976D2', '#F57C00', '#388E3C', '#7B1FA2', '#0097A7', '#C2185B', '#FBC02D', '#5D4037', '#455A64', '#D32F2F'],
-};
-
-export const FONT = '"PingFang SC","Microsoft YaHei","Noto Sans CJK SC",sans-serif';
+export { COLORS, FONT, disposeCharts } from './palette';
 
 const live = new Set<{ chart: Chart; observer?: ResizeObserver }>();
 
@@ -58,8 +49,8 @@ export function mountChart(el: HTMLElement, option: ChartOption, theme?: 'dark')
   return chart;
 }
 
-// Disposes every chart inside `root` (or all of them).
-export function disposeCharts(root?: Element): void {
+// Disposes every chart inside `root` (or all of them); palette.ts's disposeCharts calls it.
+function disposeLive(root?: Element): void {
   for (const entry of [...live]) {
     const dom = entry.chart.getDom();
     if (!root || root.contains(dom) || !dom.isConnected) {
@@ -69,3 +60,5 @@ export function disposeCharts(root?: Element): void {
     }
   }
 }
+
+setChartDisposer(disposeLive);

@@ -2,43 +2,55 @@
 // switch and logout; each page renders into <main> and returns its cleanup.
 import './styles.css';
 import { onUnauthorized, post, setToken, token } from './api';
-import { disposeCharts } from './charts';
+import { disposeCharts } from './palette';
 import { clear, errorBox, h, loading } from './dom';
 import { lang, locale, onLangChange, setLang, t, type MessageKey } from './i18n';
 import { currentRoute, go, pageHref } from './router';
 import { ALL_PAGES, allowedPages, loadSession, pagesFor, resetSession, session, type PageId } from './state';
 import { renderLogin } from './pages/login';
 import { renderOverview } from './pages/overview';
-import { renderLeague } from './pages/league';
-import { renderBulletin } from './pages/bulletin';
-import { renderClusters } from './pages/clusters';
-import { renderMajor } from './pages/major';
-import { renderAddress } from './pages/address';
-import { renderQuarantine } from './pages/quarantine';
-import { renderAudit } from './pages/audit';
-import { renderMap } from './pages/map';
-import { renderCommand } from './pages/command';
-import { renderTasks } from './pages/tasks';
-import { renderTask } from './pages/task';
-import { renderDispatch } from './pages/dispatch';
 
 export type Cleanup = () => void;
 export type PageRenderer = (root: HTMLElement, params: URLSearchParams) => Cleanup | void;
 
+// A page loaded when first opened (its code, and ECharts for the pages that chart, stay out of
+// the first load, which is the Overview's). The page renders into `root` once its module is
+// in; leaving before that cancels it.
+function lazy<M>(load: () => Promise<M>, pick: (module: M) => PageRenderer): PageRenderer {
+  return (root, params) => {
+    let cancelled = false;
+    let inner: Cleanup | void;
+    root.appendChild(loading());
+    load().then((module) => {
+      if (cancelled) return;
+      clear(root);
+      inner = pick(module)(root, params);
+    }, (error) => {
+      if (cancelled) return;
+      clear(root);
+      root.appendChild(errorBox(error, () => location.reload()));
+    });
+    return () => {
+      cancelled = true;
+      if (inner) inner();
+    };
+  };
+}
+
 const PAGES: Record<PageId, { title: MessageKey; render: PageRenderer }> = {
   overview: { title: 'nav.overview', render: renderOverview },
-  map: { title: 'nav.map', render: renderMap },
-  league: { title: 'nav.league', render: renderLeague },
-  bulletin: { title: 'nav.bulletin', render: renderBulletin },
-  clusters: { title: 'nav.clusters', render: renderClusters },
-  major: { title: 'nav.major', render: renderMajor },
-  address: { title: 'nav.address', render: renderAddress },
-  command: { title: 'nav.command', render: renderCommand },
-  quarantine: { title: 'nav.quarantine', render: renderQuarantine },
-  audit: { title: 'nav.audit', render: renderAudit },
-  tasks: { title: 'nav.tasks', render: renderTasks },
-  task: { title: 'nav.task', render: renderTask },
-  dispatch: { title: 'nav.dispatch', render: renderDispatch },
+  map: { title: 'nav.map', render: lazy(() => import('./pages/map'), (m) => m.renderMap) },
+  league: { title: 'nav.league', render: lazy(() => import('./pages/league'), (m) => m.renderLeague) },
+  bulletin: { title: 'nav.bulletin', render: lazy(() => import('./pages/bulletin'), (m) => m.renderBulletin) },
+  clusters: { title: 'nav.clusters', render: lazy(() => import('./pages/clusters'), (m) => m.renderClusters) },
+  major: { title: 'nav.major', render: lazy(() => import('./pages/major'), (m) => m.renderMajor) },
+  address: { title: 'nav.address', render: lazy(() => import('./pages/address'), (m) => m.renderAddress) },
+  command: { title: 'nav.command', render: lazy(() => import('./pages/command'), (m) => m.renderCommand) },
+  quarantine: { title: 'nav.quarantine', render: lazy(() => import('./pages/quarantine'), (m) => m.renderQuarantine) },
+  audit: { title: 'nav.audit', render: lazy(() => import('./pages/audit'), (m) => m.renderAudit) },
+  tasks: { title: 'nav.tasks', render: lazy(() => import('./pages/tasks'), (m) => m.renderTasks) },
+  task: { title: 'nav.task', render: lazy(() => import('./pages/task'), (m) => m.renderTask) },
+  dispatch: { title: 'nav.dispatch', render: lazy(() => import('./pages/dispatch'), (m) => m.renderDispatch) },
 };
 
 const USES_UNIT: ReadonlySet<PageId> = new Set(['overview', 'map', 'bulletin', 'clusters', 'major']);

@@ -2,7 +2,7 @@
 // colours (UI.md, exactly), names in both languages, a chip that always writes the grade out
 // (never colour alone), the levels a map can show, and the risk map's requests.
 import { get } from './api';
-import { registerGeo, type ChartOption } from './charts';
+import type { ChartOption } from './charts';
 import { h } from './dom';
 import { fmtFixed, fmtNum } from './format';
 import { label, lang, t, type MessageKey } from './i18n';
@@ -139,11 +139,12 @@ export async function loadRiskMap(unit: string, level: RiskLevel, period: string
 const geoCache = new Map<string, Promise<number>>();
 
 function fetchGeo(mapName: string, unit: string, level: RiskLevel, signal?: AbortSignal): Promise<number> {
-  const promise = get<GeoCollection>('geojson', { unit, level }, signal).then((geo) => {
+  // ECharts (charts.ts) loads here, with the first map: the pages that only show grades do not need it.
+  const promise = Promise.all([get<GeoCollection>('geojson', { unit, level }, signal), import('./charts')]).then(([geo, charts]) => {
     // A unit without an outline (and without a bounding box) has a null geometry: ECharts
     // cannot draw it, the table still lists it.
     const features = (geo?.features ?? []).filter((f) => f.geometry && f.properties?.code);
-    registerGeo(mapName, { type: 'FeatureCollection', features });
+    charts.registerGeo(mapName, { type: 'FeatureCollection', features });
     return features.length;
   });
   geoCache.set(mapName, promise);

@@ -2,8 +2,9 @@
 // period, each with 同比/环比 and a sparkline; a card opens its trend and its breakdown by
 // sub-unit, where a sub-unit drills down. Below, the closed loop (闭环处置: warnings, tasks,
 // timeliness, outcomes) for roles the server shows it to.
-import { ApiError, get, limiter } from '../api';
-import { COLORS, disposeCharts, mountChart } from '../charts';
+import { ApiError, get } from '../api';
+import type { mountChart } from '../charts';
+import { COLORS, disposeCharts } from '../palette';
 import { exportButtons, levelName, periodPicker, unitBreadcrumb } from '../components';
 import { append, clear, errorBox, h, loading, pageHead, svg } from '../dom';
 import { changeView, fmtDuration, fmtNum, fmtPct } from '../format';
@@ -207,23 +208,22 @@ function changeChip(name: string, view: ReturnType<typeof changeView>, testid: s
 }
 
 function loadSparklines(view: View): void {
-  const report = view.report!;
-  const run = limiter(4);
-  for (const figure of [...report.indicators, ...report.key_types]) {
-    void run(async () => {
+  // Every card's trend in one request (GET /api/trends); a failure leaves the cards readable.
+  void get<{ series: Series[] }>('trends', { unit: view.unit, period: view.period, count: 13 }, view.abort.signal).then(
+    (trends) => {
       if (view.abort.signal.aborted) return;
-      try {
-        const series = await get<Series>('series', {
-          unit: view.unit, indicator: figure.id, period: view.period, count: 13,
-        }, view.abort.signal);
+      const byId = new Map(trends.series.map((series) => [series.indicator, series]));
+      for (const figure of [...view.report!.indicators, ...view.report!.key_types]) {
+        const series = byId.get(figure.id);
+        if (!series) continue;
         view.series.set(figure.id, series);
         const target = document.querySelector(`[data-testid="spark-${CSS.escape(figure.id)}"]`);
         if (target) drawSparkline(target as HTMLElement, series, figure);
-      } catch {
-        // a missing sparkline leaves the card readable
       }
+    },
+    () => {
+      // a missing sparkline leaves the card readable
     });
-  }
 }
 
 function drawSparkline(target: HTMLElement, series: Series, figure: IndicatorFigure): void {
@@ -284,10 +284,11 @@ function detailPanel(view: View, figure: IndicatorFigure, close: () => void, dri
     const cached = view.series.get(figure.id);
     const series = cached ? Promise.resolve(cached)
       : get<Series>('series', { unit: view.unit, indicator: figure.id, period: view.period, count: 13 });
-    series.then((s) => {
+    // ECharts loads with the first panel (the cards and sparklines do not need it).
+    Promise.all([series, import('../charts')]).then(([s, charts]) => {
       view.series.set(figure.id, s);
       if (!trend.isConnected) return;
-      mountChart(trend, {
+      charts.mountChart(trend, {
         grid: { left: 48, right: 16, top: 20, bottom: 28 },
         tooltip: { trigger: 'axis' },
         xAxis: { type: 'category', data: s.points.map((p) => p.period), axisLabel: { fontSize: 11 } },
@@ -301,9 +302,12 @@ function detailPanel(view: View, figure: IndicatorFigure, close: () => void, dri
       if (trend.isConnected) trend.replaceWith(errorBox(error));
     });
 
-    get<Breakdown>('breakdown', { unit: view.unit, period: view.period, indicator: figure.id, lang: lang() }).then(
-      (breakdown) => {
-        if (breakdownBox.isConnected) renderBreakdown(breakdownBox, breakdown, figure, drill);
+    Promise.all([
+      get<Breakdown>('breakdown', { unit: view.unit, period: view.period, indicator: figure.id, lang: lang() }),
+      import('../charts'),
+    ]).then(
+      ([breakdown, charts]) => {
+        if (breakdownBox.isConnected) renderBreakdown(breakdownBox, breakdown, figure, drill, charts.mountChart);
       },
       (error) => {
         if (breakdownBox.isConnected) {
@@ -316,7 +320,7 @@ function detailPanel(view: View, figure: IndicatorFigure, close: () => void, dri
 }
 
 function renderBreakdown(box: HTMLElement, breakdown: Breakdown, figure: IndicatorFigure,
-                         drill: (code: string) => void): void {
+                         drill: (code: string) => void, mount: typeof mountChart): void {
   clear(box);
   const placed = breakdown.rows.filter((row) => !row.unplaced).sort((a, b) => b.value - a.value);
   const unplaced = breakdown.rows.filter((row) => row.unplaced);
@@ -330,7 +334,7 @@ function renderBreakdown(box: HTMLElement, breakdown: Breakdown, figure: Indicat
     const shown = rows.slice(0, 40).reverse(); // largest at the top of a horizontal bar chart
     const chartEl = h('div', { class: 'chart', style: `height:${Math.max(200, shown.length * 24 + 40)}px`, 'data-testid': 'breakdown-chart' });
     box.appendChild(chartEl);
-    const chart = mountChart(chartEl, {
+    const chart = mount(chartEl, {
       grid: { left: 8, right: 48, top: 8, bottom: 8, containLabel: true },
       tooltip: { trigger: 'axis', axisPointer: { type: 'shadow' } },
       xAxis: { type: 'value', minInterval: 1, axisLabel: { fontSize: 11 } },
