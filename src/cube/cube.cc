@@ -137,8 +137,9 @@ absl::Status Cube::Compile() {
 }
 
 bool Cube::Covers(UnitId unit) const {
+  // Sparse first: most placements are grids.
   return unit.valid() && unit.value < dense_slot_.size() &&
-         (dense_slot_[unit.value] != UINT32_MAX || sparse_slot_[unit.value] != UINT32_MAX);
+         (sparse_slot_[unit.value] != UINT32_MAX || dense_slot_[unit.value] != UINT32_MAX);
 }
 
 UnitId Cube::CountingUnit(UnitId placed) const {
@@ -194,11 +195,13 @@ CubeEvent Cube::Compile(const CubeEventInput& input, int64_t* sum_values) const 
   const bool in_range = input.day >= kFirstDay && input.day <= kLastDay;
   if (!input.active || !unit.valid() || !in_range || !valid_type) return event;
   event.flags |= CubeEvent::kCounted;
-  for (const TypeMeasure& measure : type_measures_[input.type]) {
-    if (ConditionsHold(*measure.def, input.numbers)) event.mask |= uint64_t{1} << measure.column;
-  }
   bool has_sums = false;
-  for (size_t c = 0; c < measures_ && !has_sums; ++c) has_sums = columns_[c].is_sum && (event.mask >> c & 1);
+  for (const TypeMeasure& measure : type_measures_[input.type]) {
+    if (ConditionsHold(*measure.def, input.numbers)) {
+      event.mask |= uint64_t{1} << measure.column;
+      has_sums = has_sums || columns_[measure.column].is_sum;
+    }
+  }
   if (has_sums) {
     event.sums = 1;  // the caller stores sum_values and sets the real index
     for (size_t s = 0; s < sum_attributes_.size(); ++s) {
@@ -382,12 +385,17 @@ void Cube::RebuildAggregates() {
   }
   for (size_t day = 0; day < days; ++day) starts[day + 1] += starts[day];
   std::vector<uint32_t> order(starts[days]);
+  // The counted events themselves in day order too: the passes below then read them in order
+  // (by id they would miss the cache on nearly every event).
+  std::vector<CubeEvent> by_day(starts[days]);
   {
     std::vector<uint32_t> next(starts.begin(), starts.end() - 1);
     for (size_t id = 1; id < events_.size(); ++id) {
       const CubeEvent& event = events_[id];
       if (event.day != CubeEvent::kAbsent && event.counted()) {
-        order[next[DayIndex(event.day, chunk0_)]++] = static_cast<uint32_t>(id);
+        const uint32_t at = next[DayIndex(event.day, chunk0_)]++;
+        order[at] = static_cast<uint32_t>(id);
+        by_day[at] = event;
       }
     }
   }
@@ -401,23 +409,57 @@ void Cube::RebuildAggregates() {
     day_lists_[day].assign(order.begin() + starts[day], order.begin() + starts[day + 1]);
   }
   // The day tables on one thread, the postings and the rest on another: they touch disjoint
-  // members, both in day order.
+  // members, both in day order. Each event's unit, chain and lists are a chain of dependent
+  // loads that miss L2; events go in batches whose loads are prefetched stage by stage, so the
+  // misses of a batch overlap.
+  constexpr size_t kBatch = 16;
+  auto chains_of = [&](size_t begin, size_t end, const Chain** chains) {
+    for (size_t at = begin; at < end; ++at) {
+      __builtin_prefetch(&dense_slot_[by_day[at].unit]);
+      __builtin_prefetch(&sparse_slot_[by_day[at].unit]);
+    }
+    for (size_t at = begin; at < end; ++at) {
+      chains[at - begin] = &ChainOf(by_day[at].unit);
+      __builtin_prefetch(chains[at - begin]);
+    }
+  };
   std::thread dense_thread([&] {
-    for (uint32_t id : order) {
-      const CubeEvent& event = events_[id];
-      const Chain& chain = ChainOf(event.unit);
-      for (int i = 0; i < chain.dense_count; ++i) AddToDense(chain.dense[i], event.day, event, +1);
+    const Chain* chains[kBatch];
+    for (size_t begin = 0; begin < by_day.size(); begin += kBatch) {
+      const size_t end = std::min(by_day.size(), begin + kBatch);
+      chains_of(begin, end, chains);
+      for (size_t at = begin; at < end; ++at) {
+        const Chain& chain = *chains[at - begin];
+        for (int i = 0; i < chain.dense_count; ++i) AddToDense(chain.dense[i], by_day[at].day, by_day[at], +1);
+      }
     }
   });
-  for (uint32_t id : order) {
-    const CubeEvent& event = events_[id];
-    const Chain& chain = ChainOf(event.unit);
-    for (int i = 0; i < chain.sparse_count; ++i) postings_[chain.sparse[i]].push_back({event.day, id});
-    const size_t day_index = DayIndex(event.day, chunk0_);
-    std::vector<int64_t>& source_days = source_days_[event.source];
-    if (source_days.size() <= day_index) source_days.resize(day_index + 1, 0);
-    source_days[day_index] += 1;
-    if ((event.flags & CubeEvent::kMajor) != 0) major_events_.push_back({event.day, id});
+  const Chain* chains[kBatch];
+  for (size_t begin = 0; begin < by_day.size(); begin += kBatch) {
+    const size_t end = std::min(by_day.size(), begin + kBatch);
+    chains_of(begin, end, chains);
+    for (size_t at = begin; at < end; ++at) {
+      const Chain& chain = *chains[at - begin];
+      for (int i = 0; i < chain.sparse_count; ++i) __builtin_prefetch(&postings_[chain.sparse[i]]);
+    }
+    for (size_t at = begin; at < end; ++at) {
+      const Chain& chain = *chains[at - begin];
+      for (int i = 0; i < chain.sparse_count; ++i) {
+        const std::vector<Posting>& postings = postings_[chain.sparse[i]];
+        __builtin_prefetch(postings.data() + postings.size(), 1);
+      }
+    }
+    for (size_t at = begin; at < end; ++at) {
+      const uint32_t id = order[at];
+      const CubeEvent& event = by_day[at];
+      const Chain& chain = *chains[at - begin];
+      for (int i = 0; i < chain.sparse_count; ++i) postings_[chain.sparse[i]].push_back({event.day, id});
+      const size_t day_index = DayIndex(event.day, chunk0_);
+      std::vector<int64_t>& source_days = source_days_[event.source];
+      if (source_days.size() <= day_index) source_days.resize(day_index + 1, 0);
+      source_days[day_index] += 1;
+      if ((event.flags & CubeEvent::kMajor) != 0) major_events_.push_back({event.day, id});
+    }
   }
   dense_thread.join();
 }

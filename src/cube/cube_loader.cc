@@ -115,14 +115,16 @@ struct CubeFeeder::Impl {
       key = key * 10 + static_cast<uint64_t>(c - '0');
     }
     if (digits) {
-      if (auto it = grid_units.find(key); it != grid_units.end()) return it->second;
-      const auto prefix = AddressCode::ParsePrefix(code_text.substr(0, 15));
-      if (prefix.ok()) {
-        if (auto found = cube.registry().Find(*prefix); found && cube.Covers(*found)) {
-          grid_units.emplace(key, *found);
-          return *found;
+      // The prefix's grid, or kNoUnit when the prefix is not a grid of the cube (a placement at
+      // a town, say): remembered either way, so that such placements do not parse it again.
+      auto [it, inserted] = grid_units.try_emplace(key, kNoUnit);
+      if (inserted) {
+        const auto prefix = AddressCode::ParsePrefix(code_text.substr(0, 15));
+        if (prefix.ok()) {
+          if (auto found = cube.registry().Find(*prefix); found && cube.Covers(*found)) it->second = *found;
         }
       }
+      if (it->second.valid()) return it->second;
     }
     last_unit_counts = false;
     if (auto it = units.find(absl::string_view(code_text.data(), code_text.size())); it != units.end()) {
@@ -268,6 +270,8 @@ absl::StatusOr<int64_t> CubeFeeder::LoadAll(sqlite3* db, Cube& cube) {
     return sqlite3_column_int64(statement.get(), 0);
   };
   constexpr const char* kLastSeq = "SELECT coalesce(max(seq), 0) FROM changes";
+  // Both scanning connections read the file mapped (no copy of each page into SQLite's cache).
+  sqlite3_exec(db, "PRAGMA mmap_size = 17179869184", nullptr, nullptr, nullptr);
   ReadTransaction transaction(db);
   PA_RETURN_IF_ERROR(transaction.Begin());
   PA_ASSIGN_OR_RETURN(const int64_t seq, max_of(db, kLastSeq));
