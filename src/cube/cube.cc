@@ -413,31 +413,31 @@ void Cube::RebuildAggregates() {
   // loads that miss L2; events go in batches whose loads are prefetched stage by stage, so the
   // misses of a batch overlap.
   constexpr size_t kBatch = 16;
-  auto chains_of = [&](size_t begin, size_t end, const Chain** chains) {
-    for (size_t at = begin; at < end; ++at) {
-      __builtin_prefetch(&dense_slot_[by_day[at].unit]);
-      __builtin_prefetch(&sparse_slot_[by_day[at].unit]);
-    }
-    for (size_t at = begin; at < end; ++at) {
-      chains[at - begin] = &ChainOf(by_day[at].unit);
-      __builtin_prefetch(chains[at - begin]);
-    }
-  };
-  std::thread dense_thread([&] {
+  // Calls `visit(begin, end, chains)` for each batch of by_day, with the batch's chains loaded.
+  auto batches = [&](auto&& visit) {
     const Chain* chains[kBatch];
     for (size_t begin = 0; begin < by_day.size(); begin += kBatch) {
       const size_t end = std::min(by_day.size(), begin + kBatch);
-      chains_of(begin, end, chains);
+      for (size_t at = begin; at < end; ++at) {
+        __builtin_prefetch(&dense_slot_[by_day[at].unit]);
+        __builtin_prefetch(&sparse_slot_[by_day[at].unit]);
+      }
+      for (size_t at = begin; at < end; ++at) {
+        chains[at - begin] = &ChainOf(by_day[at].unit);
+        __builtin_prefetch(chains[at - begin]);
+      }
+      visit(begin, end, chains);
+    }
+  };
+  std::thread dense_thread([&] {
+    batches([&](size_t begin, size_t end, const Chain* const* chains) {
       for (size_t at = begin; at < end; ++at) {
         const Chain& chain = *chains[at - begin];
         for (int i = 0; i < chain.dense_count; ++i) AddToDense(chain.dense[i], by_day[at].day, by_day[at], +1);
       }
-    }
+    });
   });
-  const Chain* chains[kBatch];
-  for (size_t begin = 0; begin < by_day.size(); begin += kBatch) {
-    const size_t end = std::min(by_day.size(), begin + kBatch);
-    chains_of(begin, end, chains);
+  batches([&](size_t begin, size_t end, const Chain* const* chains) {
     for (size_t at = begin; at < end; ++at) {
       const Chain& chain = *chains[at - begin];
       for (int i = 0; i < chain.sparse_count; ++i) __builtin_prefetch(&postings_[chain.sparse[i]]);
@@ -460,7 +460,7 @@ void Cube::RebuildAggregates() {
       source_days[day_index] += 1;
       if ((event.flags & CubeEvent::kMajor) != 0) major_events_.push_back({event.day, id});
     }
-  }
+  });
   dense_thread.join();
 }
 
