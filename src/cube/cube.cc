@@ -1,6 +1,7 @@
 #include "cube/cube.h"
 
 #include <algorithm>
+#include <cassert>
 #include <atomic>
 #include <bit>
 #include <cmath>
@@ -188,9 +189,12 @@ CubeEvent Cube::Compile(const CubeEventInput& input, int64_t* sum_values) const 
   event.source = input.source;
   event.level = input.level;
   const bool valid_type = input.type < type_measures_.size();
+  // A placement the caller knows to be a cube unit is taken as it is (a loader of millions of
+  // rows checks each grid once, not each row: the lookup misses the cache).
+  assert(!input.placed_counts || Covers(input.placed));
   const UnitId unit = !input.in_home_city ? kNoUnit
-                      : input.placed_counts && Covers(input.placed) ? input.placed
-                                                                  : CountingUnit(input.placed);
+                      : input.placed_counts ? input.placed
+                                            : CountingUnit(input.placed);
   event.unit = unit.value;
   const bool in_range = input.day >= kFirstDay && input.day <= kLastDay;
   if (!input.active || !unit.valid() || !in_range || !valid_type) return event;

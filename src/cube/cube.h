@@ -64,7 +64,9 @@ struct CubeEventInput {
   uint16_t type = 0;       // Catalog::types index
   uint8_t source = 0;      // Catalog::sources index
   UnitId placed;           // the placement unit (any level; kNoUnit: unknown)
-  bool placed_counts = false;  // `placed` is already a cube unit (its own counting unit)
+  // `placed` is already a cube unit (its own counting unit). REQUIRES: Covers(placed) when true
+  // (checked only in builds with assertions).
+  bool placed_counts = false;
   uint8_t level = 0;       // placement level (address/code.h Level)
   bool active = true;      // status active (withdrawn events count nowhere)
   bool in_home_city = true;
@@ -141,6 +143,12 @@ class Cube {
     }
   }
   void EndBulk();
+  // During a bulk load into an empty cube, the state of event `id`, compiled without sums,
+  // written straight into its slot: loaders that compile on several threads write distinct ids
+  // at once. Events with sums go through PutCompiled, on one thread; EndBulk counts them all.
+  // REQUIRES: between BeginBulk and EndBulk; 0 < id < event_states().size() (Reserve);
+  // event.sums == 0; no other call on the cube meanwhile but PutBulk for other ids.
+  void PutBulk(int64_t id, const CubeEvent& event) { events_[static_cast<size_t>(id)] = event; }
   const CubeEvent* Find(int64_t id) const;
   size_t events() const { return event_count_; }
 

@@ -105,16 +105,22 @@ struct CubeFeeder::Impl {
   // The unit to count an event placed at `code_text` at. The cube counts no deeper than grids, and
   // a code's first 15 digits are its grid's code, so placements are looked up (and cached) by
   // that prefix: a few thousand grids instead of a million buildings and rooms.
+  // The first 15 digits of a 27-digit code as a number (false for any other text).
+  static bool GridKey(std::string_view code_text, uint64_t* key) {
+    *key = 0;
+    if (code_text.size() != static_cast<size_t>(AddressCode::kDigits)) return false;
+    for (size_t i = 0; i < 15; ++i) {
+      const char c = code_text[i];
+      if (c < '0' || c > '9') return false;
+      *key = *key * 10 + static_cast<uint64_t>(c - '0');
+    }
+    return true;
+  }
+
   UnitId Unit(std::string_view code_text) {
     last_unit_counts = true;  // the grid-prefix path answers with cube units
     uint64_t key = 0;
-    bool digits = code_text.size() == static_cast<size_t>(AddressCode::kDigits);
-    for (size_t i = 0; digits && i < 15; ++i) {
-      const char c = code_text[i];
-      digits = c >= '0' && c <= '9';
-      key = key * 10 + static_cast<uint64_t>(c - '0');
-    }
-    if (digits) {
+    if (GridKey(code_text, &key)) {
       // The prefix's grid, or kNoUnit when the prefix is not a grid of the cube (a placement at
       // a town, say): remembered either way, so that such placements do not parse it again.
       auto [it, inserted] = grid_units.try_emplace(key, kNoUnit);
@@ -192,6 +198,15 @@ struct CubeFeeder::Impl {
   // Reads the current row of `stmt` (kEventColumns) into `input` (valid until the next call);
   // returns the event's id.
   int64_t Row(sqlite3_stmt* stmt, const CivilClock& clock, CubeEventInput* out) {
+    const int64_t id = RowFields(stmt, clock, out);
+    out->placed = Unit(ColumnText(stmt, 4));
+    out->placed_counts = last_unit_counts;
+    return id;
+  }
+
+  // Row without the placement (column 4, left to the caller); `numbers` holds the numeric
+  // attributes until the next call.
+  int64_t RowFields(sqlite3_stmt* stmt, const CivilClock& clock, CubeEventInput* out) {
     const int64_t id = sqlite3_column_int64(stmt, 0);
     CubeEventInput& input = *out;
     auto type = types.find(absl::string_view(ColumnText(stmt, 1).data(), ColumnText(stmt, 1).size()));
@@ -199,8 +214,6 @@ struct CubeFeeder::Impl {
     const CivilClock::DayHour when = clock.DayHourOf(sqlite3_column_int64(stmt, 3));
     input.day = when.day;
     input.hour = static_cast<uint8_t>(when.hour);
-    input.placed = Unit(ColumnText(stmt, 4));
-    input.placed_counts = last_unit_counts;
     input.level = static_cast<uint8_t>(sqlite3_column_int(stmt, 5));
     input.active = sqlite3_column_int(stmt, 6) == 0;
     input.in_home_city = sqlite3_column_int(stmt, 7) != 0;
@@ -225,31 +238,64 @@ struct CubeFeeder::Impl {
 
 namespace {
 
-// Events compiled by one scanning thread, to be installed in the cube by the owner.
+// The events with sums compiled by one scanning thread, to be installed in the cube by the owner
+// (the others go straight into their slots: Cube::PutBulk).
 struct Compiled {
   std::vector<std::pair<uint32_t, CubeEvent>> events;
-  std::vector<int64_t> sums;  // sum_stride() values per event with sums, in order
+  std::vector<int64_t> sums;  // sum_stride() values per event, in order
 };
 
 // Compiles the events with ids in [first, last] read through `db` (in its read transaction).
 absl::Status ScanRange(sqlite3* db, int64_t first, int64_t last, CubeFeeder::Impl& impl, const CivilClock& clock,
-                       const Cube& cube, Compiled& out) {
+                       Cube& cube, Compiled& out) {
   Statement rows;
   PA_RETURN_IF_ERROR(rows.Prepare(db, Cat("SELECT ", kEventColumns, " FROM events WHERE id BETWEEN ?1 AND ?2").c_str()));
   sqlite3_bind_int64(rows.get(), 1, first);
   sqlite3_bind_int64(rows.get(), 2, last);
-  out.events.reserve(static_cast<size_t>(std::max<int64_t>(0, last - first + 1)));
+  const auto slots = static_cast<int64_t>(cube.event_states().size());
   int64_t values[Cube::kMaxSumSlots];
   const size_t stride = cube.sum_stride();
+  // Rows are held a batch at a time, so that their placements' lookups (a cache miss each: the
+  // rows streaming through evict the grid map) are prefetched together and overlap.
+  constexpr size_t kBatch = 16;
+  struct Held {
+    int64_t id = 0;
+    CubeEventInput input;
+    std::string code;
+    std::vector<std::pair<uint16_t, double>> numbers;
+  };
+  std::array<Held, kBatch> batch;
+  size_t held = 0;
+  auto flush = [&] {
+    for (size_t at = 0; at < held; ++at) {
+      uint64_t key = 0;
+      if (CubeFeeder::Impl::GridKey(batch[at].code, &key)) impl.grid_units.prefetch(key);
+    }
+    for (size_t at = 0; at < held; ++at) {
+      Held& row = batch[at];
+      row.input.placed = impl.Unit(row.code);
+      row.input.placed_counts = impl.last_unit_counts;
+      row.input.numbers = row.numbers;
+      const CubeEvent event = cube.Compile(row.input, values);
+      if (event.sums == 0 && row.id < slots) {
+        cube.PutBulk(row.id, event);
+        continue;
+      }
+      if (event.sums != 0) out.sums.insert(out.sums.end(), values, values + stride);
+      out.events.emplace_back(static_cast<uint32_t>(row.id), event);
+    }
+    held = 0;
+  };
   int rc;
-  CubeEventInput input;
   while ((rc = sqlite3_step(rows.get())) == SQLITE_ROW) {
-    const int64_t id = impl.Row(rows.get(), clock, &input);
-    if (id <= 0 || id >= int64_t{UINT32_MAX}) continue;
-    const CubeEvent event = cube.Compile(input, values);
-    if (event.sums != 0) out.sums.insert(out.sums.end(), values, values + stride);
-    out.events.emplace_back(static_cast<uint32_t>(id), event);
+    Held& row = batch[held];
+    row.id = impl.RowFields(rows.get(), clock, &row.input);
+    if (row.id <= 0 || row.id >= int64_t{UINT32_MAX}) continue;
+    row.code.assign(ColumnText(rows.get(), 4));
+    row.numbers.assign(impl.numbers.begin(), impl.numbers.end());
+    if (++held == kBatch) flush();
   }
+  flush();
   if (rc != SQLITE_DONE) return absl::InternalError(Cat("cube: reading events: ", sqlite3_errmsg(db)));
   return absl::OkStatus();
 }
@@ -277,6 +323,7 @@ absl::StatusOr<int64_t> CubeFeeder::LoadAll(sqlite3* db, Cube& cube) {
   PA_ASSIGN_OR_RETURN(const int64_t seq, max_of(db, kLastSeq));
   PA_ASSIGN_OR_RETURN(const int64_t max_id, max_of(db, "SELECT coalesce(max(id), 0) FROM events"));
   cube.Reserve(max_id);
+  cube.BeginBulk();  // the scanning threads write events into their slots (PutBulk)
 
   // Two threads scan halves of the id range, each on its own connection in a read transaction
   // that must see the same state (the same last change); otherwise one thread reads it all.
@@ -307,10 +354,13 @@ absl::StatusOr<int64_t> CubeFeeder::LoadAll(sqlite3* db, Cube& cube) {
   if (helper.joinable()) helper.join();
   second_transaction.reset();
   if (second != nullptr) sqlite3_close_v2(second);
-  PA_RETURN_IF_ERROR(first_status);
-  PA_RETURN_IF_ERROR(second_status);
+  if (!first_status.ok() || !second_status.ok()) {
+    // Nothing half-loaded stays: the cube is left empty, as the restore above made it.
+    cube.Restore({}, {}).IgnoreError();
+    cube.EndBulk();
+    return first_status.ok() ? second_status : first_status;
+  }
   const auto t_scan = std::chrono::steady_clock::now();
-  cube.BeginBulk();
   for (const Compiled* part : {&first_half, &second_half}) {
     size_t next_sums = 0;
     for (const auto& [id, event] : part->events) {
