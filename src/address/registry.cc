@@ -46,13 +46,13 @@ Registry::Registry(Registry&& other) noexcept
 Registry::~Registry() = default;
 
 std::string Registry::name(UnitId id) const {
-  if (levels_[id.value] != Level::kBuilding) return names_[id.value];
+  if (levels_[id.value] != Level::kBuilding) return std::string(names_[id.value]);
   const BuildingInfo& info = building(id);
   if (info.compound != UINT32_MAX && info.number != 0) {
     return Cat(compounds_[info.compound].name, info.number, "幢");
   }
   if (info.road != UINT32_MAX) return Cat(roads_[info.road].name, info.house_number, "号");
-  return names_[id.value];
+  return std::string(names_[id.value]);
 }
 
 std::string_view Registry::geometry(UnitId id) const {
@@ -214,8 +214,8 @@ void Registry::BuildNameIndex() const {
   for (size_t index = 1; index < levels_.size(); ++index) {
     if (retired_[index] || levels_[index] > Level::kCommunity) continue;
     UnitId id{static_cast<uint32_t>(index)};
-    by_name_[names_[index]].push_back(id);
-    if (short_names_[index] != names_[index]) by_name_[short_names_[index]].push_back(id);
+    by_name_[std::string(names_[index])].push_back(id);
+    if (short_names_[index] != names_[index]) by_name_[std::string(short_names_[index])].push_back(id);
   }
 }
 
@@ -377,12 +377,12 @@ absl::Status Registry::FinalizeIndexes(bool roll_up_figures) {
 RegistryBuilder RegistryBuilder::FromRegistry(const Registry& registry) {
   RegistryBuilder builder;
   builder.records_.reserve(registry.size());
-  builder.records_[0].name = registry.names_[0];
+  builder.records_[0].name = std::string(registry.names_[0]);
   for (uint32_t index = 1; index < registry.size(); ++index) {
     UnitId id{index};
     UnitRecord record{.code = registry.code(id),
                       .level = registry.level(id),
-                      .name = registry.names_[index],
+                      .name = std::string(registry.names_[index]),
                       .parent = registry.parent(id),
                       .stat_parent = registry.stat_parent(id),
                       .kind = registry.kind(id),
@@ -441,8 +441,8 @@ absl::StatusOr<Registry> RegistryBuilder::Build() && {
   registry.figures_.resize(count);
   registry.own_figures_.resize(count);
   registry.boxes_.resize(count);
-  registry.names_.resize(count);
-  registry.short_names_.resize(count);
+  registry.names_.Reserve(count, count * 16);
+  registry.short_names_.Reserve(count, count * 8);
   registry.building_index_.assign(count, UINT32_MAX);
   registry.by_code_.reserve(count);
 
@@ -503,13 +503,15 @@ absl::StatusOr<Registry> RegistryBuilder::Build() && {
     if (record.level == Level::kBuilding) {
       registry.building_index_[index] = static_cast<uint32_t>(registry.buildings_.size());
       registry.buildings_.push_back(record.building);
-    } else {
-      registry.short_names_[index] = ShortName(record.name, record.level);
+    }
+    if (!registry.short_names_.Append(record.level == Level::kBuilding ? std::string()
+                                                                       : ShortName(record.name, record.level)) ||
+        !registry.names_.Append(record.name)) {
+      return absl::InvalidArgumentError("the units' names pass 4 GB");
     }
     if (!record.geometry.empty()) {
       registry.geometries_.emplace(static_cast<uint32_t>(index), std::move(record.geometry));
     }
-    registry.names_[index] = std::move(record.name);
   }
 
   if (absl::Status status = registry.FinalizeIndexes(roll_up_figures_); !status.ok()) return status;

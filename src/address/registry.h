@@ -34,6 +34,7 @@
 #include "address/code.h"
 #include "address/history.h"
 #include "core/huge_page_allocator.h"
+#include "core/string_column.h"
 
 namespace pingan {
 
@@ -162,7 +163,7 @@ class Registry {
   std::string_view short_name(UnitId id) const { return short_names_[id.value]; }
   std::string_view geometry(UnitId id) const;
   // The name as stored (for buildings: only an explicit name; name() composes one otherwise).
-  const std::string& stored_name(UnitId id) const { return names_[id.value]; }
+  std::string_view stored_name(UnitId id) const { return names_[id.value]; }
   // REQUIRES: level(id) == kBuilding.
   const BuildingInfo& building(UnitId id) const;
 
@@ -232,8 +233,8 @@ class Registry {
   std::vector<UnitFigures> figures_;
   std::vector<UnitFigures> own_figures_;
   std::vector<BoundingBox> boxes_;
-  std::vector<std::string> names_;
-  std::vector<std::string> short_names_;
+  StringColumn names_;
+  StringColumn short_names_;
   std::vector<uint32_t> building_index_;  // id -> index into buildings_, or UINT32_MAX
   std::vector<BuildingInfo> buildings_;
   absl::flat_hash_map<uint32_t, std::string> geometries_;

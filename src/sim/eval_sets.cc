@@ -157,7 +157,7 @@ std::string AutonomousShort(std::string_view official) {
 bool Written(const Registry& registry, UnitId id, std::string_view text) {
   if (!id.valid()) return false;
   if (text == registry.short_name(id)) return true;
-  const std::string& name = registry.stored_name(id);  // levels above buildings: the official name
+  const std::string_view name = registry.stored_name(id);  // levels above buildings: the official name
   if (text == name || text == DisplayName(name)) return true;
   if (EndsWith(name, "街道办事处") && text == std::string_view(name).substr(0, name.size() - 9)) return true;
   const Level level = registry.level(id);

@@ -65,6 +65,14 @@ class Reader {
     data_.remove_prefix(size * sizeof(T));
     return true;
   }
+  // A 64-bit size, then that many bytes (as PutArray writes a vector of char).
+  bool GetBytes(std::string& bytes) {
+    uint64_t size = 0;
+    if (!Get(size) || size > data_.size()) return false;
+    bytes.assign(data_.data(), size);
+    data_.remove_prefix(size);
+    return true;
+  }
   bool GetString(std::string& text) {
     uint32_t size = 0;
     if (!Get(size) || size > data_.size()) return false;
@@ -87,29 +95,18 @@ struct PackedBuilding {
 };
 static_assert(sizeof(PackedBuilding) == 40);
 
-void PutStrings(Writer& writer, const std::vector<std::string>& strings) {
-  std::vector<uint32_t> offsets{0};
-  std::string blob;
-  for (const std::string& text : strings) {
-    blob += text;
-    offsets.push_back(static_cast<uint32_t>(blob.size()));
-  }
-  writer.PutArray(offsets);
-  writer.Put<uint64_t>(blob.size());
-  writer.out().append(blob);
+void PutStrings(Writer& writer, const StringColumn& strings) {
+  writer.PutArray(strings.offsets());
+  writer.Put<uint64_t>(strings.blob().size());
+  writer.out().append(strings.blob());
 }
 
-bool GetStrings(Reader& reader, std::vector<std::string>& strings, uint64_t count) {
+bool GetStrings(Reader& reader, StringColumn& strings, uint64_t count) {
   std::vector<uint32_t> offsets;
   if (!reader.GetArray(offsets, count + 1)) return false;
-  std::vector<char> blob;
-  if (!reader.GetArray(blob)) return false;
-  strings.resize(count);
-  for (uint64_t index = 0; index < count; ++index) {
-    if (offsets[index] > offsets[index + 1] || offsets[index + 1] > blob.size()) return false;
-    strings[index].assign(blob.data() + offsets[index], offsets[index + 1] - offsets[index]);
-  }
-  return true;
+  std::string blob;
+  if (!reader.GetBytes(blob)) return false;
+  return strings.Adopt(std::move(offsets), std::move(blob));
 }
 
 }  // namespace
