@@ -66,23 +66,21 @@ class Reader {
     return true;
   }
   // A 64-bit size, then that many bytes (as PutArray writes a vector of char).
-  bool GetBytes(std::string& bytes) {
-    uint64_t size = 0;
-    if (!Get(size) || size > data_.size()) return false;
-    bytes.assign(data_.data(), size);
-    data_.remove_prefix(size);
-    return true;
-  }
-  bool GetString(std::string& text) {
-    uint32_t size = 0;
+  bool GetBytes(std::string& bytes) { return GetSized<uint64_t>(bytes); }
+  // A 32-bit size, then that many bytes (PutString).
+  bool GetString(std::string& text) { return GetSized<uint32_t>(text); }
+  bool done() const { return data_.empty(); }
+
+ private:
+  template <typename Size>
+  bool GetSized(std::string& text) {
+    Size size = 0;
     if (!Get(size) || size > data_.size()) return false;
     text.assign(data_.data(), size);
     data_.remove_prefix(size);
     return true;
   }
-  bool done() const { return data_.empty(); }
 
- private:
   std::string_view data_;
 };
 
