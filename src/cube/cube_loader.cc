@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <functional>
 #include <thread>
 #include <string_view>
 #include <vector>
@@ -118,9 +119,15 @@ struct CubeFeeder::Impl {
   }
 
   UnitId Unit(std::string_view code_text) {
-    last_unit_counts = true;  // the grid-prefix path answers with cube units
     uint64_t key = 0;
-    if (GridKey(code_text, &key)) {
+    const bool has_key = GridKey(code_text, &key);
+    return Unit(code_text, has_key, key);
+  }
+
+  // Unit with the code's GridKey already parsed (`has_key`: its result).
+  UnitId Unit(std::string_view code_text, bool has_key, uint64_t key) {
+    last_unit_counts = true;  // the grid-prefix path answers with cube units
+    if (has_key) {
       // The prefix's grid, or kNoUnit when the prefix is not a grid of the cube (a placement at
       // a town, say): remembered either way, so that such placements do not parse it again.
       auto [it, inserted] = grid_units.try_emplace(key, kNoUnit);
@@ -262,18 +269,21 @@ absl::Status ScanRange(sqlite3* db, int64_t first, int64_t last, CubeFeeder::Imp
     int64_t id = 0;
     CubeEventInput input;
     std::string code;
+    bool has_key = false;  // code's GridKey parsed into key
+    uint64_t key = 0;
     std::vector<std::pair<uint16_t, double>> numbers;
   };
   std::array<Held, kBatch> batch;
   size_t held = 0;
   auto flush = [&] {
     for (size_t at = 0; at < held; ++at) {
-      uint64_t key = 0;
-      if (CubeFeeder::Impl::GridKey(batch[at].code, &key)) impl.grid_units.prefetch(key);
+      Held& row = batch[at];
+      row.has_key = CubeFeeder::Impl::GridKey(row.code, &row.key);
+      if (row.has_key) impl.grid_units.prefetch(row.key);
     }
     for (size_t at = 0; at < held; ++at) {
       Held& row = batch[at];
-      row.input.placed = impl.Unit(row.code);
+      row.input.placed = impl.Unit(row.code, row.has_key, row.key);
       row.input.placed_counts = impl.last_unit_counts;
       row.input.numbers = row.numbers;
       const CubeEvent event = cube.Compile(row.input, values);
@@ -316,8 +326,14 @@ absl::StatusOr<int64_t> CubeFeeder::LoadAll(sqlite3* db, Cube& cube) {
     return sqlite3_column_int64(statement.get(), 0);
   };
   constexpr const char* kLastSeq = "SELECT coalesce(max(seq), 0) FROM changes";
-  // Both scanning connections read the file mapped (no copy of each page into SQLite's cache).
+  // Both scanning connections read the file mapped (no copy of each page into SQLite's cache);
+  // the caller's connection gets its own setting back on the way out (declared before the
+  // transaction, so restored after it ends).
+  const int64_t mmap_before = max_of(db, "PRAGMA mmap_size").value_or(0);
   sqlite3_exec(db, "PRAGMA mmap_size = 17179869184", nullptr, nullptr, nullptr);
+  std::unique_ptr<sqlite3, std::function<void(sqlite3*)>> restore_mmap(db, [mmap_before](sqlite3* handle) {
+    sqlite3_exec(handle, Cat("PRAGMA mmap_size = ", mmap_before).c_str(), nullptr, nullptr, nullptr);
+  });
   ReadTransaction transaction(db);
   PA_RETURN_IF_ERROR(transaction.Begin());
   PA_ASSIGN_OR_RETURN(const int64_t seq, max_of(db, kLastSeq));
