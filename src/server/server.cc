@@ -52,6 +52,7 @@
 #include "report/report_json.h"
 #include "loop/task_store.h"
 #include "server/api_util.h"
+#include "server/http_front.h"
 #include "server/loop_api.h"
 #include "server/openapi.h"
 #include "store/event_store.h"
@@ -88,13 +89,13 @@ using Handler = std::function<absl::Status(Call&)>;
 struct Route {
   const char* method;
   const char* path;   // OpenAPI form
-  const char* regex;  // httplib pattern
+  const char* regex;  // the path as a pattern (routes with parameters)
   Access access;
   uint32_t roles;
 };
 
-// The route table: one place for the dispatcher and the OpenAPI check. cpp-httplib tries the
-// patterns in order, so the most asked come first.
+// The route table: one place for the dispatcher and the OpenAPI check. A path without
+// parameters is found in one lookup; the patterns are tried in order.
 constexpr Route kRoutes[] = {
     {"GET", "/api/report", "/api/report", Access::kUser, kReaders},
     {"GET", "/api/series", "/api/series", Access::kUser, kReaders},
@@ -325,8 +326,19 @@ struct Server::Impl {
   std::condition_variable stop_cv;
   bool stopping = false;
 
-  httplib::Server http;
-  int listen_socket = INVALID_SOCKET;  // socket_t on POSIX
+  // HTTP: the front, and the routes it dispatches to.
+  using Serve = std::function<void(const httplib::Request&, httplib::Response&)>;
+  struct PatternRoute {
+    const Route* route;
+    std::regex regex;
+    Serve serve;
+  };
+  std::unique_ptr<server_internal::HttpFront> front;
+  std::optional<server_internal::StaticFiles> web;
+  std::unordered_map<std::string, Serve> get_routes;   // by path: the routes without parameters
+  std::unordered_map<std::string, Serve> post_routes;
+  std::vector<PatternRoute> pattern_routes;           // the routes with parameters, in table order
+  std::regex photos_path{"/api/tasks/[0-9]+/photos"};
 
   explicit Impl(std::filesystem::path db_path) : readers(std::move(db_path)) {}
 
@@ -1265,11 +1277,53 @@ struct Server::Impl {
                                  call.who ? call.who->name : call.source);
       }
     };
-    if (std::string_view(route.method) == "GET") {
-      http.Get(route.regex, serve);
+    if (std::string_view(route.path).find('{') != std::string_view::npos) {
+      pattern_routes.push_back(PatternRoute{&route, std::regex(route.regex), std::move(serve)});
+    } else if (std::string_view(route.method) == "GET") {
+      get_routes.emplace(route.path, std::move(serve));
     } else {
-      http.Post(route.regex, serve);
+      post_routes.emplace(route.path, std::move(serve));
     }
+  }
+
+  // Every request: the API's routes (a path without parameters in one lookup), else the web
+  // app's files, else the app itself (it routes in the page: #/...).
+  void Dispatch(httplib::Request& request, httplib::Response& response) {
+    const std::string& path = request.path;
+    if (path.rfind("/api/", 0) == 0) {
+      const bool get = request.method == "GET";
+      const bool post = request.method == "POST";
+      if (get || post) {
+        const auto& table = get ? get_routes : post_routes;
+        if (const auto it = table.find(path); it != table.end()) return it->second(request, response);
+        for (const PatternRoute& pattern : pattern_routes) {
+          if (request.method == pattern.route->method && std::regex_match(path, request.matches, pattern.regex)) {
+            return pattern.serve(request, response);
+          }
+        }
+      }
+      bool known_path = get_routes.contains(path) || post_routes.contains(path);
+      for (const PatternRoute& pattern : pattern_routes) {
+        known_path = known_path || std::regex_match(path, pattern.regex);
+      }
+      SetError(response, known_path ? 405 : 404, known_path ? "method not allowed" : "no such endpoint");
+      return;
+    }
+    if (request.method == "GET" && web) {
+      const bool gzip = server_internal::AcceptsGzip(request.get_header_value("Accept-Encoding"));
+      if (web->Serve(path, gzip, response)) return;
+      if (path.rfind("/assets/", 0) != 0 && web->Serve("/", gzip, response)) return;
+    }
+    SetError(response, 404, "no such page");
+  }
+
+  // The largest body a request may send, by its route (checked before the body is read).
+  size_t BodyBound(const httplib::Request& request) const {
+    if (request.path == "/api/ingest") return options.max_ingest_bytes;
+    if (std::regex_match(request.path, photos_path)) {
+      return std::max<size_t>(options.max_body_bytes, static_cast<size_t>(tasks->settings().photo_max_bytes));
+    }
+    return options.max_body_bytes;
   }
 
   absl::Status Authorize(const Route& route, Call& call) {
@@ -1300,66 +1354,18 @@ struct Server::Impl {
   }
 
   void Configure() {
-    // The listening socket, kept to widen its accept queue after the bind (below).
-    http.set_socket_options([this](socket_t sock) {
-      httplib::default_socket_options(sock);
-      listen_socket = sock;
-    });
-    http.new_task_queue = [this] { return new httplib::ThreadPool(static_cast<size_t>(options.threads + options.max_streams)); };
-    http.set_tcp_nodelay(true);
-    http.set_keep_alive_max_count(100000);
-    // An idle keep-alive connection holds a pool thread, and Stop() waits for it: 5 s.
-    http.set_keep_alive_timeout(5);
-    http.set_read_timeout(30, 0);
-    http.set_write_timeout(30, 0);
-    http.set_payload_max_length(std::max(options.max_body_bytes, options.max_ingest_bytes));
-    http.set_default_headers({{"X-Content-Type-Options", "nosniff"}, {"Referrer-Policy", "no-referrer"}});
-    // Bodies over the largest bound (ingest) are refused by cpp-httplib before they are read
-    // (payload_max_length); a smaller body over its route's bound is read, then refused (413).
-    http.set_pre_routing_handler([](const httplib::Request& request, httplib::Response&) {
-      // Debian's cpp-httplib answers `Accept-Encoding: br` with Brotli at its default quality
-      // (about 3 s per MB here): browsers get gzip instead (the header is read only after this
-      // handler, to choose the encoding).
-      auto& headers = const_cast<httplib::Headers&>(request.headers);
-      for (auto it = headers.find("Accept-Encoding"); it != headers.end() && it->first == "Accept-Encoding"; ++it) {
-        std::string& value = it->second;
-        for (size_t at = value.find("br"); at != std::string::npos; at = value.find("br", at)) value.replace(at, 2, "xx");
-      }
-      return httplib::Server::HandlerResponse::Unhandled;
-    });
     for (const Route& route : kRoutes) Register(route);
-    if (!options.web_dir.empty()) http.set_mount_point("/", options.web_dir.string());
-    http.set_error_handler([this](const httplib::Request& request, httplib::Response& response) {
-      if (!response.body.empty()) return;  // a handler's own error
-      if (request.path.rfind("/api/", 0) == 0) {
-        bool known_path = false;
-        for (const Route& route : kRoutes) {
-          known_path = known_path || std::regex_match(request.path, std::regex(route.regex));
-        }
-        if (response.status == 413) {
-          SetError(response, 413, "the body is too large");
-        } else if (response.status == 404 || response.status == 405) {
-          SetError(response, known_path ? 405 : 404, known_path ? "method not allowed" : "no such endpoint");
-        } else {
-          // cpp-httplib's own refusals (a POST without Content-Length: 411, a bad request: 400).
-          SetError(response, response.status, response.status == 411 ? "send a Content-Length (an empty body: 0)"
-                                                                     : "the request could not be read");
-        }
-        return;
-      }
-      // The app routes in the page (#/...): any other path is the app.
-      if (response.status == 404 && !options.web_dir.empty()) {
-        std::ifstream index(options.web_dir / "index.html", std::ios::binary);
-        if (index) {
-          std::string html((std::istreambuf_iterator<char>(index)), std::istreambuf_iterator<char>());
-          response.status = 200;
-          response.set_content(html, "text/html; charset=utf-8");
-        }
-      }
-    });
-    http.set_exception_handler([](const httplib::Request&, httplib::Response& response, std::exception_ptr) {
-      SetError(response, 500, "internal error");
-    });
+    if (!options.web_dir.empty()) web.emplace(options.web_dir);
+    server_internal::HttpFrontOptions front_options{
+        .host = options.host,
+        .port = options.port,
+        .threads = options.threads,
+        .default_headers = {{"X-Content-Type-Options", "nosniff"}, {"Referrer-Policy", "no-referrer"}}};
+    front = std::make_unique<server_internal::HttpFront>(
+        std::move(front_options),
+        [this](httplib::Request& request, httplib::Response& response) { Dispatch(request, response); },
+        [this](const httplib::Request& request) { return BodyBound(request); },
+        [](int status, std::string_view message, httplib::Response& response) { SetError(response, status, message); });
   }
 };
 
@@ -1434,25 +1440,12 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Create(const std::filesystem::pa
   return std::unique_ptr<Server>(new Server(std::move(impl)));
 }
 
-absl::StatusOr<int> Server::Bind() {
-  const int port = impl_->options.port == 0 ? impl_->http.bind_to_any_port(impl_->options.host)
-                   : impl_->http.bind_to_port(impl_->options.host, impl_->options.port) ? impl_->options.port
-                                                                                        : -1;
-  if (port <= 0) {
-    return absl::FailedPreconditionError(
-        Cat("cannot listen on ", impl_->options.host, ":", impl_->options.port, " (in use, or not an address here)"));
-  }
-  // Debian's cpp-httplib listens with a backlog of 5: a burst of new connections (a shift of
-  // grid workers opening the app) beyond it is dropped and retried by TCP a second later. Linux
-  // takes a second listen() on the same socket as a new backlog.
-  if (impl_->listen_socket != INVALID_SOCKET) ::listen(impl_->listen_socket, SOMAXCONN);
-  return port;
-}
+absl::StatusOr<int> Server::Bind() { return impl_->front->Bind(); }
 
 absl::Status Server::Run() {
   impl_->watcher = std::thread([this] { impl_->Watch(); });
-  const bool ok = impl_->http.listen_after_bind();
-  return ok ? absl::OkStatus() : absl::InternalError("the server stopped with an error");
+  impl_->front->Run();
+  return absl::OkStatus();
 }
 
 void Server::Stop() {
@@ -1471,7 +1464,7 @@ void Server::Stop() {
     }
   }
   impl_->loop->Close();
-  impl_->http.stop();
+  impl_->front->Stop();
   if (impl_->watcher.joinable()) impl_->watcher.join();
 }
 

@@ -1,4 +1,5 @@
-// `pingan serve`: the JSON API under /api/ and the built web app at /, over cpp-httplib.
+// `pingan serve`: the JSON API under /api/ and the built web app at /, over Boost.Beast
+// (server/http_front.h; the handlers take cpp-httplib's Request and Response types).
 //
 // The engines answer; the server authenticates (AuthStore: Bearer session tokens for people,
 // per-source keys for POST /api/ingest), checks the role and cuts every query to the caller's
@@ -10,9 +11,9 @@
 // cache keyed by the query and the cube's change sequence: a repeated query costs a lookup.
 // Major incidents are pushed to Server-Sent Events subscribers as the cube takes them in.
 //
-// cpp-httplib serves each keep-alive connection on one thread of its pool until the connection
-// closes, and each SSE stream holds one: the pool is sized for `threads` connections plus
-// `max_streams` streams; a stream beyond that bound is refused with 503.
+// `threads` threads share one event loop and run the handlers (which may block: a login's
+// Argon2id, a group commit); an idle keep-alive connection holds none of them. Each SSE stream
+// runs on a thread of its own; a stream beyond `max_streams` is refused with 503.
 //
 // Example:
 //   PA_ASSIGN_OR_RETURN(auto server, Server::Create(config_dir, data_dir, {.port = 8080}));
@@ -34,7 +35,7 @@ struct ServerOptions {
   std::string host = "127.0.0.1";
   int port = 8080;                      // 0: any free port (Bind returns it)
   std::filesystem::path web_dir;        // the built web app (index.html); empty: API only
-  int threads = 64;                     // keep-alive connections served at once
+  int threads = 64;                     // requests handled at once (idle connections hold none)
   int max_streams = 16;                 // SSE streams at once
   size_t max_body_bytes = 1 << 20;      // JSON bodies (login, geocode batch)
   size_t max_ingest_bytes = 16 << 20;   // POST /api/ingest bodies
