@@ -17,7 +17,8 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
-#include <boost/asio/strand.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/thread_pool.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
@@ -135,15 +136,38 @@ struct HttpFront::Impl {
   bool running = false;  // Run() has not returned; guarded by mutex
 
   // Declared after the counters the sessions touch when the loop destroys them.
-  net::io_context io;
-  tcp::acceptor acceptor{net::make_strand(io)};
+  // One event loop per thread, each connection on one of them (no strands, no shared queue).
+  using WorkGuard = net::executor_work_guard<net::io_context::executor_type>;
+  int io_threads;
+  std::vector<std::unique_ptr<net::io_context>> loops;
+  std::vector<WorkGuard> guards;  // a loop without connections keeps running
+  size_t next_loop = 0;           // the acceptor's (it runs on loops[0])
+  tcp::acceptor acceptor;
+  net::thread_pool pool;  // blocking handlers
 
   Impl(HttpFrontOptions options, Handler handler, BodyLimit body_limit, ErrorBody error_body)
       : options(std::move(options)),
         handler(std::move(handler)),
         body_limit(std::move(body_limit)),
         error_body(std::move(error_body)),
-        io(std::max(1, this->options.threads)) {}
+        io_threads(this->options.io_threads > 0
+                       ? this->options.io_threads
+                       : std::clamp(static_cast<int>(std::thread::hardware_concurrency()), 2, 8)),
+        loops(MakeLoops(io_threads)),
+        acceptor(*loops[0]),
+        pool(static_cast<size_t>(std::max(1, this->options.threads))) {
+    for (auto& loop : loops) guards.push_back(net::make_work_guard(*loop));
+  }
+
+  static std::vector<std::unique_ptr<net::io_context>> MakeLoops(int count) {
+    std::vector<std::unique_ptr<net::io_context>> loops;
+    for (int i = 0; i < count; ++i) loops.push_back(std::make_unique<net::io_context>(1));
+    return loops;
+  }
+
+  bool Blocking(const httplib::Request& request) const {
+    return options.blocking ? options.blocking(request) : request.method == "POST";
+  }
 
   void Accept();
   void StreamEnded() {
@@ -249,14 +273,29 @@ class Session : public std::enable_shared_from_this<Session> {
   void Dispatch() {
     request_->body = std::move(parser_->get().body());
     parser_.reset();
-    auto response = std::make_unique<httplib::Response>();
+    if (!front_.Blocking(*request_)) {
+      Handle();
+      return Answer();
+    }
+    net::post(front_.pool, [self = shared_from_this()] {
+      self->Handle();
+      net::post(self->stream_.get_executor(), [self] { self->Answer(); });
+    });
+  }
+
+  void Handle() {
+    response_ = std::make_unique<httplib::Response>();
     try {
-      front_.handler(*request_, *response);
+      front_.handler(*request_, *response_);
     } catch (...) {
-      response = std::make_unique<httplib::Response>();
-      front_.error_body(500, "internal error", *response);
+      response_ = std::make_unique<httplib::Response>();
+      front_.error_body(500, "internal error", *response_);
     }
     request_.reset();
+  }
+
+  void Answer() {
+    std::unique_ptr<httplib::Response> response = std::move(response_);
     if (response->content_provider_) return StartStream(std::move(response));
     Send(*response, keep_alive_ && !front_.stopping);
   }
@@ -350,7 +389,7 @@ class Session : public std::enable_shared_from_this<Session> {
     }).detach();
   }
 
-  // Runs `initiate(handler)` on the connection's strand and waits for the handler.
+  // Runs `initiate(handler)` on the connection's loop and waits for the handler.
   template <class Initiate>
   bool OnLoop(Initiate initiate) {
     std::promise<bool> promise;
@@ -408,6 +447,7 @@ class Session : public std::enable_shared_from_this<Session> {
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   std::unique_ptr<httplib::Request> request_;
+  std::unique_ptr<httplib::Response> response_;  // between a blocking handler and its answer
   std::optional<http::response<http::string_body>> answer_;
   std::optional<http::response<http::empty_body>> continue_;
   std::string remote_addr_;
@@ -422,7 +462,8 @@ class Session : public std::enable_shared_from_this<Session> {
 }  // namespace
 
 void HttpFront::Impl::Accept() {
-  acceptor.async_accept(net::make_strand(io), [this](beast::error_code ec, tcp::socket socket) {
+  net::io_context& loop = *loops[next_loop++ % loops.size()];
+  acceptor.async_accept(loop, [this](beast::error_code ec, tcp::socket socket) {
     if (!acceptor.is_open() || stopping) return;
     if (!ec) {
       if (connections.fetch_add(1) >= options.max_connections) {
@@ -451,7 +492,7 @@ absl::StatusOr<int> HttpFront::Bind() {
         Cat("cannot listen on ", impl.options.host, ":", impl.options.port, " (", why, ")"));
   };
   beast::error_code ec;
-  tcp::resolver resolver(impl.io);
+  tcp::resolver resolver(*impl.loops[0]);
   const auto found = resolver.resolve(impl.options.host, std::to_string(impl.options.port),
                                       tcp::resolver::passive | tcp::resolver::numeric_service, ec);
   if (ec || found.empty()) return refused("not an address here");
@@ -477,8 +518,8 @@ void HttpFront::Run() {
   }
   impl.Accept();
   std::vector<std::thread> threads;
-  for (int i = 1; i < impl.options.threads; ++i) threads.emplace_back([&impl] { impl.io.run(); });
-  impl.io.run();
+  for (size_t i = 1; i < impl.loops.size(); ++i) threads.emplace_back([&impl, i] { impl.loops[i]->run(); });
+  impl.loops[0]->run();
   for (std::thread& thread : threads) thread.join();
   std::lock_guard lock(impl.mutex);
   impl.running = false;
@@ -513,7 +554,11 @@ void HttpFront::Stop() {
   // Streams end when their providers return (the server closes their feeds first); their last
   // writes need the loop.
   impl.changed.wait(lock, [&] { return impl.streams == 0; });
-  impl.io.stop();
+  lock.unlock();
+  impl.pool.join();  // the blocking handlers running
+  lock.lock();
+  for (auto& guard : impl.guards) guard.reset();
+  for (auto& loop : impl.loops) loop->stop();
   impl.changed.wait(lock, [&] { return !impl.running; });
 }
 

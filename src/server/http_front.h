@@ -5,10 +5,10 @@
 // a body over its route's bound: 413, before the body is read; headers over the bound: 431),
 // hands each request to one handler as a cpp-httplib `Request`/`Response` pair (the types the
 // API's handlers were written against), and writes the answer gzipped when the client takes it
-// and the type compresses. A handler may block (a login's Argon2id, a group commit): handlers
-// run on a pool of threads that share one event loop, and an idle keep-alive connection holds
-// none of them. A chunked content provider (Server-Sent Events) runs on a thread of its own
-// while its writes go through the event loop.
+// and the type compresses. The event loop runs on a thread per core, and most handlers run on
+// it; a handler that may block (a login's Argon2id, a group commit) runs on a pool of threads
+// instead, and an idle keep-alive connection holds no thread. A chunked content provider
+// (Server-Sent Events) runs on a thread of its own while its writes go through the event loop.
 //
 // cpp-httplib's own server had cost a poll() before every read and write, a stat() per request
 // for the mount point, two sends per answer and a thread per open connection (FACTS.md).
@@ -34,7 +34,11 @@ namespace pingan::server_internal {
 struct HttpFrontOptions {
   std::string host = "127.0.0.1";
   int port = 8080;                          // 0: any free port (Bind returns it)
-  int threads = 64;                         // handlers running at once (they may block)
+  int io_threads = 0;                       // the event loop's threads (0: one per core, 2..8)
+  int threads = 64;                         // handlers of blocking requests running at once
+  // Requests whose handlers may block (a login's Argon2id, a group commit, an ingest): they run
+  // on the pool of `threads`, the rest on the event loop's threads. Unset: every POST.
+  std::function<bool(const httplib::Request&)> blocking;
   size_t max_connections = 10000;           // open connections; more are closed on accept
   size_t max_header_bytes = 16 << 10;       // request line and headers
   std::chrono::seconds keep_alive_timeout{5};  // idle between requests
@@ -60,7 +64,7 @@ class HttpFront {
 
   // Listens; returns the port.
   absl::StatusOr<int> Bind();
-  // Serves until Stop() (on the calling thread and threads - 1 more).
+  // Serves until Stop() (the event loop on the calling thread and io_threads - 1 more).
   void Run();
   // Stops accepting, lets open streams end (their providers must return), and returns once the
   // handlers running have finished. Idempotent.
