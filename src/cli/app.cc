@@ -233,7 +233,7 @@ int Main(int argc, char** argv, std::ostream& out, std::ostream& err) {
   add_common(serve);
   serve->add_option("--listen", serve_options.listen, "HOST:PORT (loopback unless told otherwise)")->capture_default_str();
   serve->add_option("--web", serve_options.web_dir, "The built web app (default: web/dist of the project)");
-  serve->add_option("--threads", serve_options.threads, "Connections served at once")->capture_default_str()
+  serve->add_option("--threads", serve_options.threads, "Blocking requests (POSTs) handled at once")->capture_default_str()
       ->check(CLI::Range(2, 1024));
   serve->add_flag("--log-requests", serve_options.log_requests, "One line per request on stderr (no query strings)");
   serve->add_option("--task-batch", serve_options.task_batch,
