@@ -6,11 +6,12 @@
 #   3. every request a town and a day never asked before (the cube computes each: the cache's
 #      worst case).
 # Usage: bench/server.sh [DATA] (default $BENCH_DATA or build/bench-data/s1). Needs wrk.
+# PINGAN_BIN=/path/to/pingan runs another build (a baseline) on the same data.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source bench/lib.sh
 need_package wrk wrk
-BIN=build/release/pingan
+BIN=${PINGAN_BIN:-build/release/pingan}  # PINGAN_BIN: another build, for a side-by-side run
 DATA=${1:-${BENCH_DATA:-build/bench-data/s1}}
 PORT=${BENCH_PORT:-18089}
 DURATION=${BENCH_SECONDS:-10}
