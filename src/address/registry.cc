@@ -4,6 +4,7 @@
 #include <thread>
 #include <cstring>
 
+#include "core/stage_timer.h"
 #include "core/strings.h"
 #include "address/names.h"
 
@@ -300,7 +301,7 @@ absl::Status Registry::FinalizeIndexes(bool roll_up_figures) {
       }
     }
   });
-  figures_ = own_figures_;
+  StageTimer timer("registry indexes");
   // Children lists (governance tree), in code order, retired units left out.
   std::vector<uint32_t> child_count(count + 1, 0);
   for (size_t index = 1; index < count; ++index) {
@@ -328,6 +329,7 @@ absl::Status Registry::FinalizeIndexes(bool roll_up_figures) {
     }
   }
 
+  timer.Mark("children");
   // Parents usually precede their children, but a management unit added later may govern units
   // registered before it (ids never change), so walk the tree top-down from the nation: levels
   // strictly decrease towards the root, so there are no cycles.
@@ -348,6 +350,7 @@ absl::Status Registry::FinalizeIndexes(bool roll_up_figures) {
       chain.clear();
     }
   }
+  timer.Mark("order");
   // Ancestor rows: the parent's row plus the unit itself.
   ancestors_.assign(count * kAncestorSlots, kNoUnit);
   for (uint32_t index : order) {
@@ -357,20 +360,31 @@ absl::Status Registry::FinalizeIndexes(bool roll_up_figures) {
     if (slot < kAncestorSlots) row[slot] = UnitId{index};
   }
 
-  // Figures: grids (and leaf units carrying their own) sum up the governance tree, bottom-up.
+  timer.Mark("ancestors");
+  // Figures: a unit's own, except that (when rolling up) a unit above the grids with children
+  // has only what they sum to. Fresh zeroed storage, written only where the figures are not
+  // zero: most units (buildings) carry none, and their pages are never touched.
+  figures_ = decltype(figures_)(count);
+  auto& figures = figures_;
+  for (size_t index = 0; index < count; ++index) {
+    const UnitFigures& own = own_figures_[index];
+    if (own == UnitFigures{}) continue;
+    const bool has_children = child_offsets_[index + 1] > child_offsets_[index];
+    if (roll_up_figures && levels_[index] < Level::kGrid && has_children) continue;
+    figures[index] = own;
+  }
+  timer.Mark("figures");
+  // Grids (and leaf units carrying their own) sum up the governance tree, bottom-up.
   if (roll_up_figures) {
-    std::vector<UnitFigures>& figures = figures_;
-    for (size_t index = 0; index < count; ++index) {
-      bool has_children = child_offsets_[index + 1] > child_offsets_[index];
-      if (levels_[index] < Level::kGrid && has_children) figures[index] = UnitFigures{};
-    }
     for (auto it = order.rbegin(); it != order.rend(); ++it) {
       uint32_t index = *it;
       if (index == 0 || retired_[index] || levels_[index] > Level::kGrid) continue;
       figures[parents_[index].value] += figures[index];
     }
   }
+  timer.Mark("figures rolled up");
   by_code_builder.join();
+  timer.Mark("waited for the code index");
   return by_code_status;
 }
 

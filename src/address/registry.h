@@ -34,6 +34,7 @@
 #include "address/code.h"
 #include "address/history.h"
 #include "core/huge_page_allocator.h"
+#include "core/zeroed_allocator.h"
 #include "core/string_column.h"
 
 namespace pingan {
@@ -230,9 +231,11 @@ class Registry {
   std::vector<AddressCode> codes_;
   std::vector<UnitKind> kinds_;
   std::vector<uint8_t> retired_;
-  std::vector<UnitFigures> figures_;
-  std::vector<UnitFigures> own_figures_;
-  std::vector<BoundingBox> boxes_;
+  // Millions of entries, most of them zero (only grids and some leaves carry figures or a box):
+  // zero pages from the kernel, never written where zero.
+  std::vector<UnitFigures, ZeroedAllocator<UnitFigures>> figures_;
+  std::vector<UnitFigures, ZeroedAllocator<UnitFigures>> own_figures_;
+  std::vector<BoundingBox, ZeroedAllocator<BoundingBox>> boxes_;
   StringColumn names_;
   StringColumn short_names_;
   std::vector<uint32_t> building_index_;  // id -> index into buildings_, or UINT32_MAX

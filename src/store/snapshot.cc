@@ -11,6 +11,7 @@
 #include <functional>
 #include <memory>
 
+#include "core/stage_timer.h"
 #include "core/strings.h"
 
 namespace pingan {
@@ -63,6 +64,14 @@ class Reader {
     values.resize(size);
     std::memcpy(values.data(), data_.data(), size * sizeof(T));
     data_.remove_prefix(size * sizeof(T));
+    return true;
+  }
+  // PutArray's form read in place: the element count, and their bytes in the mapping (to be
+  // copied out element by element: the mapping gives no alignment).
+  bool GetArrayBytes(size_t element_size, uint64_t& count, const char*& bytes) {
+    if (!Get(count) || count > data_.size() / element_size) return false;
+    bytes = data_.data();
+    data_.remove_prefix(count * element_size);
     return true;
   }
   // A 64-bit size, then that many bytes (as PutArray writes a vector of char).
@@ -197,6 +206,8 @@ absl::StatusOr<Registry> RegistrySnapshot::Read(const fs::path& path, uint64_t g
   std::unique_ptr<void, std::function<void(void*)>> unmap(mapped, [size](void* at) { ::munmap(at, size); });
   const std::string_view data(static_cast<const char*>(mapped), size);
   auto damaged = [&](std::string_view what) { return absl::DataLossError(Cat(path.string(), ": ", what)); };
+  StageTimer timer("registry snapshot");
+  timer.Mark("map");
   if (std::memcmp(data.data(), kMagic, sizeof kMagic) != 0) return damaged("not a registry snapshot");
   uint64_t stored_checksum = 0;
   std::memcpy(&stored_checksum, data.data() + data.size() - 8, 8);
@@ -208,6 +219,7 @@ absl::StatusOr<Registry> RegistrySnapshot::Read(const fs::path& path, uint64_t g
   if (!reader.Get(stored_generation)) return damaged("truncated");
   if (stored_generation != generation) return absl::FailedPreconditionError("stale snapshot");
   if (!reader.Get(count) || count == 0 || count > (1u << 30)) return damaged("bad unit count");
+  timer.Mark("checksum");
 
   Registry registry;
   bool ok = reader.GetArray(registry.levels_, count) && reader.GetArray(registry.kinds_, count) &&
@@ -215,6 +227,7 @@ absl::StatusOr<Registry> RegistrySnapshot::Read(const fs::path& path, uint64_t g
             reader.GetArray(registry.stat_parents_, count) && reader.GetArray(registry.codes_, count) &&
             GetStrings(reader, registry.names_, count) && GetStrings(reader, registry.short_names_, count);
   if (!ok) return damaged("truncated unit arrays");
+  timer.Mark("arrays and names");
   for (uint64_t index = 0; index < count; ++index) {
     if (static_cast<int>(registry.levels_[index]) >= kLevelCount) return damaged("bad level");
     if (index > 0 && (registry.parents_[index].value >= count || registry.stat_parents_[index].value >= count ||
@@ -223,8 +236,9 @@ absl::StatusOr<Registry> RegistrySnapshot::Read(const fs::path& path, uint64_t g
       return damaged("bad parent");
     }
   }
-  registry.own_figures_.assign(count, UnitFigures{});
-  registry.boxes_.assign(count, BoundingBox{});
+  timer.Mark("parents checked");
+  registry.own_figures_.resize(count);  // zero pages: only the sparse entries below are written
+  registry.boxes_.resize(count);
   uint64_t sparse = 0;
   if (!reader.Get(sparse)) return damaged("truncated figures");
   for (uint64_t item = 0; item < sparse; ++item) {
@@ -240,19 +254,30 @@ absl::StatusOr<Registry> RegistrySnapshot::Read(const fs::path& path, uint64_t g
     if (!reader.Get(id) || !reader.Get(value) || id >= count) return damaged("bad boxes");
     registry.boxes_[id] = value;
   }
-  std::vector<PackedBuilding> buildings;
-  if (!reader.GetArray(registry.building_index_, count) || !reader.GetArray(buildings)) return damaged("bad buildings");
-  registry.buildings_.reserve(buildings.size());
-  for (const PackedBuilding& packed : buildings) {
+  timer.Mark("figures and boxes");
+  // Buildings: converted straight from the mapping (millions of them: no intermediate copy).
+  uint64_t building_count = 0;
+  const char* packed_buildings = nullptr;
+  if (!reader.GetArray(registry.building_index_, count) ||
+      !reader.GetArrayBytes(sizeof(PackedBuilding), building_count, packed_buildings)) {
+    return damaged("bad buildings");
+  }
+  timer.Mark("building index");
+  registry.buildings_.reserve(building_count);
+  for (uint64_t at = 0; at < building_count; ++at) {
+    PackedBuilding packed;
+    std::memcpy(&packed, packed_buildings + at * sizeof(PackedBuilding), sizeof packed);
     registry.buildings_.push_back(BuildingInfo{packed.road, packed.house_number, packed.compound, packed.number,
                                                packed.entrances, packed.floors, packed.rooms_per_floor,
                                                packed.lon, packed.lat});
   }
+  timer.Mark(Cat("buildings (", building_count, ")").c_str());
   for (uint64_t index = 0; index < count; ++index) {
     uint32_t slot = registry.building_index_[index];
     bool building = registry.levels_[index] == Level::kBuilding;
-    if (building != (slot != UINT32_MAX) || (building && slot >= buildings.size())) return damaged("bad building index");
+    if (building != (slot != UINT32_MAX) || (building && slot >= building_count)) return damaged("bad building index");
   }
+  timer.Mark("buildings checked");
   if (!reader.Get(sparse)) return damaged("truncated geometry");
   for (uint64_t item = 0; item < sparse; ++item) {
     uint32_t id = 0;
@@ -260,6 +285,7 @@ absl::StatusOr<Registry> RegistrySnapshot::Read(const fs::path& path, uint64_t g
     if (!reader.Get(id) || !reader.GetString(geometry) || id >= count) return damaged("bad geometry");
     registry.geometries_.emplace(id, std::move(geometry));
   }
+  timer.Mark(Cat("geometry (", registry.geometries_.size(), ")").c_str());
   if (!reader.Get(sparse)) return damaged("truncated roads");
   for (uint64_t item = 0; item < sparse; ++item) {
     Road road;
@@ -282,8 +308,10 @@ absl::StatusOr<Registry> RegistrySnapshot::Read(const fs::path& path, uint64_t g
       return damaged("building names an unknown road or compound");
     }
   }
+  timer.Mark("buildings, geometry, roads, compounds");
   registry.history_ = std::make_unique<History>(std::move(history));
   if (absl::Status status = registry.FinalizeIndexes(true); !status.ok()) return damaged(Message(status));
+  timer.Mark("indexes");
   return registry;
 }
 
