@@ -278,29 +278,37 @@ RegistryBuilder::RegistryBuilder() {
   records_.push_back(std::move(nation));
 }
 
-absl::Status Registry::FinalizeIndexes(bool roll_up_figures) {
+absl::Status Registry::BuildCodeIndex() {
+  const size_t count = levels_.size();
+  by_code_.clear();
+  by_code_.reserve(count);
+  retired_by_code_.clear();
+  // Each insert misses the cache at a random slot: the slots of the units a little ahead are
+  // prefetched, so that the misses overlap.
+  constexpr size_t kAhead = 16;
+  for (size_t index = 0; index < count; ++index) {
+    if (index + kAhead < count) by_code_.prefetch(codes_[index + kAhead]);
+    if (retired_[index]) {
+      retired_by_code_[codes_[index]] = UnitId{static_cast<uint32_t>(index)};
+      continue;
+    }
+    auto [it, inserted] = by_code_.try_emplace(codes_[index], UnitId{static_cast<uint32_t>(index)});
+    if (!inserted) {
+      return absl::InvalidArgumentError(Cat("unit ", codes_[index].ToString(), " (", names_[index],
+                                            ") has the same code as ", names_[it->second.value]));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Registry::FinalizeIndexes(bool roll_up_figures, bool code_index_built) {
   const size_t count = levels_.size();
   // The index by code (a random write per unit into a table of tens of MB) is built on a second
   // thread while this one builds the tree's indexes: they read the same arrays and write
   // different ones.
   absl::Status by_code_status;
-  std::thread by_code_builder([&] {
-    by_code_.clear();
-    by_code_.reserve(count);
-    retired_by_code_.clear();
-    for (size_t index = 0; index < count; ++index) {
-      if (retired_[index]) {
-        retired_by_code_[codes_[index]] = UnitId{static_cast<uint32_t>(index)};
-        continue;
-      }
-      auto [it, inserted] = by_code_.try_emplace(codes_[index], UnitId{static_cast<uint32_t>(index)});
-      if (!inserted) {
-        by_code_status = absl::InvalidArgumentError(Cat("unit ", codes_[index].ToString(), " (", names_[index],
-                                                        ") has the same code as ", names_[it->second.value]));
-        return;
-      }
-    }
-  });
+  std::thread by_code_builder;
+  if (!code_index_built) by_code_builder = std::thread([&] { by_code_status = BuildCodeIndex(); });
   StageTimer timer("registry indexes");
   // Children lists (governance tree), in code order, retired units left out.
   std::vector<uint32_t> child_count(count + 1, 0);
@@ -361,12 +369,14 @@ absl::Status Registry::FinalizeIndexes(bool roll_up_figures) {
   }
 
   timer.Mark("ancestors");
-  // Figures: a unit's own, except that (when rolling up) a unit above the grids with children
-  // has only what they sum to. Fresh zeroed storage, written only where the figures are not
-  // zero: most units (buildings) carry none, and their pages are never touched.
+  // Figures of the grids and the units above them (below the grids, figures() reads a unit's
+  // own): a unit's own, except that (when rolling up) a unit above the grids with children has
+  // only what they sum to. Fresh zeroed storage, written only there: the millions of
+  // buildings' pages are never touched.
   figures_ = decltype(figures_)(count);
   auto& figures = figures_;
   for (size_t index = 0; index < count; ++index) {
+    if (levels_[index] > Level::kGrid) continue;
     const UnitFigures& own = own_figures_[index];
     if (own == UnitFigures{}) continue;
     const bool has_children = child_offsets_[index + 1] > child_offsets_[index];
@@ -383,7 +393,7 @@ absl::Status Registry::FinalizeIndexes(bool roll_up_figures) {
     }
   }
   timer.Mark("figures rolled up");
-  by_code_builder.join();
+  if (by_code_builder.joinable()) by_code_builder.join();
   timer.Mark("waited for the code index");
   return by_code_status;
 }

@@ -153,8 +153,10 @@ class Registry {
   const AddressCode& code(UnitId id) const { return codes_[id.value]; }
   UnitKind kind(UnitId id) const { return kinds_[id.value]; }
   bool retired(UnitId id) const { return retired_[id.value] != 0; }
-  // Figures summed over the unit's governance subtree (grids up).
-  const UnitFigures& figures(UnitId id) const { return figures_[id.value]; }
+  // Figures summed over the unit's governance subtree (grids up; below the grids a unit's own).
+  const UnitFigures& figures(UnitId id) const {
+    return levels_[id.value] > Level::kGrid ? own_figures_[id.value] : figures_[id.value];
+  }
   // Figures as recorded on the unit itself (grids and imported units; zero above).
   const UnitFigures& own_figures(UnitId id) const { return own_figures_[id.value]; }
   const BoundingBox& box(UnitId id) const { return boxes_[id.value]; }
@@ -220,9 +222,12 @@ class Registry {
   friend class RegistryBuilder;
   friend class RegistrySnapshot;
   Registry();
-  // Derives children lists, the code index and rolled-up figures from the unit arrays.
-  // InvalidArgument when two live units share a code.
-  absl::Status FinalizeIndexes(bool roll_up_figures);
+  // Derives children lists, the code index and rolled-up figures from the unit arrays; the code
+  // index on a thread of its own, unless the caller built it already (BuildCodeIndex, which
+  // needs only the codes, the retired flags and the names). InvalidArgument when two live units
+  // share a code.
+  absl::Status FinalizeIndexes(bool roll_up_figures, bool code_index_built = false);
+  absl::Status BuildCodeIndex();
   void BuildNameIndex() const;
 
   std::vector<Level> levels_;
@@ -231,8 +236,8 @@ class Registry {
   std::vector<AddressCode> codes_;
   std::vector<UnitKind> kinds_;
   std::vector<uint8_t> retired_;
-  // Millions of entries, most of them zero (only grids and some leaves carry figures or a box):
-  // zero pages from the kernel, never written where zero.
+  // Millions of entries (one per building): zero pages from the kernel, never written where
+  // zero. figures_ holds the grids and the units above them (the rest read own_figures_).
   std::vector<UnitFigures, ZeroedAllocator<UnitFigures>> figures_;
   std::vector<UnitFigures, ZeroedAllocator<UnitFigures>> own_figures_;
   std::vector<BoundingBox, ZeroedAllocator<BoundingBox>> boxes_;

@@ -10,6 +10,7 @@
 #include <cstring>
 #include <functional>
 #include <memory>
+#include <thread>
 
 #include "core/stage_timer.h"
 #include "core/strings.h"
@@ -237,6 +238,9 @@ absl::StatusOr<Registry> RegistrySnapshot::Read(const fs::path& path, uint64_t g
     }
   }
   timer.Mark("parents checked");
+  // The code index (millions of random writes) builds from here, beside the rest of the read.
+  absl::Status code_index = absl::OkStatus();
+  std::jthread code_indexer([&] { code_index = registry.BuildCodeIndex(); });
   registry.own_figures_.resize(count);  // zero pages: only the sparse entries below are written
   registry.boxes_.resize(count);
   uint64_t sparse = 0;
@@ -310,7 +314,12 @@ absl::StatusOr<Registry> RegistrySnapshot::Read(const fs::path& path, uint64_t g
   }
   timer.Mark("buildings, geometry, roads, compounds");
   registry.history_ = std::make_unique<History>(std::move(history));
-  if (absl::Status status = registry.FinalizeIndexes(true); !status.ok()) return damaged(Message(status));
+  code_indexer.join();
+  timer.Mark("waited for the code index");
+  if (!code_index.ok()) return damaged(Message(code_index));
+  if (absl::Status status = registry.FinalizeIndexes(true, /*code_index_built=*/true); !status.ok()) {
+    return damaged(Message(status));
+  }
   timer.Mark("indexes");
   return registry;
 }
