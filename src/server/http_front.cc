@@ -17,6 +17,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <boost/asio/write.hpp>
@@ -143,6 +144,7 @@ struct HttpFront::Impl {
   std::vector<WorkGuard> guards;  // a loop without connections keeps running
   size_t next_loop = 0;           // the acceptor's (it runs on loops[0])
   tcp::acceptor acceptor;
+  net::steady_timer accept_retry;  // after a failed accept (on loops[0], with the acceptor)
   net::thread_pool pool;  // blocking handlers
 
   Impl(HttpFrontOptions options, Handler handler, BodyLimit body_limit, ErrorBody error_body)
@@ -155,6 +157,7 @@ struct HttpFront::Impl {
                        : std::clamp(static_cast<int>(std::thread::hardware_concurrency()), 2, 8)),
         loops(MakeLoops(io_threads)),
         acceptor(*loops[0]),
+        accept_retry(*loops[0]),
         pool(static_cast<size_t>(std::max(1, this->options.threads))) {
     for (auto& loop : loops) guards.push_back(net::make_work_guard(*loop));
   }
@@ -465,7 +468,16 @@ void HttpFront::Impl::Accept() {
   net::io_context& loop = *loops[next_loop++ % loops.size()];
   acceptor.async_accept(loop, [this](beast::error_code ec, tcp::socket socket) {
     if (!acceptor.is_open() || stopping) return;
-    if (!ec) {
+    if (ec) {
+      // Out of descriptors (EMFILE) or another failure that a retry at once would meet again:
+      // wait a little instead of spinning on it.
+      accept_retry.expires_after(std::chrono::milliseconds(50));
+      accept_retry.async_wait([this](beast::error_code wait_ec) {
+        if (!wait_ec && !stopping) Accept();
+      });
+      return;
+    }
+    {
       if (connections.fetch_add(1) >= options.max_connections) {
         connections.fetch_sub(1);
         beast::error_code ignored;
