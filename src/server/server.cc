@@ -1259,15 +1259,7 @@ struct Server::Impl {
     auto serve = [this, route, handler](const httplib::Request& request, httplib::Response& response) {
       const auto started = std::chrono::steady_clock::now();
       Call call{request, response, std::nullopt, {}};
-      const std::string_view path = route.path;
-      const size_t bound = path == "/api/ingest"               ? options.max_ingest_bytes
-                           : path == "/api/tasks/{id}/photos" ? std::max<size_t>(options.max_body_bytes,
-                                                                                static_cast<size_t>(tasks->settings().photo_max_bytes))
-                                                              : options.max_body_bytes;
-      if (request.body.size() > bound) {
-        SetError(response, 413, Cat("the body is over ", bound, " bytes"));
-        return;
-      }
+      // The body's bound (BodyBound) was applied by the front before the body was read.
       absl::Status status = Authorize(route, call);
       if (status.ok()) status = handler(call);
       if (!status.ok()) SetError(response, HttpStatus(status), std::string(status.message()));
