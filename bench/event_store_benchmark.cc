@@ -3,6 +3,7 @@
 // temporary directory; put it on the disk the data directory lives on). items/s = events/s.
 //   build/h-store-rel/bench/event_store_benchmark
 // time_index:1 adds an index on occurred_at (the schema has none), to show what it costs a write.
+#include "benchmark_main.h"
 #include <benchmark/benchmark.h>
 
 #include <cstdlib>
@@ -149,4 +150,4 @@ BENCHMARK(BM_ListEvents)->Iterations(5)->UseRealTime()->Unit(benchmark::kMillise
 }  // namespace
 }  // namespace pingan
 
-BENCHMARK_MAIN();
+PINGAN_BENCHMARK_MAIN();

@@ -5,6 +5,7 @@
 //                              Default: DIR/eval/clean.jsonl and DIR/eval/noisy.jsonl.
 // Reports addresses/s on one core (BM_Geocode), with 2 threads (BM_Geocode/threads:2), and the
 // latency percentiles of single addresses (BM_GeocodeLatency: p50, p99, max as counters).
+#include "benchmark_main.h"
 #include <benchmark/benchmark.h>
 
 #include <algorithm>
@@ -148,4 +149,4 @@ BENCHMARK(BM_GeocodeLatency)->Iterations(3)->Unit(benchmark::kMillisecond);
 }  // namespace
 }  // namespace pingan
 
-BENCHMARK_MAIN();
+PINGAN_BENCHMARK_MAIN();

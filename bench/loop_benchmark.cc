@@ -8,6 +8,7 @@
 // Prints transitions/s and latency percentiles of each.
 //
 //   build/release/bench/loop_benchmark [--data DIR] [--clients 16] [--seconds 10]
+#include "core/huge_pages.h"
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -116,6 +117,7 @@ Result RunOnce(const fs::path& source, const fs::path& work, int clients, int se
 }  // namespace
 
 int main(int argc, char** argv) {
+  pingan::UseHugePagesForHeap(argv);  // as the pingan binary does
   fs::path data = fs::path(PINGAN_TEST_DATA) / "report_demo";
   int clients = 16, seconds = 10;
   for (int i = 1; i + 1 < argc; i += 2) {

@@ -7,6 +7,7 @@
 //
 // Prints one line per figure; bench/report_sql.sh reads `cube_report_us p50=.. p99=..` and puts
 // it beside PostgreSQL and SQLite answering the same report by SQL.
+#include "core/huge_pages.h"
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -196,4 +197,7 @@ int Run(int argc, char** argv) {
 }  // namespace
 }  // namespace pingan
 
-int main(int argc, char** argv) { return pingan::Run(argc, argv); }
+int main(int argc, char** argv) {
+  pingan::UseHugePagesForHeap(argv);  // as the pingan binary does
+  return pingan::Run(argc, argv);
+}

@@ -1,3 +1,7 @@
 #include "cli/app.h"
+#include "core/huge_pages.h"
 
-int main(int argc, char** argv) { return pingan::cli::Main(argc, argv); }
+int main(int argc, char** argv) {
+  pingan::UseHugePagesForHeap(argv);
+  return pingan::cli::Main(argc, argv);
+}
