@@ -72,7 +72,14 @@ void UseHugePagesForHeap(char** argv) {
   mode << mode_file.rdbuf();
   if (!HugePagesNeedAdvice(mode.str())) return;
   if (::setenv("GLIBC_TUNABLES", wanted.c_str(), 1) != 0 || ::setenv(kReexecMarker, "1", 1) != 0) return;
-  ::execv("/proc/self/exe", argv);
+  // The binary's own path rather than /proc/self/exe, so that the process keeps its name (the
+  // kernel names a process after the file executed: ps and pgrep would show "exe").
+  char self[4096];
+  const ssize_t length = ::readlink("/proc/self/exe", self, sizeof self - 1);
+  if (length > 0) {
+    self[length] = '\0';
+    ::execv(self, argv);
+  }
   // Could not re-execute: go on as we are, with the environment as it was.
   if (existing == nullptr) {
     ::unsetenv("GLIBC_TUNABLES");

@@ -12,7 +12,7 @@
 // It is skipped when: PINGAN_HUGE_PAGES=0; the tunable is already set; the process is the
 // re-executed one; THP is "always" (nothing to gain) or "never"/absent (nothing to get); glibc
 // predates the tunable; the build uses a sanitizer (its allocator ignores glibc's tunables); or
-// /proc/self/exe cannot be executed (then the process just goes on).
+// the binary cannot be executed again (then the process just goes on).
 #pragma once
 
 #include <string>
