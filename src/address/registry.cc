@@ -371,17 +371,14 @@ absl::Status Registry::FinalizeIndexes(bool roll_up_figures, bool code_index_bui
   timer.Mark("ancestors");
   // Figures of the grids and the units above them (below the grids, figures() reads a unit's
   // own): a unit's own, except that (when rolling up) a unit above the grids with children has
-  // only what they sum to. Fresh zeroed storage, written only there: the millions of
-  // buildings' pages are never touched.
-  figures_ = decltype(figures_)(count);
-  auto& figures = figures_;
-  for (size_t index = 0; index < count; ++index) {
+  // only what they sum to. Only the units carrying figures are visited and stored.
+  figures_.Clear();
+  figures_.Reserve(own_figures_.entries() * 2);
+  for (const auto& [index, own] : own_figures_.Sorted()) {
     if (levels_[index] > Level::kGrid) continue;
-    const UnitFigures& own = own_figures_[index];
-    if (own == UnitFigures{}) continue;
     const bool has_children = child_offsets_[index + 1] > child_offsets_[index];
     if (roll_up_figures && levels_[index] < Level::kGrid && has_children) continue;
-    figures[index] = own;
+    figures_.Set(index, own);
   }
   timer.Mark("figures");
   // Grids (and leaf units carrying their own) sum up the governance tree, bottom-up.
@@ -389,7 +386,8 @@ absl::Status Registry::FinalizeIndexes(bool roll_up_figures, bool code_index_bui
     for (auto it = order.rbegin(); it != order.rend(); ++it) {
       uint32_t index = *it;
       if (index == 0 || retired_[index] || levels_[index] > Level::kGrid) continue;
-      figures[parents_[index].value] += figures[index];
+      const UnitFigures value = figures_[index];  // a copy: Add may move the stored values
+      figures_.Add(parents_[index].value, value);
     }
   }
   timer.Mark("figures rolled up");
@@ -462,9 +460,6 @@ absl::StatusOr<Registry> RegistryBuilder::Build() && {
   registry.codes_.resize(count);
   registry.kinds_.resize(count);
   registry.retired_.resize(count);
-  registry.figures_.resize(count);
-  registry.own_figures_.resize(count);
-  registry.boxes_.resize(count);
   registry.names_.Reserve(count, count * 16);
   registry.short_names_.Reserve(count, count * 8);
   registry.building_index_.assign(count, UINT32_MAX);
@@ -521,9 +516,8 @@ absl::StatusOr<Registry> RegistryBuilder::Build() && {
     registry.codes_[index] = record.code;
     registry.kinds_[index] = record.kind;
     registry.retired_[index] = record.retired ? 1 : 0;
-    registry.figures_[index] = record.figures;
-    registry.own_figures_[index] = record.figures;
-    registry.boxes_[index] = record.box;
+    registry.own_figures_.Set(static_cast<uint32_t>(index), record.figures);
+    registry.boxes_.Set(static_cast<uint32_t>(index), record.box);
     if (record.level == Level::kBuilding) {
       registry.building_index_[index] = static_cast<uint32_t>(registry.buildings_.size());
       registry.buildings_.push_back(record.building);

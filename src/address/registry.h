@@ -34,7 +34,7 @@
 #include "address/code.h"
 #include "address/history.h"
 #include "core/huge_page_allocator.h"
-#include "core/zeroed_allocator.h"
+#include "core/sparse_column.h"
 #include "core/string_column.h"
 
 namespace pingan {
@@ -236,11 +236,12 @@ class Registry {
   std::vector<AddressCode> codes_;
   std::vector<UnitKind> kinds_;
   std::vector<uint8_t> retired_;
-  // Millions of entries (one per building): zero pages from the kernel, never written where
-  // zero. figures_ holds the grids and the units above them (the rest read own_figures_).
-  std::vector<UnitFigures, ZeroedAllocator<UnitFigures>> figures_;
-  std::vector<UnitFigures, ZeroedAllocator<UnitFigures>> own_figures_;
-  std::vector<BoundingBox, ZeroedAllocator<BoundingBox>> boxes_;
+  // Only the units that carry figures or a box (grids and above, imported units: tens of
+  // thousands among millions of buildings) are stored. figures_ holds the grids and the units
+  // above them (the rest read own_figures_).
+  SparseColumn<UnitFigures> figures_;
+  SparseColumn<UnitFigures> own_figures_;
+  SparseColumn<BoundingBox> boxes_;
   StringColumn names_;
   StringColumn short_names_;
   std::vector<uint32_t> building_index_;  // id -> index into buildings_, or UINT32_MAX

@@ -135,12 +135,8 @@ absl::Status RegistrySnapshot::Write(const Registry& registry, uint64_t generati
   writer.PutArray(registry.codes_);
   PutStrings(writer, registry.names_);
   PutStrings(writer, registry.short_names_);
-  std::vector<std::pair<uint32_t, UnitFigures>> figures;
-  std::vector<std::pair<uint32_t, BoundingBox>> boxes;
-  for (uint32_t index = 0; index < count; ++index) {
-    if (registry.own_figures_[index] != UnitFigures{}) figures.emplace_back(index, registry.own_figures_[index]);
-    if (registry.boxes_[index] != BoundingBox{}) boxes.emplace_back(index, registry.boxes_[index]);
-  }
+  const std::vector<std::pair<uint32_t, UnitFigures>> figures = registry.own_figures_.Sorted();
+  const std::vector<std::pair<uint32_t, BoundingBox>> boxes = registry.boxes_.Sorted();
   writer.Put<uint64_t>(figures.size());
   for (const auto& [id, value] : figures) writer.Put(id), writer.Put(value);
   writer.Put<uint64_t>(boxes.size());
@@ -241,22 +237,22 @@ absl::StatusOr<Registry> RegistrySnapshot::Read(const fs::path& path, uint64_t g
   // The code index (millions of random writes) builds from here, beside the rest of the read.
   absl::Status code_index = absl::OkStatus();
   std::jthread code_indexer([&] { code_index = registry.BuildCodeIndex(); });
-  registry.own_figures_.resize(count);  // zero pages: only the sparse entries below are written
-  registry.boxes_.resize(count);
   uint64_t sparse = 0;
-  if (!reader.Get(sparse)) return damaged("truncated figures");
+  if (!reader.Get(sparse) || sparse > count) return damaged("truncated figures");
+  registry.own_figures_.Reserve(sparse);
   for (uint64_t item = 0; item < sparse; ++item) {
     uint32_t id = 0;
     UnitFigures value;
     if (!reader.Get(id) || !reader.Get(value) || id >= count) return damaged("bad figures");
-    registry.own_figures_[id] = value;
+    registry.own_figures_.Set(id, value);
   }
-  if (!reader.Get(sparse)) return damaged("truncated boxes");
+  if (!reader.Get(sparse) || sparse > count) return damaged("truncated boxes");
+  registry.boxes_.Reserve(sparse);
   for (uint64_t item = 0; item < sparse; ++item) {
     uint32_t id = 0;
     BoundingBox value;
     if (!reader.Get(id) || !reader.Get(value) || id >= count) return damaged("bad boxes");
-    registry.boxes_[id] = value;
+    registry.boxes_.Set(id, value);
   }
   timer.Mark("figures and boxes");
   // Buildings: converted straight from the mapping (millions of them: no intermediate copy).
