@@ -550,7 +550,7 @@ std::vector<int64_t> Cube::MajorEvents(UnitId unit, CubeDay first, CubeDay last,
   return ids;
 }
 
-absl::Status Cube::ValidateEvents(const std::vector<CubeEvent>& events, const std::vector<int64_t>& sums) const {
+absl::Status Cube::ValidateEvents(const CubeEvents& events, const std::vector<int64_t>& sums) const {
   const size_t stride = sum_attributes_.size();
   if (stride != 0 && sums.size() % stride != 0) return absl::InvalidArgumentError("cube snapshot: bad sum table");
   // Covers() as a bitmap (a few hundred KB that stay in cache; the slot tables are 8 bytes per
@@ -574,7 +574,7 @@ absl::Status Cube::ValidateEvents(const std::vector<CubeEvent>& events, const st
   return absl::OkStatus();
 }
 
-absl::Status Cube::Restore(std::vector<CubeEvent> events, std::vector<int64_t> sums) {
+absl::Status Cube::Restore(CubeEvents events, std::vector<int64_t> sums) {
   const size_t stride = sum_attributes_.size();
   PA_RETURN_IF_ERROR(ValidateEvents(events, sums));
   events_ = std::move(events);
@@ -678,7 +678,7 @@ size_t Cube::ColumnsOf(const Catalog& catalog) {
   return catalog.indicators.size() + catalog.key_types.size() + catalog.types.size();
 }
 
-absl::Status Cube::AdoptAggregates(std::vector<CubeEvent> events, std::vector<int64_t> sums, std::string_view bytes) {
+absl::Status Cube::AdoptAggregates(CubeEvents events, std::vector<int64_t> sums, std::string_view bytes) {
   PA_ASSIGN_OR_RETURN(ParsedAggregates parsed, ParseAggregates(bytes, columns_.size(), events.size()));
   return AdoptParsed(std::move(events), std::move(sums), std::move(parsed));
 }
@@ -750,7 +750,7 @@ absl::StatusOr<Cube::ParsedAggregates> Cube::ParseAggregates(std::string_view by
   return parsed;
 }
 
-absl::Status Cube::AdoptParsed(std::vector<CubeEvent> events, std::vector<int64_t> sums, ParsedAggregates parsed) {
+absl::Status Cube::AdoptParsed(CubeEvents events, std::vector<int64_t> sums, ParsedAggregates parsed) {
   auto bad = [](std::string_view what) { return absl::InvalidArgumentError(Cat("cube snapshot: ", what)); };
   if (parsed.columns != columns_.size()) return bad("parsed for another number of columns");
   if (parsed.dense.size() != dense_.size()) return bad("day tables do not fit this registry");

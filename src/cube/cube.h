@@ -38,6 +38,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/mappable_allocator.h"
 #include "absl/status/statusor.h"
 #include "address/registry.h"
 #include "catalog/catalog.h"
@@ -91,6 +92,9 @@ struct CubeEvent {
   static constexpr uint8_t kMajor = 2;
   bool counted() const { return (flags & kCounted) != 0; }
 };
+// Event states by id. On an allocator that can take over a snapshot's mapped array
+// (core/mappable_allocator.h): a start uses the states where they lie in the page cache.
+using CubeEvents = std::vector<CubeEvent, MappableAllocator<CubeEvent>>;
 
 class Cube {
  public:
@@ -199,17 +203,17 @@ class Cube {
   size_t MemoryBytes() const;
 
   // All event states by id (for snapshots): index = id.
-  const std::vector<CubeEvent>& event_states() const { return events_; }
+  const CubeEvents& event_states() const { return events_; }
   const std::vector<int64_t>& sum_values() const { return sums_; }
   size_t sum_stride() const { return sum_attributes_.size(); }
   // Restores event states saved from event_states()/sum_values() of a cube with the same
   // columns, registry and rules, rebuilding every aggregate. InvalidArgument when they do not fit.
-  absl::Status Restore(std::vector<CubeEvent> events, std::vector<int64_t> sums);
+  absl::Status Restore(CubeEvents events, std::vector<int64_t> sums);
   // The aggregates (day tables, postings, day lists, major events, source days) as bytes, and
   // back: with the event states, a snapshot that restores without recomputing anything.
   // AdoptAggregates: InvalidArgument when the bytes do not fit this cube's units and columns.
   std::string SaveAggregates() const;
-  absl::Status AdoptAggregates(std::vector<CubeEvent> events, std::vector<int64_t> sums, std::string_view bytes);
+  absl::Status AdoptAggregates(CubeEvents events, std::vector<int64_t> sums, std::string_view bytes);
   // The same in two steps: ParseAggregates needs no cube (only the number of columns,
   // ColumnsOf(catalog), and of events), so a start from a snapshot parses beside the registry's
   // load; AdoptParsed then checks what depends on the cube's units and takes it over.
@@ -217,7 +221,7 @@ class Cube {
   struct ParsedAggregates;
   static size_t ColumnsOf(const Catalog& catalog);
   static absl::StatusOr<ParsedAggregates> ParseAggregates(std::string_view bytes, size_t columns, size_t events);
-  absl::Status AdoptParsed(std::vector<CubeEvent> events, std::vector<int64_t> sums, ParsedAggregates parsed);
+  absl::Status AdoptParsed(CubeEvents events, std::vector<int64_t> sums, ParsedAggregates parsed);
 
  private:
   struct Posting {
@@ -235,7 +239,7 @@ class Cube {
   Cube(const Registry& registry, const Catalog& catalog, UnitId home_city);
   absl::Status Compile();
   UnitId FindCountingUnit(UnitId placed) const;
-  absl::Status ValidateEvents(const std::vector<CubeEvent>& events, const std::vector<int64_t>& sums) const;
+  absl::Status ValidateEvents(const CubeEvents& events, const std::vector<int64_t>& sums) const;
   // Rebuilds every aggregate from events_ (bulk loads and restores).
   void RebuildAggregates();
   // The cube units an event counted at a unit adds to: dense and sparse slots (itself included).
@@ -286,7 +290,7 @@ class Cube {
   // Day tables start at kFirstDay (1900-01-01); events before it or after kLastDay count nowhere.
   static constexpr CubeDay chunk0_ = -25568;  // 1899-12-31, a multiple of kChunkDays
 
-  std::vector<CubeEvent> events_;
+  CubeEvents events_;
   size_t event_count_ = 0;
   std::vector<int64_t> sums_;      // sum_stride() values per allocated slot
   std::vector<uint32_t> free_sums_;

@@ -16,6 +16,7 @@
 #include <string_view>
 #include <vector>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/container/flat_hash_map.h"
 #include "core/status.h"
 #include "core/stage_timer.h"
@@ -29,7 +30,8 @@ namespace {
 
 constexpr char kMagic[8] = {'P', 'A', 'C', 'U', 'B', 'E', '2', '\0'};
 // Bumped whenever CubeEvent's layout, the aggregates' layout or the meaning of a field changes.
-constexpr uint64_t kLayoutVersion = 2;
+// 3: the event states start at a page boundary (kEventsOffset), to be mapped in place.
+constexpr uint64_t kLayoutVersion = 3;
 
 class Statement {
  public:
@@ -465,11 +467,18 @@ struct SnapshotHeader {
   uint64_t aggregates;  // bytes of Cube::SaveAggregates
 };
 
-uint64_t SnapshotChecksum(const SnapshotHeader& header, const std::vector<CubeEvent>& events,
+// Where the event states start in the file: a page boundary, so that they can be mapped and
+// used in place (core/mappable_allocator.h). Zero bytes lie between the header and them.
+constexpr size_t kEventsOffset = 4096;
+static_assert(sizeof(SnapshotHeader) <= kEventsOffset);
+
+uint64_t SnapshotChecksum(const SnapshotHeader& header, const CubeEvents& events,
                           const std::vector<int64_t>& sums, std::string_view aggregates) {
+  static const std::string padding(kEventsOffset - sizeof(SnapshotHeader), '\0');
   XXH3_state_t* state = XXH3_createState();
   XXH3_64bits_reset(state);
   XXH3_64bits_update(state, &header, sizeof header);
+  XXH3_64bits_update(state, padding.data(), padding.size());
   XXH3_64bits_update(state, events.data(), events.size() * sizeof(CubeEvent));
   XXH3_64bits_update(state, sums.data(), sums.size() * sizeof(int64_t));
   XXH3_64bits_update(state, aggregates.data(), aggregates.size());
@@ -481,7 +490,7 @@ uint64_t SnapshotChecksum(const SnapshotHeader& header, const std::vector<CubeEv
 }  // namespace
 
 absl::Status SaveCubeSnapshot(const fs::path& path, const Cube& cube, int64_t seq, uint64_t fingerprint) {
-  const std::vector<CubeEvent>& events = cube.event_states();
+  const CubeEvents& events = cube.event_states();
   const std::vector<int64_t>& sums = cube.sum_values();
   SnapshotHeader header{};
   std::memcpy(header.magic, kMagic, sizeof kMagic);
@@ -507,7 +516,9 @@ absl::Status SaveCubeSnapshot(const fs::path& path, const Cube& cube, int64_t se
     }
     return true;
   };
-  bool ok = write_all(&header, sizeof header) && write_all(events.data(), events.size() * sizeof(CubeEvent)) &&
+  const std::string padding(kEventsOffset - sizeof header, '\0');
+  bool ok = write_all(&header, sizeof header) && write_all(padding.data(), padding.size()) &&
+            write_all(events.data(), events.size() * sizeof(CubeEvent)) &&
             write_all(sums.data(), sums.size() * sizeof(int64_t)) && write_all(aggregates.data(), aggregates.size()) &&
             write_all(&checksum, sizeof checksum) &&
             ::fsync(fd) == 0;
@@ -541,12 +552,9 @@ absl::StatusOr<CubeSnapshotData> ReadCubeSnapshot(const fs::path& path, size_t c
   struct stat info {};
   const bool stat_ok = ::fstat(fd, &info) == 0;
   const uintmax_t size = stat_ok ? static_cast<uintmax_t>(info.st_size) : 0;
-  if (!stat_ok || size < sizeof(SnapshotHeader) + sizeof(uint64_t)) {
-    ::close(fd);
-    return damaged("too short");
-  }
+  absl::Cleanup close_fd = [fd] { ::close(fd); };  // open until the events are mapped
+  if (!stat_ok || size < kEventsOffset + sizeof(uint64_t)) return damaged("too short");
   void* mapped = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
-  ::close(fd);
   if (mapped == MAP_FAILED) return damaged("cannot be mapped");
   std::unique_ptr<void, std::function<void(void*)>> unmap(mapped, [size](void* at) { ::munmap(at, size); });
   ::madvise(mapped, size, MADV_SEQUENTIAL);
@@ -556,11 +564,11 @@ absl::StatusOr<CubeSnapshotData> ReadCubeSnapshot(const fs::path& path, size_t c
   if (std::memcmp(header.magic, kMagic, sizeof kMagic) != 0) return damaged("not a cube snapshot");
   if (header.events > (uintmax_t{1} << 33) / sizeof(CubeEvent) || header.sums > (uintmax_t{1} << 33) / 8 ||
       header.aggregates > (uintmax_t{1} << 35) ||
-      sizeof header + header.events * sizeof(CubeEvent) + header.sums * 8 + header.aggregates + 8 != size) {
+      kEventsOffset + header.events * sizeof(CubeEvent) + header.sums * 8 + header.aggregates + 8 != size) {
     return damaged("sizes do not add up");
   }
   StageTimer timer("cube snapshot");
-  const char* events_at = bytes + sizeof header;
+  const char* events_at = bytes + kEventsOffset;
   const char* sums_at = events_at + header.events * sizeof(CubeEvent);
   const std::string_view aggregates(sums_at + header.sums * sizeof(int64_t), header.aggregates);
   uint64_t stored = 0;
@@ -578,19 +586,40 @@ absl::StatusOr<CubeSnapshotData> ReadCubeSnapshot(const fs::path& path, size_t c
   // The mapping is page-aligned and the header's size keeps both arrays aligned; copied
   // element-wise otherwise (a range assignment copies without zeroing first).
   static_assert(std::is_trivially_copyable_v<CubeEvent>);
-  if (reinterpret_cast<uintptr_t>(events_at) % alignof(CubeEvent) == 0 &&
-      reinterpret_cast<uintptr_t>(sums_at) % alignof(int64_t) == 0) {
-    const auto* events = reinterpret_cast<const CubeEvent*>(events_at);
+  // The event states are used where they lie: a private writable mapping of their pages, read
+  // from the page cache and copied only where an update writes (no 300 MB of fresh memory at 10 M
+  // events). Small arrays, or a mapping refused, are copied.
+  const size_t events_bytes = header.events * sizeof(CubeEvent);
+  bool in_place = false;
+  if (events_bytes >= MappableAllocator<CubeEvent>::kMappedFrom) {
+    void* region = ::mmap(nullptr, events_bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, kEventsOffset);
+    if (region != MAP_FAILED) {
+      // Page tables filled for reading in one call (a populating flag on a writable private
+      // mapping would copy every page); kernels before 5.14 fault them in as they are read.
+      ::madvise(region, events_bytes, 22 /* MADV_POPULATE_READ */);
+      MappableAllocator<CubeEvent>::AdoptNext(region, events_bytes);
+      data.events.resize(header.events);
+      MappableAllocator<CubeEvent>::EndAdoption();
+      in_place = data.events.data() == region;
+      if (!in_place) {
+        ::munmap(region, events_bytes);
+        data.events.clear();
+      }
+    }
+  }
+  static_assert(kEventsOffset % alignof(CubeEvent) == 0);
+  if (!in_place) {
+    data.events.resize(header.events);
+    std::memcpy(data.events.data(), events_at, events_bytes);
+  }
+  if (reinterpret_cast<uintptr_t>(sums_at) % alignof(int64_t) == 0) {
     const auto* sums = reinterpret_cast<const int64_t*>(sums_at);
-    data.events.assign(events, events + header.events);
     data.sums.assign(sums, sums + header.sums);
   } else {
-    data.events.resize(header.events);
     data.sums.resize(header.sums);
-    std::memcpy(data.events.data(), events_at, header.events * sizeof(CubeEvent));
     std::memcpy(data.sums.data(), sums_at, header.sums * sizeof(int64_t));
   }
-  timer.Mark(Cat("events copied (", header.events * sizeof(CubeEvent) >> 20, " MB)").c_str());
+  timer.Mark(Cat("events ", in_place ? "mapped in place" : "copied", " (", events_bytes >> 20, " MB)").c_str());
   if (columns > 0) {
     absl::StatusOr<Cube::ParsedAggregates> parsed = Cube::ParseAggregates(aggregates, columns, data.events.size());
     if (!parsed.ok()) return absl::FailedPreconditionError(Cat(path.string(), ": ", parsed.status().message()));

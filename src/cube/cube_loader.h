@@ -72,7 +72,7 @@ absl::StatusOr<int64_t> LoadCubeSnapshot(const std::filesystem::path& path, uint
 struct CubeSnapshotData {
   uint64_t fingerprint = 0;
   int64_t seq = 0;
-  std::vector<CubeEvent> events;
+  CubeEvents events;
   std::vector<int64_t> sums;
   std::string aggregates;                            // as stored, unless parsed:
   std::optional<Cube::ParsedAggregates> parsed;       // with `columns` given to ReadCubeSnapshot
