@@ -27,6 +27,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
@@ -34,6 +35,7 @@
 #include "address/code.h"
 #include "address/history.h"
 #include "core/huge_page_allocator.h"
+#include "core/mappable_allocator.h"
 #include "core/sparse_column.h"
 #include "core/string_column.h"
 
@@ -87,17 +89,21 @@ struct BoundingBox {
 };
 
 // What a building carries so that its entrances and rooms can be addressed and named.
+// Stored in the registry's snapshot as it lies in memory (40 bytes, the padding explicit and zero).
 struct BuildingInfo {
   uint32_t road = UINT32_MAX;      // index into Registry::roads(), or none
   uint32_t house_number = 0;       // 门牌号 on the road (0: none)
   uint32_t compound = UINT32_MAX;  // index into Registry::compounds(), or none
   uint32_t number = 0;             // 幢 number inside the compound (0: none)
   uint8_t entrances = 0;           // 单元 count; 0 = rooms addressed with unit 00
+  uint8_t padding1 = 0;
   uint16_t floors = 1;             // REQUIRES: 1..999
   uint8_t rooms_per_floor = 1;     // REQUIRES: 1..99
+  uint8_t padding3[3] = {};
   double lon = 0, lat = 0;
   friend bool operator==(const BuildingInfo&, const BuildingInfo&) = default;
 };
+static_assert(sizeof(BuildingInfo) == 40 && std::is_trivially_copyable_v<BuildingInfo>);
 
 struct Road {
   std::string name;  // 文三路
@@ -230,12 +236,16 @@ class Registry {
   absl::Status BuildCodeIndex();
   void BuildNameIndex() const;
 
-  std::vector<Level> levels_;
-  std::vector<UnitId> parents_;
-  std::vector<UnitId> stat_parents_;
-  std::vector<AddressCode> codes_;
-  std::vector<UnitKind> kinds_;
-  std::vector<uint8_t> retired_;
+  // The per-unit arrays: millions of entries each. On MappableAllocator, so that a load from the
+  // snapshot uses them where they lie in the page cache (RegistrySnapshot; no fresh memory).
+  template <typename T>
+  using Column = std::vector<T, MappableAllocator<T>>;
+  Column<Level> levels_;
+  Column<UnitId> parents_;
+  Column<UnitId> stat_parents_;
+  Column<AddressCode> codes_;
+  Column<UnitKind> kinds_;
+  Column<uint8_t> retired_;
   // Only the units that carry figures or a box (grids and above, imported units: tens of
   // thousands among millions of buildings) are stored. figures_ holds the grids and the units
   // above them (the rest read own_figures_).
@@ -244,15 +254,15 @@ class Registry {
   SparseColumn<BoundingBox> boxes_;
   StringColumn names_;
   StringColumn short_names_;
-  std::vector<uint32_t> building_index_;  // id -> index into buildings_, or UINT32_MAX
-  std::vector<BuildingInfo> buildings_;
+  Column<uint32_t> building_index_;  // id -> index into buildings_, or UINT32_MAX
+  Column<BuildingInfo> buildings_;
   absl::flat_hash_map<uint32_t, std::string> geometries_;
   // For each unit, its governance ancestor at each level nation..building (kNoUnit where the
   // tree skips a level), itself included: O(1) ancestor queries from one cache line.
   static constexpr int kAncestorSlots = 8;
-  std::vector<UnitId, HugePageAllocator<UnitId>> ancestors_;
-  std::vector<uint32_t> child_offsets_;
-  std::vector<UnitId> child_ids_;
+  Column<UnitId> ancestors_;
+  Column<uint32_t> child_offsets_;
+  Column<UnitId> child_ids_;
   // By code: millions of entries at random, on huge pages (fewer page faults while it is built
   // at every start, and fewer page-table walks per lookup).
   absl::flat_hash_map<AddressCode, UnitId, absl::Hash<AddressCode>, std::equal_to<AddressCode>,

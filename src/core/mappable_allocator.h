@@ -13,7 +13,7 @@
 // elements default-constructed in it are left as they lie. If data() != region afterwards
 // (another allocation took place), unmap the region yourself.
 //
-// Otherwise: blocks of 1 MiB and more are anonymous mappings (advised for huge pages), smaller
+// Otherwise: blocks of 64 KiB and more are anonymous mappings (advised for huge pages), smaller
 // ones come from malloc; elements are constructed as usual. Deallocation unmaps what was mapped
 // (an adopted region too). Stateless apart from the per-thread hint; thread-safe.
 #pragma once
@@ -47,7 +47,7 @@ class MappableAllocator {
   template <typename U>
   MappableAllocator(const MappableAllocator<U>&) {}  // NOLINT: rebinding
 
-  static constexpr size_t kMappedFrom = size_t{1} << 20;
+  static constexpr size_t kMappedFrom = size_t{64} << 10;
   static constexpr size_t kHugePage = size_t{2} << 20;
 
   // The next allocation of exactly `bytes` on this thread returns `region` (see above).

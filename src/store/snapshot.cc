@@ -12,6 +12,7 @@
 #include <memory>
 #include <thread>
 
+#include "absl/cleanup/cleanup.h"
 #include "core/stage_timer.h"
 #include "core/strings.h"
 
@@ -22,7 +23,11 @@ namespace fs = std::filesystem;
 constexpr char kMagic[8] = {'P', 'I', 'N', 'G', 'A', 'N', 'R', 'S'};
 // 2: the trailer is an XXH3-64 of everything before it (was a zlib CRC-32, 0.3 s of a
 // 3-million-unit load); a version-1 snapshot is refused and the registry read from its tables.
-constexpr uint32_t kVersion = 2;
+// 3: the per-unit arrays, the buildings and the derived tables (ancestors, children, rolled-up
+// figures) stored page-aligned as they lie in memory, and used in place by a load.
+constexpr uint32_t kVersion = 3;
+// Arrays stored in place start at a multiple of this (a page) in the file.
+constexpr size_t kPage = 4096;
 
 class Writer {
  public:
@@ -31,10 +36,21 @@ class Writer {
     static_assert(std::is_trivially_copyable_v<T>);
     out_.append(reinterpret_cast<const char*>(&value), sizeof value);
   }
-  template <typename T>
-  void PutArray(const std::vector<T>& values) {
+  template <typename Vector>
+  void PutArray(const Vector& values) {
+    using T = typename Vector::value_type;
     static_assert(std::is_trivially_copyable_v<T>);
     Put<uint64_t>(values.size());
+    out_.append(reinterpret_cast<const char*>(values.data()), values.size() * sizeof(T));
+  }
+  // PutArray's form with zero bytes after the count, up to the next page boundary of the file,
+  // so that a load can map the array in place.
+  template <typename Vector>
+  void PutAligned(const Vector& values) {
+    using T = typename Vector::value_type;
+    static_assert(std::is_trivially_copyable_v<T>);
+    Put<uint64_t>(values.size());
+    out_.append((kPage - out_.size() % kPage) % kPage, '\0');
     out_.append(reinterpret_cast<const char*>(values.data()), values.size() * sizeof(T));
   }
   void PutString(std::string_view text) {
@@ -67,12 +83,40 @@ class Reader {
     data_.remove_prefix(size * sizeof(T));
     return true;
   }
-  // PutArray's form read in place: the element count, and their bytes in the mapping (to be
-  // copied out element by element: the mapping gives no alignment).
-  bool GetArrayBytes(size_t element_size, uint64_t& count, const char*& bytes) {
-    if (!Get(count) || count > data_.size() / element_size) return false;
-    bytes = data_.data();
-    data_.remove_prefix(count * element_size);
+  // PutAligned's form into a vector on MappableAllocator: arrays of 64 KiB and more become a
+  // private writable mapping of their pages of the file (`fd`, mapped whole at `file_start`),
+  // used in place; smaller ones are copied.
+  template <typename T>
+  bool GetAligned(std::vector<T, MappableAllocator<T>>& values, uint64_t expected_size, int fd, const char* file_start) {
+    uint64_t size = 0;
+    if (!Get(size) || (expected_size != UINT64_MAX && size != expected_size)) return false;
+    const size_t offset = static_cast<size_t>(data_.data() - file_start);
+    const size_t skip = (kPage - offset % kPage) % kPage;
+    if (skip > data_.size() || size > (data_.size() - skip) / sizeof(T)) return false;
+    data_.remove_prefix(skip);
+    const size_t bytes = size * sizeof(T);
+    values.clear();
+    values.shrink_to_fit();
+    if (bytes >= MappableAllocator<T>::kMappedFrom) {
+      void* region = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, static_cast<off_t>(offset + skip));
+      if (region != MAP_FAILED) {
+        // Page tables filled for reading in one call (MAP_POPULATE on a writable private
+        // mapping would copy every page); before Linux 5.14 they fault in as read.
+        ::madvise(region, bytes, 22 /* MADV_POPULATE_READ */);
+        MappableAllocator<T>::AdoptNext(region, bytes);
+        values.resize(size);
+        MappableAllocator<T>::EndAdoption();
+        if (values.data() == region) {
+          data_.remove_prefix(bytes);
+          return true;
+        }
+        ::munmap(region, bytes);
+        values.clear();
+      }
+    }
+    values.resize(size);
+    std::memcpy(values.data(), data_.data(), bytes);
+    data_.remove_prefix(bytes);
     return true;
   }
   // A 64-bit size, then that many bytes (as PutArray writes a vector of char).
@@ -93,15 +137,6 @@ class Reader {
 
   std::string_view data_;
 };
-
-// Fixed-layout building record (no padding bytes go to disk).
-struct PackedBuilding {
-  uint32_t road, house_number, compound, number;
-  uint16_t floors;
-  uint8_t entrances, rooms_per_floor;
-  double lon, lat;
-};
-static_assert(sizeof(PackedBuilding) == 40);
 
 void PutStrings(Writer& writer, const StringColumn& strings) {
   writer.PutArray(strings.offsets());
@@ -127,28 +162,29 @@ absl::Status RegistrySnapshot::Write(const Registry& registry, uint64_t generati
   writer.Put(generation);
   const uint64_t count = registry.size();
   writer.Put(count);
-  writer.PutArray(registry.levels_);
-  writer.PutArray(registry.kinds_);
-  writer.PutArray(registry.retired_);
-  writer.PutArray(registry.parents_);
-  writer.PutArray(registry.stat_parents_);
-  writer.PutArray(registry.codes_);
+  writer.PutAligned(registry.levels_);
+  writer.PutAligned(registry.kinds_);
+  writer.PutAligned(registry.retired_);
+  writer.PutAligned(registry.parents_);
+  writer.PutAligned(registry.stat_parents_);
+  writer.PutAligned(registry.codes_);
   PutStrings(writer, registry.names_);
   PutStrings(writer, registry.short_names_);
-  const std::vector<std::pair<uint32_t, UnitFigures>> figures = registry.own_figures_.Sorted();
-  const std::vector<std::pair<uint32_t, BoundingBox>> boxes = registry.boxes_.Sorted();
-  writer.Put<uint64_t>(figures.size());
-  for (const auto& [id, value] : figures) writer.Put(id), writer.Put(value);
-  writer.Put<uint64_t>(boxes.size());
-  for (const auto& [id, value] : boxes) writer.Put(id), writer.Put(value);
-  writer.PutArray(registry.building_index_);
-  std::vector<PackedBuilding> buildings;
-  buildings.reserve(registry.buildings_.size());
-  for (const BuildingInfo& info : registry.buildings_) {
-    buildings.push_back(PackedBuilding{info.road, info.house_number, info.compound, info.number,
-                                       info.floors, info.entrances, info.rooms_per_floor, info.lon, info.lat});
-  }
-  writer.PutArray(buildings);
+  // Sparse (id, value) pairs: own figures, boxes, and the figures rolled up the tree.
+  auto put_sparse = [&writer](const auto& column) {
+    const auto pairs = column.Sorted();
+    writer.Put<uint64_t>(pairs.size());
+    for (const auto& [id, value] : pairs) writer.Put(id), writer.Put(value);
+  };
+  put_sparse(registry.own_figures_);
+  put_sparse(registry.boxes_);
+  put_sparse(registry.figures_);
+  writer.PutAligned(registry.building_index_);
+  writer.PutAligned(registry.buildings_);
+  // The derived tables, so that a load need not derive them again.
+  writer.PutAligned(registry.ancestors_);
+  writer.PutAligned(registry.child_offsets_);
+  writer.PutAligned(registry.child_ids_);
   writer.Put<uint64_t>(registry.geometries_.size());
   for (const auto& [id, geometry] : registry.geometries_) writer.Put(id), writer.PutString(geometry);
   writer.Put<uint64_t>(registry.roads_.size());
@@ -197,7 +233,7 @@ absl::StatusOr<Registry> RegistrySnapshot::Read(const fs::path& path, uint64_t g
     return absl::DataLossError("bad snapshot size");
   }
   void* mapped = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
-  ::close(fd);
+  absl::Cleanup close_fd = [fd] { ::close(fd); };  // open while arrays are mapped in place
   if (mapped == MAP_FAILED) return absl::DataLossError(Cat(path.string(), ": cannot be mapped"));
   ::madvise(mapped, size, MADV_SEQUENTIAL);
   std::unique_ptr<void, std::function<void(void*)>> unmap(mapped, [size](void* at) { ::munmap(at, size); });
@@ -219,9 +255,13 @@ absl::StatusOr<Registry> RegistrySnapshot::Read(const fs::path& path, uint64_t g
   timer.Mark("checksum");
 
   Registry registry;
-  bool ok = reader.GetArray(registry.levels_, count) && reader.GetArray(registry.kinds_, count) &&
-            reader.GetArray(registry.retired_, count) && reader.GetArray(registry.parents_, count) &&
-            reader.GetArray(registry.stat_parents_, count) && reader.GetArray(registry.codes_, count) &&
+  const char* file_start = data.data();
+  bool ok = reader.GetAligned(registry.levels_, count, fd, file_start) &&
+            reader.GetAligned(registry.kinds_, count, fd, file_start) &&
+            reader.GetAligned(registry.retired_, count, fd, file_start) &&
+            reader.GetAligned(registry.parents_, count, fd, file_start) &&
+            reader.GetAligned(registry.stat_parents_, count, fd, file_start) &&
+            reader.GetAligned(registry.codes_, count, fd, file_start) &&
             GetStrings(reader, registry.names_, count) && GetStrings(reader, registry.short_names_, count);
   if (!ok) return damaged("truncated unit arrays");
   timer.Mark("arrays and names");
@@ -237,40 +277,28 @@ absl::StatusOr<Registry> RegistrySnapshot::Read(const fs::path& path, uint64_t g
   // The code index (millions of random writes) builds from here, beside the rest of the read.
   absl::Status code_index = absl::OkStatus();
   std::jthread code_indexer([&] { code_index = registry.BuildCodeIndex(); });
-  uint64_t sparse = 0;
-  if (!reader.Get(sparse) || sparse > count) return damaged("truncated figures");
-  registry.own_figures_.Reserve(sparse);
-  for (uint64_t item = 0; item < sparse; ++item) {
-    uint32_t id = 0;
-    UnitFigures value;
-    if (!reader.Get(id) || !reader.Get(value) || id >= count) return damaged("bad figures");
-    registry.own_figures_.Set(id, value);
-  }
-  if (!reader.Get(sparse) || sparse > count) return damaged("truncated boxes");
-  registry.boxes_.Reserve(sparse);
-  for (uint64_t item = 0; item < sparse; ++item) {
-    uint32_t id = 0;
-    BoundingBox value;
-    if (!reader.Get(id) || !reader.Get(value) || id >= count) return damaged("bad boxes");
-    registry.boxes_.Set(id, value);
+  auto get_sparse = [&](auto& column) {
+    using Value = std::decay_t<decltype(column[0])>;
+    uint64_t sparse = 0;
+    if (!reader.Get(sparse) || sparse > count) return false;
+    column.Reserve(sparse);
+    for (uint64_t item = 0; item < sparse; ++item) {
+      uint32_t id = 0;
+      Value value;
+      if (!reader.Get(id) || !reader.Get(value) || id >= count) return false;
+      column.Set(id, value);
+    }
+    return true;
+  };
+  if (!get_sparse(registry.own_figures_) || !get_sparse(registry.boxes_) || !get_sparse(registry.figures_)) {
+    return damaged("bad figures or boxes");
   }
   timer.Mark("figures and boxes");
-  // Buildings: converted straight from the mapping (millions of them: no intermediate copy).
-  uint64_t building_count = 0;
-  const char* packed_buildings = nullptr;
-  if (!reader.GetArray(registry.building_index_, count) ||
-      !reader.GetArrayBytes(sizeof(PackedBuilding), building_count, packed_buildings)) {
+  if (!reader.GetAligned(registry.building_index_, count, fd, file_start) ||
+      !reader.GetAligned(registry.buildings_, UINT64_MAX, fd, file_start)) {
     return damaged("bad buildings");
   }
-  timer.Mark("building index");
-  registry.buildings_.reserve(building_count);
-  for (uint64_t at = 0; at < building_count; ++at) {
-    PackedBuilding packed;
-    std::memcpy(&packed, packed_buildings + at * sizeof(PackedBuilding), sizeof packed);
-    registry.buildings_.push_back(BuildingInfo{packed.road, packed.house_number, packed.compound, packed.number,
-                                               packed.entrances, packed.floors, packed.rooms_per_floor,
-                                               packed.lon, packed.lat});
-  }
+  const uint64_t building_count = registry.buildings_.size();
   timer.Mark(Cat("buildings (", building_count, ")").c_str());
   for (uint64_t index = 0; index < count; ++index) {
     uint32_t slot = registry.building_index_[index];
@@ -278,6 +306,26 @@ absl::StatusOr<Registry> RegistrySnapshot::Read(const fs::path& path, uint64_t g
     if (building != (slot != UINT32_MAX) || (building && slot >= building_count)) return damaged("bad building index");
   }
   timer.Mark("buildings checked");
+  // The derived tables, checked to name only units that exist (lookups index arrays with them).
+  if (!reader.GetAligned(registry.ancestors_, count * Registry::kAncestorSlots, fd, file_start) ||
+      !reader.GetAligned(registry.child_offsets_, count + 1, fd, file_start) ||
+      !reader.GetAligned(registry.child_ids_, UINT64_MAX, fd, file_start)) {
+    return damaged("bad tree tables");
+  }
+  for (const UnitId ancestor : registry.ancestors_) {
+    if (ancestor.valid() && ancestor.value >= count) return damaged("bad ancestors");
+  }
+  if (registry.child_offsets_.front() != 0 || registry.child_offsets_.back() != registry.child_ids_.size()) {
+    return damaged("bad children");
+  }
+  for (uint64_t index = 0; index < count; ++index) {
+    if (registry.child_offsets_[index] > registry.child_offsets_[index + 1]) return damaged("bad children");
+  }
+  for (const UnitId kid : registry.child_ids_) {
+    if (kid.value >= count) return damaged("bad children");
+  }
+  timer.Mark("tree tables");
+  uint64_t sparse = 0;
   if (!reader.Get(sparse)) return damaged("truncated geometry");
   for (uint64_t item = 0; item < sparse; ++item) {
     uint32_t id = 0;
@@ -313,10 +361,6 @@ absl::StatusOr<Registry> RegistrySnapshot::Read(const fs::path& path, uint64_t g
   code_indexer.join();
   timer.Mark("waited for the code index");
   if (!code_index.ok()) return damaged(Message(code_index));
-  if (absl::Status status = registry.FinalizeIndexes(true, /*code_index_built=*/true); !status.ok()) {
-    return damaged(Message(status));
-  }
-  timer.Mark("indexes");
   return registry;
 }
 

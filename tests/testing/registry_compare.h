@@ -3,11 +3,14 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "address/registry.h"
 
 namespace pingan::testing {
 
-// Codes, names, parents, figures, boxes, buildings, roads and compounds all equal.
+// Codes, names, parents, figures, boxes, buildings, children, ancestors, roads and compounds all
+// equal.
 inline void ExpectSameRegistry(const Registry& a, const Registry& b) {
   ASSERT_EQ(a.size(), b.size());
   for (uint32_t index = 0; index < a.size(); ++index) {
@@ -23,6 +26,11 @@ inline void ExpectSameRegistry(const Registry& a, const Registry& b) {
     ASSERT_EQ(a.box(id), b.box(id)) << index;
     if (a.level(id) == Level::kBuilding) {
       ASSERT_EQ(a.building(id), b.building(id)) << index;
+    }
+    const auto a_kids = a.children(id), b_kids = b.children(id);
+    ASSERT_TRUE(std::equal(a_kids.begin(), a_kids.end(), b_kids.begin(), b_kids.end())) << index;
+    for (int level = 0; level < kLevelCount; ++level) {
+      ASSERT_EQ(a.AncestorAt(id, static_cast<Level>(level)), b.AncestorAt(id, static_cast<Level>(level))) << index;
     }
   }
   EXPECT_EQ(a.roads(), b.roads());
