@@ -2,6 +2,7 @@
 
 #include <sqlite3.h>
 
+#include <cstdio>
 #include <fstream>
 #include <map>
 #include <random>
@@ -424,6 +425,58 @@ TEST_F(CubeStoreTest, SnapshotRestoresTheSameCubeAndRejectsAnotherOrADamagedOne)
   // Truncated: rejected.
   std::filesystem::resize_file(snapshot, 64);
   EXPECT_EQ(LoadCubeSnapshot(snapshot, 42, *other).status().code(), absl::StatusCode::kFailedPrecondition);
+}
+
+// Whether `address` lies in a mapping of a file whose path ends with `file` (/proc/self/maps).
+bool MappedFrom(const void* address, const std::string& file) {
+  std::ifstream maps("/proc/self/maps");
+  const auto at = reinterpret_cast<uintptr_t>(address);
+  for (std::string line; std::getline(maps, line);) {
+    uintptr_t begin = 0, end = 0;
+    if (std::sscanf(line.c_str(), "%lx-%lx", &begin, &end) != 2 || at < begin || at >= end) continue;
+    return line.size() >= file.size() && line.compare(line.size() - file.size(), file.size(), file) == 0;
+  }
+  return false;
+}
+
+TEST_F(CubeStoreTest, EventStatesUsedInPlaceTakeUpdatesAndLeaveTheSnapshotAlone) {
+  std::mt19937_64 rng(21);
+  std::vector<EventRecord> all;
+  for (int i = 0; i < 3000; ++i) all.push_back(RandomEvent(rng, i));  // 96 KB of states: mapped
+  Write(all);
+  auto cube = *Cube::Create(Reg(), TheCatalog(), SharedWorld().city);
+  CubeFeeder feeder(*cube, clock_);
+  const std::filesystem::path snapshot = dir_.path() / "pingan.db.cube";
+  CubeOpenStats stats;
+  ASSERT_TRUE(OpenCube(store_->handle(), snapshot, 42, feeder, *cube, true, &stats).ok());
+  ASSERT_TRUE(stats.snapshot_saved);
+  const std::string saved = testing::ReadFile(snapshot);
+  // Re-sent with changes after the snapshot: every 7th withdrawn, every 11th moved a day on.
+  std::vector<EventRecord> changed;
+  for (int i = 0; i < 3000; ++i) {
+    if (i % 7 != 0 && i % 11 != 0) continue;
+    EventRecord event = all[static_cast<size_t>(i)];
+    if (i % 7 == 0) event.status = EventStatus::kWithdrawn;
+    if (i % 11 == 0) event.occurred_at += 86400;
+    changed.push_back(event);
+  }
+  Write(changed);
+  auto restored = *Cube::Create(Reg(), TheCatalog(), SharedWorld().city);
+  CubeFeeder restored_feeder(*restored, clock_);
+  absl::StatusOr<CubeSnapshotData> data = ReadCubeSnapshot(snapshot, Cube::ColumnsOf(TheCatalog()));
+  ASSERT_TRUE(data.ok()) << data.status();
+  EXPECT_TRUE(MappedFrom(data->events.data(), "pingan.db.cube")) << "the states are the file's pages";
+  ASSERT_TRUE(OpenCube(store_->handle(), snapshot, 42, restored_feeder, *restored, false, &stats, 10000, &data).ok());
+  EXPECT_TRUE(stats.from_snapshot);
+  // (A record already withdrawn and not moved is an identical re-send: no change.)
+  EXPECT_GT(stats.changes_applied, static_cast<int64_t>(changed.size()) / 2);
+  EXPECT_LE(stats.changes_applied, static_cast<int64_t>(changed.size()));
+  auto rebuilt = *Cube::Create(Reg(), TheCatalog(), SharedWorld().city);
+  CubeFeeder rebuilt_feeder(*rebuilt, clock_);
+  ASSERT_TRUE(rebuilt_feeder.LoadAll(store_->handle(), *rebuilt).ok());
+  for (UnitId unit : units_) EXPECT_EQ(SumOf(*restored, unit, 19000, 20000), SumOf(*rebuilt, unit, 19000, 20000));
+  EXPECT_EQ(restored->events(), rebuilt->events());
+  EXPECT_TRUE(testing::ReadFile(snapshot) == saved) << "updates are copied on write, never written to the file";
 }
 
 TEST_F(CubeStoreTest, LiveCubeShowsEventsWrittenByAnotherConnectionWithinASecond) {

@@ -1,6 +1,9 @@
 #include "store/sqlite_store.h"
 
 #include <gtest/gtest.h>
+#include <xxhash.h>
+
+#include <cstring>
 
 #include "catalog/config.h"
 #include "sim/demo_city.h"
@@ -153,6 +156,39 @@ TEST(SqliteStore, SnapshotIsUsedWhenCurrentAndIgnoredWhenStaleOrDamaged) {
             absl::StatusCode::kDataLoss);
   EXPECT_EQ(RegistrySnapshot::Read(dir.path() / "absent", 1, History()).status().code(),
             absl::StatusCode::kNotFound);
+}
+
+// The snapshot's stored tree tables are used as they lie: a file whose checksum is right but
+// whose ancestor table names a unit that does not exist is refused, not trusted.
+TEST(SqliteStore, SnapshotTreeTablesNamingNoUnitAreRefused) {
+  TempDir dir;
+  Registry original = SmallCity();
+  const auto snapshot = dir.path() / "one.registry";
+  ASSERT_TRUE(RegistrySnapshot::Write(original, 77, snapshot).ok());
+  {
+    auto loaded = RegistrySnapshot::Read(snapshot, 77, History());
+    ASSERT_TRUE(loaded.ok()) << loaded.status();
+    ExpectSameRegistry(*loaded, original);
+  }
+  // The ancestor rows of the nation (itself, then none) and of the province under it (the
+  // nation, itself, then none) lie side by side at the start of the stored table.
+  std::string rows(64, '\xff');
+  const uint32_t nation = 0, province = original.children(UnitId{0})[0].value;
+  std::memcpy(rows.data(), &nation, 4);
+  std::memcpy(rows.data() + 32, &nation, 4);
+  std::memcpy(rows.data() + 36, &province, 4);
+  std::string bytes = testing::ReadFile(snapshot);
+  const size_t at = bytes.find(rows);
+  ASSERT_NE(at, std::string::npos) << "the ancestor table is stored as it lies in memory";
+  const uint32_t nowhere = static_cast<uint32_t>(original.size()) + 5;
+  std::memcpy(bytes.data() + at + 36, &nowhere, 4);
+  const uint64_t checksum = XXH3_64bits(bytes.data(), bytes.size() - 8);
+  std::memcpy(bytes.data() + bytes.size() - 8, &checksum, 8);
+  dir.Write("one.registry", bytes);
+  auto damaged = RegistrySnapshot::Read(snapshot, 77, History());
+  ASSERT_FALSE(damaged.ok());
+  EXPECT_EQ(damaged.status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_NE(damaged.status().message().find("bad ancestors"), std::string::npos) << damaged.status();
 }
 
 }  // namespace
