@@ -166,7 +166,8 @@ TEST_F(PointIndexDemoTest, AgreesWithABruteForceScanOnRandomPoints) {
   Rng rng(42);
   std::vector<Point> points;
   // Uniform in a box a little larger than the city, points near buildings, and points on
-  // grid edges.
+  // grid edges (50,000 in all: each is checked against a scan of every grid and building,
+  // ~0.9 ms apiece under the sanitizers).
   std::vector<UnitId> buildings;
   for (UnitId grid : *grids_) {
     for (UnitId child : registry_->children(grid)) {
@@ -174,15 +175,15 @@ TEST_F(PointIndexDemoTest, AgreesWithABruteForceScanOnRandomPoints) {
     }
   }
   const double margin = 0.01;
-  for (int at = 0; at < 60000; ++at) {
+  for (int at = 0; at < 30000; ++at) {
     points.push_back({rng.Uniform(city.min_lon - margin, city.max_lon + margin),
                       rng.Uniform(city.min_lat - margin, city.max_lat + margin)});
   }
-  for (int at = 0; at < 30000; ++at) {
+  for (int at = 0; at < 15000; ++at) {
     const BuildingInfo& info = registry_->building(buildings[rng.Int(0, buildings.size() - 1)]);
     points.push_back({info.lon + rng.Uniform(-2e-4, 2e-4), info.lat + rng.Uniform(-2e-4, 2e-4)});
   }
-  for (int at = 0; at < 10000; ++at) {
+  for (int at = 0; at < 5000; ++at) {
     const BoundingBox& box = registry_->box((*grids_)[rng.Int(0, grids_->size() - 1)]);
     const double lon = rng.Chance(0.5) ? box.min_lon : box.max_lon;
     points.push_back({lon, rng.Uniform(box.min_lat, box.max_lat)});
@@ -208,9 +209,9 @@ TEST_F(PointIndexDemoTest, AgreesWithABruteForceScanOnRandomPoints) {
     with_building += result.building.valid();
   }
   // Both cases are exercised.
-  EXPECT_GT(in_grid, 50000u);
+  EXPECT_GT(in_grid, 25000u);
   EXPECT_LT(in_grid, points.size());
-  EXPECT_GT(with_building, 20000u);
+  EXPECT_GT(with_building, 10000u);
 }
 
 TEST_F(PointIndexDemoTest, BuildingDistanceIsAnOption) {
