@@ -229,6 +229,10 @@ struct Matcher::Impl {
   struct PendingKeys {
     struct Item {
       uint32_t offset, length;
+      // The key's first three code points, 21 bits each, the first highest (0 past the end):
+      // ordering by it first is the keys' order, and most comparisons end there without
+      // reading the pool (the sort of ~1 M keys was a fifth of an ingest's start-up).
+      uint64_t prefix;
       Entry entry;
     };
     std::vector<char32_t> pool;
@@ -257,7 +261,9 @@ struct Matcher::Impl {
     entry.admin = registry.code(UnitId{entry.unit}).admin();
     entry.level = registry.level(UnitId{entry.unit});
     if (stat_differs[entry.unit]) entry.flags |= kGovDiffers;
-    pending.items.push_back({static_cast<uint32_t>(pending.pool.size()), static_cast<uint32_t>(key.size()), entry});
+    uint64_t prefix = 0;
+    for (size_t at = 0; at < 3; ++at) prefix = (prefix << 21) | (at < key.size() ? (key[at] & 0x1FFFFF) : 0);
+    pending.items.push_back({static_cast<uint32_t>(pending.pool.size()), static_cast<uint32_t>(key.size()), prefix, entry});
     pending.pool.insert(pending.pool.end(), key.begin(), key.end());
   }
 
@@ -280,6 +286,7 @@ struct Matcher::Impl {
       return a.unit == b.unit && a.former == b.former && a.kind == b.kind && a.detail == b.detail;
     };
     std::sort(items.begin(), items.end(), [&](const PendingKeys::Item& a, const PendingKeys::Item& b) {
+      if (a.prefix != b.prefix) return a.prefix < b.prefix;
       const int order = pending.Key(a).compare(pending.Key(b));
       if (order != 0) return order < 0;
       const Entry &x = a.entry, &y = b.entry;
