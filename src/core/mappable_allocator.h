@@ -2,7 +2,7 @@
 // from a file (MAP_PRIVATE: read in place from the page cache, copied on write page by page),
 // so that a vector holds a snapshot's array without copying it into fresh memory.
 //
-// Why: fresh memory is what a start costs on the machines measured (core/huge_pages.h: ~2 ms
+// Why: fresh memory is what a start costs on the machines measured (docs/architecture.md: ~2 ms
 // per MB the first time the machine hands it out); pages already in the page cache cost nothing
 // more. The cube's 300 MB of event states at 10 M events took 0.9 s to copy out of its snapshot
 // that way, and are now used where they lie.
@@ -13,9 +13,10 @@
 // elements default-constructed in it are left as they lie. If data() != region afterwards
 // (another allocation took place), unmap the region yourself.
 //
-// Otherwise: blocks of 64 KiB and more are anonymous mappings (advised for huge pages), smaller
-// ones come from malloc; elements are constructed as usual. Deallocation unmaps what was mapped
-// (an adopted region too). Stateless apart from the per-thread hint; thread-safe.
+// Otherwise: blocks of 64 KiB and more are anonymous mappings (from 2 MiB on advised for huge
+// pages), smaller ones come from malloc; elements are constructed as usual. Deallocation unmaps
+// what was mapped (an adopted region too). Stateless apart from the per-thread hint;
+// thread-safe.
 #pragma once
 
 #include <sys/mman.h>
