@@ -7,11 +7,11 @@
 // more. The cube's 300 MB of event states at 10 M events took 0.9 s to copy out of its snapshot
 // that way, and are now used where they lie.
 //
-// Use: map the region (page-aligned offset, PROT_READ | PROT_WRITE, MAP_PRIVATE), call
-// AdoptNext(region, bytes), resize() an empty vector to exactly bytes / sizeof(T) elements and
-// call EndAdoption(), all on the same thread: that allocation returns the region, and the
-// elements default-constructed in it are left as they lie. If data() != region afterwards
-// (another allocation took place), unmap the region yourself.
+// Use: MapOrCopy (below). What it does by hand: map the region (page-aligned offset,
+// PROT_READ | PROT_WRITE, MAP_PRIVATE), call AdoptNext(region, bytes), resize() an empty vector
+// to exactly bytes / sizeof(T) elements and call EndAdoption(), all on the same thread: that
+// allocation returns the region, and the elements default-constructed in it are left as they
+// lie. If data() != region afterwards (another allocation took place), unmap the region.
 //
 // Otherwise: blocks of 64 KiB and more are anonymous mappings (from 2 MiB on advised for huge
 // pages), smaller ones come from malloc; elements are constructed as usual. Deallocation unmaps
@@ -23,9 +23,11 @@
 
 #include <cstddef>
 #include <cstdlib>
+#include <cstring>
 #include <new>
 #include <type_traits>
 #include <utility>
+#include <vector>
 
 namespace pingan {
 
@@ -96,5 +98,34 @@ class MappableAllocator {
   template <typename U>
   bool operator==(const MappableAllocator<U>&) const { return true; }
 };
+
+// Fills `values` with the `count` elements stored at `offset` (page-aligned) in the file `fd`
+// (open for reading): a private writable mapping used in place when the array is large enough
+// to be mapped (kMappedFrom) and the mapping succeeds; otherwise a copy of `bytes` (the same
+// elements, already in memory: a mapping of the whole file, say). True when mapped in place.
+template <typename T>
+bool MapOrCopy(std::vector<T, MappableAllocator<T>>& values, int fd, size_t offset, size_t count,
+               const void* bytes) {
+  const size_t size = count * sizeof(T);
+  values.clear();
+  values.shrink_to_fit();
+  if (size >= MappableAllocator<T>::kMappedFrom) {
+    void* region = ::mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, static_cast<off_t>(offset));
+    if (region != MAP_FAILED) {
+      // Page tables filled for reading in one call (MAP_POPULATE on a writable private mapping
+      // would copy every page); before Linux 5.14 they fault in as they are read.
+      ::madvise(region, size, 22 /* MADV_POPULATE_READ */);
+      MappableAllocator<T>::AdoptNext(region, size);
+      values.resize(count);
+      MappableAllocator<T>::EndAdoption();
+      if (values.data() == region) return true;
+      ::munmap(region, size);
+      values.clear();
+    }
+  }
+  values.resize(count);
+  if (size > 0) std::memcpy(values.data(), bytes, size);
+  return false;
+}
 
 }  // namespace pingan

@@ -583,35 +583,13 @@ absl::StatusOr<CubeSnapshotData> ReadCubeSnapshot(const fs::path& path, size_t c
   CubeSnapshotData data;
   data.fingerprint = header.fingerprint;
   data.seq = header.seq;
-  // The mapping is page-aligned and the header's size keeps both arrays aligned; copied
-  // element-wise otherwise (a range assignment copies without zeroing first).
   static_assert(std::is_trivially_copyable_v<CubeEvent>);
   // The event states are used where they lie: a private writable mapping of their pages, read
   // from the page cache and copied only where an update writes (no 300 MB of fresh memory at 10 M
   // events). Small arrays, or a mapping refused, are copied.
   const size_t events_bytes = header.events * sizeof(CubeEvent);
-  bool in_place = false;
-  if (events_bytes >= MappableAllocator<CubeEvent>::kMappedFrom) {
-    void* region = ::mmap(nullptr, events_bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, kEventsOffset);
-    if (region != MAP_FAILED) {
-      // Page tables filled for reading in one call (a populating flag on a writable private
-      // mapping would copy every page); kernels before 5.14 fault them in as they are read.
-      ::madvise(region, events_bytes, 22 /* MADV_POPULATE_READ */);
-      MappableAllocator<CubeEvent>::AdoptNext(region, events_bytes);
-      data.events.resize(header.events);
-      MappableAllocator<CubeEvent>::EndAdoption();
-      in_place = data.events.data() == region;
-      if (!in_place) {
-        ::munmap(region, events_bytes);
-        data.events.clear();
-      }
-    }
-  }
   static_assert(kEventsOffset % alignof(CubeEvent) == 0);
-  if (!in_place) {
-    data.events.resize(header.events);
-    std::memcpy(data.events.data(), events_at, events_bytes);
-  }
+  const bool in_place = MapOrCopy(data.events, fd, kEventsOffset, header.events, events_at);
   if (reinterpret_cast<uintptr_t>(sums_at) % alignof(int64_t) == 0) {
     const auto* sums = reinterpret_cast<const int64_t*>(sums_at);
     data.sums.assign(sums, sums + header.sums);

@@ -94,29 +94,8 @@ class Reader {
     const size_t skip = (kPage - offset % kPage) % kPage;
     if (skip > data_.size() || size > (data_.size() - skip) / sizeof(T)) return false;
     data_.remove_prefix(skip);
-    const size_t bytes = size * sizeof(T);
-    values.clear();
-    values.shrink_to_fit();
-    if (bytes >= MappableAllocator<T>::kMappedFrom) {
-      void* region = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, static_cast<off_t>(offset + skip));
-      if (region != MAP_FAILED) {
-        // Page tables filled for reading in one call (MAP_POPULATE on a writable private
-        // mapping would copy every page); before Linux 5.14 they fault in as read.
-        ::madvise(region, bytes, 22 /* MADV_POPULATE_READ */);
-        MappableAllocator<T>::AdoptNext(region, bytes);
-        values.resize(size);
-        MappableAllocator<T>::EndAdoption();
-        if (values.data() == region) {
-          data_.remove_prefix(bytes);
-          return true;
-        }
-        ::munmap(region, bytes);
-        values.clear();
-      }
-    }
-    values.resize(size);
-    std::memcpy(values.data(), data_.data(), bytes);
-    data_.remove_prefix(bytes);
+    MapOrCopy(values, fd, offset + skip, size, data_.data());
+    data_.remove_prefix(size * sizeof(T));
     return true;
   }
   // A 64-bit size, then that many bytes (as PutArray writes a vector of char).

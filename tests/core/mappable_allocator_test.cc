@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <cstdlib>
 #include <fstream>
+#include <iterator>
 #include <string>
 #include <vector>
 
@@ -78,6 +79,34 @@ TEST(MappableAllocatorTest, WithoutAHintOrWithAnotherSizeElementsAreConstructedA
   MappableAllocator<Slot>::EndAdoption();
   EXPECT_NE(static_cast<void*>(other.data()), static_cast<void*>(unrelated.data()));
   EXPECT_EQ(other.front().day, -1);
+}
+
+TEST(MappableAllocatorTest, MapOrCopyMapsLargeArraysAndCopiesSmallOnes) {
+  const size_t count = (size_t{256} << 10) / sizeof(Slot);  // 256 KiB
+  const std::string path = WriteSlots(count);
+  const std::string bytes = [&] {
+    std::ifstream file(path, std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(file), {});
+  }();
+  const int fd = ::open(path.c_str(), O_RDONLY);
+  ASSERT_GE(fd, 0);
+  Slots large;
+  EXPECT_TRUE(MapOrCopy(large, fd, 0, count, bytes.data()));
+  ASSERT_EQ(large.size(), count);
+  EXPECT_EQ(large[count - 1].value, 2 * (count - 1));
+  // From the second page on, 100 slots: too small to map, copied from the bytes given.
+  Slots small;
+  EXPECT_FALSE(MapOrCopy(small, fd, 4096, 100, bytes.data() + 4096));
+  ASSERT_EQ(small.size(), 100u);
+  EXPECT_EQ(small[0].day, static_cast<int32_t>(4096 / sizeof(Slot)));
+  // A mapping the kernel refuses (an offset off a page boundary): copied instead.
+  Slots refused;
+  EXPECT_FALSE(MapOrCopy(refused, fd, sizeof(Slot), count - 1, bytes.data() + sizeof(Slot)));
+  ASSERT_EQ(refused.size(), count - 1);
+  EXPECT_EQ(refused[0].day, 1);
+  EXPECT_EQ(refused[count - 2].value, 2 * (count - 1));
+  ::close(fd);
+  std::remove(path.c_str());
 }
 
 }  // namespace
