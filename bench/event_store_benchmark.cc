@@ -20,6 +20,8 @@ namespace pingan {
 namespace {
 
 constexpr int kBatchSize = 20'000;
+// As pingan's main() does, before anything opens a database.
+const bool kSqliteConfigured = (ConfigureSqlite(), true);
 constexpr const char* kTypes[] = {"criminal.theft", "criminal.telecom_fraud", "dispute.call", "traffic.accident",
                                   "fire.alarm", "petition.visit", "litigation.civil", "labour.wage_arrears"};
 

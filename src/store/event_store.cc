@@ -10,6 +10,7 @@
 
 #include "core/status.h"
 #include "core/strings.h"
+#include "store/wal_checkpointer.h"
 #include "store/write_gate.h"
 
 namespace pingan {
@@ -227,6 +228,7 @@ struct EventStore::Impl {
   Query insert_event, find_id, update_event;
   Query log_insert, log_update, link_next;
   Query clear_quarantine, replace_quarantine, insert_quarantine;
+  std::unique_ptr<WalCheckpointer> checkpointer;  // null for a database without a file
 
   absl::Status Prepare() {
     const std::pair<Query*, const char*> statements[] = {
@@ -372,6 +374,7 @@ absl::StatusOr<std::unique_ptr<EventStore>> EventStore::Open(sqlite3* db) {
   auto impl = std::make_unique<Impl>();
   impl->db = db;
   PA_RETURN_IF_ERROR(impl->Prepare());
+  impl->checkpointer = WalCheckpointer::Start(db);
   return std::unique_ptr<EventStore>(new EventStore(std::move(impl)));
 }
 

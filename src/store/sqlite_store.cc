@@ -76,6 +76,8 @@ absl::Status SqliteStore::Exec(const char* sql) {
   return absl::OkStatus();
 }
 
+void ConfigureSqlite() { sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0); }
+
 absl::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(const fs::path& path, Mode mode) {
   std::error_code ec;
   if (!fs::is_regular_file(path, ec)) {
