@@ -18,19 +18,22 @@ absl::StatusOr<std::unique_ptr<OpenedIngest>> OpenIngestEnv(const Context& conte
     PA_ASSIGN_OR_RETURN(ProjectConfig config, LoadProjectConfig(config_dir));
     std::vector<Alias> aliases;
     for (const AliasConfig& alias : config.aliases) aliases.push_back(Alias{alias.name, alias.unit});
-    PA_ASSIGN_OR_RETURN(opened->matcher, Matcher::Create(*opened->registry, deployment.home_city, aliases));
     std::optional<UnitId> city = opened->registry->Find(deployment.home_city);
     if (!city) return absl::FailedPreconditionError("the home city is not in the registry");
-    PA_ASSIGN_OR_RETURN(opened->points,
-                        PointIndex::Create(*opened->registry, *city,
-                                           PointIndexOptions{.building_distance_m = deployment.geocode.building_distance_m}));
+    const Registry* registry = opened->registry.get();
+    opened->matcher = std::make_unique<Lazy<Matcher>>(
+        [registry, home = deployment.home_city, aliases = std::move(aliases)] { return Matcher::Create(*registry, home, aliases); });
+    opened->points = std::make_unique<Lazy<PointIndex>>(
+        [registry, city = *city, options = PointIndexOptions{.building_distance_m = deployment.geocode.building_distance_m}] {
+          return PointIndex::Create(*registry, city, options);
+        });
   }
   PA_ASSIGN_OR_RETURN(opened->events, EventStore::Open(opened->data.store->handle()));
   opened->env = IngestEnv{.catalog = &opened->catalog,
                           .registry = opened->registry.get(),
                           .deployment = &opened->data.deployment,
-                          .matcher = opened->matcher.get(),
-                          .points = opened->points.get(),
+                          .lazy_matcher = opened->matcher.get(),
+                          .lazy_points = opened->points.get(),
                           .store = opened->events.get(),
                           .threads = threads};
   return opened;

@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "absl/status/statusor.h"
+#include "core/lazy.h"
 #include "catalog/catalog.h"
 #include "cli/commands.h"
 #include "geocode/matcher.h"
@@ -20,8 +21,9 @@ struct OpenedIngest {
   DataDir data;
   std::unique_ptr<Registry> registry;
   Catalog catalog;
-  std::unique_ptr<Matcher> matcher;     // with need_geocoder
-  std::unique_ptr<PointIndex> points;   // with need_geocoder
+  // With need_geocoder: made when the first record needs them (a file of codes never does).
+  std::unique_ptr<Lazy<Matcher>> matcher;
+  std::unique_ptr<Lazy<PointIndex>> points;
   std::unique_ptr<EventStore> events;
   IngestEnv env;                        // points at the members above
 };

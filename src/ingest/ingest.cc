@@ -6,6 +6,7 @@
 #include <atomic>
 #include <chrono>
 #include <cmath>
+#include <cstdlib>
 #include <condition_variable>
 #include <ctime>
 #include <deque>
@@ -275,6 +276,12 @@ struct Ingester::Impl {
     return out;
   }
 
+  absl::Status GeocoderStatus() const {
+    if (env.lazy_matcher != nullptr) PA_RETURN_IF_ERROR(env.lazy_matcher->status());
+    if (env.lazy_points != nullptr) PA_RETURN_IF_ERROR(env.lazy_points->status());
+    return absl::OkStatus();
+  }
+
   static std::string PlacedKey(PlaceMethod method, Level level) {
     if (method == PlaceMethod::kNone) return "none (unplaced)";
     return Cat(PlaceMethodName(method), "/", LevelName(level));
@@ -306,8 +313,12 @@ struct Ingester::Impl {
     auto started = std::chrono::steady_clock::now();
     BoundedQueue<Chunk> read_queue(2);
     BoundedQueue<Converted> write_queue(2);
-    absl::Status read_status, write_status;
+    absl::Status read_status, write_status, convert_status;
     IngestSummary written;
+    // PINGAN_INGEST_TIMING: where each stage spent its time, on stderr at the end.
+    using Clock = std::chrono::steady_clock;
+    auto since = [](Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); };
+    double convert_s = 0, wait_read_s = 0, wait_write_s = 0, write_s = 0, writer_idle_s = 0;
     std::thread reader([&] {
       Chunk chunk;
       chunk.records.reserve(env.batch_size);
@@ -324,8 +335,13 @@ struct Ingester::Impl {
       read_queue.Close();
     });
     std::thread writer([&] {
-      while (std::optional<Converted> batch = write_queue.Pop()) {
+      for (auto idle = Clock::now();; idle = Clock::now()) {
+        std::optional<Converted> batch = write_queue.Pop();
+        writer_idle_s += since(idle);
+        if (!batch) break;
+        auto busy = Clock::now();
         write_status = Write(*batch, &written);
+        write_s += since(busy);
         if (!write_status.ok()) {
           write_queue.Cancel();
           read_queue.Cancel();
@@ -333,16 +349,36 @@ struct Ingester::Impl {
         }
       }
     });
-    while (std::optional<Chunk> chunk = read_queue.Pop()) {
-      if (!write_queue.Push(Convert(*chunk))) break;
+    for (auto at = Clock::now();; at = Clock::now()) {
+      std::optional<Chunk> chunk = read_queue.Pop();
+      wait_read_s += since(at);
+      if (!chunk) break;
+      at = Clock::now();
+      Converted converted = Convert(*chunk);
+      convert_s += since(at);
+      // A lazy part of the geocoder that could not be made placed none of this chunk's texts
+      // or points: nothing of it is written.
+      if (absl::Status geocoder = GeocoderStatus(); !geocoder.ok()) {
+        convert_status = geocoder;
+        break;
+      }
+      at = Clock::now();
+      const bool pushed = write_queue.Push(std::move(converted));
+      wait_write_s += since(at);
+      if (!pushed) break;
     }
     write_queue.Close();
     writer.join();
+    if (std::getenv("PINGAN_INGEST_TIMING") != nullptr) {
+      fmt::print(stderr, "ingest timing: convert {:.2f} s, waiting for the reader {:.2f} s, for the writer {:.2f} s; "
+                 "writer busy {:.2f} s, idle {:.2f} s\n", convert_s, wait_read_s, wait_write_s, write_s, writer_idle_s);
+    }
     read_queue.Cancel();
     reader.join();
     written.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     summary->Add(written);
     if (!write_status.ok()) return write_status;
+    if (!convert_status.ok()) return convert_status;
     return read_status;
   }
 };

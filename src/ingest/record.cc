@@ -415,7 +415,18 @@ std::optional<Reject> ReadCsv(const RawRecord& record, ConverterScratch::Impl& s
 
 }  // namespace
 
-const CachedMatch& RecordConverter::MatchText(const std::string& address, ConverterScratch::Impl& scratch) const {
+const Matcher* RecordConverter::matcher() const {
+  if (env_->matcher != nullptr) return env_->matcher;
+  return env_->lazy_matcher != nullptr ? env_->lazy_matcher->Get() : nullptr;
+}
+
+const PointIndex* RecordConverter::points() const {
+  if (env_->points != nullptr) return env_->points;
+  return env_->lazy_points != nullptr ? env_->lazy_points->Get() : nullptr;
+}
+
+const CachedMatch& RecordConverter::MatchText(const Matcher& matcher, const std::string& address,
+                                              ConverterScratch::Impl& scratch) const {
   auto found = scratch.matches.find(address);
   if (found != scratch.matches.end()) {
     ++scratch.cache_hits;
@@ -430,7 +441,7 @@ const CachedMatch& RecordConverter::MatchText(const std::string& address, Conver
     cached.normalized = false;
     cached.status = MatchStatus::kInvalid;
   } else {
-    MatchResult match = env_->matcher->Match(scratch.normalized.text);
+    MatchResult match = matcher.Match(scratch.normalized.text);
     cached.status = match.status;
     if (match.status == MatchStatus::kMatched || match.status == MatchStatus::kPartial) {
       cached.place = match.place;
@@ -713,8 +724,9 @@ ConvertResult RecordConverter::Convert(const RawRecord& record, ConverterScratch
       placement.confidence = 1;
     }
   }
-  if (!place && lon && env_->points != nullptr) {
-    PointResult located = env_->points->Locate(*lon, *lat);
+  const PointIndex* point_index = !place && lon ? points() : nullptr;
+  if (point_index != nullptr) {
+    PointResult located = point_index->Locate(*lon, *lat);
     if (located.grid.valid()) {
       place = located.building.valid() ? Place{.unit = located.building, .level = Level::kBuilding}
                                        : Place{.unit = located.grid, .level = Level::kGrid};
@@ -722,8 +734,9 @@ ConvertResult RecordConverter::Convert(const RawRecord& record, ConverterScratch
       placement.confidence = 1;
     }
   }
-  if (!place && !event.address.empty() && env_->matcher != nullptr) {
-    const CachedMatch& match = MatchText(event.address, scratch);
+  const Matcher* text_matcher = !place && !event.address.empty() ? matcher() : nullptr;
+  if (text_matcher != nullptr) {
+    const CachedMatch& match = MatchText(*text_matcher, event.address, scratch);
     placement.geocode_status = match.normalized ? std::string(MatchStatusName(match.status)) : "invalid";
     if (match.place && !ContainsHomeCity(*match.place)) {
       placement.method = PlaceMethod::kText;

@@ -76,7 +76,10 @@ class RecordConverter {
 
  private:
   RecordConverter();
-  const CachedMatch& MatchText(const std::string& address, ConverterScratch::Impl& scratch) const;
+  const CachedMatch& MatchText(const Matcher& matcher, const std::string& address, ConverterScratch::Impl& scratch) const;
+  // The geocoder's parts, made now if they are lazy; null when absent (or their maker failed).
+  const Matcher* matcher() const;
+  const PointIndex* points() const;
   // True for a place strictly above the home city that holds it (the province, the nation): an
   // event placed only there is the city's, but placed nowhere in it, so it counts as unplaced.
   bool ContainsHomeCity(const Place& place) const;

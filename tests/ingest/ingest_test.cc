@@ -369,5 +369,73 @@ TEST(IngestSummaryTest, AddsAndPrints) {
   EXPECT_EQ(json["unchanged"], 1);
 }
 
+// With lazy geocoder parts (what `pingan ingest` uses), a file of codes builds neither the
+// matcher nor the point index; the first point or text builds the part it needs, once; a part
+// that cannot be made stops the ingest before the batch that needed it is written.
+TEST_F(IngestTest, TheGeocoderIsMadeOnlyWhenARecordNeedsIt) {
+  World& world = SharedWorld();
+  int matchers_made = 0, indexes_made = 0;
+  Lazy<Matcher> matcher([&]() -> absl::StatusOr<std::unique_ptr<Matcher>> {
+    ++matchers_made;
+    return Matcher::Create(world.demo.registry, world.deployment.home_city, {});
+  });
+  Lazy<PointIndex> points([&]() -> absl::StatusOr<std::unique_ptr<PointIndex>> {
+    ++indexes_made;
+    return PointIndex::Create(world.demo.registry, *world.demo.registry.Find(world.deployment.home_city));
+  });
+  IngestEnv env = env_;
+  env.matcher = nullptr, env.points = nullptr;
+  env.lazy_matcher = &matcher, env.lazy_points = &points;
+  auto ingester = *Ingester::Create(env);
+  auto ingest = [&](const std::string& name, const std::string& text) {
+    IngestSummary summary;
+    absl::Status status = ingester->IngestFile(dir_.Write(name, text), &summary);
+    EXPECT_TRUE(status.ok()) << status;
+    return summary;
+  };
+
+  const UnitId community = DemoCommunity();
+  std::string coded;
+  for (int i = 0; i < 20; ++i) coded += Canonical("L" + std::to_string(i), "criminal.theft", R"(,"code":")" + CodeOf(community) + "\"");
+  EXPECT_EQ(ingest("codes.jsonl", coded).inserted, 20);
+  EXPECT_FALSE(matcher.made());
+  EXPECT_FALSE(points.made());
+
+  const BoundingBox& box = registry().box(registry().Descendants(community, Level::kGrid).front());
+  std::string point_text = R"(,"lon":)" + std::to_string((box.min_lon + box.max_lon) / 2) + R"(,"lat":)" +
+                           std::to_string((box.min_lat + box.max_lat) / 2);
+  std::string pointed;
+  for (int i = 0; i < 20; ++i) pointed += Canonical("P" + std::to_string(i), "criminal.theft", point_text);
+  IngestSummary by_point = ingest("points.jsonl", pointed);
+  EXPECT_EQ(by_point.inserted, 20);
+  EXPECT_TRUE(points.made());
+  EXPECT_FALSE(matcher.made());
+  EXPECT_EQ(Find("police", "P7").event.placement.method, PlaceMethod::kPoint);
+
+  std::string texts;
+  for (int i = 0; i < 20; ++i) texts += Canonical("T" + std::to_string(i), "criminal.theft", R"(,"address":"杭州市滨江区")");
+  EXPECT_EQ(ingest("texts.jsonl", texts).inserted, 20);
+  EXPECT_TRUE(matcher.made());
+  EXPECT_EQ(Find("police", "T3").event.placement.method, PlaceMethod::kText);
+  EXPECT_EQ(matchers_made, 1);  // once, though two workers converted the file
+  EXPECT_EQ(indexes_made, 1);
+
+  // A matcher that cannot be made: the ingest fails with its error; the codes before the
+  // first text are written, the batch with the text is not.
+  Lazy<Matcher> broken([]() -> absl::StatusOr<std::unique_ptr<Matcher>> {
+    return absl::DataLossError("the alias dictionary is corrupt");
+  });
+  env.lazy_matcher = &broken;
+  auto failing = *Ingester::Create(env);
+  std::string mixed;
+  for (int i = 0; i < 7; ++i) mixed += Canonical("M" + std::to_string(i), "criminal.theft", R"(,"code":")" + CodeOf(community) + "\"");
+  mixed += Canonical("M7", "criminal.theft", R"(,"address":"杭州市滨江区")");
+  IngestSummary summary;
+  absl::Status status = failing->IngestFile(dir_.Write("mixed.jsonl", mixed), &summary);
+  EXPECT_THAT(status.message(), HasSubstr("alias dictionary is corrupt"));
+  EXPECT_EQ(summary.inserted, 7);  // the first batch (batch size 7)
+  EXPECT_FALSE(events_->FindEvent("police", "M7")->has_value());
+}
+
 }  // namespace
 }  // namespace pingan
