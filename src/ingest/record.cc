@@ -1,5 +1,6 @@
 #include "ingest/record.h"
 
+#include <cassert>
 #include <charconv>
 #include <cmath>
 #include <cstring>
@@ -749,7 +750,10 @@ ConvertResult RecordConverter::Convert(const RawRecord& record, ConverterScratch
   }
   if (place && ContainsHomeCity(*place)) place.reset();  // "浙江省" alone: ours, but not placed
   if (place) {
-    placement.unit = registry.PlaceCode(*place).ToString();
+    // A place resolved from a code is that code (Resolve refuses digits below the unit it
+    // names), already written out: no second read of the registry's codes.
+    assert(placement.method != PlaceMethod::kCode || registry.PlaceCode(*place).ToString() == event.code);
+    placement.unit = placement.method == PlaceMethod::kCode ? event.code : registry.PlaceCode(*place).ToString();
     placement.level = static_cast<uint8_t>(place->level);
     placement.in_home_city = registry.IsWithin(place->unit, UnitId{home_city_});
   } else {
