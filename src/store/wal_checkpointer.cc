@@ -7,6 +7,7 @@ namespace pingan {
 std::unique_ptr<WalCheckpointer> WalCheckpointer::Start(sqlite3* writer, Thresholds thresholds) {
   const char* path = sqlite3_db_filename(writer, "main");
   if (path == nullptr || *path == '\0') return nullptr;
+  if (sqlite3_db_readonly(writer, "main") != 0) return nullptr;  // never commits: nothing to do
   sqlite3* own = nullptr;
   if (sqlite3_open_v2(path, &own, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr) != SQLITE_OK) {
     sqlite3_close(own);

@@ -33,8 +33,8 @@ class WalCheckpointer {
   };
 
   // Takes over `writer`'s WAL hook (and so its automatic checkpoints) until destroyed. Returns
-  // null, leaving `writer` as it was, for a database without a file (in memory, temporary) or
-  // when the second connection cannot be opened.
+  // null, leaving `writer` as it was, for a database without a file (in memory, temporary), a
+  // read-only connection (the server's readers), or when the second connection cannot be opened.
   static std::unique_ptr<WalCheckpointer> Start(sqlite3* writer, Thresholds thresholds);
   static std::unique_ptr<WalCheckpointer> Start(sqlite3* writer) { return Start(writer, Thresholds()); }
   ~WalCheckpointer();  // stops the thread and gives `writer` back SQLite's automatic checkpoints

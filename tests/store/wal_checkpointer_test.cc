@@ -107,11 +107,19 @@ TEST(WalCheckpointer, SqlitesOwnCheckpointsComeBackWhenItStops) {
   EXPECT_EQ(CountRows(wal.path), 3000);
 }
 
-TEST(WalCheckpointer, ADatabaseWithoutAFileHasNone) {
+TEST(WalCheckpointer, ADatabaseWithoutAFileOrAReadOnlyConnectionHasNone) {
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open(":memory:", &db), SQLITE_OK);
   EXPECT_EQ(WalCheckpointer::Start(db), nullptr);
   sqlite3_close(db);
+
+  testing::TempDir dir;
+  WalDb wal(dir.path() / "a.db");
+  sqlite3* reader = nullptr;
+  ASSERT_EQ(sqlite3_open_v2(wal.path.c_str(), &reader, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
+  EXPECT_EQ(WalCheckpointer::Start(reader), nullptr);
+  sqlite3_close(reader);
+  EXPECT_NE(WalCheckpointer::Start(wal.db), nullptr);
 }
 
 }  // namespace
