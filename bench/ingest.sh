@@ -23,7 +23,7 @@
 # `COPY ... FROM 'file' (FORMAT csv, HEADER true)`: once without an index, once with a UNIQUE
 # index on (source, source_id) — what dedup would need. COPY neither geocodes nor dedups.
 #
-# Environment: PINGAN_BIN (default build/release/pingan), BENCH_N (records, default 1000000),
+# Environment: PINGAN_INGEST_TIMING=1 (pingan prints where each run's time went), PINGAN_BIN (default build/release/pingan), BENCH_N (records, default 1000000),
 # BENCH_SCALE (demo city scale, default 0.3), BENCH_THREADS (ingest threads, default 2),
 # BENCH_PG_PORT (default 55432), TMPDIR (where the work directory goes: data copies, inputs
 # and the cluster, ~3 GB at the defaults; keep it on a real disk, not tmpfs, or fsync is free).
@@ -96,6 +96,8 @@ for name in text.jsonl text.csv coded.jsonl; do
     exit 1
   fi
   end=$(now)
+  # With PINGAN_INGEST_TIMING=1 in the environment, pingan's line on where the time went.
+  grep -h "^ingest timing" "$WORK/ingest.err" >&2 || true
   python3 - "$name" "$start" "$end" "$N" "$WORK/summary.json" >>"$WORK/results.jsonl" <<'PY'
 import json, sys
 name, start, end, n = sys.argv[1], float(sys.argv[2]), float(sys.argv[3]), int(sys.argv[4])
