@@ -74,6 +74,10 @@ int Main(int argc, char** argv, std::ostream& out, std::ostream& err) {
       ->excludes("--eval");
   geocode->add_option("--threads", threads, "Threads answering (addresses or points); output keeps the input order")->capture_default_str()
       ->check(CLI::Range(1, 256));
+  bool geocode_timing = false;
+  geocode->add_flag("--timing", geocode_timing,
+                    "Print to stderr how long the start-up and the answering took, and the lines answered per second")
+      ->excludes("--eval");
 
   CLI::App* import = app.add_subcommand("import", "Import a real city's data");
   import->require_subcommand(1);
@@ -252,7 +256,9 @@ int Main(int argc, char** argv, std::ostream& out, std::ostream& err) {
   if (code_command->parsed()) return RunCode(context, code, json);
   if (info->parsed()) return RunInfo(context, json);
   if (history->parsed()) return RunHistory(context, json, former, town);
-  if (geocode->parsed()) return points ? RunGeocodePoints(context, threads) : RunGeocode(context, eval_file, threads);
+  if (geocode->parsed()) {
+    return points ? RunGeocodePoints(context, threads, geocode_timing) : RunGeocode(context, eval_file, threads, geocode_timing);
+  }
   if (import_units->parsed()) return RunImportUnits(context, file, dry_run);
   if (demo->parsed()) return RunDemo(context, demo_options);
   if (catalog->parsed()) return RunCatalog(context, json);

@@ -2,6 +2,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <iterator>
@@ -82,7 +83,8 @@ bool PathHas(const Registry& registry, const Place& place, Level level, const st
 
 }  // namespace
 
-int RunGeocode(const Context& context, const std::string& eval_file, int threads) {
+int RunGeocode(const Context& context, const std::string& eval_file, int threads, bool timing) {
+  const auto started = std::chrono::steady_clock::now();
   auto geocoder = OpenGeocoder(context);
   if (!geocoder.ok()) return Fail(context, Message(geocoder.status()));
   const Registry& registry = *geocoder->registry;
@@ -96,7 +98,8 @@ int RunGeocode(const Context& context, const std::string& eval_file, int threads
     std::vector<std::unique_ptr<Worker>> workers;
     for (int at = 0; at < threads; ++at) workers.push_back(std::make_unique<Worker>(Worker{{}, GeocodeAnswerWriter(registry)}));
     LineReader reader(STDIN_FILENO);
-    AnswerInBlocks(reader, threads, *context.out,
+    const auto ready = std::chrono::steady_clock::now();
+    const size_t answered = AnswerInBlocks(reader, threads, *context.out,
                    [&](size_t index, std::span<const std::string> lines, std::span<const uint8_t> too_long,
                        std::span<std::string> answers) {
                      Worker& worker = *workers[index];
@@ -107,6 +110,11 @@ int RunGeocode(const Context& context, const std::string& eval_file, int threads
                        worker.writer.Write(echo, result, answers[at]);
                      }
                    });
+    if (timing) {
+      using Seconds = std::chrono::duration<double>;
+      ReportTiming(*context.err, "geocode", Seconds(ready - started).count(),
+                   Seconds(std::chrono::steady_clock::now() - ready).count(), answered);
+    }
     return 0;
   }
   const int fd = ::open(eval_file.c_str(), O_RDONLY | O_CLOEXEC);

@@ -3,7 +3,11 @@
 #include <poll.h>
 #include <unistd.h>
 
+#include <fmt/format.h>
+
 #include <algorithm>
+#include <cmath>
+#include <cstdint>
 #include <cerrno>
 #include <cstring>
 #include <thread>
@@ -55,8 +59,9 @@ bool LineReader::Fill() {
   }
 }
 
-void AnswerInBlocks(LineReader& reader, int threads, std::ostream& out, const AnswerSlice& answer) {
+size_t AnswerInBlocks(LineReader& reader, int threads, std::ostream& out, const AnswerSlice& answer) {
   threads = std::max(1, threads);
+  size_t answered = 0;
   std::vector<std::string> lines(kBlockLines), answers(kBlockLines);
   std::vector<uint8_t> too_long(kBlockLines);
   std::string block_out;
@@ -98,7 +103,16 @@ void AnswerInBlocks(LineReader& reader, int threads, std::ostream& out, const An
     }
     out.write(block_out.data(), static_cast<std::streamsize>(block_out.size()));
     out.flush();
+    answered += count;
   }
+  return answered;
+}
+
+void ReportTiming(std::ostream& err, std::string_view command, double startup_seconds, double answer_seconds,
+                  size_t lines) {
+  err << fmt::format("pingan {}: start-up {:.2f} s; {} lines answered in {:.3f} s ({} lines/s)\n", command,
+                     startup_seconds, lines, answer_seconds,
+                     static_cast<int64_t>(std::llround(static_cast<double>(lines) / std::max(answer_seconds, 1e-9))));
 }
 
 }  // namespace pingan::cli

@@ -8,6 +8,7 @@
 #include <ostream>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace pingan::cli {
@@ -44,7 +45,14 @@ using AnswerSlice = std::function<void(size_t worker, std::span<const std::strin
 
 // Reads `reader` to its end in blocks (at most 16,384 lines or 16 MiB, shorter where the input
 // pauses), answers each block on up to `threads` threads, and writes the answers in input order,
-// one line each, flushing after every block.
-void AnswerInBlocks(LineReader& reader, int threads, std::ostream& out, const AnswerSlice& answer);
+// one line each, flushing after every block. Returns the number of lines answered.
+size_t AnswerInBlocks(LineReader& reader, int threads, std::ostream& out, const AnswerSlice& answer);
+
+// `--timing`: one line on `err` saying how long `command` took to start (loading the registry,
+// building its index) and to answer its lines (reading, answering, writing), and the rate:
+//   pingan geocode: start-up 1.52 s; 20000 lines answered in 0.141 s (141844 lines/s)
+// The start-up is a fixed cost, paid once per process; the rate is what a long input gets.
+void ReportTiming(std::ostream& err, std::string_view command, double startup_seconds, double answer_seconds,
+                  size_t lines);
 
 }  // namespace pingan::cli

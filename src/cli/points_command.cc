@@ -11,6 +11,8 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include <chrono>
+
 #include "absl/container/flat_hash_map.h"
 #include "cli/commands.h"
 #include "cli/line_io.h"
@@ -160,8 +162,9 @@ class Worker {
 
 }  // namespace
 
-int RunGeocodePoints(const Context& context, int threads) {
+int RunGeocodePoints(const Context& context, int threads, bool timing) {
   if (threads < 1) return Fail(context, "--threads must be at least 1");
+  const auto started = std::chrono::steady_clock::now();
   auto data = DataDir::Open(context.data_dir, SqliteStore::Mode::kReadOnly);
   if (!data.ok()) return Fail(context, Message(data.status()));
   auto registry = data->store->LoadRegistry();
@@ -178,9 +181,16 @@ int RunGeocodePoints(const Context& context, int threads) {
   std::vector<Worker> workers;
   for (int at = 0; at < threads; ++at) workers.emplace_back(*registry, **index);
   LineReader reader(STDIN_FILENO);
-  AnswerInBlocks(reader, threads, *context.out,
-                 [&](size_t worker, std::span<const std::string> lines, std::span<const uint8_t> too_long,
-                     std::span<std::string> answers) { workers[worker].Answer(lines, too_long, answers); });
+  const auto ready = std::chrono::steady_clock::now();
+  const size_t answered =
+      AnswerInBlocks(reader, threads, *context.out,
+                     [&](size_t worker, std::span<const std::string> lines, std::span<const uint8_t> too_long,
+                         std::span<std::string> answers) { workers[worker].Answer(lines, too_long, answers); });
+  if (timing) {
+    using Seconds = std::chrono::duration<double>;
+    ReportTiming(*context.err, "geocode --points", Seconds(ready - started).count(),
+                 Seconds(std::chrono::steady_clock::now() - ready).count(), answered);
+  }
   return 0;
 }
 

@@ -10,6 +10,7 @@
 #include <array>
 #include <cstdio>
 #include <nlohmann/json.hpp>
+#include <regex>
 #include <sstream>
 #include <string>
 
@@ -232,8 +233,12 @@ TEST(CliGeocode, AnswersOneJsonLinePerInputLineInOrder) {
   // UTF-8, a CRLF line, a phone number that must not be echoed.
   std::string input = "浙江省杭州市西湖区西溪街道\n江干区九堡街道\nqwerty\n\nab\x01" "cd\n\xff\xfe\n下城区\r\n九堡街道13800000000\n";
   auto file = dir.Write("in.txt", input);
-  Output run = Pingan("geocode < '" + file.string() + "'");
+  Output run = Pingan("geocode --timing < '" + file.string() + "'");
   ASSERT_EQ(run.exit_code, 0) << run.err;
+  // --timing: one line on stderr (stdout keeps only the answers), counting every line read.
+  EXPECT_TRUE(std::regex_match(run.err, std::regex("pingan geocode: start-up [0-9.]+ s; 8 lines answered in [0-9.]+ s "
+                                                   "\\([0-9]+ lines/s\\)\n")))
+      << run.err;
   std::vector<json> lines;
   std::istringstream stream(run.out);
   for (std::string line; std::getline(stream, line);) lines.push_back(json::parse(line));
@@ -263,6 +268,9 @@ TEST(CliGeocode, EvalScoresALabelledSet) {
   ASSERT_EQ(run.exit_code, 0) << run.err;
   EXPECT_NE(run.out.find("district     66.67%  (2 of 3)"), std::string::npos) << run.out;
   EXPECT_NE(run.out.find("town        100.00%  (1 of 1)"), std::string::npos) << run.out;
+  Output timed = Pingan("geocode --timing --eval '" + file.string() + "'");  // --timing is for answering lines
+  EXPECT_NE(timed.exit_code, 0);
+  EXPECT_NE(timed.err.find("excludes"), std::string::npos) << timed.err;
   auto bad = dir.Write("bad.jsonl", "{\"text\": 5}\n");
   Output refused = Pingan("geocode --eval '" + bad.string() + "'");
   EXPECT_EQ(refused.exit_code, 1);

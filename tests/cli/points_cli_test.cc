@@ -6,6 +6,7 @@
 #include <array>
 #include <cstdio>
 #include <nlohmann/json.hpp>
+#include <regex>
 #include <sstream>
 #include <string>
 
@@ -79,10 +80,14 @@ TEST(CliPoints, AnswersOneJsonLinePerInputLineInOrder) {
   std::string input;
   for (size_t at = 0; at < lines.size(); ++at) input += lines[at] + (at + 1 < lines.size() ? "\n" : "");
   auto file = dir.Write("points.txt", input);
-  Output run = Pingan("geocode --points < '" + file.string() + "'");
+  Output run = Pingan("geocode --points --timing < '" + file.string() + "'");
   ASSERT_EQ(run.exit_code, 0) << run.err;
   std::vector<json> out = JsonLines(run.out);
   ASSERT_EQ(out.size(), lines.size()) << run.out.substr(0, 2000);
+  EXPECT_TRUE(std::regex_match(run.err, std::regex("pingan geocode --points: start-up [0-9.]+ s; " +
+                                                   std::to_string(lines.size()) +
+                                                   " lines answered in [0-9.]+ s \\([0-9]+ lines/s\\)\n")))
+      << run.err;
 
   EXPECT_EQ(out[0]["status"], "matched");
   EXPECT_EQ(out[0]["input"], point);
