@@ -125,6 +125,14 @@ void GeocodeAnswerWriter::Write(std::string_view input, const MatchResult& resul
   out += '}';
 }
 
+const std::string& GeocodeAnswerWriter::Step(UnitId unit) {
+  constexpr size_t kCachedSteps = 200'000;
+  if (steps_.size() >= kCachedSteps) steps_.clear();
+  auto [it, fresh] = steps_.try_emplace(unit.value);
+  if (fresh) it->second = Dump(StepJson(registry_, unit));
+  return it->second;
+}
+
 // The steps from the province down to `place`, comma-separated.
 void GeocodeAnswerWriter::AppendPath(const Place& place, std::string& out) {
   // The steps down to the registered unit (a building included), rendered once per unit; a
@@ -133,11 +141,16 @@ void GeocodeAnswerWriter::AppendPath(const Place& place, std::string& out) {
   if (paths_.size() >= kCachedPaths) paths_.clear();
   auto [it, fresh] = paths_.try_emplace(place.unit.value);
   if (fresh) {
-    std::vector<UnitId> chain;
-    for (UnitId at = place.unit; at.valid() && at != registry_.nation(); at = registry_.stat_parent(at)) chain.push_back(at);
-    for (auto step = chain.rbegin(); step != chain.rend(); ++step) {
-      if (!it->second.empty()) it->second += ',';
-      it->second += Dump(StepJson(registry_, *step));
+    UnitId chain[2 * kLevelCount];
+    int count = 0;
+    for (UnitId at = place.unit; at.valid() && at != registry_.nation() && count < 2 * kLevelCount;
+         at = registry_.stat_parent(at)) {
+      chain[count++] = at;
+    }
+    std::string& path = it->second;
+    for (int step = count - 1; step >= 0; --step) {
+      if (!path.empty()) path += ',';
+      path += Step(chain[step]);
     }
   }
   out += it->second;

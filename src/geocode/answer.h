@@ -31,7 +31,8 @@ std::string MaskedInput(std::string_view input);
 // The path of a place from the province down, as JSON steps {level, code, name[, governed_by]}.
 nlohmann::json PathJson(const Registry& registry, const Place& place);
 
-// Writes answers as JSON text; keeps a cache of rendered paths, so one writer per thread.
+// Writes answers as JSON text; keeps caches of rendered paths and of their steps, so one
+// writer per thread.
 class GeocodeAnswerWriter {
  public:
   explicit GeocodeAnswerWriter(const Registry& registry) : registry_(registry) {}
@@ -40,9 +41,13 @@ class GeocodeAnswerWriter {
 
  private:
   void AppendPath(const Place& place, std::string& out);
+  const std::string& Step(UnitId unit);  // one step of a path, as JSON
 
   const Registry& registry_;
-  absl::flat_hash_map<uint32_t, std::string> paths_;
+  absl::flat_hash_map<uint32_t, std::string> paths_;  // unit -> its steps down to it
+  // unit -> its own step: a path seen for the first time (a new building) renders its last
+  // step only; the steps above are shared by every place under them.
+  absl::flat_hash_map<uint32_t, std::string> steps_;
 };
 
 }  // namespace pingan
