@@ -9,6 +9,7 @@
 #include "address/names.h"
 #include "address/pinyin.h"
 #include "address/normalize.h"
+#include "core/stage_timer.h"
 #include "core/strings.h"
 #include "core/text.h"
 
@@ -280,19 +281,33 @@ struct Matcher::Impl {
   }
 
   // Builds the trie and the entry lists; returns each key's characters (views into `pending`).
-  std::vector<std::u32string_view> Build(PendingKeys& pending) {
+  // The order of the index's keys and readings: by key, then by the reading's fields. A total
+  // order on what an item holds (not where it lies in the pool), so that parts sorted apart and
+  // merged come out as one sort of the whole would.
+  static bool ItemLess(const PendingKeys& pending, const PendingKeys::Item& a, const PendingKeys::Item& b) {
+    if (a.prefix != b.prefix) return a.prefix < b.prefix;
+    const int order = pending.Key(a).compare(pending.Key(b));
+    if (order != 0) return order < 0;
+    const Entry &x = a.entry, &y = b.entry;
+    return std::tie(x.admin, x.unit, x.former, x.kind, x.detail, x.flags) <
+           std::tie(y.admin, y.unit, y.former, y.kind, y.detail, y.flags);
+  }
+  static void SortItems(PendingKeys& pending, size_t begin, size_t end) {
+    std::sort(pending.items.begin() + begin, pending.items.begin() + end,
+              [&](const PendingKeys::Item& a, const PendingKeys::Item& b) { return ItemLess(pending, a, b); });
+  }
+
+  // Builds the index from `pending`, whose items are sorted runs ending at `run_ends` (the last
+  // ends at items.size()).
+  std::vector<std::u32string_view> Build(PendingKeys& pending, const std::vector<size_t>& run_ends) {
     auto& items = pending.items;
     auto same_reading = [](const Entry& a, const Entry& b) {
       return a.unit == b.unit && a.former == b.former && a.kind == b.kind && a.detail == b.detail;
     };
-    std::sort(items.begin(), items.end(), [&](const PendingKeys::Item& a, const PendingKeys::Item& b) {
-      if (a.prefix != b.prefix) return a.prefix < b.prefix;
-      const int order = pending.Key(a).compare(pending.Key(b));
-      if (order != 0) return order < 0;
-      const Entry &x = a.entry, &y = b.entry;
-      return std::tie(x.admin, x.unit, x.former, x.kind, x.detail, x.flags) <
-             std::tie(y.admin, y.unit, y.former, y.kind, y.detail, y.flags);
-    });
+    auto less = [&](const PendingKeys::Item& a, const PendingKeys::Item& b) { return ItemLess(pending, a, b); };
+    for (size_t run = 1; run < run_ends.size(); ++run) {
+      std::inplace_merge(items.begin(), items.begin() + run_ends[run - 1], items.begin() + run_ends[run], less);
+    }
     std::vector<std::u32string_view> key_views;
     key_offsets.push_back(0);
     for (size_t at = 0; at < items.size();) {
@@ -324,15 +339,22 @@ struct Matcher::Impl {
   // sorted keys: at each depth, the distinct prefixes in key order are that level's nodes, and
   // the children of one parent come together.
   void BuildTrie(const std::vector<std::u32string_view>& keys) {
-    nodes.assign(1, Node{});
+    size_t characters = 0;
+    for (std::u32string_view key : keys) characters += key.size();
+    nodes.clear();
+    nodes.reserve(characters + 1);  // at most a node per character: no reallocation
+    nodes.push_back(Node{});
     std::vector<uint32_t> at_node(keys.size(), 0);  // each key's node at the current depth
-    size_t max_length = 0;
-    for (std::u32string_view key : keys) max_length = std::max(max_length, key.size());
-    for (size_t depth = 1; depth <= max_length; ++depth) {
+    // The keys still as long as the depth, in key order: each pass reads only those (a pass over
+    // every key at every depth read the ~1 M keys ~30 times).
+    std::vector<uint32_t> active(keys.size());
+    for (uint32_t k = 0; k < active.size(); ++k) active[k] = k;
+    for (size_t depth = 1; !active.empty(); ++depth) {
       uint32_t previous_parent = UINT32_MAX;
       char32_t previous_cp = 0;
-      for (size_t k = 0; k < keys.size(); ++k) {
-        if (keys[k].size() < depth) continue;
+      size_t kept = 0;
+      for (const uint32_t k : active) {
+        if (keys[k].size() < depth) continue;  // only the empty key, at depth 1
         const uint32_t parent = at_node[k];
         const char32_t cp = keys[k][depth - 1];
         if (parent != previous_parent || cp != previous_cp) {
@@ -344,8 +366,13 @@ struct Matcher::Impl {
           previous_cp = cp;
         }
         at_node[k] = static_cast<uint32_t>(nodes.size() - 1);
-        if (keys[k].size() == depth) nodes[at_node[k]].key = static_cast<uint32_t>(k);
+        if (keys[k].size() == depth) {
+          nodes[at_node[k]].key = k;
+        } else {
+          active[kept++] = k;
+        }
       }
+      active.resize(kept);
     }
     for (uint32_t node = 1; node < nodes.size(); ++node) {
       if (nodes[node].count <= 8) continue;
@@ -1229,6 +1256,7 @@ Matcher::Stats Matcher::stats() const {
 
 absl::StatusOr<std::unique_ptr<Matcher>> Matcher::Create(const Registry& registry, AddressCode home_city,
                                                          const std::vector<Alias>& aliases) {
+  StageTimer timer("matcher index");
   auto impl = std::make_unique<Impl>(registry);
   if (!home_city.IsNation()) {
     std::optional<UnitId> city = registry.Find(home_city);
@@ -1251,6 +1279,7 @@ absl::StatusOr<std::unique_ptr<Matcher>> Matcher::Create(const Registry& registr
     }
   }
 
+  timer.Mark("governance chains");
   // The units' names, normalised on up to 4 threads (most of the start-up), then joined in
   // unit order so that the index does not depend on the thread count.
   auto add_units = [&](uint32_t begin, uint32_t end, Impl::PendingKeys& out) {
@@ -1266,6 +1295,8 @@ absl::StatusOr<std::unique_ptr<Matcher>> Matcher::Create(const Registry& registr
       std::string short_name(registry.short_name(id));
       if (short_name != display) impl->Add(out, short_name, Impl::Entry{.unit = index, .flags = kShortForm});
     }
+    // Sorted here, on the worker: the index's sort, split over the workers (merged in Build).
+    Impl::SortItems(out, 0, out.items.size());
   };
   const uint32_t units = static_cast<uint32_t>(registry.size());
   const uint32_t workers = std::clamp<uint32_t>(std::thread::hardware_concurrency(), 1, 4);
@@ -1280,9 +1311,11 @@ absl::StatusOr<std::unique_ptr<Matcher>> Matcher::Create(const Registry& registr
     add_units(1, std::min(units, share), parts[0]);
     for (std::thread& thread : pool) thread.join();
   }
+  timer.Mark("names");
   Impl::PendingKeys pending;
   pending.items.reserve(registry.size() * 2);
   pending.pool.reserve(registry.size() * 8);
+  std::vector<size_t> run_ends;  // the sorted runs of pending.items: the parts, then the rest
   for (Impl::PendingKeys& part : parts) {
     const auto offset = static_cast<uint32_t>(pending.pool.size());
     pending.pool.insert(pending.pool.end(), part.pool.begin(), part.pool.end());
@@ -1290,6 +1323,7 @@ absl::StatusOr<std::unique_ptr<Matcher>> Matcher::Create(const Registry& registr
       item.offset += offset;
       pending.items.push_back(item);
     }
+    run_ends.push_back(pending.items.size());
     part = Impl::PendingKeys{};
   }
   const auto& changes = registry.history().changes();
@@ -1311,6 +1345,7 @@ absl::StatusOr<std::unique_ptr<Matcher>> Matcher::Create(const Registry& registr
     impl->Add(pending, alias.name, Impl::Entry{.unit = unit->value, .flags = kShortForm});
   }
 
+  timer.Mark("joined, former names, aliases");
   // Roads and compounds: the smallest unit holding their buildings, and the number indexes.
   const auto& roads = registry.roads();
   const auto& compounds = registry.compounds();
@@ -1350,7 +1385,11 @@ absl::StatusOr<std::unique_ptr<Matcher>> Matcher::Create(const Registry& registr
 
   // Keys read with one character wrong: names of at least 3 characters ending in a level suffix,
   // of provinces, cities and districts everywhere and of towns in the home province.
-  const std::vector<std::u32string_view> keys = impl->Build(pending);
+  timer.Mark("roads, compounds");
+  Impl::SortItems(pending, run_ends.back(), pending.items.size());  // former names, aliases, roads, compounds
+  run_ends.push_back(pending.items.size());
+  const std::vector<std::u32string_view> keys = impl->Build(pending, run_ends);
+  timer.Mark("sorted keys, trie");
   // Short names (2-3 characters, no suffix) of the home province's districts and towns, read
   // with one character replaced by one that sounds the same (肖山 for 萧山, 五长 for 五常).
   for (uint32_t key_index = 0; key_index < keys.size() && impl->home_province.valid(); ++key_index) {
@@ -1397,6 +1436,7 @@ absl::StatusOr<std::unique_ptr<Matcher>> Matcher::Create(const Registry& registr
       if (std::find(list.begin(), list.end(), key_index) == list.end()) list.push_back(key_index);
     }
   }
+  timer.Mark("typo keys");
   return std::unique_ptr<Matcher>(new Matcher(std::move(impl)));
 }
 
