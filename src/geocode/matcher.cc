@@ -1282,7 +1282,16 @@ absl::StatusOr<std::unique_ptr<Matcher>> Matcher::Create(const Registry& registr
   timer.Mark("governance chains");
   // The units' names, normalised on up to 4 threads (most of the start-up), then joined in
   // unit order so that the index does not depend on the thread count.
+  // Room reserved up front (address space only; pages are touched as they fill): growing by
+  // doubling faulted in and copied about twice the final size, and fresh memory is what a
+  // start costs here (docs/architecture.md). The first part gets room for every part and the
+  // keys added after them, so that the others are appended to it in place.
+  const size_t extra = registry.roads().size() + registry.compounds().size() + aliases.size() +
+                       4 * registry.history().changes().size() + 1024;
   auto add_units = [&](uint32_t begin, uint32_t end, Impl::PendingKeys& out) {
+    const size_t room = begin <= 1 ? registry.size() + extra : static_cast<size_t>(end - begin);
+    out.items.reserve(room * 3);  // official, display and short name at most
+    out.pool.reserve(room * 3 * 12);
     for (uint32_t index = begin; index < end; ++index) {
       UnitId id{index};
       Level level = registry.level(id);
@@ -1312,11 +1321,9 @@ absl::StatusOr<std::unique_ptr<Matcher>> Matcher::Create(const Registry& registr
     for (std::thread& thread : pool) thread.join();
   }
   timer.Mark("names");
-  Impl::PendingKeys pending;
-  pending.items.reserve(registry.size() * 2);
-  pending.pool.reserve(registry.size() * 8);
-  std::vector<size_t> run_ends;  // the sorted runs of pending.items: the parts, then the rest
-  for (Impl::PendingKeys& part : parts) {
+  Impl::PendingKeys pending = std::move(parts[0]);
+  std::vector<size_t> run_ends{pending.items.size()};  // the sorted runs: the parts, then the rest
+  for (Impl::PendingKeys& part : std::span(parts).subspan(1)) {
     const auto offset = static_cast<uint32_t>(pending.pool.size());
     pending.pool.insert(pending.pool.end(), part.pool.begin(), part.pool.end());
     for (Impl::PendingKeys::Item item : part.items) {
