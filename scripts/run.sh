@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DATA="${1:-data}"; SEED="${2:-1}"; SCALE="${3:-1}"
-BIN=build/release/pingan
+BIN="${PINGAN_BIN:-build/release/pingan}"  # tests run it with the sanitizer build
 if [[ ! -f "$DATA/pingan.db" ]]; then
   echo "Creating the demo city and its event feeds in $DATA (seed $SEED, scale $SCALE) ..."
 fi
@@ -17,8 +17,13 @@ fi
 echo
 "$BIN" bulletin --data "$DATA"
 LISTEN="${LISTEN:-127.0.0.1:8080}"
-admin_name=$("$BIN" user list --data "$DATA" --json | grep '"disabled":false' | grep '"role":"admin"' | head -1 |
-  sed 's/.*"name":"\([^"]*\)".*/\1/')
+# The first enabled admin, if any. awk reads every line and exits 0 when none matches: a fresh
+# directory has no user, and grep's "no match" status failed this script under pipefail.
+admin_name=$("$BIN" user list --data "$DATA" --json |
+  awk '/"disabled":false/ && /"role":"admin"/ && name == "" {
+         if (match($0, /"name":"[^"]*"/)) name = substr($0, RSTART + 8, RLENGTH - 9)
+       }
+       END { print name }')
 if [[ -n $admin_name ]]; then
   login="Log in as $admin_name (its password was printed on the first run).
 Forgot it? Set a new one:  printf 'NEW-PASSWORD\n' | $BIN user passwd --data $DATA --name $admin_name"
