@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # `make run`: creates the demo city in DATA if absent, with three and a half years of its seven
-# source feeds ingested (`pingan demo`: about 2 minutes at scale 1), and shows how to browse
+# source feeds ingested (`pingan demo`: 67-74 s at scale 1 here), and shows how to browse
 # serves it: the JSON API and the web app on http://127.0.0.1:8080 (LISTEN overrides). The first
 # run creates the user `admin` with a freshly generated password and prints it once.
 set -euo pipefail
