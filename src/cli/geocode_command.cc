@@ -110,11 +110,7 @@ int RunGeocode(const Context& context, const std::string& eval_file, int threads
                        worker.writer.Write(echo, result, answers[at]);
                      }
                    });
-    if (timing) {
-      using Seconds = std::chrono::duration<double>;
-      ReportTiming(*context.err, "geocode", Seconds(ready - started).count(),
-                   Seconds(std::chrono::steady_clock::now() - ready).count(), answered);
-    }
+    if (timing) ReportTiming(*context.err, "geocode", started, ready, answered);
     return 0;
   }
   const int fd = ::open(eval_file.c_str(), O_RDONLY | O_CLOEXEC);

@@ -108,8 +108,11 @@ size_t AnswerInBlocks(LineReader& reader, int threads, std::ostream& out, const 
   return answered;
 }
 
-void ReportTiming(std::ostream& err, std::string_view command, double startup_seconds, double answer_seconds,
-                  size_t lines) {
+void ReportTiming(std::ostream& err, std::string_view command, std::chrono::steady_clock::time_point started,
+                  std::chrono::steady_clock::time_point ready, size_t lines) {
+  using Seconds = std::chrono::duration<double>;
+  const double startup_seconds = Seconds(ready - started).count();
+  const double answer_seconds = Seconds(std::chrono::steady_clock::now() - ready).count();
   err << fmt::format("pingan {}: start-up {:.2f} s; {} lines answered in {:.3f} s ({} lines/s)\n", command,
                      startup_seconds, lines, answer_seconds,
                      static_cast<int64_t>(std::llround(static_cast<double>(lines) / std::max(answer_seconds, 1e-9))));

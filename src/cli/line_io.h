@@ -2,6 +2,7 @@
 // line reader, and a driver that answers blocks of lines on several threads in input order.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -48,11 +49,12 @@ using AnswerSlice = std::function<void(size_t worker, std::span<const std::strin
 // one line each, flushing after every block. Returns the number of lines answered.
 size_t AnswerInBlocks(LineReader& reader, int threads, std::ostream& out, const AnswerSlice& answer);
 
-// `--timing`: one line on `err` saying how long `command` took to start (loading the registry,
-// building its index) and to answer its lines (reading, answering, writing), and the rate:
+// `--timing`: one line on `err` saying how long `command` took to start (from `started` to
+// `ready`: loading the registry, building its index) and to answer its `lines` (from `ready` to
+// now: reading, answering, writing), and the rate:
 //   pingan geocode: start-up 1.52 s; 20000 lines answered in 0.141 s (141844 lines/s)
 // The start-up is a fixed cost, paid once per process; the rate is what a long input gets.
-void ReportTiming(std::ostream& err, std::string_view command, double startup_seconds, double answer_seconds,
-                  size_t lines);
+void ReportTiming(std::ostream& err, std::string_view command, std::chrono::steady_clock::time_point started,
+                  std::chrono::steady_clock::time_point ready, size_t lines);
 
 }  // namespace pingan::cli

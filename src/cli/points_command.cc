@@ -186,11 +186,7 @@ int RunGeocodePoints(const Context& context, int threads, bool timing) {
       AnswerInBlocks(reader, threads, *context.out,
                      [&](size_t worker, std::span<const std::string> lines, std::span<const uint8_t> too_long,
                          std::span<std::string> answers) { workers[worker].Answer(lines, too_long, answers); });
-  if (timing) {
-    using Seconds = std::chrono::duration<double>;
-    ReportTiming(*context.err, "geocode --points", Seconds(ready - started).count(),
-                 Seconds(std::chrono::steady_clock::now() - ready).count(), answered);
-  }
+  if (timing) ReportTiming(*context.err, "geocode --points", started, ready, answered);
   return 0;
 }
 

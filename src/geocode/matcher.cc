@@ -1280,8 +1280,9 @@ absl::StatusOr<std::unique_ptr<Matcher>> Matcher::Create(const Registry& registr
   }
 
   timer.Mark("governance chains");
-  // The units' names, normalised on up to 4 threads (most of the start-up), then joined in
-  // unit order so that the index does not depend on the thread count.
+  // The units' names, normalised and sorted on up to 4 threads (most of the start-up), then
+  // merged: the order is a total order on the items, so the index does not depend on the
+  // thread count.
   // Room reserved up front (address space only; pages are touched as they fill): growing by
   // doubling faulted in and copied about twice the final size, and fresh memory is what a
   // start costs here (docs/architecture.md). The first part gets room for every part and the
@@ -1390,13 +1391,13 @@ absl::StatusOr<std::unique_ptr<Matcher>> Matcher::Create(const Registry& registr
               Impl::Entry{.unit = holder.value, .detail = index, .kind = kCompoundEntry});
   }
 
-  // Keys read with one character wrong: names of at least 3 characters ending in a level suffix,
-  // of provinces, cities and districts everywhere and of towns in the home province.
   timer.Mark("roads, compounds");
   Impl::SortItems(pending, run_ends.back(), pending.items.size());  // former names, aliases, roads, compounds
   run_ends.push_back(pending.items.size());
   const std::vector<std::u32string_view> keys = impl->Build(pending, run_ends);
   timer.Mark("sorted keys, trie");
+  // Keys read with one character wrong: names of at least 3 characters ending in a level suffix,
+  // of provinces, cities and districts everywhere and of towns in the home province.
   // Short names (2-3 characters, no suffix) of the home province's districts and towns, read
   // with one character replaced by one that sounds the same (肖山 for 萧山, 五长 for 五常).
   for (uint32_t key_index = 0; key_index < keys.size() && impl->home_province.valid(); ++key_index) {
