@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <bit>
+#include <limits>
 #include <span>
 #include <thread>
 
@@ -143,6 +144,7 @@ struct Matcher::Impl {
     uint64_t agrees = 0, others = 0;  // mention bits: supporting; not overlapping this one
     int support = 0, contradictions = 0;
     double score = 0;
+    bool detail_pending = false;  // a road or compound whose numbers are still to be read
   };
   struct Scratch {
     std::vector<char32_t> cps;
@@ -217,8 +219,55 @@ struct Matcher::Impl {
   // (homophones only: two characters leave too many readings for any other typo).
   absl::flat_hash_map<std::u32string, std::vector<uint32_t>> sounds_like;
   // Detail below the community.
-  absl::flat_hash_map<uint64_t, uint32_t> road_numbers;       // (road, house number) -> building id, or compound | 1<<31
-  absl::flat_hash_map<uint64_t, uint32_t> compound_buildings; // (compound, 幢 number) -> building id
+  // What a number leads to: a building and its shape (read here rather than from the registry's
+  // record: a number read costs one cache miss, not three), or the gate of a compound.
+  struct Target {
+    uint32_t id = 0;  // building id, or compound | 1<<31 (road_numbers)
+    uint16_t floors = 0;
+    uint8_t entrances = 0, rooms_per_floor = 0;
+  };
+  static Target TargetOf(uint32_t id, const BuildingInfo& info) {
+    return Target{id, info.floors, info.entrances, info.rooms_per_floor};
+  }
+  absl::flat_hash_map<uint64_t, Target> road_numbers;       // (road, house number) -> building, or compound | 1<<31
+  absl::flat_hash_map<uint64_t, Target> compound_buildings; // (compound, 幢 number) -> building
+  // Which numbers exist, per road or compound: a bitmap each, up to kMaxBits. The number filter
+  // of Match asks this of every namesake a name has (about 20 times an address); the maps above
+  // hold a million keys and cost a cache miss a probe, the bitmaps a few hundred kilobytes.
+  struct NumberSet {
+    static constexpr uint32_t kMaxBits = 1 << 16;  // numbers from here on are asked of the map
+    std::vector<uint32_t> offsets;  // detail -> its first word; one past the last detail at the end
+    std::vector<uint64_t> words;
+    // Builds from the map's keys: (detail << 32 | number).
+    template <typename Map>
+    void Build(const Map& map, size_t details) {
+      std::vector<uint32_t> top(details, 0);  // words per detail
+      for (const auto& [key, value] : map) {
+        const uint32_t detail = static_cast<uint32_t>(key >> 32), number = static_cast<uint32_t>(key);
+        if (detail < details && number < kMaxBits) top[detail] = std::max(top[detail], number / 64 + 1);
+      }
+      offsets.assign(details + 1, 0);
+      for (size_t detail = 0; detail < details; ++detail) offsets[detail + 1] = offsets[detail] + top[detail];
+      words.assign(offsets.back(), 0);
+      for (const auto& [key, value] : map) {
+        const uint32_t detail = static_cast<uint32_t>(key >> 32), number = static_cast<uint32_t>(key);
+        if (detail < details && number < kMaxBits) words[offsets[detail] + number / 64] |= uint64_t{1} << (number % 64);
+      }
+    }
+    // REQUIRES: number < kMaxBits, detail < details.
+    bool Has(uint32_t detail, uint32_t number) const {
+      const uint32_t first = offsets[detail], word = number / 64;
+      return word < offsets[detail + 1] - first && ((words[first + word] >> (number % 64)) & 1) != 0;
+    }
+  };
+  NumberSet road_number_set, compound_number_set;
+  bool RoadHas(uint32_t road, uint32_t number) const {
+    return number < NumberSet::kMaxBits ? road_number_set.Has(road, number) : road_numbers.contains(PackKey(road, number));
+  }
+  bool CompoundHas(uint32_t compound, uint32_t number) const {
+    return number < NumberSet::kMaxBits ? compound_number_set.Has(compound, number)
+                                        : compound_buildings.contains(PackKey(compound, number));
+  }
   std::vector<uint32_t> compound_holder;  // compound -> the smallest unit holding its buildings
   std::vector<uint8_t> stat_differs;  // the statistical chain differs from the governance one above
 
@@ -576,9 +625,10 @@ struct Matcher::Impl {
       if (compound_mention == nullptr) continue;
       for (const Entry& re : EntriesOf(road)) {
         if (re.kind != kRoadEntry) continue;
+        if (!RoadHas(re.detail, static_cast<uint32_t>(number))) continue;
         auto it = road_numbers.find(PackKey(re.detail, static_cast<uint32_t>(number)));
-        if (it == road_numbers.end() || !(it->second & 0x80000000u)) continue;
-        const uint32_t compound = it->second & 0x7FFFFFFFu;
+        if (it == road_numbers.end() || !(it->second.id & 0x80000000u)) continue;
+        const uint32_t compound = it->second.id & 0x7FFFFFFFu;
         for (const Entry& ce : EntriesOf(*compound_mention)) {
           if (ce.kind == kCompoundEntry && ce.detail == compound) {
             s.gate_roads.push_back(re.detail);
@@ -807,8 +857,8 @@ Place Matcher::Impl::ReadEntry(const Scratch& s, const Mention& mention, const E
 
 
   // Entrance and room of a building, from `at`: 3单元1203室, -3-1203, 1203室.
-  auto read_inside = [&](UnitId building, uint32_t at, Place& place, uint32_t& end) {
-    const BuildingInfo& info = registry.building(building);
+  auto read_inside = [&](const Target& info, uint32_t at, Place& place, uint32_t& end) {
+    const UnitId building{info.id};
     place = Place{building, Level::kBuilding};
     end = at;
     uint32_t p = at, number = 0;
@@ -857,17 +907,17 @@ Place Matcher::Impl::ReadEntry(const Scratch& s, const Mention& mention, const E
     uint32_t q = p;
     const bool marked = skip_word(q, {U"幢", U"栋", U"号楼", U"#楼", U"#", U"号", U"座", U"楼"});
     if (!marked && !(q < size && cps[q] == '-')) return false;
-    auto it = compound_buildings.find(PackKey(compound, number));
+    auto it = CompoundHas(compound, number) ? compound_buildings.find(PackKey(compound, number)) : compound_buildings.end();
     if (it == compound_buildings.end()) {
       detail_missing = true;
       return false;
     }
-    read_inside(UnitId{it->second}, q, place, end);
+    read_inside(it->second, q, place, end);
     return true;
   };
 
   const UnitId holder{e.unit};
-  Place place{holder, registry.level(holder)};
+  Place place{holder, e.level};  // the entry holds its unit's level
   end = mention.end;
   if (e.kind == kCompoundEntry) {
     read_compound(e.detail, mention.end, place, end);
@@ -876,14 +926,14 @@ Place Matcher::Impl::ReadEntry(const Scratch& s, const Mention& mention, const E
   uint32_t p = mention.end, number = 0;
   if (!read_number(p, number)) return place;
   const bool marked = skip_word(p, {U"号"});
-  auto it = road_numbers.find(PackKey(e.detail, number));
+  auto it = RoadHas(e.detail, number) ? road_numbers.find(PackKey(e.detail, number)) : road_numbers.end();
   // 文三路478 without 号: a house number only at the end of the text or before a dash.
   if (!marked && !(p < size && cps[p] == '-') && p < size) it = road_numbers.end();
   if (it == road_numbers.end()) {
     detail_missing = true;
-  } else if (it->second & 0x80000000u) {
+  } else if (it->second.id & 0x80000000u) {
     // The gate of a compound: its buildings may follow (478号12幢), its name written or not.
-    const uint32_t compound = it->second & 0x7FFFFFFFu;
+    const uint32_t compound = it->second.id & 0x7FFFFFFFu;
     place = Place{UnitId{compound_holder[compound]}, registry.level(UnitId{compound_holder[compound]})};
     end = p;
     uint32_t q = p;
@@ -896,9 +946,9 @@ Place Matcher::Impl::ReadEntry(const Scratch& s, const Mention& mention, const E
     end = q;
     read_compound(compound, q, place, end);
   } else {
-    place = Place{UnitId{it->second}, Level::kBuilding};
+    place = Place{UnitId{it->second.id}, Level::kBuilding};
     end = p;
-    read_inside(UnitId{it->second}, p, place, end);
+    read_inside(it->second, p, place, end);
   }
   return place;
 }
@@ -993,8 +1043,8 @@ MatchResult Matcher::Impl::Match(std::string_view text) const {
     }
     auto fits_number = [&](const Entry& e) {
       if (!numbered || e.kind == kUnitEntry) return true;
-      if (e.kind == kRoadEntry) return road_numbers.contains(PackKey(e.detail, number));
-      return compound_buildings.contains(PackKey(e.detail, number));
+      if (e.kind == kRoadEntry) return RoadHas(e.detail, number);
+      return CompoundHas(e.detail, number);
     };
     if (list.size() <= kWideList) {
       for (const Entry& e : list) {
@@ -1103,6 +1153,7 @@ MatchResult Matcher::Impl::Match(std::string_view text) const {
   // names an area above nor something inside contradicts — unless a rival reading of the same
   // characters does (of 杭州市西湖区, the stray 市西 is not evidence against 西湖区).
   size_t kept = 0;
+  double sure = -std::numeric_limits<double>::infinity();  // the best score some reading is sure of
   for (size_t index = 0; index < s.scored.size(); ++index) {
     Scored entry = s.scored[index];
     if (entry.support + 1 < max_support) continue;
@@ -1118,16 +1169,34 @@ MatchResult Matcher::Impl::Match(std::string_view text) const {
       const int other = std::countr_zero(rest);
       if ((s.overlap[other] & related) == 0) ++entry.contradictions;
     }
+    entry.score -= entry.contradictions * 60.0;
     // A road or compound whose numbers lead somewhere real (its 12幢 has a 3单元 with a 501室)
-    // is likelier than a namesake whose numbers lead nowhere.
-    if (e->kind != kUnitEntry && entry.support == max_support) {
+    // is likelier than a namesake whose numbers lead nowhere: read below, where it can matter.
+    entry.detail_pending = e->kind != kUnitEntry && entry.support == max_support;
+    if (entry.detail_pending && GateAgrees(s, *e)) entry.score += 40;
+    // What reading the numbers can add: from -2 (they lead nowhere) to 3 a level down to a room.
+    sure = std::max(sure, entry.score - (entry.detail_pending ? 2.0 : 0.0));
+    s.scored[kept++] = entry;
+  }
+  s.scored.resize(kept);
+  // Reading the numbers costs a few cache misses a reading (the building's record, its number in
+  // the compound); a reading that cannot come within 3 of the best even with a room is neither
+  // the answer nor a rival of it (the rivals below), so it is dropped unread. Scores are sums of
+  // quarters, exact in a double, so the order of the additions changes nothing.
+  kept = 0;
+  for (size_t index = 0; index < s.scored.size(); ++index) {
+    Scored entry = s.scored[index];
+    const Entry* e = entry.entry;
+    const double ceiling =
+        entry.score + (entry.detail_pending ? 3.0 * (static_cast<int>(Level::kRoom) - static_cast<int>(e->level)) : 0.0);
+    if (ceiling < sure - 3) continue;
+    if (entry.detail_pending) {
+      const Mention& mention = s.mentions[entry.mention];
       uint32_t end = mention.end;
       bool missing = false;
       const Place place = ReadEntry(s, mention, *e, end, missing);
       entry.score += 3.0 * (static_cast<int>(place.level) - static_cast<int>(e->level)) - (missing ? 2 : 0);
-      if (GateAgrees(s, *e)) entry.score += 40;
     }
-    entry.score -= entry.contradictions * 60.0;
     s.scored[kept++] = entry;
   }
   s.scored.resize(kept);
@@ -1366,16 +1435,18 @@ absl::StatusOr<std::unique_ptr<Matcher>> Matcher::Create(const Registry& registr
     if (info.road < roads.size()) {
       road_holder[info.road] = impl->CommonAncestor(road_holder[info.road], grid);
       if (info.compound < compounds.size()) {
-        impl->road_numbers.emplace(PackKey(info.road, info.house_number), info.compound | 0x80000000u);
+        impl->road_numbers.emplace(PackKey(info.road, info.house_number), Impl::Target{info.compound | 0x80000000u});
       } else {
-        impl->road_numbers.emplace(PackKey(info.road, info.house_number), index);
+        impl->road_numbers.emplace(PackKey(info.road, info.house_number), Impl::TargetOf(index, info));
       }
     }
     if (info.compound < compounds.size()) {
       compound_holder[info.compound] = impl->CommonAncestor(compound_holder[info.compound], grid);
-      if (info.number != 0) impl->compound_buildings.emplace(PackKey(info.compound, info.number), index);
+      if (info.number != 0) impl->compound_buildings.emplace(PackKey(info.compound, info.number), Impl::TargetOf(index, info));
     }
   }
+  impl->road_number_set.Build(impl->road_numbers, roads.size());
+  impl->compound_number_set.Build(impl->compound_buildings, compounds.size());
   impl->compound_holder.resize(compounds.size());
   for (uint32_t index = 0; index < roads.size(); ++index) {
     UnitId holder = road_holder[index].valid() ? road_holder[index] : roads[index].town;
