@@ -473,6 +473,40 @@ struct Matcher::Impl {
     return false;
   }
 
+  // A unit and every unit above it in the governance tree (the nation too) and the statistical
+  // one: Agrees(x, unit) for the many x an answer is checked against, without a cache miss each.
+  struct Lineage {
+    UnitId unit;
+    UnitId units[2 * kLevelCount + 4];
+    int count = 0;
+    bool complete = true;  // false: a statistical chain longer than the room (Holds asks Agrees)
+  };
+  void LineageOf(UnitId unit, Lineage& out) const {
+    UnitId rows[kLevelCount];
+    const int count = registry.Ancestors(unit, rows);
+    out.unit = unit;
+    out.count = 0;
+    out.complete = true;
+    for (int index = 0; index < count; ++index) out.units[out.count++] = rows[index];
+    if (!stat_differs[unit.value]) return;
+    for (UnitId at = registry.stat_parent(unit); at.valid() && at != registry.nation(); at = registry.stat_parent(at)) {
+      if (out.count == static_cast<int>(std::size(out.units))) {
+        out.complete = false;
+        return;
+      }
+      out.units[out.count++] = at;
+    }
+  }
+  // Agrees(ancestor, lineage.unit).
+  bool Holds(const Lineage& lineage, UnitId ancestor) const {
+    if (ancestor == lineage.unit) return true;
+    if (!lineage.complete) return Agrees(ancestor, lineage.unit);
+    for (int index = 0; index < lineage.count; ++index) {
+      if (lineage.units[index] == ancestor) return true;
+    }
+    return false;
+  }
+
   // A unit and everything above it, in both trees: read once per candidate.
   struct Chain {
     UnitId units[2 * kLevelCount];
@@ -561,10 +595,11 @@ struct Matcher::Impl {
   }
 
   // Whether some entry of `list` is an ancestor of (or is) `unit`.
-  bool HasAncestorOf(std::span<const Entry> list, UnitId unit) const {
+  bool HasAncestorOf(std::span<const Entry> list, const Lineage& lineage) const {
+    const UnitId unit = lineage.unit;
     if (list.size() <= 8) {
       for (const Entry& e : list) {
-        if (Agrees(UnitId{e.unit}, unit)) return true;
+        if (Holds(lineage, UnitId{e.unit})) return true;
       }
       return false;
     }
@@ -603,7 +638,7 @@ struct Matcher::Impl {
   MatchResult Match(std::string_view text) const;
   // Reads house number, building, entrance and room after the detail mentions that agree with
   // `unit`. Returns the place and the code point where the reading stopped.
-  Place ReadDetail(const Scratch& s, UnitId unit, uint32_t& consumed_end, bool& detail_missing) const;
+  Place ReadDetail(const Scratch& s, const Lineage& lineage, uint32_t& consumed_end, bool& detail_missing) const;
   // Road gates that agree with a compound named right after them (文三路478号金色花园: 478 of
   // that 文三路 is 金色花园's gate): the roads and the compounds of such pairs, found once per
   // address, sorted.
@@ -953,7 +988,8 @@ Place Matcher::Impl::ReadEntry(const Scratch& s, const Mention& mention, const E
   return place;
 }
 
-Place Matcher::Impl::ReadDetail(const Scratch& s, UnitId unit, uint32_t& consumed_end, bool& detail_missing) const {
+Place Matcher::Impl::ReadDetail(const Scratch& s, const Lineage& lineage, uint32_t& consumed_end, bool& detail_missing) const {
+  const UnitId unit = lineage.unit;
   Place best{unit, registry.level(unit)};
   uint32_t best_end = 0;
   bool best_missing = false;
@@ -973,7 +1009,7 @@ Place Matcher::Impl::ReadDetail(const Scratch& s, UnitId unit, uint32_t& consume
       if (!near && !(e.flags & kGovDiffers) && !stat_differs[unit.value]) continue;
       const UnitId holder{e.unit};
       // The road or compound must lie in the resolved unit, or run through its town.
-      const bool agrees = Agrees(unit, holder) || Agrees(holder, unit) ||
+      const bool agrees = Agrees(unit, holder) || Holds(lineage, holder) ||
                           (town.valid() && e.kind == kRoadEntry && registry.IsWithin(holder, town));
       if (!agrees) continue;
       uint32_t end = mention.end;
@@ -1207,6 +1243,8 @@ MatchResult Matcher::Impl::Match(std::string_view text) const {
   std::stable_sort(s.scored.begin(), s.scored.end(), [](const Scored& a, const Scored& b) { return a.score > b.score; });
   const Scored& best = s.scored.front();
   const UnitId best_unit{best.entry->unit};
+  Lineage lineage;
+  LineageOf(best_unit, lineage);
   // Rivals: other units whose score differs only by the home preference and the short form.
   std::vector<UnitId> rivals;
   double rival_gap = 0;
@@ -1216,7 +1254,7 @@ MatchResult Matcher::Impl::Match(std::string_view text) const {
     if (other_unit == best_unit) continue;
     if (best.score - other.score >= 3) break;
     // A road or compound inside the answer, or the answer's own area, is no rival.
-    if (Agrees(other_unit, best_unit) || Agrees(best_unit, other_unit)) continue;
+    if (Holds(lineage, other_unit) || Agrees(best_unit, other_unit)) continue;
     if (rivals.empty()) rival_gap = best.score - other.score;
     if (std::find(rivals.begin(), rivals.end(), other_unit) == rivals.end()) rivals.push_back(other_unit);
   }
@@ -1226,7 +1264,7 @@ MatchResult Matcher::Impl::Match(std::string_view text) const {
   result.place = Place{best_unit, registry.level(best_unit)};
   // A name read with a character wrong on the way to the answer (肖山区 for 萧山区).
   for (const Mention& mention : s.mentions) {
-    if (mention.typo && (&mention == &s.mentions[best.mention] || HasAncestorOf(EntriesOf(mention), best_unit))) {
+    if (mention.typo && (&mention == &s.mentions[best.mention] || HasAncestorOf(EntriesOf(mention), lineage))) {
       result.corrected = true;
     }
   }
@@ -1263,7 +1301,7 @@ MatchResult Matcher::Impl::Match(std::string_view text) const {
   // A former name in the chain that led here.
   for (const Mention& mention : s.mentions) {
     for (const Entry& e : EntriesOf(mention)) {
-      if (e.former != 0 && Agrees(UnitId{e.unit}, best_unit)) {
+      if (e.former != 0 && Holds(lineage, UnitId{e.unit})) {
         result.formerly = &registry.history().changes()[e.former - 1];
         break;
       }
@@ -1275,12 +1313,12 @@ MatchResult Matcher::Impl::Match(std::string_view text) const {
   // mentions (现代城 after 建国路88号) explain nothing, so detail before them still counts.
   uint32_t consumed = s.mentions[best.mention].end;
   for (const Mention& mention : s.mentions) {
-    if (mention.end > consumed && HasAncestorOf(EntriesOf(mention), best_unit)) consumed = mention.end;
+    if (mention.end > consumed && HasAncestorOf(EntriesOf(mention), lineage)) consumed = mention.end;
   }
   bool detail_missing = false;
   if (result.status == MatchStatus::kMatched) {
     uint32_t detail_end = 0;
-    Place detail = ReadDetail(s, best_unit, detail_end, detail_missing);
+    Place detail = ReadDetail(s, lineage, detail_end, detail_missing);
     if (detail.level > result.place.level || detail.unit != best_unit) {
       if (detail.level >= result.place.level) result.place = detail;
     }
