@@ -229,45 +229,72 @@ struct Matcher::Impl {
   static Target TargetOf(uint32_t id, const BuildingInfo& info) {
     return Target{id, info.floors, info.entrances, info.rooms_per_floor};
   }
-  absl::flat_hash_map<uint64_t, Target> road_numbers;       // (road, house number) -> building, or compound | 1<<31
-  absl::flat_hash_map<uint64_t, Target> compound_buildings; // (compound, 幢 number) -> building
-  // Which numbers exist, per road or compound: a bitmap each, up to kMaxBits. The number filter
-  // of Match asks this of every namesake a name has (about 20 times an address); the maps above
-  // hold a million keys and cost a cache miss a probe, the bitmaps a few hundred kilobytes.
-  struct NumberSet {
-    static constexpr uint32_t kMaxBits = 1 << 16;  // numbers from here on are asked of the map
+  // The numbers of each road (house numbers) or compound (幢 numbers) and what they lead to.
+  // Which numbers exist is a bitmap per road or compound, up to kMaxBits: the number filter of
+  // Match asks it of every namesake a name has (about 20 times an address), and the bitmaps of
+  // a city are a few hundred kilobytes. What a number leads to lies at its rank among the set
+  // bits: one cache miss, where a hash map of the city's million numbers cost two.
+  struct NumberIndex {
+    static constexpr uint32_t kMaxBits = 1 << 16;  // larger numbers are kept in `large`
+    struct Item {
+      uint32_t detail, number;
+      Target target;
+    };
     std::vector<uint32_t> offsets;  // detail -> its first word; one past the last detail at the end
     std::vector<uint64_t> words;
-    // Builds from the map's keys: (detail << 32 | number).
-    template <typename Map>
-    void Build(const Map& map, size_t details) {
+    std::vector<uint32_t> ranks;    // per word: the set bits of the words before it
+    std::vector<Target> targets;    // per set bit, in word order
+    absl::flat_hash_map<uint64_t, Target> large;  // (detail << 32 | number) -> target
+
+    // From `items` in registry order; of two items with the same detail and number, the first.
+    void Build(const std::vector<Item>& items, size_t details) {
       std::vector<uint32_t> top(details, 0);  // words per detail
-      for (const auto& [key, value] : map) {
-        const uint32_t detail = static_cast<uint32_t>(key >> 32), number = static_cast<uint32_t>(key);
-        if (detail < details && number < kMaxBits) top[detail] = std::max(top[detail], number / 64 + 1);
+      for (const Item& item : items) {
+        if (item.number < kMaxBits) top[item.detail] = std::max(top[item.detail], item.number / 64 + 1);
       }
       offsets.assign(details + 1, 0);
       for (size_t detail = 0; detail < details; ++detail) offsets[detail + 1] = offsets[detail] + top[detail];
       words.assign(offsets.back(), 0);
-      for (const auto& [key, value] : map) {
-        const uint32_t detail = static_cast<uint32_t>(key >> 32), number = static_cast<uint32_t>(key);
-        if (detail < details && number < kMaxBits) words[offsets[detail] + number / 64] |= uint64_t{1} << (number % 64);
+      for (const Item& item : items) {
+        if (item.number < kMaxBits) words[offsets[item.detail] + item.number / 64] |= uint64_t{1} << (item.number % 64);
+      }
+      ranks.resize(words.size());
+      uint32_t total = 0;
+      for (size_t word = 0; word < words.size(); ++word) ranks[word] = total, total += std::popcount(words[word]);
+      targets.assign(total, Target{});
+      std::vector<uint8_t> filled(total, 0);
+      for (const Item& item : items) {
+        if (item.number >= kMaxBits) {
+          large.emplace(PackKey(item.detail, item.number), item.target);
+          continue;
+        }
+        const uint32_t word = offsets[item.detail] + item.number / 64;
+        const uint64_t below = words[word] & ((uint64_t{1} << (item.number % 64)) - 1);
+        const uint32_t rank = ranks[word] + static_cast<uint32_t>(std::popcount(below));
+        if (!filled[rank]) targets[rank] = item.target, filled[rank] = 1;
       }
     }
-    // REQUIRES: number < kMaxBits, detail < details.
+    // REQUIRES: detail < the details built with.
     bool Has(uint32_t detail, uint32_t number) const {
+      if (number >= kMaxBits) return large.contains(PackKey(detail, number));
       const uint32_t first = offsets[detail], word = number / 64;
       return word < offsets[detail + 1] - first && ((words[first + word] >> (number % 64)) & 1) != 0;
     }
+    // What `number` of `detail` leads to, or null.
+    const Target* Find(uint32_t detail, uint32_t number) const {
+      if (number >= kMaxBits) {
+        auto it = large.find(PackKey(detail, number));
+        return it == large.end() ? nullptr : &it->second;
+      }
+      const uint32_t first = offsets[detail], word = number / 64;
+      if (word >= offsets[detail + 1] - first) return nullptr;
+      const uint64_t bits = words[first + word], bit = uint64_t{1} << (number % 64);
+      if ((bits & bit) == 0) return nullptr;
+      return &targets[ranks[first + word] + static_cast<uint32_t>(std::popcount(bits & (bit - 1)))];
+    }
   };
-  NumberSet road_number_set, compound_number_set;
-  bool RoadHas(uint32_t road, uint32_t number) const {
-    return number < NumberSet::kMaxBits ? road_number_set.Has(road, number) : road_numbers.contains(PackKey(road, number));
-  }
-  bool CompoundHas(uint32_t compound, uint32_t number) const {
-    return number < NumberSet::kMaxBits ? compound_number_set.Has(compound, number)
-                                        : compound_buildings.contains(PackKey(compound, number));
-  }
+  NumberIndex road_numbers;        // (road, house number) -> building, or compound | 1<<31
+  NumberIndex compound_buildings;  // (compound, 幢 number) -> building
   std::vector<uint32_t> compound_holder;  // compound -> the smallest unit holding its buildings
   std::vector<uint8_t> stat_differs;  // the statistical chain differs from the governance one above
 
@@ -660,10 +687,9 @@ struct Matcher::Impl {
       if (compound_mention == nullptr) continue;
       for (const Entry& re : EntriesOf(road)) {
         if (re.kind != kRoadEntry) continue;
-        if (!RoadHas(re.detail, static_cast<uint32_t>(number))) continue;
-        auto it = road_numbers.find(PackKey(re.detail, static_cast<uint32_t>(number)));
-        if (it == road_numbers.end() || !(it->second.id & 0x80000000u)) continue;
-        const uint32_t compound = it->second.id & 0x7FFFFFFFu;
+        const Target* target = road_numbers.Find(re.detail, static_cast<uint32_t>(number));
+        if (target == nullptr || !(target->id & 0x80000000u)) continue;
+        const uint32_t compound = target->id & 0x7FFFFFFFu;
         for (const Entry& ce : EntriesOf(*compound_mention)) {
           if (ce.kind == kCompoundEntry && ce.detail == compound) {
             s.gate_roads.push_back(re.detail);
@@ -942,12 +968,12 @@ Place Matcher::Impl::ReadEntry(const Scratch& s, const Mention& mention, const E
     uint32_t q = p;
     const bool marked = skip_word(q, {U"幢", U"栋", U"号楼", U"#楼", U"#", U"号", U"座", U"楼"});
     if (!marked && !(q < size && cps[q] == '-')) return false;
-    auto it = CompoundHas(compound, number) ? compound_buildings.find(PackKey(compound, number)) : compound_buildings.end();
-    if (it == compound_buildings.end()) {
+    const Target* target = compound_buildings.Find(compound, number);
+    if (target == nullptr) {
       detail_missing = true;
       return false;
     }
-    read_inside(it->second, q, place, end);
+    read_inside(*target, q, place, end);
     return true;
   };
 
@@ -961,14 +987,14 @@ Place Matcher::Impl::ReadEntry(const Scratch& s, const Mention& mention, const E
   uint32_t p = mention.end, number = 0;
   if (!read_number(p, number)) return place;
   const bool marked = skip_word(p, {U"号"});
-  auto it = RoadHas(e.detail, number) ? road_numbers.find(PackKey(e.detail, number)) : road_numbers.end();
+  const Target* target = road_numbers.Find(e.detail, number);
   // 文三路478 without 号: a house number only at the end of the text or before a dash.
-  if (!marked && !(p < size && cps[p] == '-') && p < size) it = road_numbers.end();
-  if (it == road_numbers.end()) {
+  if (!marked && !(p < size && cps[p] == '-') && p < size) target = nullptr;
+  if (target == nullptr) {
     detail_missing = true;
-  } else if (it->second.id & 0x80000000u) {
+  } else if (target->id & 0x80000000u) {
     // The gate of a compound: its buildings may follow (478号12幢), its name written or not.
-    const uint32_t compound = it->second.id & 0x7FFFFFFFu;
+    const uint32_t compound = target->id & 0x7FFFFFFFu;
     place = Place{UnitId{compound_holder[compound]}, registry.level(UnitId{compound_holder[compound]})};
     end = p;
     uint32_t q = p;
@@ -981,9 +1007,9 @@ Place Matcher::Impl::ReadEntry(const Scratch& s, const Mention& mention, const E
     end = q;
     read_compound(compound, q, place, end);
   } else {
-    place = Place{UnitId{it->second.id}, Level::kBuilding};
+    place = Place{UnitId{target->id}, Level::kBuilding};
     end = p;
-    read_inside(it->second, p, place, end);
+    read_inside(*target, p, place, end);
   }
   return place;
 }
@@ -1079,8 +1105,8 @@ MatchResult Matcher::Impl::Match(std::string_view text) const {
     }
     auto fits_number = [&](const Entry& e) {
       if (!numbered || e.kind == kUnitEntry) return true;
-      if (e.kind == kRoadEntry) return RoadHas(e.detail, number);
-      return CompoundHas(e.detail, number);
+      if (e.kind == kRoadEntry) return road_numbers.Has(e.detail, number);
+      return compound_buildings.Has(e.detail, number);
     };
     if (list.size() <= kWideList) {
       for (const Entry& e : list) {
@@ -1465,6 +1491,7 @@ absl::StatusOr<std::unique_ptr<Matcher>> Matcher::Create(const Registry& registr
   const auto& roads = registry.roads();
   const auto& compounds = registry.compounds();
   std::vector<UnitId> road_holder(roads.size()), compound_holder(compounds.size());
+  std::vector<Impl::NumberIndex::Item> road_items, compound_items;
   for (uint32_t index = 1; index < registry.size(); ++index) {
     UnitId id{index};
     if (registry.level(id) != Level::kBuilding || registry.retired(id)) continue;
@@ -1473,18 +1500,18 @@ absl::StatusOr<std::unique_ptr<Matcher>> Matcher::Create(const Registry& registr
     if (info.road < roads.size()) {
       road_holder[info.road] = impl->CommonAncestor(road_holder[info.road], grid);
       if (info.compound < compounds.size()) {
-        impl->road_numbers.emplace(PackKey(info.road, info.house_number), Impl::Target{info.compound | 0x80000000u});
+        road_items.push_back({info.road, info.house_number, Impl::Target{info.compound | 0x80000000u}});
       } else {
-        impl->road_numbers.emplace(PackKey(info.road, info.house_number), Impl::TargetOf(index, info));
+        road_items.push_back({info.road, info.house_number, Impl::TargetOf(index, info)});
       }
     }
     if (info.compound < compounds.size()) {
       compound_holder[info.compound] = impl->CommonAncestor(compound_holder[info.compound], grid);
-      if (info.number != 0) impl->compound_buildings.emplace(PackKey(info.compound, info.number), Impl::TargetOf(index, info));
+      if (info.number != 0) compound_items.push_back({info.compound, info.number, Impl::TargetOf(index, info)});
     }
   }
-  impl->road_number_set.Build(impl->road_numbers, roads.size());
-  impl->compound_number_set.Build(impl->compound_buildings, compounds.size());
+  impl->road_numbers.Build(road_items, roads.size());
+  impl->compound_buildings.Build(compound_items, compounds.size());
   impl->compound_holder.resize(compounds.size());
   for (uint32_t index = 0; index < roads.size(); ++index) {
     UnitId holder = road_holder[index].valid() ? road_holder[index] : roads[index].town;
