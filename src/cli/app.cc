@@ -6,6 +6,7 @@
 
 #include "auth/auth.h"
 #include "cli/commands.h"
+#include "core/huge_pages.h"
 
 namespace pingan::cli {
 
@@ -251,6 +252,7 @@ int Main(int argc, char** argv, std::ostream& out, std::ostream& err) {
     return app.exit(error, out, err) == 0 ? 0 : 2;
   }
   context.data_dir = data_dir;
+  if (geocode->parsed() || demo->parsed() || ingest->parsed() || retry->parsed()) KeepHeapForBatch();
   if (init->parsed()) return RunInit(context, seed, scale, rebuild, !no_demo, province);
   if (units->parsed()) return geojson ? RunUnitsGeoJson(context, code) : RunUnits(context, code, json, depth);
   if (code_command->parsed()) return RunCode(context, code, json);

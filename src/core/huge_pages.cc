@@ -1,6 +1,7 @@
 #include "core/huge_pages.h"
 
 #include <gnu/libc-version.h>
+#include <malloc.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -87,6 +88,11 @@ void UseHugePagesForHeap(char** argv) {
     ::setenv("GLIBC_TUNABLES", current.c_str(), 1);
   }
   ::unsetenv(kReexecMarker);
+}
+
+void KeepHeapForBatch() {
+  if (SanitizedBuild()) return;
+  mallopt(M_TOP_PAD, 256 << 20);
 }
 
 }  // namespace pingan
