@@ -170,6 +170,46 @@ TEST(EventStore, ChangesCarryBeforeImagesAndEachChangeItsOwnAfterState) {
   EXPECT_EQ(db.events->ChangesSince(1, 2)->size(), 2u);
 }
 
+// The change rows of inserts are written many to a statement (and the rest one by one); an
+// update in the same batch of an event inserted earlier in it must still link that row.
+TEST(EventStore, ABigBatchLogsEveryChangeInOrderAndLinksUpdatesOfItsOwnInserts) {
+  TempDir dir;
+  Db db(dir.path() / "pingan.db");
+  std::vector<EventRecord> batch;
+  for (int index = 0; index < 300; ++index) batch.push_back(Event(Cat("e", index)));
+  batch.push_back(Event("e5", "criminal.robbery"));  // seq 301, updates seq 6's event
+  for (int index = 300; index < 600; ++index) batch.push_back(Event(Cat("e", index)));
+  batch.push_back(Event("e450", "criminal.vice"));  // seq 602, updates seq 452's event
+  batch.push_back(Event("e7"));                     // unchanged: no change row
+  const std::vector<UpsertOutcome> outcomes = db.Write(batch);
+  ASSERT_EQ(outcomes.size(), batch.size());
+  EXPECT_EQ(outcomes[300], UpsertOutcome::kUpdated);
+  EXPECT_EQ(outcomes[601], UpsertOutcome::kUpdated);
+  EXPECT_EQ(outcomes[602], UpsertOutcome::kUnchanged);
+  EXPECT_EQ(*db.events->LastSeq(), 602);
+
+  auto changes = db.events->ChangesSince(0, 1000);
+  ASSERT_TRUE(changes.ok()) << changes.status();
+  ASSERT_EQ(changes->size(), 602u);
+  std::map<std::string, int> counts;
+  for (size_t index = 0; index < changes->size(); ++index) {
+    const EventChange& change = (*changes)[index];
+    EXPECT_EQ(change.seq, static_cast<int64_t>(index) + 1);
+    if (change.before) counts[change.before->type]--;
+    counts[change.after.event.type]++;
+  }
+  // Each change carries its own after-state: seq 6 (e5's insert) still says theft.
+  EXPECT_EQ((*changes)[5].after.event.source_id, "e5");
+  EXPECT_EQ((*changes)[5].after.event.type, "criminal.theft");
+  EXPECT_EQ((*changes)[300].after.event.type, "criminal.robbery");
+  EXPECT_EQ((*changes)[451].after.event.source_id, "e450");
+  EXPECT_EQ((*changes)[451].after.event.type, "criminal.theft");
+  EXPECT_EQ((*changes)[601].after.event.type, "criminal.vice");
+  EXPECT_EQ(counts["criminal.theft"], 598);
+  EXPECT_EQ(counts["criminal.robbery"], 1);
+  EXPECT_EQ(counts["criminal.vice"], 1);
+}
+
 QuarantineEntry Bad(std::string source_id, std::string raw) {
   return QuarantineEntry{.source = "police", .source_id = std::move(source_id), .reason = "bad_time",
                          .message = "occurred_at is not a time", .raw = std::move(raw), .file = "in.jsonl",
