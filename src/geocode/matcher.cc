@@ -385,6 +385,10 @@ struct Matcher::Impl {
       std::inplace_merge(items.begin(), items.begin() + run_ends[run - 1], items.begin() + run_ends[run], less);
     }
     std::vector<std::u32string_view> key_views;
+    // At most one entry per item: reserved, so that growing by doubling does not fault in and
+    // copy about twice the final size (fresh pages are what a start costs here).
+    entries.reserve(items.size());
+    entry_units.reserve(items.size());
     key_offsets.push_back(0);
     for (size_t at = 0; at < items.size();) {
       const std::u32string_view key = pending.Key(items[at]);
@@ -1492,6 +1496,8 @@ absl::StatusOr<std::unique_ptr<Matcher>> Matcher::Create(const Registry& registr
   const auto& compounds = registry.compounds();
   std::vector<UnitId> road_holder(roads.size()), compound_holder(compounds.size());
   std::vector<Impl::NumberIndex::Item> road_items, compound_items;
+  road_items.reserve(registry.size());  // address space only: pages are touched as they fill
+  compound_items.reserve(registry.size());
   for (uint32_t index = 1; index < registry.size(); ++index) {
     UnitId id{index};
     if (registry.level(id) != Level::kBuilding || registry.retired(id)) continue;
