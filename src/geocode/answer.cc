@@ -66,6 +66,23 @@ json StepJson(const Registry& registry, UnitId unit) {
 
 std::string Dump(const json& value) { return value.dump(-1, ' ', false, json::error_handler_t::replace); }
 
+// `text` as a JSON string, invalid UTF-8 replaced.
+std::string Quoted(std::string_view text) { return Dump(json(text)); }
+
+// StepJson(...) dumped, without building the object (a std::map of four nodes and their strings
+// for every new building): the keys in the order nlohmann dumps them, sorted.
+std::string StepText(const Registry& registry, UnitId unit) {
+  std::string out = fmt::format(R"({{"code":"{}",)", registry.code(unit).ToString());
+  if (registry.parent(unit) != registry.stat_parent(unit)) {
+    const UnitId parent = registry.parent(unit);
+    fmt::format_to(std::back_inserter(out), R"("governed_by":{{"code":"{}","name":{}}},)",
+                   registry.code(parent).ToString(), Quoted(registry.name(parent)));
+  }
+  fmt::format_to(std::back_inserter(out), R"("level":"{}","name":{}}})", LevelName(registry.level(unit)),
+                 Quoted(registry.name(unit)));
+  return out;
+}
+
 }  // namespace
 
 json PathJson(const Registry& registry, const Place& place) {
@@ -91,7 +108,7 @@ json PathJson(const Registry& registry, const Place& place) {
 
 void GeocodeAnswerWriter::Write(std::string_view input, const MatchResult& result, std::string& out) {
   out.clear();
-  fmt::format_to(std::back_inserter(out), R"({{"input":{},"status":"{}")", Dump(MaskedInput(input)),
+  fmt::format_to(std::back_inserter(out), R"({{"input":{},"status":"{}")", Quoted(MaskedInput(input)),
                  MatchStatusName(result.status));
   if (result.unit().valid()) {
     fmt::format_to(std::back_inserter(out), R"(,"code":"{}","level":"{}","confidence":{},"path":[)",
@@ -103,14 +120,17 @@ void GeocodeAnswerWriter::Write(std::string_view input, const MatchResult& resul
     out += R"(,"confidence":0)";
   }
   if (!result.alternatives.empty()) {
-    json alternatives = json::array();
-    for (UnitId unit : result.alternatives) {
-      alternatives.push_back({{"code", registry_.code(unit).ToString()}, {"name", registry_.name(unit)},
-                              {"level", LevelName(registry_.level(unit))},
-                              {"path", PathJson(registry_, Place{unit, registry_.level(unit)})}});
+    // Each {code, level, name, path} in nlohmann's (sorted) key order, the path from the caches.
+    out += R"(,"alternatives":[)";
+    for (size_t index = 0; index < result.alternatives.size(); ++index) {
+      const UnitId unit = result.alternatives[index];
+      const Level level = registry_.level(unit);
+      fmt::format_to(std::back_inserter(out), R"({}{{"code":"{}","level":"{}","name":{},"path":[)", index > 0 ? "," : "",
+                     registry_.code(unit).ToString(), LevelName(level), Quoted(registry_.name(unit)));
+      AppendPath(Place{unit, level}, out);
+      out += "]}";
     }
-    out += R"(,"alternatives":)";
-    out += Dump(alternatives);
+    out += ']';
   }
   if (result.formerly != nullptr) {
     out += R"(,"formerly":)";
@@ -129,21 +149,18 @@ const std::string& GeocodeAnswerWriter::Step(UnitId unit) {
   constexpr size_t kCachedSteps = 200'000;
   if (steps_.size() >= kCachedSteps) steps_.clear();
   auto [it, fresh] = steps_.try_emplace(unit.value);
-  if (fresh) it->second = Dump(StepJson(registry_, unit));
+  if (fresh) it->second = StepText(registry_, unit);
   return it->second;
 }
 
-// The steps from the province down to `place`, comma-separated.
-void GeocodeAnswerWriter::AppendPath(const Place& place, std::string& out) {
-  // The steps down to the registered unit (a building included), rendered once per unit; a
-  // large feed keeps at most kCachedPaths of them.
-  constexpr size_t kCachedPaths = 200'000;
+const std::string& GeocodeAnswerWriter::Path(UnitId unit) {
+  constexpr size_t kCachedPaths = 100'000;
   if (paths_.size() >= kCachedPaths) paths_.clear();
-  auto [it, fresh] = paths_.try_emplace(place.unit.value);
+  auto [it, fresh] = paths_.try_emplace(unit.value);
   if (fresh) {
     UnitId chain[2 * kLevelCount];
     int count = 0;
-    for (UnitId at = place.unit; at.valid() && at != registry_.nation() && count < 2 * kLevelCount;
+    for (UnitId at = unit; at.valid() && at != registry_.nation() && count < 2 * kLevelCount;
          at = registry_.stat_parent(at)) {
       chain[count++] = at;
     }
@@ -153,7 +170,23 @@ void GeocodeAnswerWriter::AppendPath(const Place& place, std::string& out) {
       path += Step(chain[step]);
     }
   }
-  out += it->second;
+  return it->second;
+}
+
+// The steps from the province down to `place`, comma-separated.
+void GeocodeAnswerWriter::AppendPath(const Place& place, std::string& out) {
+  // The steps down to the area holding the place, rendered once per area (a feed names a few
+  // thousand grids and communities, but a new building in every other line: whole paths cached
+  // per building were ~700 bytes each, allocated and faulted in for each new one), then the
+  // building's own step.
+  const bool building = registry_.level(place.unit) >= Level::kBuilding;
+  const UnitId area = building ? registry_.stat_parent(place.unit) : place.unit;
+  const bool above = area.valid() && area != registry_.nation();
+  if (above) out += Path(area);
+  if (building) {
+    if (above) out += ',';
+    out += Step(place.unit);
+  }
   // Entrance and room: digits and a fixed word, nothing to escape.
   if (place.level >= Level::kUnit && place.entrance != 0) {
     const Place entrance{place.unit, Level::kUnit, place.entrance};

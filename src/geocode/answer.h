@@ -41,10 +41,11 @@ class GeocodeAnswerWriter {
 
  private:
   void AppendPath(const Place& place, std::string& out);
+  const std::string& Path(UnitId unit);  // the steps from the province down to `unit`
   const std::string& Step(UnitId unit);  // one step of a path, as JSON
 
   const Registry& registry_;
-  absl::flat_hash_map<uint32_t, std::string> paths_;  // unit -> its steps down to it
+  absl::flat_hash_map<uint32_t, std::string> paths_;  // unit above the buildings -> its steps down to it
   // unit -> its own step: a path seen for the first time (a new building) renders its last
   // step only; the steps above are shared by every place under them.
   absl::flat_hash_map<uint32_t, std::string> steps_;

@@ -11,7 +11,7 @@ namespace {
 
 using nlohmann::json;
 
-// The writer renders paths from caches (whole paths per unit, single steps per unit): whatever
+// The writer renders paths from caches (whole paths per area, single steps per unit): whatever
 // the order places come in, and however many share their upper steps, each answer's path is
 // PathJson's, the uncached reference.
 TEST(GeocodeAnswerWriter, CachedPathsAreTheReferencePathsInAnyOrder) {
@@ -53,10 +53,23 @@ TEST(GeocodeAnswerWriter, CachedPathsAreTheReferencePathsInAnyOrder) {
       result.status = MatchStatus::kMatched;
       result.place = place;
       result.confidence = 0.99;
+      // Alternatives: the places next to it in the list, as units (rendered from the same caches).
+      for (size_t other = at + 1; other < std::min(places.size(), at + 3); ++other) {
+        result.alternatives.push_back(places[other].unit);
+      }
       writer.Write("某地址", result, out);
       const json answer = json::parse(out);
       ASSERT_EQ(answer["path"], PathJson(registry, place)) << out;
       EXPECT_EQ(answer["path"].back()["code"], registry.PlaceCode(place).ToString());
+      ASSERT_EQ(answer.contains("alternatives"), !result.alternatives.empty()) << out;
+      for (size_t index = 0; index < result.alternatives.size(); ++index) {
+        const UnitId unit = result.alternatives[index];
+        const json& alternative = answer["alternatives"][index];
+        EXPECT_EQ(alternative["code"], registry.code(unit).ToString());
+        EXPECT_EQ(alternative["name"], registry.name(unit));
+        EXPECT_EQ(alternative["level"], LevelName(registry.level(unit)));
+        ASSERT_EQ(alternative["path"], PathJson(registry, Place{unit, registry.level(unit)})) << out;
+      }
       ++checked;
     }
   }
