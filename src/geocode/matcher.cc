@@ -11,6 +11,7 @@
 #include "address/pinyin.h"
 #include "address/normalize.h"
 #include "core/stage_timer.h"
+#include "geocode/number_index.h"
 #include "core/strings.h"
 #include "core/text.h"
 
@@ -229,72 +230,10 @@ struct Matcher::Impl {
   static Target TargetOf(uint32_t id, const BuildingInfo& info) {
     return Target{id, info.floors, info.entrances, info.rooms_per_floor};
   }
-  // The numbers of each road (house numbers) or compound (幢 numbers) and what they lead to.
-  // Which numbers exist is a bitmap per road or compound, up to kMaxBits: the number filter of
-  // Match asks it of every namesake a name has (about 20 times an address), and the bitmaps of
-  // a city are a few hundred kilobytes. What a number leads to lies at its rank among the set
-  // bits: one cache miss, where a hash map of the city's million numbers cost two.
-  struct NumberIndex {
-    static constexpr uint32_t kMaxBits = 1 << 16;  // larger numbers are kept in `large`
-    struct Item {
-      uint32_t detail, number;
-      Target target;
-    };
-    std::vector<uint32_t> offsets;  // detail -> its first word; one past the last detail at the end
-    std::vector<uint64_t> words;
-    std::vector<uint32_t> ranks;    // per word: the set bits of the words before it
-    std::vector<Target> targets;    // per set bit, in word order
-    absl::flat_hash_map<uint64_t, Target> large;  // (detail << 32 | number) -> target
-
-    // From `items` in registry order; of two items with the same detail and number, the first.
-    void Build(const std::vector<Item>& items, size_t details) {
-      std::vector<uint32_t> top(details, 0);  // words per detail
-      for (const Item& item : items) {
-        if (item.number < kMaxBits) top[item.detail] = std::max(top[item.detail], item.number / 64 + 1);
-      }
-      offsets.assign(details + 1, 0);
-      for (size_t detail = 0; detail < details; ++detail) offsets[detail + 1] = offsets[detail] + top[detail];
-      words.assign(offsets.back(), 0);
-      for (const Item& item : items) {
-        if (item.number < kMaxBits) words[offsets[item.detail] + item.number / 64] |= uint64_t{1} << (item.number % 64);
-      }
-      ranks.resize(words.size());
-      uint32_t total = 0;
-      for (size_t word = 0; word < words.size(); ++word) ranks[word] = total, total += std::popcount(words[word]);
-      targets.assign(total, Target{});
-      std::vector<uint8_t> filled(total, 0);
-      for (const Item& item : items) {
-        if (item.number >= kMaxBits) {
-          large.emplace(PackKey(item.detail, item.number), item.target);
-          continue;
-        }
-        const uint32_t word = offsets[item.detail] + item.number / 64;
-        const uint64_t below = words[word] & ((uint64_t{1} << (item.number % 64)) - 1);
-        const uint32_t rank = ranks[word] + static_cast<uint32_t>(std::popcount(below));
-        if (!filled[rank]) targets[rank] = item.target, filled[rank] = 1;
-      }
-    }
-    // REQUIRES: detail < the details built with.
-    bool Has(uint32_t detail, uint32_t number) const {
-      if (number >= kMaxBits) return large.contains(PackKey(detail, number));
-      const uint32_t first = offsets[detail], word = number / 64;
-      return word < offsets[detail + 1] - first && ((words[first + word] >> (number % 64)) & 1) != 0;
-    }
-    // What `number` of `detail` leads to, or null.
-    const Target* Find(uint32_t detail, uint32_t number) const {
-      if (number >= kMaxBits) {
-        auto it = large.find(PackKey(detail, number));
-        return it == large.end() ? nullptr : &it->second;
-      }
-      const uint32_t first = offsets[detail], word = number / 64;
-      if (word >= offsets[detail + 1] - first) return nullptr;
-      const uint64_t bits = words[first + word], bit = uint64_t{1} << (number % 64);
-      if ((bits & bit) == 0) return nullptr;
-      return &targets[ranks[first + word] + static_cast<uint32_t>(std::popcount(bits & (bit - 1)))];
-    }
-  };
-  NumberIndex road_numbers;        // (road, house number) -> building, or compound | 1<<31
-  NumberIndex compound_buildings;  // (compound, 幢 number) -> building
+  // The numbers of each road (house numbers) or compound (幢 numbers) and what they lead to
+  // (geocode/number_index.h).
+  NumberIndex<Target> road_numbers;        // (road, house number) -> building, or compound | 1<<31
+  NumberIndex<Target> compound_buildings;  // (compound, 幢 number) -> building
   std::vector<uint32_t> compound_holder;  // compound -> the smallest unit holding its buildings
   std::vector<uint8_t> stat_differs;  // the statistical chain differs from the governance one above
 
@@ -1495,7 +1434,7 @@ absl::StatusOr<std::unique_ptr<Matcher>> Matcher::Create(const Registry& registr
   const auto& roads = registry.roads();
   const auto& compounds = registry.compounds();
   std::vector<UnitId> road_holder(roads.size()), compound_holder(compounds.size());
-  std::vector<Impl::NumberIndex::Item> road_items, compound_items;
+  std::vector<NumberIndex<Impl::Target>::Item> road_items, compound_items;
   road_items.reserve(registry.size());  // address space only: pages are touched as they fill
   compound_items.reserve(registry.size());
   for (uint32_t index = 1; index < registry.size(); ++index) {
