@@ -240,8 +240,19 @@ struct CachedMatch {
   bool in_home_city = true;
 };
 
+// What a 27-digit code resolved to, kept per worker: a feed names the same buildings again and
+// again (a third of the demo feeds' codes within a year repeat), and resolving one costs the
+// registry's hash table, the unit's level and its building record: a cache miss each.
+struct CachedCode {
+  std::optional<Place> place;   // none: the code names no registered place
+  bool contains_home = false;   // the place holds the home city (a province): not placed
+  bool in_home_city = true;
+};
+
 struct ConverterScratch::Impl {
   static constexpr size_t kCacheEntries = 1 << 17;  // per worker; cleared when full
+  static constexpr size_t kCodeCacheEntries = 1 << 17;
+  absl::flat_hash_map<AddressCode, CachedCode> codes;
   simdjson::ondemand::parser parser;
   std::string padded;
   std::vector<Pair> pairs;
@@ -463,6 +474,18 @@ const CachedMatch& RecordConverter::MatchText(const Matcher& matcher, const std:
     cached.in_home_city = env_->registry->IsWithin(cached.place->unit, UnitId{home_city_});
   }
   return scratch.matches.emplace(address, std::move(cached)).first->second;
+}
+
+const CachedCode& RecordConverter::ResolveCode(const AddressCode& code, ConverterScratch::Impl& scratch) const {
+  if (auto found = scratch.codes.find(code); found != scratch.codes.end()) return found->second;
+  if (scratch.codes.size() >= ConverterScratch::Impl::kCodeCacheEntries) scratch.codes.clear();
+  CachedCode cached;
+  if (auto resolved = env_->registry->Resolve(code); resolved.ok()) {
+    cached.place = *resolved;
+    cached.contains_home = ContainsHomeCity(*resolved);
+    cached.in_home_city = env_->registry->IsWithin(resolved->unit, UnitId{home_city_});
+  }
+  return scratch.codes.emplace(code, cached).first->second;
 }
 
 bool RecordConverter::ContainsHomeCity(const Place& place) const {
@@ -718,9 +741,11 @@ ConvertResult RecordConverter::Convert(const RawRecord& record, ConverterScratch
   // Placement: by code, else by point, else by the address text.
   Placement& placement = event.placement;
   std::optional<Place> place;
+  const CachedCode* resolved_code = nullptr;
   if (code) {
-    if (auto resolved = registry.Resolve(*code); resolved.ok()) {
-      place = *resolved;
+    resolved_code = &ResolveCode(*code, scratch);
+    if (resolved_code->place) {
+      place = resolved_code->place;
       placement.method = PlaceMethod::kCode;
       placement.confidence = 1;
     }
@@ -748,14 +773,16 @@ ConvertResult RecordConverter::Convert(const RawRecord& record, ConverterScratch
       return event;
     }
   }
-  if (place && ContainsHomeCity(*place)) place.reset();  // "浙江省" alone: ours, but not placed
+  const bool by_code = placement.method == PlaceMethod::kCode;
+  // "浙江省" alone: ours, but not placed.
+  if (place && (by_code ? resolved_code->contains_home : ContainsHomeCity(*place))) place.reset();
   if (place) {
     // A place resolved from a code is that code (Resolve refuses digits below the unit it
     // names), already written out: no second read of the registry's codes.
-    assert(placement.method != PlaceMethod::kCode || registry.PlaceCode(*place).ToString() == event.code);
-    placement.unit = placement.method == PlaceMethod::kCode ? event.code : registry.PlaceCode(*place).ToString();
+    assert(!by_code || registry.PlaceCode(*place).ToString() == event.code);
+    placement.unit = by_code ? event.code : registry.PlaceCode(*place).ToString();
     placement.level = static_cast<uint8_t>(place->level);
-    placement.in_home_city = registry.IsWithin(place->unit, UnitId{home_city_});
+    placement.in_home_city = by_code ? resolved_code->in_home_city : registry.IsWithin(place->unit, UnitId{home_city_});
   } else {
     placement.method = PlaceMethod::kNone;
     placement.unit = home_city_code_;

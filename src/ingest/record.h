@@ -58,6 +58,7 @@ struct ConverterScratch {
 };
 
 struct CachedMatch;
+struct CachedCode;
 
 class RecordConverter {
  public:
@@ -77,6 +78,8 @@ class RecordConverter {
  private:
   RecordConverter();
   const CachedMatch& MatchText(const Matcher& matcher, const std::string& address, ConverterScratch::Impl& scratch) const;
+  // The registry's place for a code (and where it lies), from the worker's cache.
+  const CachedCode& ResolveCode(const AddressCode& code, ConverterScratch::Impl& scratch) const;
   // The geocoder's parts, made now if they are lazy; null when absent (or their maker failed).
   const Matcher* matcher() const;
   const PointIndex* points() const;

@@ -9,6 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/strings.h"
 #include "geocode/matcher.h"
 #include "geocode/point_index.h"
 #include "store/sqlite_store.h"
@@ -208,6 +209,41 @@ TEST_F(IngestTest, APlaceAboveTheHomeCityIsTheCitysButUnplaced) {
     EXPECT_TRUE(placement.in_home_city) << id;
   }
   EXPECT_EQ(Find("police", "V1").event.placement.geocode_status, "matched");
+}
+
+TEST_F(IngestTest, ACodeSeenAgainIsPlacedAsTheFirstTime) {
+  // Each worker keeps the codes it resolved: a code inside the city, one above it (unplaced),
+  // one outside it (stored, not counted) and one of no unit (the text decides), three times each.
+  const std::string community = CodeOf(DemoCommunity()).substr(0, 12);
+  std::string file;
+  for (int round = 0; round < 3; ++round) {
+    const std::string key = Cat("K", round, "-");
+    file += Canonical(key + "1", "criminal.theft", R"(,"code":")" + community + R"(")") +
+            Canonical(key + "2", "criminal.theft", R"(,"code":"33")") +
+            Canonical(key + "3", "criminal.theft", R"(,"code":"3302")") +
+            Canonical(key + "4", "criminal.theft", R"(,"code":"339999","address":"杭州市滨江区")");
+  }
+  IngestSummary summary = Ingest("codes.jsonl", file);
+  EXPECT_EQ(summary.inserted, 12) << summary.Text();
+  EXPECT_EQ(summary.outside_home_city, 3);
+  for (int round = 0; round < 3; ++round) {
+    const std::string key = Cat("K", round, "-");
+    const Placement inside = Find("police", key + "1").event.placement;
+    EXPECT_EQ(inside.method, PlaceMethod::kCode) << key;
+    EXPECT_EQ(inside.unit, CodeOf(DemoCommunity())) << key;
+    EXPECT_TRUE(inside.in_home_city) << key;
+    const Placement above = Find("police", key + "2").event.placement;
+    EXPECT_EQ(above.method, PlaceMethod::kNone) << key;
+    EXPECT_EQ(above.unit, "330100000000000000000000000") << key;
+    EXPECT_TRUE(above.in_home_city) << key;
+    const Placement outside = Find("police", key + "3").event.placement;
+    EXPECT_EQ(outside.method, PlaceMethod::kCode) << key;
+    EXPECT_EQ(outside.unit, "330200000000000000000000000") << key;
+    EXPECT_FALSE(outside.in_home_city) << key;
+    const Placement by_text = Find("police", key + "4").event.placement;
+    EXPECT_EQ(by_text.method, PlaceMethod::kText) << key;
+    EXPECT_EQ(by_text.unit.substr(0, 6), "330108") << key;
+  }
 }
 
 TEST_F(IngestTest, AnAmbiguousAddressIsCountedWhereAllItsCandidatesLie) {
