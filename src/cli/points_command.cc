@@ -18,6 +18,7 @@
 #include "cli/line_io.h"
 #include "core/strings.h"
 #include "core/text.h"
+#include "geocode/answer.h"
 #include "geocode/point_index.h"
 #include "store/data_dir.h"
 
@@ -64,24 +65,6 @@ Parsed ParsePoint(std::string_view line, bool too_long) {
   return parsed;
 }
 
-std::string Quoted(std::string_view text) {
-  return json(text).dump(-1, ' ', false, json::error_handler_t::replace);
-}
-
-// One step of a path, as the address geocoder writes it: level, code, name, and the governance
-// parent where it differs from the statistical one.
-std::string StepJson(const Registry& registry, UnitId unit) {
-  std::string out = fmt::format(R"({{"level":"{}","code":"{}","name":{})", LevelName(registry.level(unit)),
-                                registry.code(unit).ToString(), Quoted(registry.name(unit)));
-  if (registry.parent(unit) != registry.stat_parent(unit)) {
-    const UnitId parent = registry.parent(unit);
-    out += fmt::format(R"(,"governed_by":{{"code":"{}","name":{}}})", registry.code(parent).ToString(),
-                       Quoted(registry.name(parent)));
-  }
-  out += '}';
-  return out;
-}
-
 // Steps from the province down to `unit` along the statistical tree, comma-separated.
 std::string PathSteps(const Registry& registry, UnitId unit) {
   std::vector<UnitId> chain;
@@ -89,7 +72,7 @@ std::string PathSteps(const Registry& registry, UnitId unit) {
   std::string out;
   for (auto it = chain.rbegin(); it != chain.rend(); ++it) {
     if (!out.empty()) out += ',';
-    out += StepJson(registry, *it);
+    out += PathStepJson(registry, *it);
   }
   return out;
 }
@@ -121,24 +104,24 @@ class Worker {
   void Write(std::string_view line, const Parsed& parsed, const PointResult& place, std::string& out) {
     if (parsed.problem != nullptr) {
       out = fmt::format(R"({{"input":{},"status":"invalid","confidence":0,"reason":"{}"}})",
-                        Quoted(Printable(line, kEchoBytes)), parsed.problem);
+                        JsonQuoted(Printable(line, kEchoBytes)), parsed.problem);
       return;
     }
     if (!place.grid.valid()) {
-      out = fmt::format(R"({{"input":{},"status":"unmatched","confidence":0,"reason":"outside"}})", Quoted(line));
+      out = fmt::format(R"({{"input":{},"status":"unmatched","confidence":0,"reason":"outside"}})", JsonQuoted(line));
       return;
     }
     const UnitId unit = place.building.valid() ? place.building : place.grid;
     out = fmt::format(R"({{"input":{},"status":"matched","code":"{}","level":"{}","confidence":1,"path":[{})",
-                      Quoted(line), registry_.code(unit).ToString(), LevelName(registry_.level(unit)),
+                      JsonQuoted(line), registry_.code(unit).ToString(), LevelName(registry_.level(unit)),
                       GridSteps(place.grid));
     if (place.building.valid()) {
       if (registry_.stat_parent(place.building) == place.grid) {
         out += ',';
-        out += StepJson(registry_, place.building);
+        out += PathStepJson(registry_, place.building);
       } else {  // a building whose statistical parent is not its grid: its own chain
         out = fmt::format(R"({{"input":{},"status":"matched","code":"{}","level":"building","confidence":1,"path":[{})",
-                          Quoted(line), registry_.code(unit).ToString(), PathSteps(registry_, unit));
+                          JsonQuoted(line), registry_.code(unit).ToString(), PathSteps(registry_, unit));
       }
       out += fmt::format(R"(],"distance_m":{:.2f}}})", place.building_distance_m);
     } else {

@@ -66,24 +66,23 @@ json StepJson(const Registry& registry, UnitId unit) {
 
 std::string Dump(const json& value) { return value.dump(-1, ' ', false, json::error_handler_t::replace); }
 
-// `text` as a JSON string, invalid UTF-8 replaced.
-std::string Quoted(std::string_view text) { return Dump(json(text)); }
+}  // namespace
+
+std::string JsonQuoted(std::string_view text) { return Dump(json(text)); }
 
 // StepJson(...) dumped, without building the object (a std::map of four nodes and their strings
 // for every new building): the keys in the order nlohmann dumps them, sorted.
-std::string StepText(const Registry& registry, UnitId unit) {
+std::string PathStepJson(const Registry& registry, UnitId unit) {
   std::string out = fmt::format(R"({{"code":"{}",)", registry.code(unit).ToString());
   if (registry.parent(unit) != registry.stat_parent(unit)) {
     const UnitId parent = registry.parent(unit);
     fmt::format_to(std::back_inserter(out), R"("governed_by":{{"code":"{}","name":{}}},)",
-                   registry.code(parent).ToString(), Quoted(registry.name(parent)));
+                   registry.code(parent).ToString(), JsonQuoted(registry.name(parent)));
   }
   fmt::format_to(std::back_inserter(out), R"("level":"{}","name":{}}})", LevelName(registry.level(unit)),
-                 Quoted(registry.name(unit)));
+                 JsonQuoted(registry.name(unit)));
   return out;
 }
-
-}  // namespace
 
 json PathJson(const Registry& registry, const Place& place) {
   std::vector<UnitId> chain;
@@ -108,7 +107,7 @@ json PathJson(const Registry& registry, const Place& place) {
 
 void GeocodeAnswerWriter::Write(std::string_view input, const MatchResult& result, std::string& out) {
   out.clear();
-  fmt::format_to(std::back_inserter(out), R"({{"input":{},"status":"{}")", Quoted(MaskedInput(input)),
+  fmt::format_to(std::back_inserter(out), R"({{"input":{},"status":"{}")", JsonQuoted(MaskedInput(input)),
                  MatchStatusName(result.status));
   if (result.unit().valid()) {
     fmt::format_to(std::back_inserter(out), R"(,"code":"{}","level":"{}","confidence":{},"path":[)",
@@ -126,7 +125,7 @@ void GeocodeAnswerWriter::Write(std::string_view input, const MatchResult& resul
       const UnitId unit = result.alternatives[index];
       const Level level = registry_.level(unit);
       fmt::format_to(std::back_inserter(out), R"({}{{"code":"{}","level":"{}","name":{},"path":[)", index > 0 ? "," : "",
-                     registry_.code(unit).ToString(), LevelName(level), Quoted(registry_.name(unit)));
+                     registry_.code(unit).ToString(), LevelName(level), JsonQuoted(registry_.name(unit)));
       AppendPath(Place{unit, level}, out);
       out += "]}";
     }
@@ -149,7 +148,7 @@ const std::string& GeocodeAnswerWriter::Step(UnitId unit) {
   constexpr size_t kCachedSteps = 200'000;
   if (steps_.size() >= kCachedSteps) steps_.clear();
   auto [it, fresh] = steps_.try_emplace(unit.value);
-  if (fresh) it->second = StepText(registry_, unit);
+  if (fresh) it->second = PathStepJson(registry_, unit);
   return it->second;
 }
 

@@ -31,6 +31,13 @@ std::string MaskedInput(std::string_view input);
 // The path of a place from the province down, as JSON steps {level, code, name[, governed_by]}.
 nlohmann::json PathJson(const Registry& registry, const Place& place);
 
+// One step of such a path as JSON text, as PathJson's step dumps (keys sorted), without building
+// the object: for writers that render many.
+std::string PathStepJson(const Registry& registry, UnitId unit);
+
+// `text` as a JSON string, invalid UTF-8 replaced.
+std::string JsonQuoted(std::string_view text);
+
 // Writes answers as JSON text; keeps caches of rendered paths and of their steps, so one
 // writer per thread.
 class GeocodeAnswerWriter {

@@ -119,8 +119,6 @@ uint64_t AdminSpan(Level level) {
   return index < 6 ? kSpan[index] : 1;
 }
 
-uint64_t PackKey(uint32_t high, uint32_t low) { return (static_cast<uint64_t>(high) << 32) | low; }
-
 }  // namespace
 
 struct Matcher::Impl {
@@ -443,38 +441,31 @@ struct Matcher::Impl {
     return false;
   }
 
-  // A unit and every unit above it in the governance tree (the nation too) and the statistical
-  // one: Agrees(x, unit) for the many x an answer is checked against, without a cache miss each.
+  // A unit's governance row as Registry::Ancestors gives it (the nation first, the unit last),
+  // then its statistical ancestors below the nation: what Agrees(x, unit) reads, read once, for
+  // the many x an answer is checked against. (Chain, below, is a candidate's: the nation left out
+  // and no duplicates, for the support keys.) Each tree is at most kLevelCount deep.
   struct Lineage {
     UnitId unit;
-    UnitId units[2 * kLevelCount + 4];
+    UnitId units[2 * kLevelCount];
     int count = 0;
-    bool complete = true;  // false: a statistical chain longer than the room (Holds asks Agrees)
   };
   void LineageOf(UnitId unit, Lineage& out) const {
     UnitId rows[kLevelCount];
-    const int count = registry.Ancestors(unit, rows);
     out.unit = unit;
-    out.count = 0;
-    out.complete = true;
-    for (int index = 0; index < count; ++index) out.units[out.count++] = rows[index];
+    out.count = registry.Ancestors(unit, rows);
+    std::copy(rows, rows + out.count, out.units);
     if (!stat_differs[unit.value]) return;
-    for (UnitId at = registry.stat_parent(unit); at.valid() && at != registry.nation(); at = registry.stat_parent(at)) {
-      if (out.count == static_cast<int>(std::size(out.units))) {
-        out.complete = false;
-        return;
-      }
+    for (UnitId at = registry.stat_parent(unit);
+         at.valid() && at != registry.nation() && out.count < static_cast<int>(std::size(out.units));
+         at = registry.stat_parent(at)) {
       out.units[out.count++] = at;
     }
   }
   // Agrees(ancestor, lineage.unit).
-  bool Holds(const Lineage& lineage, UnitId ancestor) const {
-    if (ancestor == lineage.unit) return true;
-    if (!lineage.complete) return Agrees(ancestor, lineage.unit);
-    for (int index = 0; index < lineage.count; ++index) {
-      if (lineage.units[index] == ancestor) return true;
-    }
-    return false;
+  static bool Holds(const Lineage& lineage, UnitId ancestor) {
+    return ancestor == lineage.unit || std::find(lineage.units, lineage.units + lineage.count, ancestor) !=
+                                           lineage.units + lineage.count;
   }
 
   // A unit and everything above it, in both trees: read once per candidate.
@@ -566,27 +557,19 @@ struct Matcher::Impl {
 
   // Whether some entry of `list` is an ancestor of (or is) `unit`.
   bool HasAncestorOf(std::span<const Entry> list, const Lineage& lineage) const {
-    const UnitId unit = lineage.unit;
     if (list.size() <= 8) {
       for (const Entry& e : list) {
         if (Holds(lineage, UnitId{e.unit})) return true;
       }
       return false;
     }
-    UnitId rows[kLevelCount];
-    const int count = registry.Ancestors(unit, rows);
-    for (int index = 1; index < count; ++index) {
-      const uint64_t admin = registry.code(rows[index]).admin();
+    // A long list (a name many places share): each unit of the lineage below the top of its
+    // governance row, looked up by its code.
+    for (int index = 1; index < lineage.count; ++index) {
+      const UnitId at = lineage.units[index];
+      const uint64_t admin = registry.code(at).admin();
       for (const Entry& e : InRange(list, admin, admin + 1)) {
-        if (e.unit == rows[index].value) return true;
-      }
-    }
-    if (stat_differs[unit.value]) {
-      for (UnitId at = registry.stat_parent(unit); at.valid() && at != registry.nation(); at = registry.stat_parent(at)) {
-        const uint64_t admin = registry.code(at).admin();
-        for (const Entry& e : InRange(list, admin, admin + 1)) {
-          if (e.unit == at.value) return true;
-        }
+        if (e.unit == at.value) return true;
       }
     }
     return false;
@@ -1163,7 +1146,6 @@ MatchResult Matcher::Impl::Match(std::string_view text) const {
     Scored entry = s.scored[index];
     if (entry.support + 1 < max_support) continue;
     const Entry* e = entry.entry;
-    const Mention& mention = s.mentions[entry.mention];
     uint64_t fits = 0;
     for (uint64_t rest = entry.others & ~entry.agrees; rest != 0; rest &= rest - 1) {
       const int other = std::countr_zero(rest);
