@@ -46,9 +46,11 @@ absl::Status LiveCube::Step(bool* more) {
   {
     std::unique_lock lock(mutex_);
     seq = feeder_.ApplyChanges(db_, from, *cube_, &changed, options_.max_changes_per_step);
+    // Published under the same lock: a reader that sees the changes sees their sequence too
+    // (stored after the unlock, a reader scheduled in between saw new counts at the old one).
+    if (seq.ok()) seq_.store(*seq, std::memory_order_release);
   }
   if (!seq.ok()) return seq.status();
-  seq_.store(*seq, std::memory_order_release);
   changes_since_snapshot_ += *seq - from;
   *more = *seq - from >= options_.max_changes_per_step;
   if (!options_.snapshot.empty() && changes_since_snapshot_ >= options_.snapshot_every && !*more) {
