@@ -16,6 +16,7 @@
 #include "core/text.h"
 #include "geocode/matcher.h"
 #include "geocode/point_index.h"
+#include "ingest/text_memo.h"
 
 namespace pingan {
 
@@ -229,14 +230,14 @@ struct RecordConverter::Plan {
   std::string default_type;
 };
 
-// What the geocoder answered for one address text, kept per worker: feeds repeat addresses
-// (a police station, a compound, a road), and the answer depends on the text alone.
+// What the geocoder answered for one address text, kept in the converter's memo (text_memo.h).
+// Trivially copyable: a hit is copied out under its shard's lock.
 struct CachedMatch {
   std::optional<Place> place;
   MatchStatus status = MatchStatus::kUnmatched;
   bool normalized = true;  // false: the text did not normalise (invalid)
   float confidence = 0;
-  std::string unit;        // the place's 27-digit code
+  std::array<char, AddressCode::kDigits> unit{};  // the place's 27-digit code
   bool in_home_city = true;
 };
 
@@ -250,14 +251,13 @@ struct CachedCode {
 };
 
 struct ConverterScratch::Impl {
-  static constexpr size_t kCacheEntries = 1 << 17;  // per worker; cleared when full
-  static constexpr size_t kCodeCacheEntries = 1 << 17;
+  static constexpr size_t kCodeCacheEntries = 1 << 17;  // per worker; cleared when full
   absl::flat_hash_map<AddressCode, CachedCode> codes;
   simdjson::ondemand::parser parser;
   std::string padded;
   std::vector<Pair> pairs;
   NormalizedAddress normalized;
-  absl::flat_hash_map<std::string, CachedMatch> matches;
+  CachedMatch match;  // the last MatchText's answer
   int64_t cache_hits = 0, cache_misses = 0;
 };
 
@@ -284,6 +284,7 @@ constexpr std::pair<std::string_view, Role> kCanonicalFields[] = {
 absl::StatusOr<RecordConverter> RecordConverter::Create(const IngestEnv& env) {
   RecordConverter converter;
   converter.env_ = &env;
+  converter.text_memo_ = std::make_unique<TextMemo<CachedMatch>>(kTextMemoEntries);
   if (!absl::LoadTimeZone(env.deployment->time_zone, &converter.zone_)) {
     return absl::InvalidArgumentError(Cat("unknown time zone '", env.deployment->time_zone, "'"));
   }
@@ -439,14 +440,13 @@ const PointIndex* RecordConverter::points() const {
 
 const CachedMatch& RecordConverter::MatchText(const Matcher& matcher, const std::string& address,
                                               ConverterScratch::Impl& scratch) const {
-  auto found = scratch.matches.find(address);
-  if (found != scratch.matches.end()) {
+  CachedMatch& cached = scratch.match;
+  if (text_memo_->Find(address, cached)) {
     ++scratch.cache_hits;
-    return found->second;
+    return cached;
   }
   ++scratch.cache_misses;
-  if (scratch.matches.size() >= ConverterScratch::Impl::kCacheEntries) scratch.matches.clear();
-  CachedMatch cached;
+  cached = CachedMatch{};
   absl::Status normalized =
       NormalizeAddressInto(address, NormalizeOptions{.max_bytes = kMaxAddressBytes}, scratch.normalized);
   if (!normalized.ok() || scratch.normalized.text.empty()) {
@@ -470,10 +470,12 @@ const CachedMatch& RecordConverter::MatchText(const Matcher& matcher, const std:
     }
   }
   if (cached.place) {
-    cached.unit = env_->registry->PlaceCode(*cached.place).ToString();
+    const std::string unit = env_->registry->PlaceCode(*cached.place).ToString();
+    std::copy_n(unit.data(), cached.unit.size(), cached.unit.data());
     cached.in_home_city = env_->registry->IsWithin(cached.place->unit, UnitId{home_city_});
   }
-  return scratch.matches.emplace(address, std::move(cached)).first->second;
+  text_memo_->Insert(address, cached);
+  return cached;
 }
 
 const CachedCode& RecordConverter::ResolveCode(const AddressCode& code, ConverterScratch::Impl& scratch) const {
@@ -767,7 +769,7 @@ ConvertResult RecordConverter::Convert(const RawRecord& record, ConverterScratch
     if (match.place && !ContainsHomeCity(*match.place)) {
       placement.method = PlaceMethod::kText;
       placement.confidence = match.confidence;
-      placement.unit = match.unit;
+      placement.unit.assign(match.unit.data(), match.unit.size());
       placement.level = static_cast<uint8_t>(match.place->level);
       placement.in_home_city = match.in_home_city;
       return event;

@@ -246,6 +246,52 @@ TEST_F(IngestTest, ACodeSeenAgainIsPlacedAsTheFirstTime) {
   }
 }
 
+TEST_F(IngestTest, TheWorkersShareTheirGeocodedTextsAndPlaceARepeatAsTheFirstTime) {
+  // 1,024 distinct texts (matched, partial and unmatched ones), then the same texts twice more
+  // in other orders, in batches of 1,024 converted by two workers: each text is geocoded once,
+  // whichever worker meets it again, and placed the same way every time.
+  IngestEnv env = env_;
+  env.batch_size = 1024;
+  auto ingester = *Ingester::Create(env);
+  const std::vector<UnitId> communities =
+      registry().Descendants(*registry().Find(*AddressCode::ParsePrefix("3301")), Level::kCommunity);
+  ASSERT_GT(communities.size(), 10u);
+  constexpr int kTexts = 1024;
+  std::vector<std::string> texts;
+  for (int i = 0; i < kTexts; ++i) {
+    const std::string community = registry().name(communities[i % communities.size()]);
+    texts.push_back(i % 5 == 4 ? Cat("无名路", i, "号") : Cat(community, i % 97, "号"));
+  }
+  std::string file;
+  std::vector<int> order(kTexts);
+  for (int round = 0; round < 3; ++round) {
+    for (int i = 0; i < kTexts; ++i) order[i] = round == 0 ? i : (i * (round == 1 ? 389 : 613) + round) % kTexts;
+    for (int i : order) {
+      file += Canonical(Cat("M", round, "-", i), "criminal.theft", R"(,"address":")" + texts[i] + "\"");
+    }
+  }
+  IngestSummary summary;
+  ASSERT_TRUE(ingester->IngestFile(dir_.Write("repeats.jsonl", file), &summary).ok());
+  EXPECT_EQ(summary.inserted, 3 * kTexts) << summary.Text();
+  EXPECT_EQ(summary.geocoded, kTexts) << summary.Text();
+  EXPECT_EQ(summary.geocode_cache_hits, 2 * kTexts) << summary.Text();
+  int placed = 0;
+  for (int i = 0; i < kTexts; ++i) {
+    const Placement first = Find("police", Cat("M0-", i)).event.placement;
+    placed += first.method == PlaceMethod::kText;
+    for (int round = 1; round < 3; ++round) {
+      const Placement again = Find("police", Cat("M", round, "-", i)).event.placement;
+      EXPECT_EQ(again.method, first.method) << texts[i];
+      EXPECT_EQ(again.unit, first.unit) << texts[i];
+      EXPECT_EQ(again.level, first.level) << texts[i];
+      EXPECT_EQ(again.geocode_status, first.geocode_status) << texts[i];
+      EXPECT_EQ(again.confidence, first.confidence) << texts[i];
+      EXPECT_EQ(again.in_home_city, first.in_home_city) << texts[i];
+    }
+  }
+  EXPECT_GT(placed, kTexts / 2);
+}
+
 TEST_F(IngestTest, AnAmbiguousAddressIsCountedWhereAllItsCandidatesLie) {
   // A compound name that two districts of the demo city share, written alone.
   std::map<std::string, std::vector<UnitId>> by_name;

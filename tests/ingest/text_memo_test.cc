@@ -1,0 +1,92 @@
+#include "ingest/text_memo.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace pingan {
+namespace {
+
+std::string Text(int i) { return "杭州市滨江区江南大道" + std::to_string(i) + "号"; }
+
+TEST(TextMemo, GivesBackWhatWasKept) {
+  TextMemo<int> memo(1024);
+  int value = -1;
+  EXPECT_FALSE(memo.Find(Text(1), value));
+  memo.Insert(Text(1), 11);
+  memo.Insert(Text(2), 22);
+  ASSERT_TRUE(memo.Find(Text(1), value));
+  EXPECT_EQ(value, 11);
+  ASSERT_TRUE(memo.Find(Text(2), value));
+  EXPECT_EQ(value, 22);
+  EXPECT_FALSE(memo.Find(Text(3), value));
+  EXPECT_FALSE(memo.Find("", value));
+  memo.Insert("", 7);  // the empty text is a text like any other
+  ASSERT_TRUE(memo.Find("", value));
+  EXPECT_EQ(value, 7);
+}
+
+// Past its size the memo drops the texts not used for a generation, keeps the ones in use,
+// and never holds more than two generations.
+TEST(TextMemo, KeepsTheTextsInUseAndAgesOutTheRest) {
+  constexpr int kEntries = 16 * 64;  // 64 per shard
+  TextMemo<int> memo(kEntries);
+  constexpr int kHot = 100;
+  for (int i = 0; i < kHot; ++i) memo.Insert(Text(i), i);
+  int value = 0;
+  for (int cold = kHot; cold < kHot + 20 * kEntries; ++cold) {
+    memo.Insert(Text(cold), cold);
+    if (cold % 50 == 0) {  // the hot texts are asked for again and again
+      for (int i = 0; i < kHot; ++i) {
+        ASSERT_TRUE(memo.Find(Text(i), value)) << "hot text " << i << " lost after " << cold;
+        ASSERT_EQ(value, i);
+      }
+    }
+    ASSERT_LE(memo.size(), 2 * kEntries);
+  }
+  int kept_of_first_cold = 0;
+  for (int cold = kHot; cold < kHot + kEntries; ++cold) kept_of_first_cold += memo.Find(Text(cold), value);
+  EXPECT_EQ(kept_of_first_cold, 0);  // long aged out
+  int kept_of_last = 0;
+  for (int cold = kHot + 19 * kEntries; cold < kHot + 20 * kEntries; ++cold) {
+    if (memo.Find(Text(cold), value)) {
+      ++kept_of_last;
+      EXPECT_EQ(value, cold);
+    }
+  }
+  EXPECT_GT(kept_of_last, kEntries / 2);  // the latest generation, less what the shards' skew sent on
+  EXPECT_GE(memo.size(), static_cast<size_t>(kEntries) / 2);
+}
+
+// Threads writing and reading the same texts all read the values written for them (under
+// ThreadSanitizer/ASan builds this also checks the locking).
+TEST(TextMemo, ThreadsShareIt) {
+  TextMemo<int> memo(4096);
+  std::vector<std::thread> threads;
+  std::vector<int> wrong(4, 0), found(4, 0);
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      int value = 0;
+      for (int round = 0; round < 20; ++round) {
+        for (int i = 0; i < 3000; ++i) {
+          if (memo.Find(Text(i), value)) {
+            ++found[t];
+            wrong[t] += value != i * 3;
+          } else {
+            memo.Insert(Text(i), i * 3);
+          }
+        }
+      }
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  for (int t = 0; t < 4; ++t) {
+    EXPECT_EQ(wrong[t], 0);
+    EXPECT_GT(found[t], 3000 * 15);  // a text is inserted about once, then found
+  }
+}
+
+}  // namespace
+}  // namespace pingan
