@@ -99,8 +99,7 @@ class RecordConverter {
   std::string home_city_code_;
   // Answers for recent address texts, shared by the threads that call Convert: each worker
   // keeping its own geocoded a text once per worker, and a feed's texts recur across the
-  // workers' blocks. 2^18 to 2^19 texts (35 MB more than per-worker caches held, on the
-  // 269,344 texts of bench/ingest.sh).
+  // workers' blocks. 2^18 to 2^19 texts, about 64 bytes each.
   static constexpr size_t kTextMemoEntries = size_t{1} << 18;
   std::unique_ptr<TextMemo<CachedMatch>> text_memo_;
 };

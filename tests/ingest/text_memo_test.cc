@@ -26,6 +26,28 @@ TEST(TextMemo, GivesBackWhatWasKept) {
   memo.Insert("", 7);  // the empty text is a text like any other
   ASSERT_TRUE(memo.Find("", value));
   EXPECT_EQ(value, 7);
+  // Texts that differ by one byte, a trailing NUL or their length are different texts.
+  const std::string with_nul = Text(1) + std::string(1, '\0');
+  EXPECT_FALSE(memo.Find(with_nul, value));
+  EXPECT_FALSE(memo.Find(Text(1).substr(0, Text(1).size() - 1), value));
+  memo.Insert(with_nul, 33);
+  ASSERT_TRUE(memo.Find(Text(1), value));
+  EXPECT_EQ(value, 11);
+  ASSERT_TRUE(memo.Find(with_nul, value));
+  EXPECT_EQ(value, 33);
+}
+
+// Two memos draw different seeds, and each still finds its own texts.
+TEST(TextMemo, EachMemoFindsItsOwnTexts) {
+  TextMemo<int> first(64), second(64);
+  first.Insert(Text(5), 5);
+  int value = 0;
+  EXPECT_FALSE(second.Find(Text(5), value));
+  second.Insert(Text(5), 50);
+  ASSERT_TRUE(first.Find(Text(5), value));
+  EXPECT_EQ(value, 5);
+  ASSERT_TRUE(second.Find(Text(5), value));
+  EXPECT_EQ(value, 50);
 }
 
 // Past its size the memo drops the texts not used for a generation, keeps the ones in use,
