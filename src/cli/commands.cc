@@ -9,7 +9,10 @@
 #include "core/strings.h"
 #include "absl/strings/str_join.h"
 #include "address/names.h"
+#include "catalog/config.h"
 #include "core/paths.h"
+#include "core/status.h"
+#include "geocode/matcher.h"
 #include "core/text.h"
 #include "importer/units_import.h"
 #include "sim/init.h"
@@ -129,6 +132,28 @@ int RunInit(const Context& context, uint64_t seed, double scale, bool rebuild, b
                        "    {} residents, {} floating, {} households, {} enterprises, {} houses (synthetic)\n",
                        seed, scale, s.districts, s.towns, s.communities, s.grids, s.roads, s.compounds,
                        s.buildings, s.resident, s.floating, s.households, s.enterprises, s.houses);
+  }
+  // The geocoder's index, built now and kept beside the database, so that the first ingest,
+  // geocode or server start reads it instead of building it. A cache: failing here is no error.
+  const auto index_start = std::chrono::steady_clock::now();
+  absl::Status indexed = [&]() -> absl::Status {
+    PA_ASSIGN_OR_RETURN(Loaded loaded, Load(context));
+    PA_ASSIGN_OR_RETURN(ProjectConfig config, LoadProjectConfig(*config_dir));
+    std::vector<Alias> aliases;
+    for (const AliasConfig& alias : config.aliases) aliases.push_back(Alias{alias.name, alias.unit});
+    const MatcherIndexFile file{loaded.data.store->matcher_index_path(), loaded.data.store->loaded_registry_generation()};
+    if (Matcher::LoadIndex(loaded.registry, loaded.data.deployment.home_city, aliases, file.path,
+                           file.registry_generation).ok()) {
+      return absl::OkStatus();
+    }
+    PA_ASSIGN_OR_RETURN(auto matcher, Matcher::Create(loaded.registry, loaded.data.deployment.home_city, aliases));
+    return matcher->SaveIndex(file.path, file.registry_generation);
+  }();
+  const double index_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - index_start).count();
+  if (indexed.ok()) {
+    out << fmt::format("  geocoder index: ready in {:.1f} s\n", index_s);
+  } else {
+    out << fmt::format("  geocoder index: not kept ({}); the first geocoding run builds it\n", Message(indexed));
   }
   return 0;
 }

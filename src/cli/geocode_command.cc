@@ -53,7 +53,10 @@ absl::StatusOr<Geocoder> OpenGeocoder(const Context& context) {
   std::vector<Alias> aliases;
   for (const AliasConfig& alias : config->aliases) aliases.push_back(Alias{alias.name, alias.unit});
   Geocoder geocoder{*std::move(data), std::make_unique<Registry>(*std::move(registry)), nullptr};
-  auto matcher = Matcher::Create(*geocoder.registry, geocoder.data.deployment.home_city, aliases);
+  // The index file is a cache beside the database: written even by this read-only command.
+  const MatcherIndexFile index{geocoder.data.store->matcher_index_path(),
+                               geocoder.data.store->loaded_registry_generation()};
+  auto matcher = Matcher::Open(*geocoder.registry, geocoder.data.deployment.home_city, aliases, index);
   if (!matcher.ok()) return matcher.status();
   geocoder.matcher = *std::move(matcher);
   return geocoder;

@@ -21,8 +21,11 @@ absl::StatusOr<std::unique_ptr<OpenedIngest>> OpenIngestEnv(const Context& conte
     std::optional<UnitId> city = opened->registry->Find(deployment.home_city);
     if (!city) return absl::FailedPreconditionError("the home city is not in the registry");
     const Registry* registry = opened->registry.get();
+    const MatcherIndexFile index{opened->data.store->matcher_index_path(), opened->data.store->loaded_registry_generation()};
     opened->matcher = std::make_unique<Lazy<Matcher>>(
-        [registry, home = deployment.home_city, aliases = std::move(aliases)] { return Matcher::Create(*registry, home, aliases); });
+        [registry, home = deployment.home_city, aliases = std::move(aliases), index] {
+          return Matcher::Open(*registry, home, aliases, index);
+        });
     opened->points = std::make_unique<Lazy<PointIndex>>(
         [registry, city = *city, options = PointIndexOptions{.building_distance_m = deployment.geocode.building_distance_m}] {
           return PointIndex::Create(*registry, city, options);

@@ -18,6 +18,7 @@
 
 #include "absl/cleanup/cleanup.h"
 #include "absl/container/flat_hash_map.h"
+#include "core/binary_file.h"
 #include "core/status.h"
 #include "core/stage_timer.h"
 #include "core/strings.h"
@@ -502,43 +503,15 @@ absl::Status SaveCubeSnapshot(const fs::path& path, const Cube& cube, int64_t se
   header.aggregates = aggregates.size();
   const uint64_t checksum = SnapshotChecksum(header, events, sums, aggregates);
 
-  fs::path temp = path;
-  temp += Cat(".tmp-", ::getpid());
-  const int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return absl::PermissionDeniedError(Cat("cannot write the cube snapshot ", temp.string()));
-  auto write_all = [&](const void* data, size_t size) {
-    const char* bytes = static_cast<const char*>(data);
-    while (size > 0) {
-      const ssize_t step = ::write(fd, bytes, std::min<size_t>(size, 1u << 30));
-      if (step <= 0) return false;
-      bytes += step;
-      size -= static_cast<size_t>(step);
-    }
-    return true;
-  };
   const std::string padding(kEventsOffset - sizeof header, '\0');
-  bool ok = write_all(&header, sizeof header) && write_all(padding.data(), padding.size()) &&
-            write_all(events.data(), events.size() * sizeof(CubeEvent)) &&
-            write_all(sums.data(), sums.size() * sizeof(int64_t)) && write_all(aggregates.data(), aggregates.size()) &&
-            write_all(&checksum, sizeof checksum) &&
-            ::fsync(fd) == 0;
-  ::close(fd);
-  std::error_code ec;
-  if (!ok) {
-    fs::remove(temp, ec);
-    return absl::InternalError(Cat("cannot write the cube snapshot ", temp.string()));
-  }
-  fs::rename(temp, path, ec);
-  if (ec) {
-    fs::remove(temp, ec);
-    return absl::InternalError(Cat("cannot rename the cube snapshot into ", path.string()));
-  }
-  if (const int dir = ::open(path.parent_path().empty() ? "." : path.parent_path().c_str(), O_RDONLY | O_CLOEXEC);
-      dir >= 0) {
-    ::fsync(dir);
-    ::close(dir);
-  }
-  return absl::OkStatus();
+  auto bytes = [](const auto* data, size_t count) {
+    return std::string_view(reinterpret_cast<const char*>(data), count * sizeof *data);
+  };
+  return WriteFileAtomically(path,
+                             {bytes(&header, 1), padding, bytes(events.data(), events.size()),
+                              bytes(sums.data(), sums.size()), bytes(aggregates.data(), aggregates.size()),
+                              bytes(&checksum, 1)},
+                             "the cube snapshot");
 }
 
 absl::StatusOr<CubeSnapshotData> ReadCubeSnapshot(const fs::path& path, size_t columns) {

@@ -1,5 +1,7 @@
 #include "geocode/matcher.h"
 
+#include <xxhash.h>
+
 #include <algorithm>
 #include <bit>
 #include <limits>
@@ -10,7 +12,9 @@
 #include "address/names.h"
 #include "address/pinyin.h"
 #include "address/normalize.h"
+#include "core/binary_file.h"
 #include "core/stage_timer.h"
+#include "core/status.h"
 #include "geocode/number_index.h"
 #include "core/strings.h"
 #include "core/text.h"
@@ -119,6 +123,13 @@ uint64_t AdminSpan(Level level) {
   return index < 6 ? kSpan[index] : 1;
 }
 
+// What the index was built from besides the registry: the configured aliases, in order.
+uint64_t AliasesFingerprint(const std::vector<Alias>& aliases) {
+  BinaryWriter writer;
+  for (const Alias& alias : aliases) writer.PutString(alias.name), writer.Put(alias.unit.admin()), writer.Put(alias.unit.local());
+  return XXH3_64bits(writer.out().data(), writer.out().size());
+}
+
 }  // namespace
 
 struct Matcher::Impl {
@@ -194,6 +205,8 @@ struct Matcher::Impl {
   };
 
   const Registry& registry;
+  AddressCode home_city_code;  // as asked of Create (the nation: no preference)
+  uint64_t aliases_fingerprint = 0;
   UnitId home_city, home_province;
   uint64_t home_city_admin = 0, home_city_end = 0;          // the home city's admin codes: [admin, end)
   uint64_t home_province_admin = 0, home_province_end = 0;
@@ -1316,6 +1329,8 @@ absl::StatusOr<std::unique_ptr<Matcher>> Matcher::Create(const Registry& registr
                                                          const std::vector<Alias>& aliases) {
   StageTimer timer("matcher index");
   auto impl = std::make_unique<Impl>(registry);
+  impl->home_city_code = home_city;
+  impl->aliases_fingerprint = AliasesFingerprint(aliases);
   if (!home_city.IsNation()) {
     std::optional<UnitId> city = registry.Find(home_city);
     if (!city) return absl::NotFoundError(Cat("home city ", home_city.ToString().substr(0, 4), " is not in the registry"));
@@ -1509,6 +1524,210 @@ absl::StatusOr<std::unique_ptr<Matcher>> Matcher::Create(const Registry& registr
   }
   timer.Mark("typo keys");
   return std::unique_ptr<Matcher>(new Matcher(std::move(impl)));
+}
+
+
+// --- the index file ------------------------------------------------------------------------------
+//
+// Layout: magic, version, then the key (the program's build id, the registry's generation and
+// unit count, the home city, the aliases' fingerprint), then the index's arrays and maps as
+// BinaryWriter writes them, then an XXH3-64 of everything before it. The key is checked before
+// anything else is read; then the checksum; then every index the arrays hold, against the
+// registry and each other, so that a damaged or hostile file is refused rather than read out
+// of bounds.
+
+namespace {
+
+constexpr char kIndexMagic[8] = {'P', 'I', 'N', 'G', 'A', 'N', 'M', 'X'};
+constexpr uint32_t kIndexVersion = 1;
+
+struct IndexKey {
+  std::string build_id;
+  uint64_t generation = 0, units = 0, home_admin = 0, home_local = 0, aliases = 0;
+};
+
+void PutKey(BinaryWriter& writer, const IndexKey& key) {
+  writer.out().append(kIndexMagic, sizeof kIndexMagic);
+  writer.Put(kIndexVersion);
+  writer.PutString(key.build_id);
+  for (uint64_t value : {key.generation, key.units, key.home_admin, key.home_local, key.aliases}) writer.Put(value);
+}
+
+// Keys of a map from strings of code points to lists, as (size, characters) then the list.
+using U32Lists = absl::flat_hash_map<std::u32string, std::vector<uint32_t>>;
+void PutLists(BinaryWriter& writer, const U32Lists& lists) {
+  writer.Put<uint64_t>(lists.size());
+  for (const auto& [key, list] : lists) {
+    writer.PutArray(key);
+    writer.PutArray(list);
+  }
+}
+bool GetLists(BinaryReader& reader, U32Lists& lists, uint32_t key_count) {
+  uint64_t count = 0;
+  if (!reader.Get(count) || count > reader.rest().size() / 16) return false;
+  lists.reserve(count);
+  std::vector<char32_t> key;
+  std::vector<uint32_t> list;
+  for (uint64_t i = 0; i < count; ++i) {
+    if (!reader.GetArray(key) || !reader.GetArray(list)) return false;
+    for (uint32_t value : list) {
+      if (value >= key_count) return false;
+    }
+    lists.emplace(std::u32string(key.begin(), key.end()), std::move(list));
+  }
+  return true;
+}
+
+}  // namespace
+
+absl::Status Matcher::SaveIndex(const std::filesystem::path& path, uint64_t registry_generation) const {
+  const Impl& impl = *impl_;
+  const std::string_view build_id = ProgramBuildId();
+  if (build_id.empty()) return absl::FailedPreconditionError("the program has no build id to key the index by");
+  BinaryWriter writer;
+  PutKey(writer, IndexKey{std::string(build_id), registry_generation, impl.registry.size(),
+                          impl.home_city_code.admin(), impl.home_city_code.local(), impl.aliases_fingerprint});
+  writer.Put(impl.home_city.value), writer.Put(impl.home_province.value);
+  for (uint64_t value : {impl.home_city_admin, impl.home_city_end, impl.home_province_admin, impl.home_province_end}) {
+    writer.Put(value);
+  }
+  writer.PutArray(impl.nodes);
+  writer.PutArray(impl.root_children);
+  std::vector<uint64_t> wide;
+  for (const auto& [edge, child] : impl.wide_edges) wide.push_back(edge), wide.push_back(child);
+  writer.PutArray(wide);
+  writer.PutArray(impl.key_offsets);
+  writer.PutArray(impl.entries);
+  writer.PutArray(impl.entry_units);
+  writer.Put<uint64_t>(impl.trie_nodes);
+  PutLists(writer, impl.fuzzy);
+  writer.Put<uint64_t>(impl.key_chars.size());
+  for (const auto& [key, chars] : impl.key_chars) writer.Put(key), writer.PutArray(chars);
+  PutLists(writer, impl.sounds_like);
+  impl.road_numbers.Save(writer);
+  impl.compound_buildings.Save(writer);
+  writer.PutArray(impl.compound_holder);
+  writer.PutArray(impl.stat_differs);
+  const uint64_t checksum = XXH3_64bits(writer.out().data(), writer.out().size());
+  writer.Put(checksum);
+  return WriteFileAtomically(path, {writer.out()}, "the matcher's index");
+}
+
+absl::StatusOr<std::unique_ptr<Matcher>> Matcher::LoadIndex(const Registry& registry, AddressCode home_city,
+                                                            const std::vector<Alias>& aliases,
+                                                            const std::filesystem::path& path,
+                                                            uint64_t registry_generation) {
+  StageTimer timer("matcher index file");
+  const std::string_view build_id = ProgramBuildId();
+  if (build_id.empty()) return absl::FailedPreconditionError("the program has no build id to key the index by");
+  PA_ASSIGN_OR_RETURN(MappedFile file, MappedFile::Open(path, sizeof kIndexMagic + 8, size_t{4} << 30));
+  const std::string_view bytes = file.bytes();
+  auto damaged = [&](std::string_view what) { return absl::DataLossError(Cat(path.string(), ": ", what)); };
+  BinaryWriter expected;
+  PutKey(expected, IndexKey{std::string(build_id), registry_generation, registry.size(), home_city.admin(),
+                            home_city.local(), AliasesFingerprint(aliases)});
+  if (!bytes.starts_with(expected.out())) {
+    return bytes.starts_with(std::string_view(kIndexMagic, sizeof kIndexMagic))
+               ? absl::FailedPreconditionError("the matcher's index was built from another registry, configuration or program")
+               : damaged("not a matcher index");
+  }
+  uint64_t stored_checksum = 0;
+  std::memcpy(&stored_checksum, bytes.data() + bytes.size() - 8, 8);
+  if (XXH3_64bits(bytes.data(), bytes.size() - 8) != stored_checksum) return damaged("checksum mismatch");
+  timer.Mark("map, checksum");
+
+  auto impl = std::make_unique<Impl>(registry);
+  impl->home_city_code = home_city;
+  impl->aliases_fingerprint = AliasesFingerprint(aliases);
+  BinaryReader reader(bytes.substr(expected.out().size(), bytes.size() - expected.out().size() - 8));
+  const uint32_t units = static_cast<uint32_t>(registry.size());
+  const size_t roads = registry.roads().size(), compounds = registry.compounds().size();
+  const size_t changes = registry.history().changes().size();
+  bool ok = reader.Get(impl->home_city.value) && reader.Get(impl->home_province.value) &&
+            reader.Get(impl->home_city_admin) && reader.Get(impl->home_city_end) &&
+            reader.Get(impl->home_province_admin) && reader.Get(impl->home_province_end);
+  ok = ok && (!impl->home_city.valid() || impl->home_city.value < units) &&
+       (!impl->home_province.valid() || impl->home_province.value < units);
+  // The trie: every child range and key within bounds.
+  std::vector<uint64_t> wide;
+  ok = ok && reader.GetArray(impl->nodes) && !impl->nodes.empty() && reader.GetArray(impl->root_children, 0x10000) &&
+       reader.GetArray(wide) && wide.size() % 2 == 0 && reader.GetArray(impl->key_offsets) &&
+       !impl->key_offsets.empty() && reader.GetArray(impl->entries) &&
+       reader.GetArray(impl->entry_units, impl->entries.size());
+  if (!ok) return damaged("truncated or misshapen arrays");
+  const size_t node_count = impl->nodes.size();
+  const auto key_count = static_cast<uint32_t>(impl->key_offsets.size() - 1);
+  for (const Impl::Node& node : impl->nodes) {
+    if (node.first > node_count || node.count > node_count - node.first) return damaged("a trie node out of bounds");
+    if (node.key != UINT32_MAX && node.key >= key_count) return damaged("a trie key out of bounds");
+  }
+  for (uint32_t child : impl->root_children) {
+    if (child >= node_count) return damaged("a root child out of bounds");
+  }
+  impl->wide_edges.reserve(wide.size() / 2);
+  for (size_t i = 0; i < wide.size(); i += 2) {
+    if (wide[i + 1] >= node_count) return damaged("a trie edge out of bounds");
+    impl->wide_edges.emplace(wide[i], static_cast<uint32_t>(wide[i + 1]));
+  }
+  if (impl->key_offsets.front() != 0 || impl->key_offsets.back() != impl->entries.size()) return damaged("bad key offsets");
+  for (uint32_t key = 0; key < key_count; ++key) {
+    if (impl->key_offsets[key] > impl->key_offsets[key + 1]) return damaged("bad key offsets");
+  }
+  for (size_t at = 0; at < impl->entries.size(); ++at) {
+    const Impl::Entry& e = impl->entries[at];
+    const bool detail_ok = e.kind == kUnitEntry ? e.detail == UINT32_MAX
+                           : e.kind == kRoadEntry ? e.detail < roads
+                           : e.kind == kCompoundEntry && e.detail < compounds;
+    if (e.unit >= units || !detail_ok || e.former > changes || e.level > Level::kRoom ||
+        impl->entry_units[at] >= units) {
+      return damaged("an entry out of bounds");
+    }
+  }
+  uint64_t trie_nodes = 0;
+  if (!reader.Get(trie_nodes) || trie_nodes != node_count) return damaged("bad trie size");
+  impl->trie_nodes = node_count;
+  // The typo keys.
+  uint64_t chars_count = 0;
+  if (!GetLists(reader, impl->fuzzy, key_count) || !reader.Get(chars_count) || chars_count > key_count) {
+    return damaged("bad typo keys");
+  }
+  std::vector<char32_t> chars;
+  for (uint64_t i = 0; i < chars_count; ++i) {
+    uint32_t key = 0;
+    if (!reader.Get(key) || key >= key_count || !reader.GetArray(chars)) return damaged("bad typo keys");
+    impl->key_chars.emplace(key, std::u32string(chars.begin(), chars.end()));
+  }
+  if (!GetLists(reader, impl->sounds_like, key_count)) return damaged("bad homophone keys");
+  // The numbers.
+  auto is_building = [&](uint32_t id) { return id != 0 && id < units && registry.level(UnitId{id}) == Level::kBuilding; };
+  auto road_target_ok = [&](const Impl::Target& target) {
+    return (target.id & 0x80000000u) ? (target.id & 0x7FFFFFFFu) < compounds : is_building(target.id);
+  };
+  auto building_ok = [&](const Impl::Target& target) { return is_building(target.id); };
+  if (!impl->road_numbers.Load(reader, roads, road_target_ok) ||
+      !impl->compound_buildings.Load(reader, compounds, building_ok)) {
+    return damaged("bad house or building numbers");
+  }
+  if (!reader.GetArray(impl->compound_holder, compounds) || !reader.GetArray(impl->stat_differs, units) ||
+      !reader.done()) {
+    return damaged("bad compounds or trailing bytes");
+  }
+  for (uint32_t holder : impl->compound_holder) {
+    if (holder >= units) return damaged("a compound's holder out of bounds");
+  }
+  timer.Mark("read, checked");
+  return std::unique_ptr<Matcher>(new Matcher(std::move(impl)));
+}
+
+absl::StatusOr<std::unique_ptr<Matcher>> Matcher::Open(const Registry& registry, AddressCode home_city,
+                                                       const std::vector<Alias>& aliases, const MatcherIndexFile& file) {
+  if (file.path.empty() || file.registry_generation == 0) return Create(registry, home_city, aliases);
+  auto loaded = LoadIndex(registry, home_city, aliases, file.path, file.registry_generation);
+  if (loaded.ok()) return loaded;
+  PA_ASSIGN_OR_RETURN(std::unique_ptr<Matcher> made, Create(registry, home_city, aliases));
+  // A cache: when it cannot be written, the next start builds the index again.
+  if (file.write) (void)made->SaveIndex(file.path, file.registry_generation);
+  return made;
 }
 
 }  // namespace pingan

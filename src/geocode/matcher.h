@@ -17,6 +17,8 @@
 // Thread-safety: a Matcher is immutable after Create; Match may run on many threads at once.
 #pragma once
 
+#include <cstdint>
+#include <filesystem>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -52,11 +54,34 @@ struct Alias {
   AddressCode unit;   // the unit it stands for
 };
 
+// Where a matcher's index is kept between runs: a file beside the database
+// (DIR/pingan.db.matcher). Building the index is most of a geocoding process's start (about a
+// second for Zhejiang and the demo city); reading it back, about a tenth of that.
+struct MatcherIndexFile {
+  std::filesystem::path path;        // empty: never kept
+  uint64_t registry_generation = 0;  // the store's registry generation; 0: none (never kept)
+  bool write = true;                 // write the file after building (false: read-only use)
+};
+
 class Matcher {
  public:
   // REQUIRES: `registry` outlives the matcher. `home_city` may be the nation (no preference).
   static absl::StatusOr<std::unique_ptr<Matcher>> Create(const Registry& registry, AddressCode home_city,
                                                          const std::vector<Alias>& aliases);
+  // The index from `file` when it was written for this registry generation and unit count, home
+  // city and aliases, by this very program (its build id); otherwise Create, then (when
+  // file.write) SaveIndex, whose failure is not an error: the file is a cache.
+  static absl::StatusOr<std::unique_ptr<Matcher>> Open(const Registry& registry, AddressCode home_city,
+                                                       const std::vector<Alias>& aliases, const MatcherIndexFile& file);
+  // The index, atomically (temporary file, fsync, rename), keyed as Open describes.
+  absl::Status SaveIndex(const std::filesystem::path& path, uint64_t registry_generation) const;
+  // The index from `path`: NotFound when absent, FailedPrecondition when written for another
+  // registry, configuration or program, DataLoss when damaged (checksum, or anything out of
+  // bounds: the file is checked against the registry before use).
+  static absl::StatusOr<std::unique_ptr<Matcher>> LoadIndex(const Registry& registry, AddressCode home_city,
+                                                            const std::vector<Alias>& aliases,
+                                                            const std::filesystem::path& path,
+                                                            uint64_t registry_generation);
   ~Matcher();
 
   // Matches one normalised address.

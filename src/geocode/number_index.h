@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "core/binary_file.h"
 
 namespace pingan {
 
@@ -88,7 +89,51 @@ class NumberIndex {
     return &values_[ranks_[first + word] + static_cast<uint32_t>(std::popcount(bits & (bit - 1)))];
   }
 
+  // The index as bytes (the matcher's index file), and back. Load checks what it reads — the
+  // words' offsets, a value per set bit, `details` details, every value by `valid` — and
+  // recomputes the ranks; false when anything is off (the index is then unusable).
+  void Save(BinaryWriter& writer) const {
+    writer.PutArray(offsets_);
+    writer.PutArray(words_);
+    writer.PutArray(values_);
+    std::vector<LargeItem> large;
+    for (const auto& [key, value] : large_) large.push_back({key, value});
+    writer.PutArray(large);
+  }
+  template <typename Valid>
+  bool Load(BinaryReader& reader, size_t details, const Valid& valid) {
+    std::vector<LargeItem> large;
+    if (!reader.GetArray(offsets_, details + 1) || !reader.GetArray(words_) || !reader.GetArray(values_) ||
+        !reader.GetArray(large)) {
+      return false;
+    }
+    if (offsets_.front() != 0 || offsets_.back() != words_.size()) return false;
+    for (size_t detail = 0; detail < details; ++detail) {
+      if (offsets_[detail] > offsets_[detail + 1] || offsets_[detail + 1] - offsets_[detail] > kMaxBits / 64) return false;
+    }
+    ranks_.resize(words_.size());
+    uint64_t total = 0;
+    for (size_t word = 0; word < words_.size(); ++word) {
+      ranks_[word] = static_cast<uint32_t>(total);
+      total += static_cast<uint64_t>(std::popcount(words_[word]));
+    }
+    if (total != values_.size()) return false;
+    for (const Value& value : values_) {
+      if (!valid(value)) return false;
+    }
+    large_.clear();
+    for (const auto& [key, value] : large) {
+      if ((key >> 32) >= details || static_cast<uint32_t>(key) < kMaxBits || !valid(value)) return false;
+      large_.emplace(key, value);
+    }
+    return true;
+  }
+
  private:
+  struct LargeItem {
+    uint64_t key;
+    Value value;
+  };
   static uint64_t Key(uint32_t detail, uint32_t number) { return (static_cast<uint64_t>(detail) << 32) | number; }
 
   std::vector<uint32_t> offsets_;  // detail -> its first word; one past the last detail at the end

@@ -1389,7 +1389,8 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Create(const std::filesystem::pa
   PA_ASSIGN_OR_RETURN(ProjectConfig config, LoadProjectConfig(config_dir));
   std::vector<Alias> aliases;
   for (const AliasConfig& alias : config.aliases) aliases.push_back(Alias{alias.name, alias.unit});
-  PA_ASSIGN_OR_RETURN(impl->matcher, Matcher::Create(*env.registry, env.data.deployment.home_city, aliases));
+  const MatcherIndexFile index{env.data.store->matcher_index_path(), env.data.store->loaded_registry_generation()};
+  PA_ASSIGN_OR_RETURN(impl->matcher, Matcher::Open(*env.registry, env.data.deployment.home_city, aliases, index));
   PA_ASSIGN_OR_RETURN(impl->points,
                       PointIndex::Create(*env.registry, env.cube->home_city(),
                                          PointIndexOptions{.building_distance_m = env.data.deployment.geocode.building_distance_m}));

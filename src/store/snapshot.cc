@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "absl/cleanup/cleanup.h"
+#include "core/binary_file.h"
 #include "core/stage_timer.h"
 #include "core/strings.h"
 
@@ -29,101 +30,42 @@ constexpr uint32_t kVersion = 3;
 // Arrays stored in place start at a multiple of this (a page) in the file.
 constexpr size_t kPage = 4096;
 
-class Writer {
- public:
-  template <typename T>
-  void Put(const T& value) {
-    static_assert(std::is_trivially_copyable_v<T>);
-    out_.append(reinterpret_cast<const char*>(&value), sizeof value);
-  }
-  template <typename Vector>
-  void PutArray(const Vector& values) {
-    using T = typename Vector::value_type;
-    static_assert(std::is_trivially_copyable_v<T>);
-    Put<uint64_t>(values.size());
-    out_.append(reinterpret_cast<const char*>(values.data()), values.size() * sizeof(T));
-  }
-  // PutArray's form with zero bytes after the count, up to the next page boundary of the file,
-  // so that a load can map the array in place.
-  template <typename Vector>
-  void PutAligned(const Vector& values) {
-    using T = typename Vector::value_type;
-    static_assert(std::is_trivially_copyable_v<T>);
-    Put<uint64_t>(values.size());
-    out_.append((kPage - out_.size() % kPage) % kPage, '\0');
-    out_.append(reinterpret_cast<const char*>(values.data()), values.size() * sizeof(T));
-  }
-  void PutString(std::string_view text) {
-    Put<uint32_t>(static_cast<uint32_t>(text.size()));
-    out_.append(text);
-  }
-  std::string& out() { return out_; }
+// BinaryWriter::PutArray's form with zero bytes after the count, up to the next page boundary
+// of the file, so that a load can map the array in place.
+template <typename Vector>
+void PutAligned(BinaryWriter& writer, const Vector& values) {
+  using T = typename Vector::value_type;
+  static_assert(std::is_trivially_copyable_v<T>);
+  std::string& out = writer.out();
+  writer.Put<uint64_t>(values.size());
+  out.append((kPage - out.size() % kPage) % kPage, '\0');
+  out.append(reinterpret_cast<const char*>(values.data()), values.size() * sizeof(T));
+}
 
- private:
-  std::string out_;
-};
+// PutAligned's form into a vector on MappableAllocator: arrays of 64 KiB and more become a
+// private writable mapping of their pages of the file (`fd`, mapped whole at `file_start`),
+// used in place; smaller ones are copied.
+template <typename T>
+bool GetAligned(BinaryReader& reader, std::vector<T, MappableAllocator<T>>& values, uint64_t expected_size, int fd,
+                const char* file_start) {
+  uint64_t size = 0;
+  if (!reader.Get(size) || (expected_size != UINT64_MAX && size != expected_size)) return false;
+  const std::string_view data = reader.rest();
+  const size_t offset = static_cast<size_t>(data.data() - file_start);
+  const size_t skip = (kPage - offset % kPage) % kPage;
+  if (skip > data.size() || size > (data.size() - skip) / sizeof(T)) return false;
+  MapOrCopy(values, fd, offset + skip, size, data.data() + skip);
+  reader.Skip(skip + size * sizeof(T));
+  return true;
+}
 
-class Reader {
- public:
-  explicit Reader(std::string_view data) : data_(data) {}
-  template <typename T>
-  bool Get(T& value) {
-    if (data_.size() < sizeof value) return false;
-    std::memcpy(&value, data_.data(), sizeof value);
-    data_.remove_prefix(sizeof value);
-    return true;
-  }
-  template <typename T>
-  bool GetArray(std::vector<T>& values, uint64_t expected_size = UINT64_MAX) {
-    uint64_t size = 0;
-    if (!Get(size) || (expected_size != UINT64_MAX && size != expected_size)) return false;
-    if (size > data_.size() / sizeof(T)) return false;
-    values.resize(size);
-    std::memcpy(values.data(), data_.data(), size * sizeof(T));
-    data_.remove_prefix(size * sizeof(T));
-    return true;
-  }
-  // PutAligned's form into a vector on MappableAllocator: arrays of 64 KiB and more become a
-  // private writable mapping of their pages of the file (`fd`, mapped whole at `file_start`),
-  // used in place; smaller ones are copied.
-  template <typename T>
-  bool GetAligned(std::vector<T, MappableAllocator<T>>& values, uint64_t expected_size, int fd, const char* file_start) {
-    uint64_t size = 0;
-    if (!Get(size) || (expected_size != UINT64_MAX && size != expected_size)) return false;
-    const size_t offset = static_cast<size_t>(data_.data() - file_start);
-    const size_t skip = (kPage - offset % kPage) % kPage;
-    if (skip > data_.size() || size > (data_.size() - skip) / sizeof(T)) return false;
-    data_.remove_prefix(skip);
-    MapOrCopy(values, fd, offset + skip, size, data_.data());
-    data_.remove_prefix(size * sizeof(T));
-    return true;
-  }
-  // A 64-bit size, then that many bytes (as PutArray writes a vector of char).
-  bool GetBytes(std::string& bytes) { return GetSized<uint64_t>(bytes); }
-  // A 32-bit size, then that many bytes (PutString).
-  bool GetString(std::string& text) { return GetSized<uint32_t>(text); }
-  bool done() const { return data_.empty(); }
-
- private:
-  template <typename Size>
-  bool GetSized(std::string& text) {
-    Size size = 0;
-    if (!Get(size) || size > data_.size()) return false;
-    text.assign(data_.data(), size);
-    data_.remove_prefix(size);
-    return true;
-  }
-
-  std::string_view data_;
-};
-
-void PutStrings(Writer& writer, const StringColumn& strings) {
+void PutStrings(BinaryWriter& writer, const StringColumn& strings) {
   writer.PutArray(strings.offsets());
   writer.Put<uint64_t>(strings.blob().size());
   writer.out().append(strings.blob());
 }
 
-bool GetStrings(Reader& reader, StringColumn& strings, uint64_t count) {
+bool GetStrings(BinaryReader& reader, StringColumn& strings, uint64_t count) {
   std::vector<uint32_t> offsets;
   if (!reader.GetArray(offsets, count + 1)) return false;
   std::string blob;
@@ -135,18 +77,18 @@ bool GetStrings(Reader& reader, StringColumn& strings, uint64_t count) {
 
 absl::Status RegistrySnapshot::Write(const Registry& registry, uint64_t generation,
                                      const fs::path& path) {
-  Writer writer;
+  BinaryWriter writer;
   writer.out().append(kMagic, sizeof kMagic);
   writer.Put(kVersion);
   writer.Put(generation);
   const uint64_t count = registry.size();
   writer.Put(count);
-  writer.PutAligned(registry.levels_);
-  writer.PutAligned(registry.kinds_);
-  writer.PutAligned(registry.retired_);
-  writer.PutAligned(registry.parents_);
-  writer.PutAligned(registry.stat_parents_);
-  writer.PutAligned(registry.codes_);
+  PutAligned(writer, registry.levels_);
+  PutAligned(writer, registry.kinds_);
+  PutAligned(writer, registry.retired_);
+  PutAligned(writer, registry.parents_);
+  PutAligned(writer, registry.stat_parents_);
+  PutAligned(writer, registry.codes_);
   PutStrings(writer, registry.names_);
   PutStrings(writer, registry.short_names_);
   // Sparse (id, value) pairs: own figures, boxes, and the figures rolled up the tree.
@@ -158,12 +100,12 @@ absl::Status RegistrySnapshot::Write(const Registry& registry, uint64_t generati
   put_sparse(registry.own_figures_);
   put_sparse(registry.boxes_);
   put_sparse(registry.figures_);
-  writer.PutAligned(registry.building_index_);
-  writer.PutAligned(registry.buildings_);
+  PutAligned(writer, registry.building_index_);
+  PutAligned(writer, registry.buildings_);
   // The derived tables, so that a load need not derive them again.
-  writer.PutAligned(registry.ancestors_);
-  writer.PutAligned(registry.child_offsets_);
-  writer.PutAligned(registry.child_ids_);
+  PutAligned(writer, registry.ancestors_);
+  PutAligned(writer, registry.child_offsets_);
+  PutAligned(writer, registry.child_ids_);
   writer.Put<uint64_t>(registry.geometries_.size());
   for (const auto& [id, geometry] : registry.geometries_) writer.Put(id), writer.PutString(geometry);
   writer.Put<uint64_t>(registry.roads_.size());
@@ -177,26 +119,7 @@ absl::Status RegistrySnapshot::Write(const Registry& registry, uint64_t generati
   const uint64_t checksum = XXH3_64bits(out.data(), out.size());
   writer.Put(checksum);
 
-  fs::path temp = path;
-  temp += Cat(".tmp-", ::getpid());
-  int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  if (fd < 0) return absl::InternalError(Cat("cannot write ", temp.string()));
-  size_t written = 0;
-  while (written < out.size()) {
-    ssize_t step = ::write(fd, out.data() + written, out.size() - written);
-    if (step <= 0) break;
-    written += static_cast<size_t>(step);
-  }
-  bool ok = written == out.size() && ::fsync(fd) == 0;
-  ::close(fd);
-  std::error_code ec;
-  if (!ok) {
-    fs::remove(temp, ec);
-    return absl::InternalError(Cat("cannot write ", temp.string()));
-  }
-  fs::rename(temp, path, ec);
-  if (ec) return absl::InternalError(Cat("cannot rename ", temp.string(), ": ", ec.message()));
-  return absl::OkStatus();
+  return WriteFileAtomically(path, {out}, "the registry snapshot");
 }
 
 absl::StatusOr<Registry> RegistrySnapshot::Read(const fs::path& path, uint64_t generation, History history) {
@@ -224,7 +147,7 @@ absl::StatusOr<Registry> RegistrySnapshot::Read(const fs::path& path, uint64_t g
   uint64_t stored_checksum = 0;
   std::memcpy(&stored_checksum, data.data() + data.size() - 8, 8);
   if (XXH3_64bits(data.data(), data.size() - 8) != stored_checksum) return damaged("checksum mismatch");
-  Reader reader(data.substr(sizeof kMagic, data.size() - sizeof kMagic - 8));
+  BinaryReader reader(data.substr(sizeof kMagic, data.size() - sizeof kMagic - 8));
   uint32_t version = 0;
   uint64_t stored_generation = 0, count = 0;
   if (!reader.Get(version) || version != kVersion) return damaged("unknown version");
@@ -235,12 +158,12 @@ absl::StatusOr<Registry> RegistrySnapshot::Read(const fs::path& path, uint64_t g
 
   Registry registry;
   const char* file_start = data.data();
-  bool ok = reader.GetAligned(registry.levels_, count, fd, file_start) &&
-            reader.GetAligned(registry.kinds_, count, fd, file_start) &&
-            reader.GetAligned(registry.retired_, count, fd, file_start) &&
-            reader.GetAligned(registry.parents_, count, fd, file_start) &&
-            reader.GetAligned(registry.stat_parents_, count, fd, file_start) &&
-            reader.GetAligned(registry.codes_, count, fd, file_start) &&
+  bool ok = GetAligned(reader, registry.levels_, count, fd, file_start) &&
+            GetAligned(reader, registry.kinds_, count, fd, file_start) &&
+            GetAligned(reader, registry.retired_, count, fd, file_start) &&
+            GetAligned(reader, registry.parents_, count, fd, file_start) &&
+            GetAligned(reader, registry.stat_parents_, count, fd, file_start) &&
+            GetAligned(reader, registry.codes_, count, fd, file_start) &&
             GetStrings(reader, registry.names_, count) && GetStrings(reader, registry.short_names_, count);
   if (!ok) return damaged("truncated unit arrays");
   timer.Mark("arrays and names");
@@ -273,8 +196,8 @@ absl::StatusOr<Registry> RegistrySnapshot::Read(const fs::path& path, uint64_t g
     return damaged("bad figures or boxes");
   }
   timer.Mark("figures and boxes");
-  if (!reader.GetAligned(registry.building_index_, count, fd, file_start) ||
-      !reader.GetAligned(registry.buildings_, UINT64_MAX, fd, file_start)) {
+  if (!GetAligned(reader, registry.building_index_, count, fd, file_start) ||
+      !GetAligned(reader, registry.buildings_, UINT64_MAX, fd, file_start)) {
     return damaged("bad buildings");
   }
   const uint64_t building_count = registry.buildings_.size();
@@ -286,9 +209,9 @@ absl::StatusOr<Registry> RegistrySnapshot::Read(const fs::path& path, uint64_t g
   }
   timer.Mark("buildings checked");
   // The derived tables, checked to name only units that exist (lookups index arrays with them).
-  if (!reader.GetAligned(registry.ancestors_, count * Registry::kAncestorSlots, fd, file_start) ||
-      !reader.GetAligned(registry.child_offsets_, count + 1, fd, file_start) ||
-      !reader.GetAligned(registry.child_ids_, UINT64_MAX, fd, file_start)) {
+  if (!GetAligned(reader, registry.ancestors_, count * Registry::kAncestorSlots, fd, file_start) ||
+      !GetAligned(reader, registry.child_offsets_, count + 1, fd, file_start) ||
+      !GetAligned(reader, registry.child_ids_, UINT64_MAX, fd, file_start)) {
     return damaged("bad tree tables");
   }
   for (const UnitId ancestor : registry.ancestors_) {

@@ -285,9 +285,13 @@ absl::StatusOr<Registry> SqliteStore::LoadRegistry() {
   uint64_t generation = 0;
   if (generation_text && absl::SimpleAtoi(*generation_text, &generation)) {
     auto snapshot = RegistrySnapshot::Read(snapshot_path(), generation, history);
-    if (snapshot.ok()) return snapshot;
+    if (snapshot.ok()) {
+      loaded_generation_ = generation;
+      return snapshot;
+    }
   }
   PA_ASSIGN_OR_RETURN(Registry registry, LoadRegistryTables(std::move(history)));
+  loaded_generation_ = generation;
   if (mode_ == Mode::kReadWrite && generation_text) {
     (void)RegistrySnapshot::Write(registry, generation, snapshot_path());
   }

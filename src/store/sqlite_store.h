@@ -57,6 +57,13 @@ class SqliteStore final : public Store {
 
   // The registry snapshot beside the database (see snapshot.h).
   std::filesystem::path snapshot_path() const { return std::filesystem::path(path_.string() + ".registry"); }
+  // Where the geocoder's index is kept beside the database (geocode/matcher.h), and the
+  // registry generation it must have been built from: that of the registry the last
+  // LoadRegistry returned (0 before, or when the database has none).
+  std::filesystem::path matcher_index_path() const { return std::filesystem::path(path_.string() + ".matcher"); }
+  uint64_t loaded_registry_generation() const { return loaded_generation_; }
+  // Whether this connection may write (files beside the database included).
+  bool writable() const { return mode_ == Mode::kReadWrite; }
   // Switches a freshly created database to WAL and syncs it to disk.
   absl::Status Finish();
   // Runs `sql` (no results) — for transactions and maintenance.
@@ -73,6 +80,7 @@ class SqliteStore final : public Store {
 
   sqlite3* db_;
   std::filesystem::path path_;
+  uint64_t loaded_generation_ = 0;
   Mode mode_;
 };
 
