@@ -189,8 +189,14 @@ RawRecord RawRecord::CsvRow(std::shared_ptr<const std::vector<std::string>> head
   RawRecord record;
   record.csv = true;
   record.header = std::move(header);
-  record.fields.reserve(fields.size());
-  for (std::string_view field : fields) record.fields.emplace_back(field);
+  size_t bytes = 0;
+  for (std::string_view field : fields) bytes += field.size();
+  record.text.reserve(bytes);
+  record.field_ends.reserve(fields.size());
+  for (std::string_view field : fields) {
+    record.text.append(field);
+    record.field_ends.push_back(static_cast<uint32_t>(record.text.size()));
+  }
   record.oversized = oversized;
   record.source = source;
   record.file = file;
@@ -204,9 +210,9 @@ std::string RawRecord::RawText() const {
     out = text;
   } else {
     json object = json::object();
-    for (size_t i = 0; i < fields.size(); ++i) {
+    for (size_t i = 0; i < field_count(); ++i) {
       std::string column = header != nullptr && i < header->size() ? (*header)[i] : Cat("column", i + 1);
-      object[column] = fields[i].size() > kMaxRawBytes ? fields[i].substr(0, kMaxRawBytes) : fields[i];
+      object[column] = std::string(field(i).substr(0, kMaxRawBytes));
     }
     out = object.dump(-1, ' ', false, json::error_handler_t::replace);
   }
@@ -413,14 +419,14 @@ std::optional<Reject> ReadJson(const RawRecord& record, ConverterScratch::Impl& 
 std::optional<Reject> ReadCsv(const RawRecord& record, ConverterScratch::Impl& scratch) {
   scratch.pairs.clear();
   const std::vector<std::string>& header = *record.header;
-  if (record.fields.size() != header.size()) {
-    return Reject{"bad_columns", Cat("the row has ", record.fields.size(), " fields, the header ", header.size())};
+  if (record.field_count() != header.size()) {
+    return Reject{"bad_columns", Cat("the row has ", record.field_count(), " fields, the header ", header.size())};
   }
   for (size_t i = 0; i < header.size(); ++i) {
     Pair pair;
     pair.key = header[i];
     pair.value.kind = Value::kString;
-    pair.value.text = record.fields[i];
+    pair.value.text = record.field(i);
     scratch.pairs.push_back(pair);
   }
   return std::nullopt;
@@ -515,9 +521,10 @@ ConvertResult RecordConverter::Convert(const RawRecord& record, ConverterScratch
   };
 
   if (record.oversized) return reject("oversized", "the record or one of its fields is over the size limit");
-  auto valid = [](const std::string& text) { return simdjson::validate_utf8(text.data(), text.size()); };
-  const bool valid_utf8 = record.csv ? std::all_of(record.fields.begin(), record.fields.end(), valid)
-                                     : valid(record.text);
+  auto valid = [](std::string_view text) { return simdjson::validate_utf8(text.data(), text.size()); };
+  bool valid_utf8 = record.csv || valid(record.text);
+  // Each CSV field on its own: two fields may join into a character neither holds whole.
+  for (size_t i = 0; record.csv && valid_utf8 && i < record.field_count(); ++i) valid_utf8 = valid(record.field(i));
   if (!valid_utf8) return reject("bad_utf8", "the record is not valid UTF-8");
   if (auto problem = record.csv ? ReadCsv(record, scratch) : ReadJson(record, scratch)) {
     return reject(problem->reason, problem->message);

@@ -27,9 +27,9 @@ namespace pingan {
 struct RawRecord {
   bool csv = false;
   bool oversized = false;  // the line or a field was over its limit
-  std::string text;        // JSON line
+  std::string text;        // JSON line; a CSV row's fields one after the other
   std::shared_ptr<const std::vector<std::string>> header;  // CSV
-  std::vector<std::string> fields;                         // CSV
+  std::vector<uint32_t> field_ends;  // CSV: where each field ends in `text` (two allocations a row, not one a field)
   std::string_view source;
   std::string_view file;
   int64_t line = 0;
@@ -39,6 +39,11 @@ struct RawRecord {
   static RawRecord CsvRow(std::shared_ptr<const std::vector<std::string>> header,
                           const std::vector<std::string_view>& fields, bool oversized,
                           std::string_view source, std::string_view file, int64_t line);
+  size_t field_count() const { return field_ends.size(); }
+  std::string_view field(size_t i) const {
+    const uint32_t begin = i == 0 ? 0 : field_ends[i - 1];
+    return std::string_view(text).substr(begin, field_ends[i] - begin);
+  }
   // The record's text for quarantine: the JSON line, or a CSV row as a JSON object of column →
   // value (so it can be retried without its file), cut at a bound.
   std::string RawText() const;

@@ -365,9 +365,12 @@ TEST_F(IngestTest, CsvRowsOfTheWrongWidthAndOversizedFieldsAreQuarantinedNotFata
                     "safety,S2,safety.accident\n"
                     "safety,S3,safety.accident,2024-01-02,\"" + std::string(70 * 1024, 'y') + "\",0,0\n"
                     "safety,S4,safety.accident,2024-01-02,\"杭州市\n余杭区\",0,\"three\"\n"
-                    "safety,S5,safety.accident,2024-01-02,杭州市余杭区,3,0\n";
+                    "safety,S5,safety.accident,2024-01-02,杭州市余杭区,3,0\n"
+                    // 杭 (E6 9D AD) split across two fields: each is invalid UTF-8, together they are not.
+                    "safety,S6,safety.accident,2024-01-02,\xE6,\x9D\xAD,0\n";
   IngestSummary summary = Ingest("safety.csv", csv);
   EXPECT_EQ(summary.inserted, 2) << summary.Text();
+  EXPECT_EQ(summary.quarantined["bad_utf8"], 1);
   EXPECT_EQ(summary.quarantined["bad_columns"], 1);
   EXPECT_EQ(summary.quarantined["oversized"], 1);
   EXPECT_EQ(summary.quarantined["bad_attribute"], 1);
