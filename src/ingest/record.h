@@ -51,7 +51,7 @@ struct RawRecord {
 
 using ConvertResult = std::variant<EventRecord, QuarantineEntry>;
 
-// Per-thread buffers, the worker's cache of resolved codes, and its memo counts.
+// Per-thread buffers, and the worker's counts of the text memo's answers.
 struct ConverterScratch {
   ConverterScratch();
   ~ConverterScratch();
@@ -66,7 +66,7 @@ struct ConverterScratch {
 struct CachedMatch;
 struct CachedCode;
 template <typename Value>
-class TextMemo;
+class SharedMemo;
 
 class RecordConverter {
  public:
@@ -88,7 +88,8 @@ class RecordConverter {
   // The geocoder's answer for an address text, from the memo when it holds the text; valid
   // until the scratch's next MatchText.
   const CachedMatch& MatchText(const Matcher& matcher, const std::string& address, ConverterScratch::Impl& scratch) const;
-  // The registry's place for a code (and where it lies), from the worker's cache.
+  // The registry's place for a code (and where it lies), from the memo when it holds the code;
+  // valid until the scratch's next ResolveCode.
   const CachedCode& ResolveCode(const AddressCode& code, ConverterScratch::Impl& scratch) const;
   // The geocoder's parts, made now if they are lazy; null when absent (or their maker failed).
   const Matcher* matcher() const;
@@ -102,11 +103,13 @@ class RecordConverter {
   absl::TimeZone zone_;
   uint32_t home_city_ = 0;  // UnitId value
   std::string home_city_code_;
-  // Answers for recent address texts, shared by the threads that call Convert: each worker
-  // keeping its own geocoded a text once per worker, and a feed's texts recur across the
-  // workers' blocks. 2^18 to 2^19 texts, about 64 bytes each.
-  static constexpr size_t kTextMemoEntries = size_t{1} << 18;
-  std::unique_ptr<TextMemo<CachedMatch>> text_memo_;
+  // Answers for recent address texts, and places of recent codes, shared by the threads that
+  // call Convert (ingest/shared_memo.h): each worker keeping its own resolved a text or code
+  // once per worker, and a feed's texts and codes recur across the workers' blocks. 2^18 to 2^19
+  // of each, about 64 bytes each.
+  static constexpr size_t kMemoEntries = size_t{1} << 18;
+  std::unique_ptr<SharedMemo<CachedMatch>> text_memo_;
+  std::unique_ptr<SharedMemo<CachedCode>> code_memo_;
 };
 
 bool StartsWithBom(std::string_view text);

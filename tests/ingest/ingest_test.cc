@@ -212,7 +212,7 @@ TEST_F(IngestTest, APlaceAboveTheHomeCityIsTheCitysButUnplaced) {
 }
 
 TEST_F(IngestTest, ACodeSeenAgainIsPlacedAsTheFirstTime) {
-  // Each worker keeps the codes it resolved: a code inside the city, one above it (unplaced),
+  // The converter keeps the codes it resolved: a code inside the city, one above it (unplaced),
   // one outside it (stored, not counted) and one of no unit (the text decides), three times each.
   const std::string community = CodeOf(DemoCommunity()).substr(0, 12);
   std::string file;

@@ -1,4 +1,4 @@
-#include "ingest/text_memo.h"
+#include "ingest/shared_memo.h"
 
 #include <gtest/gtest.h>
 
@@ -11,8 +11,8 @@ namespace {
 
 std::string Text(int i) { return "杭州市滨江区江南大道" + std::to_string(i) + "号"; }
 
-TEST(TextMemo, GivesBackWhatWasKept) {
-  TextMemo<int> memo(1024);
+TEST(SharedMemo, GivesBackWhatWasKept) {
+  SharedMemo<int> memo(1024);
   int value = -1;
   EXPECT_FALSE(memo.Find(Text(1), value));
   memo.Insert(Text(1), 11);
@@ -38,8 +38,8 @@ TEST(TextMemo, GivesBackWhatWasKept) {
 }
 
 // Two memos draw different seeds, and each still finds its own texts.
-TEST(TextMemo, EachMemoFindsItsOwnTexts) {
-  TextMemo<int> first(64), second(64);
+TEST(SharedMemo, EachMemoFindsItsOwnTexts) {
+  SharedMemo<int> first(64), second(64);
   first.Insert(Text(5), 5);
   int value = 0;
   EXPECT_FALSE(second.Find(Text(5), value));
@@ -52,9 +52,9 @@ TEST(TextMemo, EachMemoFindsItsOwnTexts) {
 
 // Past its size the memo drops the texts not used for a generation, keeps the ones in use,
 // and never holds more than two generations.
-TEST(TextMemo, KeepsTheTextsInUseAndAgesOutTheRest) {
+TEST(SharedMemo, KeepsTheTextsInUseAndAgesOutTheRest) {
   constexpr int kEntries = 16 * 64;  // 64 per shard
-  TextMemo<int> memo(kEntries);
+  SharedMemo<int> memo(kEntries);
   constexpr int kHot = 100;
   for (int i = 0; i < kHot; ++i) memo.Insert(Text(i), i);
   int value = 0;
@@ -82,10 +82,35 @@ TEST(TextMemo, KeepsTheTextsInUseAndAgesOutTheRest) {
   EXPECT_GE(memo.size(), static_cast<size_t>(kEntries) / 2);
 }
 
+// Codes are their own keys: halves far from uniform (a code's digits), each kept apart.
+TEST(SharedMemo, KeepsCodesByBothHalves) {
+  using Memo = SharedMemo<int>;
+  Memo memo(1 << 16);
+  int inserted = 0;
+  for (uint64_t admin = 330100000000; admin < 330100000000 + 40; ++admin) {
+    for (uint64_t local = 0; local < 400'000'000'000'000; local += 10'000'000'000'000) {
+      memo.Insert(Memo::Key{admin, local}, static_cast<int>((admin % 100) * 1000 + local / 10'000'000'000'000));
+      ++inserted;
+    }
+  }
+  EXPECT_EQ(memo.size(), static_cast<size_t>(inserted));
+  int value = 0, wrong = 0, missing = 0;
+  for (uint64_t admin = 330100000000; admin < 330100000000 + 40; ++admin) {
+    for (uint64_t local = 0; local < 400'000'000'000'000; local += 10'000'000'000'000) {
+      if (!memo.Find(Memo::Key{admin, local}, value)) ++missing;
+      else wrong += value != static_cast<int>((admin % 100) * 1000 + local / 10'000'000'000'000);
+    }
+  }
+  EXPECT_EQ(missing, 0);
+  EXPECT_EQ(wrong, 0);
+  EXPECT_FALSE(memo.Find(Memo::Key{330100000000, 5}, value));
+  EXPECT_FALSE(memo.Find(Memo::Key{0, 330100000000}, value));  // the halves swapped
+}
+
 // Threads writing and reading the same texts all read the values written for them (under
 // ThreadSanitizer/ASan builds this also checks the locking).
-TEST(TextMemo, ThreadsShareIt) {
-  TextMemo<int> memo(4096);
+TEST(SharedMemo, ThreadsShareIt) {
+  SharedMemo<int> memo(4096);
   std::vector<std::thread> threads;
   std::vector<int> wrong(4, 0), found(4, 0);
   for (int t = 0; t < 4; ++t) {
