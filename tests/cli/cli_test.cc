@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <sys/wait.h>
 
@@ -27,6 +28,38 @@ using testing::TempDir;
 
 const std::string kData = testing::NationalData();
 Output Pingan(const std::string& args, const std::string& data = kData) { return testing::RunPingan(args, data); }
+
+// The geocoder's index file beside the database: written by the first run that builds the
+// index, read by the next, rebuilt when damaged; the answers the same every time. On a copy of
+// the fixture, which other tests read at the same time.
+TEST(Cli, GeocodeKeepsItsIndexBesideTheDatabaseAndReadsItBack) {
+  TempDir dir;
+  const std::filesystem::path data = dir.path() / "data";
+  std::filesystem::create_directories(data);
+  for (const char* name : {"pingan.db", "pingan.db.registry", "pingan.toml"}) {
+    std::filesystem::copy_file(std::filesystem::path(kData) / name, data / name);
+  }
+  const std::filesystem::path index = data / "pingan.db.matcher";
+  ASSERT_FALSE(std::filesystem::exists(index));
+  auto lines = dir.Write("lines.txt", "浙江省杭州市西湖区西溪街道石灰桥社区\n五常\n江干区下沙\n肖山区\n北京市海淀区\n火星\n");
+  ::setenv("PINGAN_CUBE_TIMING", "1", 1);  // the start-up stages, on stderr
+  const Output built = Pingan("geocode < '" + lines.string() + "'", data.string());
+  const Output read = Pingan("geocode < '" + lines.string() + "'", data.string());
+  std::filesystem::resize_file(index, std::filesystem::file_size(index) / 2);  // damaged
+  const Output rebuilt = Pingan("geocode < '" + lines.string() + "'", data.string());
+  const Output read_again = Pingan("geocode < '" + lines.string() + "'", data.string());
+  ::unsetenv("PINGAN_CUBE_TIMING");
+  for (const Output* run : {&built, &read, &rebuilt, &read_again}) {
+    ASSERT_EQ(run->exit_code, 0) << run->err;
+    EXPECT_EQ(run->out, built.out);
+  }
+  EXPECT_EQ(std::count(built.out.begin(), built.out.end(), '\n'), 6);
+  EXPECT_NE(built.err.find("matcher index: "), std::string::npos) << built.err;   // built
+  EXPECT_NE(read.err.find("matcher index file: "), std::string::npos) << read.err;  // read
+  EXPECT_EQ(read.err.find("matcher index: "), std::string::npos) << read.err;
+  EXPECT_NE(rebuilt.err.find("matcher index: "), std::string::npos) << rebuilt.err;
+  EXPECT_NE(read_again.err.find("matcher index file: "), std::string::npos) << read_again.err;
+}
 
 TEST(Cli, UnitsOfTheNationListsTheProvinces) {
   Output run = Pingan("units --json");
