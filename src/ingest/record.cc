@@ -448,7 +448,8 @@ const PointIndex* RecordConverter::points() const {
 const CachedMatch& RecordConverter::MatchText(const Matcher& matcher, const std::string& address,
                                               ConverterScratch::Impl& scratch) const {
   CachedMatch& cached = scratch.match;
-  if (text_memo_->Find(address, cached)) {
+  const SharedMemo<CachedMatch>::Key key = text_memo_->KeyOf(address);  // hashed once, for Insert too
+  if (text_memo_->Find(key, cached)) {
     ++scratch.cache_hits;
     return cached;
   }
@@ -481,7 +482,7 @@ const CachedMatch& RecordConverter::MatchText(const Matcher& matcher, const std:
     std::copy_n(unit.data(), cached.unit.size(), cached.unit.data());
     cached.in_home_city = env_->registry->IsWithin(cached.place->unit, UnitId{home_city_});
   }
-  text_memo_->Insert(address, cached);
+  text_memo_->Insert(key, cached);
   return cached;
 }
 

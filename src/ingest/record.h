@@ -2,8 +2,8 @@
 // its reason. Internal to the ingest module (ingest.h is its face); docs/ingest.md lists the
 // rules and reasons.
 //
-// Thread-safety: a RecordConverter is immutable after Create but for its memo of geocoded
-// address texts, which has its own locks; Convert may run on many threads at once, each with
+// Thread-safety: a RecordConverter is immutable after Create but for its memos of geocoded
+// address texts and resolved codes, which have their own locks; Convert may run on many threads at once, each with
 // its own ConverterScratch.
 #pragma once
 

@@ -1,19 +1,15 @@
 #include "store/snapshot.h"
 
-#include <fcntl.h>
 #include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
 #include <xxhash.h>
 
 #include <cstdio>
 #include <cstring>
-#include <functional>
 #include <memory>
 #include <thread>
 
-#include "absl/cleanup/cleanup.h"
 #include "core/binary_file.h"
+#include "core/status.h"
 #include "core/stage_timer.h"
 #include "core/strings.h"
 
@@ -125,21 +121,10 @@ absl::Status RegistrySnapshot::Write(const Registry& registry, uint64_t generati
 absl::StatusOr<Registry> RegistrySnapshot::Read(const fs::path& path, uint64_t generation, History history) {
   // Mapped, not read: the page cache is the buffer (a read copied it into as many freshly
   // zeroed pages, a fifth of the load at 3 million units).
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return absl::NotFoundError(Cat(path.string(), " is absent"));
-  struct stat info {};
-  const bool stat_ok = ::fstat(fd, &info) == 0;
-  const auto size = stat_ok ? static_cast<uintmax_t>(info.st_size) : 0;
-  if (!stat_ok || size < sizeof kMagic + 8 || size > (uintmax_t{8} << 30)) {
-    ::close(fd);
-    return absl::DataLossError("bad snapshot size");
-  }
-  void* mapped = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
-  absl::Cleanup close_fd = [fd] { ::close(fd); };  // open while arrays are mapped in place
-  if (mapped == MAP_FAILED) return absl::DataLossError(Cat(path.string(), ": cannot be mapped"));
-  ::madvise(mapped, size, MADV_SEQUENTIAL);
-  std::unique_ptr<void, std::function<void(void*)>> unmap(mapped, [size](void* at) { ::munmap(at, size); });
-  const std::string_view data(static_cast<const char*>(mapped), size);
+  PA_ASSIGN_OR_RETURN(MappedFile file, MappedFile::Open(path, sizeof kMagic + 8, size_t{8} << 30));
+  const std::string_view data = file.bytes();
+  const int fd = file.fd();  // open while arrays are mapped from it in place
+  ::madvise(const_cast<char*>(data.data()), data.size(), MADV_SEQUENTIAL);
   auto damaged = [&](std::string_view what) { return absl::DataLossError(Cat(path.string(), ": ", what)); };
   StageTimer timer("registry snapshot");
   timer.Mark("map");
