@@ -465,7 +465,7 @@ class Loader {
 template <typename Def>
 const Def* Lookup(const std::vector<Def>& defs, const absl::flat_hash_map<std::string, uint16_t>& index,
                   std::string_view id) {
-  auto found = index.find(std::string(id));
+  auto found = index.find(absl::string_view(id.data(), id.size()));  // no string made
   return found == index.end() ? nullptr : &defs[found->second];
 }
 
@@ -521,7 +521,7 @@ const MeasureDef* Catalog::FindIndicator(std::string_view id) const { return Loo
 const MeasureDef* Catalog::FindKeyType(std::string_view id) const { return Lookup(key_types, key_type_index, id); }
 
 std::optional<uint16_t> Catalog::TypeIndex(std::string_view id) const {
-  auto found = type_index.find(std::string(id));
+  auto found = type_index.find(absl::string_view(id.data(), id.size()));
   if (found == type_index.end()) return std::nullopt;
   return found->second;
 }

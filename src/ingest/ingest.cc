@@ -115,8 +115,19 @@ class LineSplitter {
 // writer thread in batches (one transaction each), in input order.
 
 struct Chunk {
-  std::vector<RawRecord> records;
+  std::vector<RawRecord> records;  // [0, size): this chunk's; the rest are spare, kept for their buffers
+  size_t size = 0;
+  RawRecord& Next() {
+    if (size == records.size()) records.emplace_back();
+    return records[size++];
+  }
 };
+
+// A buffer this large is not kept for reuse: one odd record must not pin its size for the run.
+constexpr size_t kMaxKeptBuffer = 64 << 10;
+void Release(std::string& text) {
+  if (text.capacity() > kMaxKeptBuffer) std::string().swap(text);
+}
 
 // A queue of at most `capacity` items between two threads. Close: no more items (Pop drains
 // what is left, then returns nullopt). Cancel: stop now (Push returns false, Pop nullopt).
@@ -168,9 +179,33 @@ class BoundedQueue {
 };
 
 struct Converted {
-  std::vector<EventRecord> events;
+  std::vector<EventRecord> events;  // [0, event_count): this batch's; the rest are spare
+  size_t event_count = 0;
   std::vector<QuarantineEntry> quarantine;
   IngestSummary summary;  // placed, withdrawn (of converted events), quarantined, read
+};
+
+// Chunks and batches go back to the stage that fills them once they are done with, so that the
+// records' strings are reused: allocating and freeing them (on another thread) record by record
+// cost the workers about a fifth of their time, and the kernel as much again in fresh pages.
+template <typename T>
+class Pool {
+ public:
+  T Take() {
+    std::lock_guard lock(mutex_);
+    if (free_.empty()) return T();
+    T item = std::move(free_.back());
+    free_.pop_back();
+    return item;
+  }
+  void Give(T item) {
+    std::lock_guard lock(mutex_);
+    free_.push_back(std::move(item));
+  }
+
+ private:
+  std::mutex mutex_;
+  std::vector<T> free_;
 };
 
 }  // namespace
@@ -232,11 +267,14 @@ struct Ingester::Impl {
   Impl(const IngestEnv& env_in, RecordConverter converter_in)
       : env(env_in), converter(std::move(converter_in)), scratches(std::max(1, env_in.threads)) {}
 
-  // Converts `chunk` on at most `workers` threads.
-  Converted Convert(Chunk& chunk, int workers) {
-    Converted out;
-    const size_t n = chunk.records.size();
-    std::vector<ConvertResult> results(n);
+  // Converts `chunk` on at most `workers` threads into `out` (a batch from the pool: its events
+  // are reused).
+  void Convert(const Chunk& chunk, int workers, Converted& out) {
+    const size_t n = chunk.size;
+    out.event_count = 0;
+    out.quarantine.clear();
+    out.summary = IngestSummary();
+    if (out.events.size() < n) out.events.resize(n);
     const int threads = std::max(1, std::min({workers, static_cast<int>(scratches.size()), static_cast<int>(n / 256) + 1}));
     int64_t hits = 0, misses = 0;
     for (const ConverterScratch& scratch : scratches) hits -= scratch.cache_hits(), misses -= scratch.cache_misses();
@@ -244,10 +282,16 @@ struct Ingester::Impl {
     // still has a slow half (geocoding costs vary from record to record).
     constexpr size_t kBlock = 128;
     std::atomic<size_t> next{0};
+    std::vector<std::vector<std::pair<size_t, QuarantineEntry>>> rejected(threads);
     auto work = [&](int worker) {
       ConverterScratch& scratch = scratches[worker];
+      QuarantineEntry entry;
       for (size_t begin; (begin = next.fetch_add(kBlock)) < n;) {
-        for (size_t i = begin; i < std::min(n, begin + kBlock); ++i) results[i] = converter.Convert(chunk.records[i], scratch);
+        for (size_t i = begin; i < std::min(n, begin + kBlock); ++i) {
+          if (!converter.Convert(chunk.records[i], scratch, out.events[i], entry)) {
+            rejected[worker].emplace_back(i, std::move(entry));
+          }
+        }
       }
     };
     std::vector<std::thread> pool;
@@ -258,18 +302,31 @@ struct Ingester::Impl {
     out.summary.geocode_cache_hits = hits;
     out.summary.geocoded = misses;
     out.summary.read = static_cast<int64_t>(n);
-    out.events.reserve(n);
-    int64_t placed[4][kLevelCount] = {};
-    for (ConvertResult& result : results) {
-      if (auto* event = std::get_if<EventRecord>(&result)) {
-        ++placed[static_cast<int>(event->placement.method)][std::min<int>(event->placement.level, kLevelCount - 1)];
-        if (!event->placement.in_home_city) out.summary.outside_home_city += 1;
-        out.events.push_back(std::move(*event));
-      } else {
-        auto& entry = std::get<QuarantineEntry>(result);
-        out.summary.quarantined[entry.reason] += 1;
-        out.quarantine.push_back(std::move(entry));
+    // The quarantined records in input order; the events close up over their slots.
+    std::vector<std::pair<size_t, QuarantineEntry>> all;
+    for (auto& list : rejected) {
+      for (auto& item : list) all.push_back(std::move(item));
+    }
+    std::sort(all.begin(), all.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+    size_t kept = 0, next_rejected = 0;
+    for (size_t i = 0; i < n; ++i) {
+      if (next_rejected < all.size() && all[next_rejected].first == i) {
+        ++next_rejected;
+        continue;
       }
+      if (kept != i) std::swap(out.events[kept], out.events[i]);
+      ++kept;
+    }
+    out.event_count = kept;
+    for (auto& [index, entry] : all) {
+      out.summary.quarantined[entry.reason] += 1;
+      out.quarantine.push_back(std::move(entry));
+    }
+    int64_t placed[4][kLevelCount] = {};
+    for (size_t i = 0; i < kept; ++i) {
+      const EventRecord& event = out.events[i];
+      ++placed[static_cast<int>(event.placement.method)][std::min<int>(event.placement.level, kLevelCount - 1)];
+      if (!event.placement.in_home_city) out.summary.outside_home_city += 1;
     }
     for (int method = 0; method < 4; ++method) {
       for (int level = 0; level < kLevelCount; ++level) {
@@ -279,7 +336,6 @@ struct Ingester::Impl {
         }
       }
     }
-    return out;
   }
 
   absl::Status GeocoderStatus() const {
@@ -295,7 +351,8 @@ struct Ingester::Impl {
 
   absl::Status Write(Converted& batch, IngestSummary* summary) {
     std::vector<UpsertOutcome> outcomes;
-    PA_RETURN_IF_ERROR(env.store->WriteBatch(batch.events, batch.quarantine, &outcomes));
+    PA_RETURN_IF_ERROR(env.store->WriteBatch(std::span<const EventRecord>(batch.events.data(), batch.event_count),
+                                             batch.quarantine, &outcomes));
     for (size_t i = 0; i < outcomes.size(); ++i) {
       switch (outcomes[i]) {
         case UpsertOutcome::kInserted: ++batch.summary.inserted; break;
@@ -310,8 +367,9 @@ struct Ingester::Impl {
     return absl::OkStatus();
   }
 
-  // Runs the pipeline over records produced by `produce(emit)`, where emit(RawRecord&&) returns
-  // a status: a reader thread runs `produce` and hands over chunks of env.batch_size records;
+  // Runs the pipeline over records produced by `produce(emit)`, where emit(fill) calls
+  // fill(RawRecord&) on the next record to fill (a reused one: fill sets every field, with
+  // RawRecord::Set*) and returns a status: a reader thread runs `produce` and hands over chunks of env.batch_size records;
   // this thread converts them (with env.threads workers); a writer thread commits each as one
   // batch, in input order. Reading, converting and writing overlap.
   template <typename Produce>
@@ -319,6 +377,8 @@ struct Ingester::Impl {
     auto started = std::chrono::steady_clock::now();
     BoundedQueue<Chunk> read_queue(2);
     BoundedQueue<Converted> write_queue(2);
+    Pool<Chunk> chunks;
+    Pool<Converted> batches;
     absl::Status read_status, write_status, convert_status;
     IngestSummary written;
     // PINGAN_INGEST_TIMING: where each stage spent its time, on stderr at the end.
@@ -328,16 +388,16 @@ struct Ingester::Impl {
     std::thread reader([&] {
       Chunk chunk;
       chunk.records.reserve(env.batch_size);
-      read_status = produce([&](RawRecord&& record) -> absl::Status {
-        chunk.records.push_back(std::move(record));
-        if (chunk.records.size() < env.batch_size) return absl::OkStatus();
+      read_status = produce([&](auto&& fill) -> absl::Status {
+        fill(chunk.Next());
+        if (chunk.size < env.batch_size) return absl::OkStatus();
         if (!read_queue.Push(std::move(chunk))) return absl::CancelledError("ingest stopped");
-        chunk = Chunk();
-        chunk.records.reserve(env.batch_size);
+        chunk = chunks.Take();
+        chunk.size = 0;
         return absl::OkStatus();
       });
       // What was read before a read error is still ingested.
-      if (!chunk.records.empty()) read_queue.Push(std::move(chunk));
+      if (chunk.size > 0) read_queue.Push(std::move(chunk));
       read_queue.Close();
     });
     std::thread writer([&] {
@@ -353,6 +413,8 @@ struct Ingester::Impl {
           read_queue.Cancel();
           return;
         }
+        for (EventRecord& event : batch->events) Release(event.address), Release(event.attributes_json);
+        batches.Give(std::move(*batch));
       }
     });
     // Converting takes as many workers as keep the writer busy, no more. The writer is the one
@@ -369,8 +431,11 @@ struct Ingester::Impl {
       if (queued >= write_queue.capacity()) workers = std::max(1, workers - 1);           // the writer is behind
       if (queued == 0) workers = std::min(std::max(1, env.threads), workers + 1);      // the writer waits for us
       at = Clock::now();
-      Converted converted = Convert(*chunk, workers);
+      Converted converted = batches.Take();
+      Convert(*chunk, workers, converted);
       convert_s += since(at);
+      for (size_t i = 0; i < chunk->size; ++i) Release(chunk->records[i].text);
+      chunks.Give(std::move(*chunk));
       // A lazy part of the geocoder that could not be made placed none of this chunk's texts
       // or points: nothing of it is written.
       if (absl::Status geocoder = GeocoderStatus(); !geocoder.ok()) {
@@ -442,7 +507,7 @@ absl::Status Ingester::IngestFile(const fs::path& path, IngestSummary* summary, 
         [&](auto emit) {
           return LineSplitter::Run(read, [&](const std::string& line, int64_t number, bool too_long) {
             if (line.empty() && !too_long) return absl::OkStatus();  // blank lines are skipped
-            return emit(RawRecord::JsonLine(line, too_long, file_source, name, number));
+            return emit([&](RawRecord& record) { record.SetJsonLine(line, too_long, file_source, name, number); });
           });
         },
         summary);
@@ -461,8 +526,9 @@ absl::Status Ingester::IngestFile(const fs::path& path, IngestSummary* summary, 
             return absl::OkStatus();
           }
           if (row.fields.size() == 1 && row.fields[0].empty()) return absl::OkStatus();  // blank
-          return emit(RawRecord::CsvRow(header, row.fields, row.oversized, file_source, name,
-                                        static_cast<int64_t>(row.number)));
+          return emit([&](RawRecord& record) {
+            record.SetCsvRow(header, row.fields, row.oversized, file_source, name, static_cast<int64_t>(row.number));
+          });
         }, CsvLimits{.max_field_bytes = kCsvMaxFieldBytes, .max_fields = 1024, .lenient = true});
         std::vector<char> buffer(1 << 20);
         while (true) {
@@ -490,7 +556,7 @@ absl::Status Ingester::IngestJsonLines(std::string_view body, std::string_view n
       [&](auto emit) {
         return LineSplitter::Run(read, [&](const std::string& line, int64_t number, bool too_long) {
           if (line.empty() && !too_long) return absl::OkStatus();
-          return emit(RawRecord::JsonLine(line, too_long, file_source, shown, number));
+          return emit([&](RawRecord& record) { record.SetJsonLine(line, too_long, file_source, shown, number); });
         });
       },
       summary);
@@ -504,7 +570,9 @@ absl::Status Ingester::RetryQuarantine(IngestSummary* summary) {
         for (const QuarantineEntry& entry : entries) {
           if (!RecordConverter::Retriable(entry.reason)) continue;
           retried.push_back(entry.id);
-          PA_RETURN_IF_ERROR(emit(RawRecord::JsonLine(entry.raw, false, entry.source, entry.file, entry.line)));
+          PA_RETURN_IF_ERROR(emit([&](RawRecord& record) {
+            record.SetJsonLine(entry.raw, false, entry.source, entry.file, entry.line);
+          }));
         }
         return absl::OkStatus();
       },

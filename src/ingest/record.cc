@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstring>
 #include <ctime>
+#include <span>
 
 #include <nlohmann/json.hpp>
 #include <simdjson.h>
@@ -151,19 +152,41 @@ std::optional<absl::Time> ParseIso8601(std::string_view text, const absl::TimeZo
   return absl::FromCivil(civil, absl::UTCTimeZone()) - absl::Minutes(offset_minutes);
 }
 
-void AppendJsonScalar(json& object, std::string_view key, const Value& value) {
-  std::string name(key);
-  switch (value.kind) {
-    case Value::kNull: object[name] = nullptr; break;
-    case Value::kString: object[name] = std::string(value.text); break;
-    case Value::kNumber: object[name] = value.number; break;
-    case Value::kBool: object[name] = value.boolean; break;
-    case Value::kRaw: {
-      json parsed = json::parse(value.text, nullptr, /*allow_exceptions=*/false);
-      object[name] = parsed.is_discarded() ? json(std::string(value.text)) : parsed;
-      break;
+// One attribute of the record being converted, before it is written as JSON.
+struct Attribute {
+  enum Kind : uint8_t { kNull, kString, kDouble, kInt, kBool, kJson };
+  std::string_view name;
+  Kind kind = kNull;
+  std::string_view text;  // kString
+  double number = 0;      // kDouble
+  int64_t integer = 0;    // kInt
+  bool truth = false;     // kBool
+  std::string json;       // kJson: an object or array as nlohmann writes it
+};
+
+// The attributes as one JSON object, byte for byte what a nlohmann::json object given them in
+// this order would dump: keys sorted (bytewise, as std::map orders them), the last of a
+// repeated key kept, numbers written by nlohmann. Only strings are escaped here.
+void WriteAttributes(std::span<Attribute> attributes, std::string& out) {
+  std::stable_sort(attributes.begin(), attributes.end(),
+                   [](const Attribute& a, const Attribute& b) { return a.name < b.name; });
+  out.assign("{");
+  for (size_t at = 0; at < attributes.size(); ++at) {
+    if (at + 1 < attributes.size() && attributes[at + 1].name == attributes[at].name) continue;  // a later one wins
+    const Attribute& attribute = attributes[at];
+    if (out.size() > 1) out.push_back(',');
+    AppendJsonString(out, attribute.name);
+    out.push_back(':');
+    switch (attribute.kind) {
+      case Attribute::kNull: out.append("null"); break;
+      case Attribute::kString: AppendJsonString(out, attribute.text); break;
+      case Attribute::kDouble: out.append(json(attribute.number).dump()); break;
+      case Attribute::kInt: out.append(json(attribute.integer).dump()); break;
+      case Attribute::kBool: out.append(attribute.truth ? "true" : "false"); break;
+      case Attribute::kJson: out.append(attribute.json); break;
     }
   }
+  out.push_back('}');
 }
 
 }  // namespace
@@ -172,36 +195,65 @@ void AppendJsonScalar(json& object, std::string_view key, const Value& value) {
 
 bool StartsWithBom(std::string_view text) { return text.substr(0, 3) == "\xEF\xBB\xBF"; }
 
-RawRecord RawRecord::JsonLine(std::string_view text, bool oversized, std::string_view source,
-                              std::string_view file, int64_t line) {
-  RawRecord record;
-  record.text.assign(text);
-  record.oversized = oversized;
-  record.source = source;
-  record.file = file;
-  record.line = line;
-  return record;
+void RawRecord::SetJsonLine(std::string_view line_text, bool is_oversized, std::string_view record_source,
+                            std::string_view record_file, int64_t line_number) {
+  csv = false;
+  oversized = is_oversized;
+  text.assign(line_text);
+  header.reset();
+  field_ends.clear();
+  source = record_source;
+  file = record_file;
+  line = line_number;
 }
 
-RawRecord RawRecord::CsvRow(std::shared_ptr<const std::vector<std::string>> header,
-                            const std::vector<std::string_view>& fields, bool oversized,
-                            std::string_view source, std::string_view file, int64_t line) {
-  RawRecord record;
-  record.csv = true;
-  record.header = std::move(header);
-  size_t bytes = 0;
-  for (std::string_view field : fields) bytes += field.size();
-  record.text.reserve(bytes);
-  record.field_ends.reserve(fields.size());
+void RawRecord::SetCsvRow(const std::shared_ptr<const std::vector<std::string>>& row_header,
+                          const std::vector<std::string_view>& fields, bool is_oversized,
+                          std::string_view record_source, std::string_view record_file, int64_t line_number) {
+  csv = true;
+  oversized = is_oversized;
+  if (header != row_header) header = row_header;
+  text.clear();
+  field_ends.clear();
   for (std::string_view field : fields) {
-    record.text.append(field);
-    record.field_ends.push_back(static_cast<uint32_t>(record.text.size()));
+    text.append(field);
+    field_ends.push_back(static_cast<uint32_t>(text.size()));
   }
-  record.oversized = oversized;
-  record.source = source;
-  record.file = file;
-  record.line = line;
-  return record;
+  source = record_source;
+  file = record_file;
+  line = line_number;
+}
+
+void AppendJsonString(std::string& out, std::string_view text) {
+  if (!simdjson::validate_utf8(text.data(), text.size())) {
+    out += json(text).dump(-1, ' ', false, json::error_handler_t::replace);
+    return;
+  }
+  static constexpr char kHex[] = "0123456789abcdef";
+  out.push_back('"');
+  size_t run = 0;  // start of the bytes still to copy as they are
+  for (size_t at = 0; at < text.size(); ++at) {
+    const auto byte = static_cast<unsigned char>(text[at]);
+    if (byte >= 0x20 && byte != '"' && byte != '\\') continue;
+    out.append(text.data() + run, at - run);
+    run = at + 1;
+    out.push_back('\\');
+    switch (byte) {
+      case '"': out.push_back('"'); break;
+      case '\\': out.push_back('\\'); break;
+      case '\b': out.push_back('b'); break;
+      case '\f': out.push_back('f'); break;
+      case '\n': out.push_back('n'); break;
+      case '\r': out.push_back('r'); break;
+      case '\t': out.push_back('t'); break;
+      default:
+        out.append("u00");
+        out.push_back(kHex[byte >> 4]);
+        out.push_back(kHex[byte & 15]);
+    }
+  }
+  out.append(text.data() + run, text.size() - run);
+  out.push_back('"');
 }
 
 std::string RawRecord::RawText() const {
@@ -265,6 +317,9 @@ struct ConverterScratch::Impl {
   NormalizedAddress normalized;
   CachedMatch match;  // the last MatchText's answer
   int64_t cache_hits = 0, cache_misses = 0;
+  // Convert's working strings, kept so that converting allocates nothing once they have grown.
+  std::string source, source_id, type_text;
+  std::vector<Attribute> attributes;
 };
 
 ConverterScratch::ConverterScratch() : impl(std::make_unique<Impl>()) {}
@@ -504,15 +559,19 @@ bool RecordConverter::ContainsHomeCity(const Place& place) const {
   return place.unit.value != home_city_ && env_->registry->IsWithin(UnitId{home_city_}, place.unit);
 }
 
-ConvertResult RecordConverter::Convert(const RawRecord& record, ConverterScratch& scratch_holder) const {
+bool RecordConverter::Convert(const RawRecord& record, ConverterScratch& scratch_holder, EventRecord& event,
+                              QuarantineEntry& rejected) const {
   ConverterScratch::Impl& scratch = *scratch_holder.impl;
   const Catalog& catalog = *env_->catalog;
   const Registry& registry = *env_->registry;
 
-  std::string source_id_text;  // for the quarantine entry
-  std::string source_text(record.source);
-  auto reject = [&](std::string reason, std::string message) -> ConvertResult {
-    QuarantineEntry entry;
+  std::string& source_id_text = scratch.source_id;  // for the quarantine entry
+  source_id_text.clear();
+  std::string& source_text = scratch.source;
+  source_text.assign(record.source);
+  auto reject = [&](std::string reason, std::string message) -> bool {
+    QuarantineEntry& entry = rejected;
+    entry = QuarantineEntry{};
     entry.source = source_text;
     entry.source_id = source_id_text;
     entry.reason = std::move(reason);
@@ -521,7 +580,7 @@ ConvertResult RecordConverter::Convert(const RawRecord& record, ConverterScratch
     entry.file = std::string(record.file);
     entry.line = record.line;
     entry.received_at = env_->now != 0 ? env_->now : static_cast<int64_t>(std::time(nullptr));
-    return entry;
+    return false;
   };
 
   if (record.oversized) return reject("oversized", "the record or one of its fields is over the size limit");
@@ -545,11 +604,19 @@ ConvertResult RecordConverter::Convert(const RawRecord& record, ConverterScratch
   if (plan_it == plan_by_source_.end()) return reject("unknown_source", Cat("unknown source '", source_text, "'"));
   const Plan& plan = *plan_it->second;
 
-  EventRecord event;
-  event.source = source_text;
+  event.Clear();
+  event.source.assign(source_text);
   std::optional<Value> type_value, time_value, status_value;
   std::optional<double> lon, lat;
-  json attributes = json::object();
+  std::vector<Attribute>& attributes = scratch.attributes;
+  size_t attribute_used = 0;  // attributes[0, attribute_used): this record's (the rest keep their buffers)
+  auto next_attribute = [&](std::string_view name, Attribute::Kind kind) -> Attribute& {
+    if (attribute_used == attributes.size()) attributes.emplace_back();
+    Attribute& attribute = attributes[attribute_used++];
+    attribute.name = name;
+    attribute.kind = kind;
+    return attribute;
+  };
   std::vector<std::pair<uint16_t, double>>& numbers = event.numbers;
   size_t attribute_count = 0;
 
@@ -559,10 +626,23 @@ ConvertResult RecordConverter::Convert(const RawRecord& record, ConverterScratch
     if (value.text.size() > kMaxFieldBytes) return Reject{"oversized", Cat("attribute '", name, "' is too long")};
     const AttributeDef* def = catalog.FindAttribute(name);
     if (def == nullptr) {  // undeclared: kept as sent, ignored by measures
-      AppendJsonScalar(attributes, name, value);
+      switch (value.kind) {
+        case Value::kNull: next_attribute(name, Attribute::kNull); break;
+        case Value::kString: next_attribute(name, Attribute::kString).text = value.text; break;
+        case Value::kNumber: next_attribute(name, Attribute::kDouble).number = value.number; break;
+        case Value::kBool: next_attribute(name, Attribute::kBool).truth = value.boolean; break;
+        case Value::kRaw: {
+          // An object or array: as nlohmann reads and writes it (its text as a string if it fails).
+          Attribute& attribute = next_attribute(name, Attribute::kJson);
+          json parsed = json::parse(value.text, nullptr, /*allow_exceptions=*/false);
+          attribute.json = (parsed.is_discarded() ? json(std::string(value.text)) : parsed)
+                               .dump(-1, ' ', false, json::error_handler_t::replace);
+          break;
+        }
+      }
       return std::nullopt;
     }
-    const uint16_t index = catalog.attribute_index.find(def->name)->second;
+    const auto index = static_cast<uint16_t>(def - catalog.attributes.data());
     switch (def->kind) {
       case AttrKind::kBool: {
         bool truth = false;
@@ -582,7 +662,7 @@ ConvertResult RecordConverter::Convert(const RawRecord& record, ConverterScratch
         } else {
           return Reject{"bad_attribute", Cat("attribute '", name, "' must be true or false")};
         }
-        attributes[def->name] = truth;
+        next_attribute(def->name, Attribute::kBool).truth = truth;
         numbers.emplace_back(index, truth ? 1.0 : 0.0);
         return std::nullopt;
       }
@@ -595,18 +675,18 @@ ConvertResult RecordConverter::Convert(const RawRecord& record, ConverterScratch
                                              def->kind == AttrKind::kInt ? "an integer" : "a number")};
         }
         if (def->kind == AttrKind::kInt) {
-          attributes[def->name] = static_cast<int64_t>(*number);
+          next_attribute(def->name, Attribute::kInt).integer = static_cast<int64_t>(*number);
         } else {
-          attributes[def->name] = *number;
+          next_attribute(def->name, Attribute::kDouble).number = *number;
         }
         numbers.emplace_back(index, *number);
         return std::nullopt;
       }
       case AttrKind::kText: {
         if (value.kind == Value::kRaw) return Reject{"bad_attribute", Cat("attribute '", name, "' must be text")};
-        std::string text(value.kind == Value::kBool ? (value.boolean ? "true" : "false") : value.text);
+        const std::string_view text = value.kind == Value::kBool ? (value.boolean ? "true" : "false") : value.text;
         if (text.size() > def->max_bytes) return Reject{"oversized", Cat("attribute '", name, "' is too long")};
-        attributes[def->name] = std::move(text);
+        next_attribute(def->name, Attribute::kString).text = text;
         return std::nullopt;
       }
     }
@@ -621,14 +701,17 @@ ConvertResult RecordConverter::Convert(const RawRecord& record, ConverterScratch
       if (auto problem = add_attribute(pair.key, pair.value)) return reject(problem->reason, problem->message);
       continue;
     }
-    FieldRole role;
+    Role role = Role::kIgnore;
+    std::string_view attribute_name;  // kAttribute
     if (auto it = plan.roles.find(absl::string_view(pair.key.data(), pair.key.size())); it != plan.roles.end()) {
-      role = it->second;
+      role = it->second.role;
+      attribute_name = it->second.attribute;
     } else if (pair.key.substr(0, 5) == "attr.") {
-      role = FieldRole{Role::kAttribute, std::string(pair.key.substr(5))};
+      role = Role::kAttribute;
+      attribute_name = pair.key.substr(5);
     }
     const Value& value = pair.value;
-    switch (role.role) {
+    switch (role) {
       case Role::kIgnore:
       case Role::kSource:
       case Role::kAttributes:
@@ -648,7 +731,7 @@ ConvertResult RecordConverter::Convert(const RawRecord& record, ConverterScratch
         if (IsBlank(value)) break;
         std::optional<double> number = NumberOf(value);
         if (!number) return reject("bad_point", "longitude and latitude must be numbers");
-        (role.role == Role::kLon ? lon : lat) = *number;
+        (role == Role::kLon ? lon : lat) = *number;
         break;
       }
       case Role::kCode:
@@ -657,7 +740,7 @@ ConvertResult RecordConverter::Convert(const RawRecord& record, ConverterScratch
         else if (!IsBlank(value)) return reject("bad_code", "field 'code' must be a string of digits");
         break;
       case Role::kAttribute:
-        if (auto problem = add_attribute(role.attribute, value)) return reject(problem->reason, problem->message);
+        if (auto problem = add_attribute(attribute_name, value)) return reject(problem->reason, problem->message);
         break;
     }
   }
@@ -668,10 +751,11 @@ ConvertResult RecordConverter::Convert(const RawRecord& record, ConverterScratch
     return reject("oversized", "source_id is longer than 128 bytes");
   }
   if (source_id_text.empty()) return reject("missing_field", "the record has no source_id");
-  event.source_id = source_id_text;
+  event.source_id.assign(source_id_text);
 
   // type
-  std::string type_text;
+  std::string& type_text = scratch.type_text;
+  type_text.clear();
   if (type_value && !IsBlank(*type_value)) type_text.assign(Trim(type_value->text));
   if (type_text.empty()) {
     if (plan.default_type.empty()) return reject("missing_field", "the record has no type");
@@ -690,7 +774,7 @@ ConvertResult RecordConverter::Convert(const RawRecord& record, ConverterScratch
   if (type->source != plan.def->id) {
     return reject("unknown_type", Cat("type '", type->id, "' is not reported by source '", plan.def->id, "'"));
   }
-  event.type = type->id;
+  event.type.assign(type->id);
 
   // occurred_at
   if (!time_value || IsBlank(*time_value)) return reject("missing_field", "the record has no occurred_at");
@@ -749,7 +833,7 @@ ConvertResult RecordConverter::Convert(const RawRecord& record, ConverterScratch
     event.code = parsed->ToString();
   }
   std::sort(numbers.begin(), numbers.end());
-  event.attributes_json = attributes.dump(-1, ' ', false, json::error_handler_t::replace);
+  WriteAttributes(std::span<Attribute>(attributes.data(), attribute_used), event.attributes_json);
 
   // Placement: by code, else by point, else by the address text.
   Placement& placement = event.placement;
@@ -776,14 +860,14 @@ ConvertResult RecordConverter::Convert(const RawRecord& record, ConverterScratch
   const Matcher* text_matcher = !place && !event.address.empty() ? matcher() : nullptr;
   if (text_matcher != nullptr) {
     const CachedMatch& match = MatchText(*text_matcher, event.address, scratch);
-    placement.geocode_status = match.normalized ? std::string(MatchStatusName(match.status)) : "invalid";
+    placement.geocode_status.assign(match.normalized ? MatchStatusName(match.status) : std::string_view("invalid"));
     if (match.place && !ContainsHomeCity(*match.place)) {
       placement.method = PlaceMethod::kText;
       placement.confidence = match.confidence;
       placement.unit.assign(match.unit.data(), match.unit.size());
       placement.level = static_cast<uint8_t>(match.place->level);
       placement.in_home_city = match.in_home_city;
-      return event;
+      return true;
     }
   }
   const bool by_code = placement.method == PlaceMethod::kCode;
@@ -793,17 +877,21 @@ ConvertResult RecordConverter::Convert(const RawRecord& record, ConverterScratch
     // A place resolved from a code is that code (Resolve refuses digits below the unit it
     // names), already written out: no second read of the registry's codes.
     assert(!by_code || registry.PlaceCode(*place).ToString() == event.code);
-    placement.unit = by_code ? event.code : registry.PlaceCode(*place).ToString();
+    if (by_code) {
+      placement.unit.assign(event.code);
+    } else {
+      placement.unit.assign(registry.PlaceCode(*place).ToString());
+    }
     placement.level = static_cast<uint8_t>(place->level);
     placement.in_home_city = by_code ? resolved_code->in_home_city : registry.IsWithin(place->unit, UnitId{home_city_});
   } else {
     placement.method = PlaceMethod::kNone;
-    placement.unit = home_city_code_;
+    placement.unit.assign(home_city_code_);
     placement.level = static_cast<uint8_t>(Level::kCity);
     placement.confidence = 0;
     placement.in_home_city = true;
   }
-  return event;
+  return true;
 }
 
 }  // namespace pingan

@@ -11,7 +11,6 @@
 #include <memory>
 #include <string>
 #include <string_view>
-#include <variant>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
@@ -34,11 +33,12 @@ struct RawRecord {
   std::string_view file;
   int64_t line = 0;
 
-  static RawRecord JsonLine(std::string_view text, bool oversized, std::string_view source,
-                            std::string_view file, int64_t line);
-  static RawRecord CsvRow(std::shared_ptr<const std::vector<std::string>> header,
-                          const std::vector<std::string_view>& fields, bool oversized,
-                          std::string_view source, std::string_view file, int64_t line);
+  // Fill this record anew, reusing its buffers (a chunk's records are reused chunk after chunk).
+  void SetJsonLine(std::string_view text, bool oversized, std::string_view source, std::string_view file,
+                   int64_t line);
+  void SetCsvRow(const std::shared_ptr<const std::vector<std::string>>& header,
+                 const std::vector<std::string_view>& fields, bool oversized, std::string_view source,
+                 std::string_view file, int64_t line);
   size_t field_count() const { return field_ends.size(); }
   std::string_view field(size_t i) const {
     const uint32_t begin = i == 0 ? 0 : field_ends[i - 1];
@@ -48,8 +48,6 @@ struct RawRecord {
   // value (so it can be retried without its file), cut at a bound.
   std::string RawText() const;
 };
-
-using ConvertResult = std::variant<EventRecord, QuarantineEntry>;
 
 // Per-thread buffers, and the worker's counts of the text memo's answers.
 struct ConverterScratch {
@@ -74,7 +72,12 @@ class RecordConverter {
   RecordConverter(RecordConverter&&) noexcept;
   ~RecordConverter();
 
-  ConvertResult Convert(const RawRecord& record, ConverterScratch& scratch) const;
+  // Converts `record` into `event`, which is cleared first and keeps the capacity of its strings
+  // (a batch's records are reused batch after batch, so converting allocates nothing): true
+  // when the record is valid; false, with `rejected` filled, when it goes to quarantine (`event`
+  // is then unspecified).
+  bool Convert(const RawRecord& record, ConverterScratch& scratch, EventRecord& event,
+               QuarantineEntry& rejected) const;
 
   // The source a file name names ("police-2024.csv.gz" → "police"), or "".
   std::string SourceFromFileName(std::string_view file_name) const;
@@ -113,5 +116,11 @@ class RecordConverter {
 };
 
 bool StartsWithBom(std::string_view text);
+
+// Appends `text` as a JSON string exactly as nlohmann::json's dump() writes it (attributes are
+// stored as JSON text and hashed to tell an identical re-send: the bytes must never change).
+// Valid UTF-8 is copied but for '"', '\\' and the C0 controls; anything else goes through
+// nlohmann itself.
+void AppendJsonString(std::string& out, std::string_view text);
 
 }  // namespace pingan

@@ -10,8 +10,10 @@
 #include <nlohmann/json.hpp>
 
 #include "core/strings.h"
+#include "core/text.h"
 #include "geocode/matcher.h"
 #include "geocode/point_index.h"
+#include "ingest/record.h"
 #include "store/sqlite_store.h"
 #include "testing/demo_registry.h"
 #include "testing/temp_dir.h"
@@ -290,6 +292,130 @@ TEST_F(IngestTest, TheWorkersShareTheirGeocodedTextsAndPlaceARepeatAsTheFirstTim
     }
   }
   EXPECT_GT(placed, kTexts / 2);
+}
+
+// Everything stored about an event, as one comparable line.
+std::string Describe(const StoredEvent& stored) {
+  const EventRecord& e = stored.event;
+  const Placement& p = e.placement;
+  return Cat(e.source, "|", e.source_id, "|", e.type, "|", e.occurred_at, "|", e.address, "|",
+             e.lon ? std::to_string(*e.lon) : "-", "|", e.lat ? std::to_string(*e.lat) : "-", "|", e.code, "|",
+             static_cast<int>(e.status), "|", e.attributes_json, "|", static_cast<int>(p.method), "|", p.unit, "|",
+             p.level, "|", p.geocode_status, "|", p.confidence, "|", p.in_home_city);
+}
+
+TEST_F(IngestTest, ReusedRecordsAreStoredExactlyLikeFreshOnes) {
+  // Batches and their records are reused (their strings keep their capacity): a record left
+  // with anything of the one before it in the same slot — a point, an address, an attribute,
+  // a withdrawn status, a placement — would be stored wrong. The same varied file goes in
+  // batches of 3 (each slot reused many times, quarantined records closing up the slots) and
+  // in one batch (nothing reused); every stored event must be the same.
+  const UnitId community = DemoCommunity();
+  const UnitId grid = registry().Descendants(community, Level::kGrid).front();
+  const BoundingBox& box = registry().box(grid);
+  const std::string point = Cat(R"(,"lon":)", (box.min_lon + box.max_lon) / 2, R"(,"lat":)", (box.min_lat + box.max_lat) / 2);
+  const std::string code = CodeOf(community);
+  const std::vector<std::string> kinds = {
+      Cat(R"(,"code":")", code, R"(","attributes":{"solved":true,"loss_yuan":1200.5,"reporter_name":"测试甲"})"),
+      R"(,"address":"杭州市西湖区","status":"withdrawn")",
+      point,
+      "",  // unplaced
+      R"(,"address":"浙江省宁波市海曙区","attributes":{"note":"外地","x":[1,{"y":2}]})",
+      Cat(R"(,"code":")", code.substr(0, 9), R"(")", point, R"(,"attributes":{"deaths":2})"),
+      R"(,"attributes":{"loss_yuan":"lots"})",  // quarantined: bad_attribute
+      R"(,"address":"杭州市上城区解放路32号","attributes":{"reporter_phone":"13800000000"})",
+  };
+  std::string file;
+  for (int i = 0; i < 120; ++i) {
+    file += Canonical(Cat("R", i), i % 3 == 0 ? "criminal.theft" : "dispute.call", kinds[(i * 7 + i / 8) % kinds.size()]);
+    if (i % 17 == 5) file += "{not json\n";
+  }
+  auto stored = [&](size_t batch_size) {
+    TempDir dir;
+    auto store = *SqliteStore::Create(dir.path() / "pingan.db");
+    EXPECT_TRUE(store->Finish().ok());
+    auto events = *EventStore::Open(store->handle());
+    IngestEnv env = env_;
+    env.store = events.get();
+    env.batch_size = batch_size;
+    auto ingester = *Ingester::Create(env);
+    IngestSummary summary;
+    EXPECT_TRUE(ingester->IngestFile(dir.Write("varied.jsonl", file), &summary).ok());
+    std::vector<std::string> lines;
+    EXPECT_TRUE(events->ListEvents(EventFilter{}, [&](const StoredEvent& event) {
+      lines.push_back(Describe(event));
+      return true;
+    }).ok());
+    std::sort(lines.begin(), lines.end());
+    const std::vector<QuarantineEntry> quarantine = *events->ListQuarantine();
+    for (const QuarantineEntry& entry : quarantine) lines.push_back(Cat("Q|", entry.line, "|", entry.reason, "|", entry.raw));
+    return std::make_pair(lines, summary.quarantined_total());
+  };
+  const auto [reused, reused_quarantined] = stored(3);
+  const auto [fresh, fresh_quarantined] = stored(1000);
+  EXPECT_EQ(reused_quarantined, 15 + 7);  // the bad attribute, the lines that are not JSON
+  EXPECT_EQ(fresh_quarantined, reused_quarantined);
+  ASSERT_EQ(reused.size(), fresh.size());
+  for (size_t i = 0; i < fresh.size(); ++i) EXPECT_EQ(reused[i], fresh[i]);
+}
+
+TEST(AppendJsonStringTest, WritesEveryStringAsNlohmannDoes) {
+  // Stored attributes are hashed to tell identical re-sends: the writer must agree with the
+  // nlohmann dump it replaced on every string, valid UTF-8 or not.
+  auto nlohmann_dump = [](const std::string& text) {
+    return nlohmann::json(text).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  };
+  auto ours = [](const std::string& text) {
+    std::string out = "prefix";
+    AppendJsonString(out, text);
+    return out.substr(6);
+  };
+  for (int byte = 0; byte < 256; ++byte) {
+    const std::string alone(1, static_cast<char>(byte));
+    EXPECT_EQ(ours(alone), nlohmann_dump(alone)) << byte;
+    const std::string inside = "甲" + alone + "b";
+    EXPECT_EQ(ours(inside), nlohmann_dump(inside)) << byte;
+  }
+  const std::vector<std::string> pieces = {"a", "杭州", "\"", "\\", "\n", "\t", "\x01", "\x1f", "\x7f", "/", "😀",
+                                           "\xc3\xa9", "\xff", "\xe6\x9d", "\xed\xa0\x80", "\xc0\xaf", "\x80", "", " ", "\u2028"};
+  uint64_t state = 12345;
+  for (int round = 0; round < 20000; ++round) {
+    std::string text;
+    const int count = static_cast<int>(state % 7);
+    for (int i = 0; i < count; ++i) {
+      state = state * 6364136223846793005ULL + 1442695040888963407ULL;
+      text += pieces[(state >> 33) % pieces.size()];
+    }
+    state = state * 6364136223846793005ULL + 1442695040888963407ULL;
+    ASSERT_EQ(ours(text), nlohmann_dump(text)) << Printable(text);
+  }
+}
+
+TEST_F(IngestTest, UndeclaredAttributesAreKeptAsNlohmannWritesThem) {
+  // Undeclared attributes are kept as sent: keys sorted bytewise, the last of a repeated key,
+  // objects and arrays as nlohmann reads and writes them, strings escaped, numbers as doubles.
+  const std::vector<std::string> objects = {
+      R"({"b":"2","a":"1","b":"3"})",
+      R"({"键":"值","key":"v\"q\\s\n\u0001","K":"Z"})",
+      R"({"n":0.1,"m":-2.5e-7,"l":1.5e300,"k":-0.0,"t":true,"f":false})",
+      R"({"obj":{"z":1,"a":[1,2,{"c":null}]},"arr":[],"e":{}})",
+      R"({"😀":"🙂","é":"e","\u00e9x":"y"})",
+      R"({})",
+  };
+  std::string file;
+  for (size_t i = 0; i < objects.size(); ++i) {
+    file += Canonical(Cat("U", i), "criminal.theft", R"(,"attributes":)" + objects[i]);
+  }
+  IngestSummary summary = Ingest("undeclared.jsonl", file);
+  ASSERT_EQ(summary.inserted, static_cast<int64_t>(objects.size())) << summary.Text();
+  for (size_t i = 0; i < objects.size(); ++i) {
+    const std::string expected =
+        nlohmann::json::parse(objects[i]).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    EXPECT_EQ(Find("police", Cat("U", i)).event.attributes_json, expected) << objects[i];
+  }
+  // A whole number is kept as a double, as it always was (hashes of stored events depend on it).
+  Ingest("whole.jsonl", Canonical("W", "criminal.theft", R"(,"attributes":{"count":3})"));
+  EXPECT_EQ(Find("police", "W").event.attributes_json, R"({"count":3.0})");
 }
 
 TEST_F(IngestTest, AnAmbiguousAddressIsCountedWhereAllItsCandidatesLie) {
