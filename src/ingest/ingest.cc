@@ -180,6 +180,7 @@ class BoundedQueue {
 
 struct Converted {
   std::vector<EventRecord> events;  // [0, event_count): this batch's; the rest are spare
+  std::vector<uint64_t> hashes;     // EventStore::ContentHash of each event, worked out by the workers
   size_t event_count = 0;
   std::vector<QuarantineEntry> quarantine;
   IngestSummary summary;  // placed, withdrawn (of converted events), quarantined, read
@@ -275,6 +276,7 @@ struct Ingester::Impl {
     out.quarantine.clear();
     out.summary = IngestSummary();
     if (out.events.size() < n) out.events.resize(n);
+    if (out.hashes.size() < n) out.hashes.resize(n);
     const int threads = std::max(1, std::min({workers, static_cast<int>(scratches.size()), static_cast<int>(n / 256) + 1}));
     int64_t hits = 0, misses = 0;
     for (const ConverterScratch& scratch : scratches) hits -= scratch.cache_hits(), misses -= scratch.cache_misses();
@@ -288,7 +290,11 @@ struct Ingester::Impl {
       QuarantineEntry entry;
       for (size_t begin; (begin = next.fetch_add(kBlock)) < n;) {
         for (size_t i = begin; i < std::min(n, begin + kBlock); ++i) {
-          if (!converter.Convert(chunk.records[i], scratch, out.events[i], entry)) {
+          EventRecord& event = out.events[i];
+          Release(event.address), Release(event.attributes_json);  // after an odd record in this slot
+          if (converter.Convert(chunk.records[i], scratch, event, entry)) {
+            out.hashes[i] = EventStore::ContentHash(event);
+          } else {
             rejected[worker].emplace_back(i, std::move(entry));
           }
         }
@@ -314,7 +320,7 @@ struct Ingester::Impl {
         ++next_rejected;
         continue;
       }
-      if (kept != i) std::swap(out.events[kept], out.events[i]);
+      if (kept != i) std::swap(out.events[kept], out.events[i]), out.hashes[kept] = out.hashes[i];
       ++kept;
     }
     out.event_count = kept;
@@ -352,7 +358,8 @@ struct Ingester::Impl {
   absl::Status Write(Converted& batch, IngestSummary* summary) {
     std::vector<UpsertOutcome> outcomes;
     PA_RETURN_IF_ERROR(env.store->WriteBatch(std::span<const EventRecord>(batch.events.data(), batch.event_count),
-                                             batch.quarantine, &outcomes));
+                                             batch.quarantine, &outcomes,
+                                             std::span<const uint64_t>(batch.hashes.data(), batch.event_count)));
     for (size_t i = 0; i < outcomes.size(); ++i) {
       switch (outcomes[i]) {
         case UpsertOutcome::kInserted: ++batch.summary.inserted; break;
@@ -413,7 +420,6 @@ struct Ingester::Impl {
           read_queue.Cancel();
           return;
         }
-        for (EventRecord& event : batch->events) Release(event.address), Release(event.attributes_json);
         batches.Give(std::move(*batch));
       }
     });

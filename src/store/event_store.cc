@@ -320,8 +320,7 @@ struct EventStore::Impl {
   }
 
   // One event inside the open transaction; `seq` is the last change number used.
-  absl::StatusOr<UpsertOutcome> Upsert(const EventRecord& event, int64_t& seq) {
-    const uint64_t hash = ContentHash(event);
+  absl::StatusOr<UpsertOutcome> Upsert(const EventRecord& event, uint64_t hash, int64_t& seq) {
     insert_event.Text(1, event.source);
     insert_event.Text(2, event.source_id);
     BindContent(insert_event, event, hash, seq + 1);
@@ -357,14 +356,15 @@ struct EventStore::Impl {
   }
 
   absl::Status WriteInTransaction(std::span<const EventRecord> events, std::span<const QuarantineEntry> quarantine,
-                                  std::vector<UpsertOutcome>& outcomes) {
+                                  std::span<const uint64_t> hashes, std::vector<UpsertOutcome>& outcomes) {
     pending_log.clear();  // left over from a batch that failed
     PA_ASSIGN_OR_RETURN(int64_t seq, ReadInt(last_seq));
     // Clearing costs an index probe per event; skip it while the quarantine is empty (the
     // usual case), since this batch's own entries are added after clearing.
     PA_ASSIGN_OR_RETURN(const int64_t has_quarantine, ReadInt(any_quarantine));
-    for (const EventRecord& event : events) {
-      PA_ASSIGN_OR_RETURN(UpsertOutcome outcome, Upsert(event, seq));
+    for (size_t i = 0; i < events.size(); ++i) {
+      const EventRecord& event = events[i];
+      PA_ASSIGN_OR_RETURN(UpsertOutcome outcome, Upsert(event, hashes.empty() ? ContentHash(event) : hashes[i], seq));
       outcomes.push_back(outcome);
       if (has_quarantine != 0) {
         clear_quarantine.Text(1, event.source);
@@ -423,15 +423,18 @@ uint64_t EventStore::ContentHash(const EventRecord& event) {
 }
 
 absl::Status EventStore::WriteBatch(std::span<const EventRecord> events, std::span<const QuarantineEntry> quarantine,
-                                    std::vector<UpsertOutcome>* outcomes) {
+                                    std::vector<UpsertOutcome>* outcomes, std::span<const uint64_t> hashes) {
   std::vector<UpsertOutcome> local;
   std::vector<UpsertOutcome>& out = outcomes != nullptr ? *outcomes : local;
   out.clear();
   PA_RETURN_IF_ERROR(Validate(events, quarantine));
+  if (!hashes.empty() && hashes.size() != events.size()) {
+    return absl::InvalidArgumentError(Cat("event batch: ", hashes.size(), " hashes for ", events.size(), " events"));
+  }
   out.reserve(events.size());
   WriteTurn turn;
   PA_RETURN_IF_ERROR(impl_->begin.Run());
-  absl::Status status = impl_->WriteInTransaction(events, quarantine, out);
+  absl::Status status = impl_->WriteInTransaction(events, quarantine, hashes, out);
   if (!status.ok()) {
     (void)impl_->rollback.Run();  // also when COMMIT failed: nothing of the batch stays
     out.clear();

@@ -102,9 +102,13 @@ class EventStore {
   // event. Either everything is committed or nothing is. InvalidArgument (nothing written) for
   // a text field over kMaxEventFieldBytes or a non-finite lon/lat; any SQLite error rolls the
   // batch back and is returned. Placement alone never makes a re-send kUpdated.
+  // `hashes`, when not empty, holds ContentHash(events[i]) for each event, worked out by the
+  // caller (ingest does it on its workers, off the writer's thread); InvalidArgument when its
+  // size is not the events'.
   absl::Status WriteBatch(std::span<const EventRecord> events,
                           std::span<const QuarantineEntry> quarantine,
-                          std::vector<UpsertOutcome>* outcomes);
+                          std::vector<UpsertOutcome>* outcomes,
+                          std::span<const uint64_t> hashes = {});
 
   // Events matching `filter`, in (occurred_at, id) order. `visit` returns false to stop.
   // InvalidArgument when unit_prefix is not all digits. StoredEvent::event.numbers is left

@@ -107,6 +107,30 @@ TEST(EventStore, InsertUpdateUnchangedAndPlacementAloneChangesNothing) {
   EXPECT_FALSE(db.events->FindEvent("court", "1")->has_value());
 }
 
+TEST(EventStore, HashesWorkedOutByTheCallerDecideAsTheStoresOwn) {
+  TempDir dir;
+  Db db(dir.path() / "pingan.db");
+  std::vector<EventRecord> batch = {Event("1"), Event("2")};
+  std::vector<uint64_t> hashes = {EventStore::ContentHash(batch[0]), EventStore::ContentHash(batch[1])};
+  std::vector<UpsertOutcome> outcomes;
+  // One hash short: refused, nothing written.
+  absl::Status short_status = db.events->WriteBatch(batch, {}, &outcomes, std::span<const uint64_t>(hashes.data(), 1));
+  EXPECT_EQ(short_status.code(), absl::StatusCode::kInvalidArgument) << short_status;
+  EXPECT_EQ(*db.events->CountEvents(), 0);
+  ASSERT_TRUE(db.events->WriteBatch(batch, {}, &outcomes, hashes).ok());
+  EXPECT_THAT(outcomes, ElementsAre(UpsertOutcome::kInserted, UpsertOutcome::kInserted));
+  // The same records again, hashed by the store: unchanged, so the given hashes were the store's.
+  EXPECT_THAT(db.Write(batch), ElementsAre(UpsertOutcome::kUnchanged, UpsertOutcome::kUnchanged));
+  // A changed record with its own hash: updated; with the old record's hash: taken as unchanged
+  // (the caller's hash is trusted, which is why only ingest, which computes it, passes one).
+  batch[1].status = EventStatus::kWithdrawn;
+  ASSERT_TRUE(db.events->WriteBatch(batch, {}, &outcomes, hashes).ok());
+  EXPECT_THAT(outcomes, ElementsAre(UpsertOutcome::kUnchanged, UpsertOutcome::kUnchanged));
+  hashes[1] = EventStore::ContentHash(batch[1]);
+  ASSERT_TRUE(db.events->WriteBatch(batch, {}, &outcomes, hashes).ok());
+  EXPECT_THAT(outcomes, ElementsAre(UpsertOutcome::kUnchanged, UpsertOutcome::kUpdated));
+}
+
 TEST(EventStore, TheLaterOfTwoRecordsWithOneKeyWinsInOrder) {
   TempDir dir;
   Db db(dir.path() / "pingan.db");
