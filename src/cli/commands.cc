@@ -142,12 +142,9 @@ int RunInit(const Context& context, uint64_t seed, double scale, bool rebuild, b
     std::vector<Alias> aliases;
     for (const AliasConfig& alias : config.aliases) aliases.push_back(Alias{alias.name, alias.unit});
     const MatcherIndexFile file{loaded.data.store->matcher_index_path(), loaded.data.store->loaded_registry_generation()};
-    if (Matcher::LoadIndex(loaded.registry, loaded.data.deployment.home_city, aliases, file.path,
-                           file.registry_generation).ok()) {
-      return absl::OkStatus();
-    }
-    PA_ASSIGN_OR_RETURN(auto matcher, Matcher::Create(loaded.registry, loaded.data.deployment.home_city, aliases));
-    return matcher->SaveIndex(file.path, file.registry_generation);
+    MatcherOpened opened;
+    PA_ASSIGN_OR_RETURN(auto matcher, Matcher::Open(loaded.registry, loaded.data.deployment.home_city, aliases, file, &opened));
+    return opened.saved;
   }();
   const double index_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - index_start).count();
   if (indexed.ok()) {

@@ -1720,13 +1720,20 @@ absl::StatusOr<std::unique_ptr<Matcher>> Matcher::LoadIndex(const Registry& regi
 }
 
 absl::StatusOr<std::unique_ptr<Matcher>> Matcher::Open(const Registry& registry, AddressCode home_city,
-                                                       const std::vector<Alias>& aliases, const MatcherIndexFile& file) {
+                                                       const std::vector<Alias>& aliases, const MatcherIndexFile& file,
+                                                       MatcherOpened* opened) {
+  MatcherOpened ignored;
+  MatcherOpened& how = opened != nullptr ? *opened : ignored;
+  how = MatcherOpened{};
   if (file.path.empty() || file.registry_generation == 0) return Create(registry, home_city, aliases);
   auto loaded = LoadIndex(registry, home_city, aliases, file.path, file.registry_generation);
-  if (loaded.ok()) return loaded;
+  if (loaded.ok()) {
+    how.read = true;
+    return loaded;
+  }
   PA_ASSIGN_OR_RETURN(std::unique_ptr<Matcher> made, Create(registry, home_city, aliases));
   // A cache: when it cannot be written, the next start builds the index again.
-  if (file.write) (void)made->SaveIndex(file.path, file.registry_generation);
+  if (file.write) how.saved = made->SaveIndex(file.path, file.registry_generation);
   return made;
 }
 

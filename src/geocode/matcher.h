@@ -63,6 +63,12 @@ struct MatcherIndexFile {
   bool write = true;                 // write the file after building (false: read-only use)
 };
 
+// What Matcher::Open did with the index file.
+struct MatcherOpened {
+  bool read = false;    // the index came from the file
+  absl::Status saved;   // built: how writing the file went (OK when not asked to write)
+};
+
 class Matcher {
  public:
   // REQUIRES: `registry` outlives the matcher. `home_city` may be the nation (no preference).
@@ -70,9 +76,11 @@ class Matcher {
                                                          const std::vector<Alias>& aliases);
   // The index from `file` when it was written for this registry generation and unit count, home
   // city and aliases, by this very program (its build id); otherwise Create, then (when
-  // file.write) SaveIndex, whose failure is not an error: the file is a cache.
+  // file.write) SaveIndex, whose failure is not an error: the file is a cache. `opened`, when
+  // given, says which it was and how the write went (`pingan init` reports a failed one).
   static absl::StatusOr<std::unique_ptr<Matcher>> Open(const Registry& registry, AddressCode home_city,
-                                                       const std::vector<Alias>& aliases, const MatcherIndexFile& file);
+                                                       const std::vector<Alias>& aliases, const MatcherIndexFile& file,
+                                                       MatcherOpened* opened = nullptr);
   // The index, atomically (temporary file, fsync, rename), keyed as Open describes.
   absl::Status SaveIndex(const std::filesystem::path& path, uint64_t registry_generation) const;
   // The index from `path`: NotFound when absent, FailedPrecondition when written for another

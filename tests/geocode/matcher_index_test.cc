@@ -189,12 +189,16 @@ TEST_F(MatcherIndexTest, ADamagedOrHostileFileIsRefused) {
 
 TEST_F(MatcherIndexTest, OpenBuildsAndKeepsTheIndexThenReadsIt) {
   const MatcherIndexFile file{dir_.path() / "pingan.db.matcher", 7, true};
-  auto first = Matcher::Open(*registry_, Home(), *aliases_, file);
+  MatcherOpened opened;
+  auto first = Matcher::Open(*registry_, Home(), *aliases_, file, &opened);
   ASSERT_TRUE(first.ok()) << first.status();
   ASSERT_TRUE(fs::exists(file.path));
+  EXPECT_FALSE(opened.read);
+  EXPECT_TRUE(opened.saved.ok()) << opened.saved;
   const auto written_at = fs::last_write_time(file.path);
-  auto second = Matcher::Open(*registry_, Home(), *aliases_, file);
+  auto second = Matcher::Open(*registry_, Home(), *aliases_, file, &opened);
   ASSERT_TRUE(second.ok()) << second.status();
+  EXPECT_TRUE(opened.read);
   EXPECT_EQ(fs::last_write_time(file.path), written_at);  // read, not rebuilt and rewritten
   ExpectSameAnswers(**first, **second);
   // A new registry generation: rebuilt and rewritten.
@@ -209,6 +213,11 @@ TEST_F(MatcherIndexTest, OpenBuildsAndKeepsTheIndexThenReadsIt) {
   const MatcherIndexFile read_only{dir_.path() / "other.matcher", 9, false};
   ASSERT_TRUE(Matcher::Open(*registry_, Home(), *aliases_, read_only).ok());
   EXPECT_FALSE(fs::exists(read_only.path));
+  // A file that cannot be written: the matcher is still made, and the failure reported.
+  const MatcherIndexFile unwritable{dir_.path() / "no such directory" / "pingan.db.matcher", 7, true};
+  ASSERT_TRUE(Matcher::Open(*registry_, Home(), *aliases_, unwritable, &opened).ok());
+  EXPECT_FALSE(opened.read);
+  EXPECT_FALSE(opened.saved.ok());
   // A damaged file is replaced by a good one.
   dir_.Write("pingan.db.matcher", "PINGANMX garbage");
   ASSERT_TRUE(Matcher::Open(*registry_, Home(), *aliases_, next).ok());
