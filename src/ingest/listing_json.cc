@@ -1,5 +1,8 @@
 #include "ingest/listing_json.h"
 
+#include <charconv>
+#include <cstdlib>
+
 #include "address/code.h"
 #include "catalog/masking.h"
 #include "core/civil_time.h"
@@ -7,6 +10,20 @@
 namespace pingan {
 
 using nlohmann::json;
+
+namespace {
+
+// A stored float as the shortest decimal that reads back as it (0.9f is 0.9, not the double
+// 0.8999999761581421 that converting it gives).
+double Shown(float value) {
+  char text[32];
+  const auto [end, error] = std::to_chars(text, text + sizeof(text) - 1, value);
+  if (error != std::errc()) return static_cast<double>(value);
+  *end = '\0';
+  return std::strtod(text, nullptr);
+}
+
+}  // namespace
 
 json StoredEventJson(const Catalog& catalog, const StoredEvent& stored, const absl::TimeZone& zone, bool unmasked) {
   const EventRecord& event = stored.event;
@@ -27,7 +44,7 @@ json StoredEventJson(const Catalog& catalog, const StoredEvent& stored, const ab
   if (event.lon) line["lon"] = *event.lon, line["lat"] = *event.lat;
   if (!event.code.empty()) line["code"] = event.code;
   if (placement.method == PlaceMethod::kText || !placement.geocode_status.empty()) {
-    line["geocode"] = {{"status", placement.geocode_status}, {"confidence", placement.confidence}};
+    line["geocode"] = {{"status", placement.geocode_status}, {"confidence", Shown(placement.confidence)}};
   }
   return line;
 }

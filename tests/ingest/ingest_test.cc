@@ -13,6 +13,7 @@
 #include "core/text.h"
 #include "geocode/matcher.h"
 #include "geocode/point_index.h"
+#include "ingest/listing_json.h"
 #include "ingest/record.h"
 #include "store/sqlite_store.h"
 #include "testing/demo_registry.h"
@@ -357,6 +358,25 @@ TEST_F(IngestTest, ReusedRecordsAreStoredExactlyLikeFreshOnes) {
   EXPECT_EQ(fresh_quarantined, reused_quarantined);
   ASSERT_EQ(reused.size(), fresh.size());
   for (size_t i = 0; i < fresh.size(); ++i) EXPECT_EQ(reused[i], fresh[i]);
+}
+
+TEST(StoredEventJsonTest, AConfidenceIsShownAsStoredNotAsItsDoubleExpansion) {
+  // Confidences are stored as floats: 0.9f widened to a double is 0.8999999761581421, which is
+  // not what the geocoder said. The listing shows the shortest decimal that reads back as the float.
+  StoredEvent stored;
+  stored.event.source = "police";
+  stored.event.source_id = "C";
+  stored.event.type = "criminal.theft";
+  stored.event.placement.method = PlaceMethod::kText;
+  stored.event.placement.unit = "330106000000000000000000000";
+  stored.event.placement.level = static_cast<uint8_t>(Level::kDistrict);
+  stored.event.placement.geocode_status = "partial";
+  for (const auto& [value, shown] : std::vector<std::pair<float, std::string>>{
+           {0.9f, "0.9"}, {0.55f, "0.55"}, {0.99f, "0.99"}, {1.0f / 3.0f, "0.33333334"}, {1.0f, "1.0"}}) {
+    stored.event.placement.confidence = value;
+    const nlohmann::json line = StoredEventJson(SharedWorld().catalog, stored, absl::UTCTimeZone(), false);
+    EXPECT_EQ(line["geocode"]["confidence"].dump(), shown) << value;
+  }
 }
 
 TEST(AppendJsonStringTest, WritesEveryStringAsNlohmannDoes) {
