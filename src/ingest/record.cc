@@ -406,6 +406,11 @@ std::optional<Reject> ReadJson(const RawRecord& record, ConverterScratch::Impl& 
   scratch.padded.append(simdjson::SIMDJSON_PADDING, '\0');
   simdjson::ondemand::document document;
   if (scratch.parser.iterate(scratch.padded.data(), record.text.size(), scratch.padded.size()).get(document)) {
+    // simdjson checks the whole line's UTF-8 as it indexes it, so a line it takes is valid UTF-8;
+    // one it refuses is told apart here, invalid UTF-8 first, as for CSV rows.
+    if (!simdjson::validate_utf8(record.text.data(), record.text.size())) {
+      return Reject{"bad_utf8", "the record is not valid UTF-8"};
+    }
     return Reject{"bad_json", "the line is not valid JSON"};
   }
   simdjson::ondemand::object object;
@@ -585,8 +590,9 @@ bool RecordConverter::Convert(const RawRecord& record, ConverterScratch& scratch
 
   if (record.oversized) return reject("oversized", "the record or one of its fields is over the size limit");
   auto valid = [](std::string_view text) { return simdjson::validate_utf8(text.data(), text.size()); };
-  bool valid_utf8 = record.csv || valid(record.text);
-  // Each CSV field on its own: two fields may join into a character neither holds whole.
+  // Each CSV field on its own: two fields may join into a character neither holds whole. A JSON
+  // line's UTF-8 is checked by simdjson as it reads it (ReadJson).
+  bool valid_utf8 = true;
   for (size_t i = 0; record.csv && valid_utf8 && i < record.field_count(); ++i) valid_utf8 = valid(record.field(i));
   if (!valid_utf8) return reject("bad_utf8", "the record is not valid UTF-8");
   if (auto problem = record.csv ? ReadCsv(record, scratch) : ReadJson(record, scratch)) {

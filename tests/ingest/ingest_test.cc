@@ -379,6 +379,25 @@ TEST(StoredEventJsonTest, AConfidenceIsShownAsStoredNotAsItsDoubleExpansion) {
   }
 }
 
+TEST_F(IngestTest, InvalidUtf8AnywhereInAJsonLineIsBadUtf8) {
+  // simdjson checks a line's UTF-8 as it reads it: invalid bytes in a key, in a value, after the
+  // object, in a line that is not JSON either, an overlong form or an encoded surrogate are
+  // bad_utf8 (never bad_json, never stored). An escaped lone surrogate is valid UTF-8 but not a
+  // valid JSON string: bad_json.
+  const std::string ok = Canonical("fine", "criminal.theft");
+  std::string file = ok;
+  file += "{\"source\":\"police\",\"source_id\":\"k\",\"type\":\"criminal.theft\",\"occurred_at\":\"2024-01-01\",\"k\xff\":1}\n";
+  file += "{\"source\":\"police\",\"source_id\":\"t\",\"type\":\"criminal.theft\",\"occurred_at\":\"2024-01-01\"}\xfe\n";
+  file += "{\"source\":\"police\",\"source_id\":\"\xff\n";
+  file += "{\"source\":\"police\",\"source_id\":\"o\",\"type\":\"criminal.theft\",\"occurred_at\":\"2024-01-01\",\"address\":\"\xc0\xaf\"}\n";
+  file += "{\"source\":\"police\",\"source_id\":\"s\",\"type\":\"criminal.theft\",\"occurred_at\":\"2024-01-01\",\"address\":\"\xed\xa0\x80\"}\n";
+  file += R"({"source":"police","source_id":"e","type":"criminal.theft","occurred_at":"2024-01-01","address":"\ud800"})" "\n";
+  IngestSummary summary = Ingest("utf8.jsonl", file);
+  EXPECT_EQ(summary.inserted, 1) << summary.Text();
+  EXPECT_EQ(summary.quarantined["bad_utf8"], 5) << summary.Text();
+  EXPECT_EQ(summary.quarantined["bad_json"], 1) << summary.Text();
+}
+
 TEST(AppendJsonStringTest, WritesEveryStringAsNlohmannDoes) {
   // Stored attributes are hashed to tell identical re-sends: the writer must agree with the
   // nlohmann dump it replaced on every string, valid UTF-8 or not.
