@@ -13,7 +13,6 @@
 #include <mutex>
 #include <optional>
 #include <thread>
-#include <variant>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
