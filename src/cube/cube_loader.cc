@@ -22,6 +22,7 @@
 #include "core/status.h"
 #include "core/stage_timer.h"
 #include "core/strings.h"
+#include "store/event_store.h"
 #include "simdjson.h"
 #include "xxhash.h"
 
@@ -333,7 +334,7 @@ absl::StatusOr<int64_t> CubeFeeder::LoadAll(sqlite3* db, Cube& cube) {
     if (sqlite3_step(statement.get()) != SQLITE_ROW) return absl::InternalError(Cat("cube: ", sqlite3_errmsg(handle)));
     return sqlite3_column_int64(statement.get(), 0);
   };
-  constexpr const char* kLastSeq = "SELECT coalesce(max(seq), 0) FROM changes";
+  constexpr const char* kLastSeq = kLastSeqSql;
   // Both scanning connections read the file mapped (no copy of each page into SQLite's cache);
   // the caller's connection gets its own setting back on the way out (declared before the
   // transaction, so restored after it ends).
@@ -412,7 +413,7 @@ absl::StatusOr<int64_t> CubeFeeder::ApplyChanges(sqlite3* db, int64_t after_seq,
   ReadTransaction transaction(db);
   PA_RETURN_IF_ERROR(transaction.Begin());
   Statement last;
-  PA_RETURN_IF_ERROR(last.Prepare(db, "SELECT coalesce(max(seq), 0) FROM changes"));
+  PA_RETURN_IF_ERROR(last.Prepare(db, kLastSeqSql));
   if (sqlite3_step(last.get()) != SQLITE_ROW) return absl::InternalError(Cat("cube: ", sqlite3_errmsg(db)));
   const int64_t latest = sqlite3_column_int64(last.get(), 0);
   const int64_t seq = latest - after_seq > max_changes ? after_seq + max_changes : latest;
@@ -420,19 +421,21 @@ absl::StatusOr<int64_t> CubeFeeder::ApplyChanges(sqlite3* db, int64_t after_seq,
     return absl::FailedPreconditionError("cube: the store's change sequence went backwards (a new database?)");
   }
   if (seq == after_seq) return seq;
+  PA_ASSIGN_OR_RETURN(const auto ranges, ChangedEventIds(db, after_seq, seq));
   Statement rows;
-  PA_RETURN_IF_ERROR(rows.Prepare(db, Cat("SELECT ", kEventColumns, " FROM events WHERE id IN "
-                                          "(SELECT DISTINCT event_id FROM changes WHERE seq > ?1 AND seq <= ?2)")
-                                          .c_str()));
-  sqlite3_bind_int64(rows.get(), 1, after_seq);
-  sqlite3_bind_int64(rows.get(), 2, seq);
-  int rc;
+  PA_RETURN_IF_ERROR(rows.Prepare(db, Cat("SELECT ", kEventColumns, " FROM events WHERE id BETWEEN ?1 AND ?2").c_str()));
   int64_t count = 0;
-  while ((rc = sqlite3_step(rows.get())) == SQLITE_ROW) {
-    impl_->PutRow(rows.get(), clock_, cube);
-    ++count;
+  for (const auto& [from, to] : ranges) {
+    sqlite3_bind_int64(rows.get(), 1, from);
+    sqlite3_bind_int64(rows.get(), 2, to);
+    int rc;
+    while ((rc = sqlite3_step(rows.get())) == SQLITE_ROW) {
+      impl_->PutRow(rows.get(), clock_, cube);
+      ++count;
+    }
+    if (rc != SQLITE_DONE) return absl::InternalError(Cat("cube: reading changes: ", sqlite3_errmsg(db)));
+    sqlite3_reset(rows.get());
   }
-  if (rc != SQLITE_DONE) return absl::InternalError(Cat("cube: reading changes: ", sqlite3_errmsg(db)));
   if (changed != nullptr) *changed = count;
   return seq;
 }

@@ -27,6 +27,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -86,8 +87,18 @@ struct EventFilter {
 inline constexpr size_t kMaxEventFieldBytes = 16 << 20;
 
 // Creates the event, change-log and quarantine tables when absent (inside the caller's
-// transaction, if any). Used by SqliteStore's Create and its version 1 -> 2 migration.
+// transaction, if any). Used by SqliteStore's Create and its version 1 -> 3 migration.
 absl::Status CreateEventTables(sqlite3* db);
+// Adds the change log's `run` column to a version 2 database (its rows are runs of one).
+absl::Status AddChangeRuns(sqlite3* db);
+
+// The number of the last change in the log (0 when empty), for any connection to the database.
+inline constexpr char kLastSeqSql[] =
+    "SELECT coalesce((SELECT seq + run - 1 FROM changes ORDER BY seq DESC LIMIT 1), 0)";
+// The ids of the events that changes after_seq + 1 .. upto_seq wrote, as sorted, disjoint,
+// non-adjacent ranges [first, last] (a run of inserts is one range, not one id per change).
+absl::StatusOr<std::vector<std::pair<int64_t, int64_t>>> ChangedEventIds(sqlite3* db, int64_t after_seq,
+                                                                         int64_t upto_seq);
 
 class EventStore {
  public:

@@ -102,13 +102,17 @@ absl::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(const fs::path& p
   Statement version(db, "SELECT value FROM meta WHERE key = 'schema_version'");
   int schema = 0;
   if (!version.status().ok() || version.Step() != SQLITE_ROW || !absl::SimpleAtoi(std::string(version.Text(0)), &schema) ||
-      (schema != kSchemaVersion && schema != 1)) {
+      schema < 1 || schema > kSchemaVersion) {
     return absl::FailedPreconditionError(Cat(path.string(), " has schema version ", schema,
                                                       "; this pingan reads version ", kSchemaVersion));
   }
   if (mode == Mode::kReadWrite) {
     PA_RETURN_IF_ERROR(store->Exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"));
-    if (schema == 1) PA_RETURN_IF_ERROR(store->MigrateFromVersion1());
+    if (schema < kSchemaVersion) PA_RETURN_IF_ERROR(store->Migrate());
+  } else if (schema == 2) {
+    // Read as version 3: each change-log row is a run of one. This connection's own view
+    // shadows the table (SQLite looks in `temp` first); the file is not touched.
+    PA_RETURN_IF_ERROR(store->Exec("CREATE TEMP VIEW changes AS SELECT *, 1 AS run FROM main.changes;"));
   }
   return store;
 }
@@ -131,11 +135,20 @@ absl::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Create(const fs::path&
   return store;
 }
 
-absl::Status SqliteStore::MigrateFromVersion1() {
-  // Adds tables only: the registry is not touched. Another process may have upgraded the file
-  // since Open read the version; the tables are created if absent, so that is harmless.
+absl::Status SqliteStore::Migrate() {
+  // Another process may have upgraded the file since Open read the version: it is read again
+  // inside the write transaction. Version 1 -> 3 adds the event tables (the registry is not
+  // touched); 2 -> 3 adds the change log's `run` column (no row is rewritten).
   PA_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
-  absl::Status status = CreateEventTables(db_);
+  absl::Status status = absl::OkStatus();
+  std::optional<std::string> version;
+  if (auto read = GetMeta("schema_version"); read.ok()) {
+    version = *read;
+  } else {
+    status = read.status();
+  }
+  if (status.ok() && version == std::optional<std::string>("1")) status = CreateEventTables(db_);
+  if (status.ok() && version == std::optional<std::string>("2")) status = AddChangeRuns(db_);
   if (status.ok()) status = SetMeta("schema_version", std::to_string(kSchemaVersion));
   if (status.ok()) status = Exec("COMMIT");
   if (!status.ok()) (void)Exec("ROLLBACK");

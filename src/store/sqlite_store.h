@@ -19,9 +19,10 @@ struct sqlite3;
 namespace pingan {
 
 inline constexpr char kStoreFormat[] = "pingan";
-// Version 2 adds events, their change log and the quarantine (event_store.h); Open upgrades a
-// version 1 database (registry only) in place when opened read-write.
-inline constexpr int kSchemaVersion = 2;
+// Version 2 adds events, their change log and the quarantine (event_store.h); version 3 the
+// change log's runs of inserts. Open upgrades a version 1 or 2 database in place when opened
+// read-write, and reads a version 2 database opened read-only as version 3.
+inline constexpr int kSchemaVersion = 3;
 
 // Process-wide SQLite settings, to be called first in main() (before any thread opens a
 // database; SQLite refuses them later, harmlessly). Turns off SQLite's memory statistics, which
@@ -76,7 +77,7 @@ class SqliteStore final : public Store {
   absl::Status Error(std::string_view what) const;
   absl::StatusOr<Registry> LoadRegistryTables(History history);
   absl::StatusOr<History> LoadHistory();
-  absl::Status MigrateFromVersion1();
+  absl::Status Migrate();  // to kSchemaVersion, in one transaction
 
   sqlite3* db_;
   std::filesystem::path path_;

@@ -11,6 +11,8 @@
 #include <limits>
 #include <map>
 #include <random>
+#include <set>
+#include <tuple>
 #include <thread>
 
 #include "core/strings.h"
@@ -234,6 +236,115 @@ TEST(EventStore, ABigBatchLogsEveryChangeInOrderAndLinksUpdatesOfItsOwnInserts) 
   EXPECT_EQ(counts["criminal.vice"], 1);
 }
 
+int64_t LogRows(SqliteStore& store) {
+  Statement count(store.handle(), "SELECT count(*) FROM changes");
+  EXPECT_EQ(count.Step(), SQLITE_ROW);
+  return count.Int(0);
+}
+
+// A batch's inserts are logged as runs (one row for many changes); an update of an event
+// inside a run cuts the run, and every reader sees one change per insert and update.
+TEST(EventStore, RunsOfInsertsAreOneLogRowAndAnUpdateCutsThem) {
+  TempDir dir;
+  Db db(dir.path() / "pingan.db");
+  std::vector<EventRecord> batch;
+  for (int index = 0; index < 1000; ++index) batch.push_back(Event(Cat("e", index)));
+  db.Write(batch);
+  EXPECT_EQ(LogRows(*db.store), 1);
+  EXPECT_EQ(*db.events->LastSeq(), 1000);
+  db.Write({Event("e500", "criminal.robbery")});  // seq 1001 supersedes seq 501, mid-run
+  EXPECT_EQ(LogRows(*db.store), 4);               // 1-500, 501 (linked), 502-1000, 1001
+  db.Write({Event("e0", "criminal.vice")});       // the run's first change
+  db.Write({Event("e999", "criminal.vice")});     // and its last
+  EXPECT_EQ(LogRows(*db.store), 8);
+  EXPECT_EQ(*db.events->LastSeq(), 1003);
+  auto all = *db.events->ChangesSince(0, 5000);
+  ASSERT_EQ(all.size(), 1003u);
+  for (size_t index = 0; index < all.size(); ++index) EXPECT_EQ(all[index].seq, static_cast<int64_t>(index) + 1);
+  EXPECT_EQ(all[0].after.event.type, "criminal.theft");  // as seq 1 left it
+  EXPECT_EQ(all[500].after.event.type, "criminal.theft");
+  EXPECT_EQ(all[500].after.event.source_id, "e500");
+  EXPECT_EQ(all[501].after.event.source_id, "e501");
+  EXPECT_EQ(all[999].after.event.type, "criminal.theft");
+  EXPECT_EQ(all[1000].before->type, "criminal.theft");
+  EXPECT_EQ(all[1000].after.event.type, "criminal.robbery");
+  EXPECT_EQ(all[1002].after.event.source_id, "e999");
+  EXPECT_EQ(all[1002].after.event.type, "criminal.vice");
+  // Pages that start and end anywhere, inside runs or not, are slices of the whole.
+  std::mt19937_64 rng(11);
+  for (int trial = 0; trial < 200; ++trial) {
+    const int64_t after = static_cast<int64_t>(rng() % 1004), limit = static_cast<int64_t>(rng() % 40);
+    auto page = *db.events->ChangesSince(after, limit);
+    ASSERT_EQ(page.size(), static_cast<size_t>(std::clamp<int64_t>(1003 - after, 0, limit))) << after << " " << limit;
+    for (size_t index = 0; index < page.size(); ++index) {
+      const EventChange& expected = all[static_cast<size_t>(after) + index];
+      EXPECT_EQ(page[index].seq, expected.seq);
+      EXPECT_EQ(page[index].after.id, expected.after.id);
+      EXPECT_EQ(page[index].after.event.type, expected.after.event.type);
+      EXPECT_EQ(page[index].before.has_value(), expected.before.has_value());
+    }
+    // The events a range of changes wrote are the ids of those changes, merged into ranges.
+    const int64_t upto = std::min<int64_t>(after + limit, 1003);
+    auto ranges = ChangedEventIds(db.store->handle(), after, upto);
+    ASSERT_TRUE(ranges.ok()) << ranges.status();
+    std::set<int64_t> want, got;
+    for (const EventChange& change : page) want.insert(change.after.id);
+    for (size_t index = 0; index < ranges->size(); ++index) {
+      const auto [from, to] = (*ranges)[index];
+      ASSERT_LE(from, to);
+      if (index > 0) EXPECT_GT(from, (*ranges)[index - 1].second + 1);  // disjoint, not adjacent
+      for (int64_t id = from; id <= to; ++id) got.insert(id);
+    }
+    EXPECT_EQ(got, want) << after << " " << upto;
+  }
+}
+
+// Random batches of inserts, re-sends and updates, checked against a plain model of the log.
+TEST(EventStore, TheLogMatchesAModelOfEveryChangeThroughRandomBatches) {
+  TempDir dir;
+  Db db(dir.path() / "pingan.db");
+  std::mt19937_64 rng(20261130);
+  const char* types[] = {"criminal.theft", "criminal.robbery", "criminal.vice"};
+  std::map<std::string, std::string> current;                              // source_id -> type
+  std::vector<std::tuple<std::string, std::string, std::string>> model;    // (source_id, before, after)
+  int next_id = 0;
+  for (int round = 0; round < 60; ++round) {
+    std::vector<EventRecord> batch;
+    const int size = 1 + static_cast<int>(rng() % 60);
+    for (int index = 0; index < size; ++index) {
+      std::string id;
+      if (current.empty() || rng() % 3 == 0) {
+        id = Cat("k", next_id++);
+      } else {
+        id = Cat("k", rng() % static_cast<uint64_t>(next_id));
+      }
+      std::string type = types[rng() % 3];
+      batch.push_back(Event(id, type));
+      auto known = current.find(id);
+      if (known == current.end()) {
+        model.emplace_back(id, "", type);
+        current[id] = type;
+      } else if (known->second != type) {
+        model.emplace_back(id, known->second, type);
+        known->second = type;
+      }
+    }
+    db.Write(batch);
+  }
+  EXPECT_EQ(*db.events->LastSeq(), static_cast<int64_t>(model.size()));
+  EXPECT_LT(LogRows(*db.store), static_cast<int64_t>(model.size()));
+  auto all = *db.events->ChangesSince(0, 1 << 20);
+  ASSERT_EQ(all.size(), model.size());
+  for (size_t index = 0; index < all.size(); ++index) {
+    const auto& [id, before, after] = model[index];
+    EXPECT_EQ(all[index].seq, static_cast<int64_t>(index) + 1);
+    EXPECT_EQ(all[index].after.event.source_id, id) << index;
+    EXPECT_EQ(all[index].after.event.type, after) << index;
+    EXPECT_EQ(all[index].before.has_value(), !before.empty()) << index;
+    if (all[index].before) EXPECT_EQ(all[index].before->type, before) << index;
+  }
+}
+
 QuarantineEntry Bad(std::string source_id, std::string raw) {
   return QuarantineEntry{.source = "police", .source_id = std::move(source_id), .reason = "bad_time",
                          .message = "occurred_at is not a time", .raw = std::move(raw), .file = "in.jsonl",
@@ -430,7 +541,7 @@ TEST(EventStore, AVersion1DatabaseIsUpgradedInPlaceKeepingItsRegistry) {
   }
   {
     Db db(path);
-    EXPECT_EQ(*db.store->GetMeta("schema_version"), std::optional<std::string>("2"));
+    EXPECT_EQ(*db.store->GetMeta("schema_version"), std::optional<std::string>("3"));
     db.Write({Event("1")});
   }
   Db db(path);
@@ -438,6 +549,44 @@ TEST(EventStore, AVersion1DatabaseIsUpgradedInPlaceKeepingItsRegistry) {
   auto loaded = db.store->LoadRegistry();
   ASSERT_TRUE(loaded.ok()) << loaded.status();
   testing::ExpectSameRegistry(*loaded, demo->registry);
+}
+
+// Version 2 logged one row per change and had no `run` column.
+TEST(EventStore, AVersion2DatabaseIsReadAsRunsOfOneAndUpgradedInPlace) {
+  TempDir dir;
+  const auto path = dir.path() / "pingan.db";
+  {
+    Db db(path);
+    db.Write({Event("1")});
+    db.Write({Event("2")});
+    db.Write({Event("1", "criminal.robbery")});
+    db.events.reset();
+    ASSERT_TRUE(db.store->Exec("ALTER TABLE changes DROP COLUMN run;").ok());
+    ASSERT_TRUE(db.store->SetMeta("schema_version", "2").ok());
+  }
+  {
+    auto read_only = SqliteStore::Open(path, SqliteStore::Mode::kReadOnly);
+    ASSERT_TRUE(read_only.ok()) << read_only.status();
+    auto events = EventStore::Open((*read_only)->handle());
+    ASSERT_TRUE(events.ok()) << events.status();
+    EXPECT_EQ(*(*events)->LastSeq(), 3);
+    auto changes = (*events)->ChangesSince(0, 10);
+    ASSERT_TRUE(changes.ok()) << changes.status();
+    ASSERT_EQ(changes->size(), 3u);
+    EXPECT_EQ((*changes)[0].after.event.type, "criminal.theft");
+    EXPECT_EQ((*changes)[2].after.event.type, "criminal.robbery");
+    EXPECT_EQ(*(*read_only)->GetMeta("schema_version"), std::optional<std::string>("2"));  // untouched
+  }
+  Db db(path);
+  EXPECT_EQ(*db.store->GetMeta("schema_version"), std::optional<std::string>("3"));
+  db.Write({Event("3"), Event("4"), Event("5"), Event("2", "criminal.vice")});
+  EXPECT_EQ(LogRows(*db.store), 5);  // three old rows, the run 4-6, the update 7
+  auto changes = *db.events->ChangesSince(0, 10);
+  ASSERT_EQ(changes.size(), 7u);
+  EXPECT_EQ(changes[1].after.event.type, "criminal.theft");  // what seq 2 left, now superseded
+  EXPECT_EQ(changes[4].after.event.source_id, "4");
+  EXPECT_EQ(changes[6].before->type, "criminal.theft");
+  EXPECT_EQ(changes[6].after.event.type, "criminal.vice");
 }
 
 // Batch k writes kBatchSize events police/batch-k-i; content is fixed per (k, i).
