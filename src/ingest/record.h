@@ -108,9 +108,11 @@ class RecordConverter {
   std::string home_city_code_;
   // Answers for recent address texts, and places of recent codes, shared by the threads that
   // call Convert (ingest/shared_memo.h): each worker keeping its own resolved a text or code
-  // once per worker, and a feed's texts and codes recur across the workers' blocks. 2^18 to 2^19
-  // of each, about 64 bytes each.
-  static constexpr size_t kMemoEntries = size_t{1} << 18;
+  // once per worker, and a feed's texts and codes recur across the workers' blocks. 917,504
+  // slots of each (131,072 sets of 7), 76 bytes a text's and 40 a code's, touched as they fill:
+  // with half as many, bench/ingest.sh's text file (269,344 distinct texts) geocoded 328,000
+  // texts instead of 272,000, the sets overflowing.
+  static constexpr size_t kMemoEntries = size_t{1} << 19;
   std::unique_ptr<SharedMemo<CachedMatch>> text_memo_;
   std::unique_ptr<SharedMemo<CachedCode>> code_memo_;
 };

@@ -50,10 +50,10 @@ TEST(SharedMemo, EachMemoFindsItsOwnTexts) {
   EXPECT_EQ(value, 50);
 }
 
-// Past its size the memo drops the texts not used for a generation, keeps the ones in use,
-// and never holds more than two generations.
+// Past its size the memo drops the texts not used lately, keeps the ones in use, and never
+// holds more than twice its size.
 TEST(SharedMemo, KeepsTheTextsInUseAndAgesOutTheRest) {
-  constexpr int kEntries = 16 * 64;  // 64 per shard
+  constexpr int kEntries = 16 * 64;
   SharedMemo<int> memo(kEntries);
   constexpr int kHot = 100;
   for (int i = 0; i < kHot; ++i) memo.Insert(Text(i), i);
@@ -78,8 +78,36 @@ TEST(SharedMemo, KeepsTheTextsInUseAndAgesOutTheRest) {
       EXPECT_EQ(value, cold);
     }
   }
-  EXPECT_GT(kept_of_last, kEntries / 2);  // the latest generation, less what the shards' skew sent on
+  EXPECT_GT(kept_of_last, kEntries / 2);  // the latest, less what the sets' skew pushed out
   EXPECT_GE(memo.size(), static_cast<size_t>(kEntries) / 2);
+}
+
+// A memo of one set: the least recently used key (found or kept) is the one that makes room.
+TEST(SharedMemo, ASetDropsItsLeastRecentlyUsedKey) {
+  SharedMemo<int> memo(4);
+  ASSERT_EQ(memo.capacity(), SharedMemo<int>::kWays);
+  const int ways = static_cast<int>(SharedMemo<int>::kWays);
+  for (int i = 0; i < ways; ++i) memo.Insert(Text(i), i);
+  EXPECT_EQ(memo.size(), SharedMemo<int>::kWays);
+  int value = 0;
+  ASSERT_TRUE(memo.Find(Text(0), value));  // 0 is now the most recently used; 1 the least
+  memo.Insert(Text(ways), ways);
+  EXPECT_FALSE(memo.Find(Text(1), value));
+  for (int i : {0, 2, ways - 1, ways}) {
+    ASSERT_TRUE(memo.Find(Text(i), value)) << i;
+    EXPECT_EQ(value, i);
+  }
+  memo.Insert(Text(2), 99);  // already held: kept as it was
+  ASSERT_TRUE(memo.Find(Text(2), value));
+  EXPECT_EQ(value, 2);
+  // Order now, least recent first: 3, 4, ..., ways - 2, 0, ways - 1, ways, 2. Two more keys
+  // push out 3 and 4.
+  memo.Insert(Text(100), 100);
+  memo.Insert(Text(101), 101);
+  EXPECT_FALSE(memo.Find(Text(3), value));
+  EXPECT_FALSE(memo.Find(Text(4), value));
+  EXPECT_TRUE(memo.Find(Text(0), value));
+  EXPECT_EQ(memo.size(), SharedMemo<int>::kWays);
 }
 
 // Codes are their own keys: halves far from uniform (a code's digits), each kept apart.
