@@ -125,7 +125,10 @@ absl::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Create(const fs::path&
   std::unique_ptr<SqliteStore> store(new SqliteStore(db, path, Mode::kReadWrite));
   if (rc != SQLITE_OK) return absl::InternalError(Cat(path.string(), ": ", sqlite3_errstr(rc)));
   // Bulk load into a file nobody else sees yet: no journal; Finish() syncs and switches to WAL.
-  PA_RETURN_IF_ERROR(store->Exec("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA page_size=8192;"));
+  // 16 KB pages: fresh events (most of what is written) went 7-20 % faster than with 8 KB pages,
+  // an update of a stored event ~8 % slower (it dirties a whole page); docs/store.md. A file made
+  // with other pages keeps them.
+  PA_RETURN_IF_ERROR(store->Exec("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA page_size=16384;"));
   PA_RETURN_IF_ERROR(store->Exec("BEGIN"));
   PA_RETURN_IF_ERROR(store->Exec(kSchema));
   PA_RETURN_IF_ERROR(CreateEventTables(db));
