@@ -9,6 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "absl/strings/str_join.h"
 #include "core/strings.h"
 #include "core/text.h"
 #include "geocode/matcher.h"
@@ -305,6 +306,33 @@ std::string Describe(const StoredEvent& stored) {
              p.level, "|", p.geocode_status, "|", p.confidence, "|", p.in_home_city);
 }
 
+// Ingests `file` into a fresh store with `env` in batches of `batch_size`, and describes what was
+// stored: the events in order of their description, then the quarantine entries (with their
+// line numbers when `with_line`); and how many records were quarantined.
+std::pair<std::vector<std::string>, int64_t> StoreAndDescribe(IngestEnv env, const std::string& file,
+                                                              size_t batch_size, bool with_line) {
+  TempDir dir;
+  auto store = *SqliteStore::Create(dir.path() / "pingan.db");
+  EXPECT_TRUE(store->Finish().ok());
+  auto events = *EventStore::Open(store->handle());
+  env.store = events.get();
+  env.batch_size = batch_size;
+  auto ingester = *Ingester::Create(env);
+  IngestSummary summary;
+  EXPECT_TRUE(ingester->IngestFile(dir.Write("input.jsonl", file), &summary).ok());
+  std::vector<std::string> lines;
+  EXPECT_TRUE(events->ListEvents(EventFilter{}, [&](const StoredEvent& event) {
+    lines.push_back(Describe(event));
+    return true;
+  }).ok());
+  std::sort(lines.begin(), lines.end());
+  const std::vector<QuarantineEntry> quarantine = *events->ListQuarantine();
+  for (const QuarantineEntry& entry : quarantine) {
+    lines.push_back(with_line ? Cat("Q|", entry.line, "|", entry.reason, "|", entry.raw) : Cat("Q|", entry.reason, "|", entry.raw));
+  }
+  return {lines, summary.quarantined_total()};
+}
+
 TEST_F(IngestTest, ReusedRecordsAreStoredExactlyLikeFreshOnes) {
   // Batches and their records are reused (their strings keep their capacity): a record left
   // with anything of the one before it in the same slot — a point, an address, an attribute,
@@ -331,33 +359,52 @@ TEST_F(IngestTest, ReusedRecordsAreStoredExactlyLikeFreshOnes) {
     file += Canonical(Cat("R", i), i % 3 == 0 ? "criminal.theft" : "dispute.call", kinds[(i * 7 + i / 8) % kinds.size()]);
     if (i % 17 == 5) file += "{not json\n";
   }
-  auto stored = [&](size_t batch_size) {
-    TempDir dir;
-    auto store = *SqliteStore::Create(dir.path() / "pingan.db");
-    EXPECT_TRUE(store->Finish().ok());
-    auto events = *EventStore::Open(store->handle());
-    IngestEnv env = env_;
-    env.store = events.get();
-    env.batch_size = batch_size;
-    auto ingester = *Ingester::Create(env);
-    IngestSummary summary;
-    EXPECT_TRUE(ingester->IngestFile(dir.Write("varied.jsonl", file), &summary).ok());
-    std::vector<std::string> lines;
-    EXPECT_TRUE(events->ListEvents(EventFilter{}, [&](const StoredEvent& event) {
-      lines.push_back(Describe(event));
-      return true;
-    }).ok());
-    std::sort(lines.begin(), lines.end());
-    const std::vector<QuarantineEntry> quarantine = *events->ListQuarantine();
-    for (const QuarantineEntry& entry : quarantine) lines.push_back(Cat("Q|", entry.line, "|", entry.reason, "|", entry.raw));
-    return std::make_pair(lines, summary.quarantined_total());
-  };
-  const auto [reused, reused_quarantined] = stored(3);
-  const auto [fresh, fresh_quarantined] = stored(1000);
+  const auto [reused, reused_quarantined] = StoreAndDescribe(env_, file, 3, true);
+  const auto [fresh, fresh_quarantined] = StoreAndDescribe(env_, file, 1000, true);
   EXPECT_EQ(reused_quarantined, 15 + 7);  // the bad attribute, the lines that are not JSON
   EXPECT_EQ(fresh_quarantined, reused_quarantined);
   ASSERT_EQ(reused.size(), fresh.size());
   for (size_t i = 0; i < fresh.size(); ++i) EXPECT_EQ(reused[i], fresh[i]);
+}
+
+TEST_F(IngestTest, EachRecordMeansWhatItSaysWhateverTheRecordsBeforeIt) {
+  // A converter remembers what the last records' fields meant, by position, and their source
+  // and type. Records of two sources with the same keys at the same positions (meaning
+  // different things: "dead" is traffic's deaths attribute and nothing to the police), keys in
+  // another order, the same name nested or not, types that repeat or not: ingested together,
+  // every record must be stored as when it is ingested alone.
+  const std::vector<std::string> lines = {
+      R"({"source":"traffic","acc_no":"T1","kind":"ACC","acc_time":"20240305102000","road_text":"杭州市西湖区","dead":1,"hurt":2})",
+      R"({"source":"police","source_id":"P1","type":"criminal.theft","occurred_at":"2024-03-05T10:20:00+08:00","address":"杭州市西湖区","dead":1,"hurt":2})",
+      R"({"source":"traffic","acc_no":"T2","kind":"ACC","acc_time":"20240305102000","road_text":"杭州市上城区","dead":3,"hurt":0})",
+      R"({"source":"traffic","kind":"ACC","acc_no":"T3","road_text":"杭州市上城区","acc_time":"20240305102000","hurt":5,"dead":0})",
+      R"({"source":"police","source_id":"P2","type":"criminal.theft","occurred_at":"2024-03-05T10:20:00+08:00","address":"杭州市西湖区","attributes":{"dead":1,"loss_yuan":5}})",
+      R"({"source":"police","source_id":"P3","type":"criminal.robbery","occurred_at":"2024-03-05T10:20:00+08:00","address":"杭州市西湖区","attr.loss_yuan":7,"attributes":{"solved":true}})",
+      R"({"source":"police","source_id":"P4","type":"criminal.robbery","occurred_at":"2024-03-05T10:20:00+08:00","address":"杭州市西湖区","loss_yuan":7,"attributes":{"solved":"maybe"}})",
+      R"({"source":"traffic","acc_no":"T4","kind":"criminal.theft","acc_time":"20240305102000","road_text":"杭州市西湖区","dead":1,"hurt":2})",
+      R"({"source":"police","source_id":"P5","type":"0104","occurred_at":"2024-03-05T10:20:00+08:00","address":"杭州市西湖区"})",
+      R"({"source":"police","source_id":"P6","type":"0104","occurred_at":"2024-03-05T10:20:00+08:00","address":"杭州市西湖区"})",
+      R"({"source":"traffic","acc_no":"T5","kind":"ACC","acc_time":"20240305102000","road_text":"杭州市西湖区","attributes":{"dead":2}})",
+  };
+  std::string together;
+  std::vector<std::string> alone;
+  for (const std::string& line : lines) {
+    together += line + "\n";
+    for (std::string& one : StoreAndDescribe(env_, line + "\n", 1000, false).first) alone.push_back(std::move(one));
+  }
+  std::vector<std::string> all = StoreAndDescribe(env_, together, 1000, false).first;
+  std::sort(all.begin(), all.end());
+  std::sort(alone.begin(), alone.end());
+  EXPECT_EQ(all, alone);
+  // The file means what it should: traffic's "dead" is deaths, the police's top-level one nothing.
+  const std::string joined = absl::StrJoin(all, "\n");
+  EXPECT_NE(joined.find(R"(traffic|T1|traffic.accident)"), std::string::npos) << joined;
+  EXPECT_NE(joined.find(R"("deaths":1,"injuries":2)"), std::string::npos) << joined;
+  EXPECT_EQ(std::count_if(all.begin(), all.end(), [](const std::string& line) {
+              return line.starts_with("police|P1|") && line.find("deaths") == std::string::npos;
+            }), 1) << joined;
+  EXPECT_EQ(std::count_if(all.begin(), all.end(), [](const std::string& line) { return line.starts_with("Q|"); }), 1)
+      << joined;  // T4, with a police type
 }
 
 TEST(StoredEventJsonTest, AConfidenceIsShownAsStoredNotAsItsDoubleExpansion) {
