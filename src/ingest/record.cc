@@ -845,8 +845,9 @@ bool RecordConverter::Convert(const RawRecord& record, ConverterScratch& scratch
     when = ParseIso8601(time_value->text, zone_);
   } else {
     absl::Time parsed;
-    std::string error;
-    if (absl::ParseTime(plan.time_format, std::string(Trim(time_value->text)), zone_, &parsed, &error)) {
+    const std::string_view trimmed = Trim(time_value->text);
+    // No copy of the text and no error message: a record in canonical time fails here first.
+    if (absl::ParseTime(plan.time_format, absl::string_view(trimmed.data(), trimmed.size()), zone_, &parsed, nullptr)) {
       when = parsed;
     } else {
       when = ParseIso8601(time_value->text, zone_);  // a source may send canonical times too
