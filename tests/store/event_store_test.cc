@@ -564,13 +564,15 @@ TEST(EventStore, AVersion2DatabaseIsReadAsRunsOfOneAndUpgradedInPlace) {
     ASSERT_TRUE(db.store->Exec("ALTER TABLE changes DROP COLUMN run;").ok());
     ASSERT_TRUE(db.store->SetMeta("schema_version", "2").ok());
   }
+  // A reader that opened the file at version 2 (and so reads it through its view) stays open
+  // while a writer upgrades it and logs a run.
+  auto read_only = SqliteStore::Open(path, SqliteStore::Mode::kReadOnly);
+  ASSERT_TRUE(read_only.ok()) << read_only.status();
+  auto reader = EventStore::Open((*read_only)->handle());
+  ASSERT_TRUE(reader.ok()) << reader.status();
+  EXPECT_EQ(*(*reader)->LastSeq(), 3);
   {
-    auto read_only = SqliteStore::Open(path, SqliteStore::Mode::kReadOnly);
-    ASSERT_TRUE(read_only.ok()) << read_only.status();
-    auto events = EventStore::Open((*read_only)->handle());
-    ASSERT_TRUE(events.ok()) << events.status();
-    EXPECT_EQ(*(*events)->LastSeq(), 3);
-    auto changes = (*events)->ChangesSince(0, 10);
+    auto changes = (*reader)->ChangesSince(0, 10);
     ASSERT_TRUE(changes.ok()) << changes.status();
     ASSERT_EQ(changes->size(), 3u);
     EXPECT_EQ((*changes)[0].after.event.type, "criminal.theft");
@@ -581,12 +583,19 @@ TEST(EventStore, AVersion2DatabaseIsReadAsRunsOfOneAndUpgradedInPlace) {
   EXPECT_EQ(*db.store->GetMeta("schema_version"), std::optional<std::string>("3"));
   db.Write({Event("3"), Event("4"), Event("5"), Event("2", "criminal.vice")});
   EXPECT_EQ(LogRows(*db.store), 5);  // three old rows, the run 4-6, the update 7
-  auto changes = *db.events->ChangesSince(0, 10);
-  ASSERT_EQ(changes.size(), 7u);
-  EXPECT_EQ(changes[1].after.event.type, "criminal.theft");  // what seq 2 left, now superseded
-  EXPECT_EQ(changes[4].after.event.source_id, "4");
-  EXPECT_EQ(changes[6].before->type, "criminal.theft");
-  EXPECT_EQ(changes[6].after.event.type, "criminal.vice");
+  for (EventStore* events : {db.events.get(), reader->get()}) {
+    EXPECT_EQ(*events->LastSeq(), 7);
+    auto changes = *events->ChangesSince(0, 10);
+    ASSERT_EQ(changes.size(), 7u);
+    EXPECT_EQ(changes[1].after.event.type, "criminal.theft");  // what seq 2 left, now superseded
+    EXPECT_EQ(changes[4].after.event.source_id, "4");
+    EXPECT_EQ(changes[6].before->type, "criminal.theft");
+    EXPECT_EQ(changes[6].after.event.type, "criminal.vice");
+  }
+  // The view, which named the table's columns with a `*`, now shows the table's own `run`.
+  auto ranges = ChangedEventIds((*read_only)->handle(), 3, 6);
+  ASSERT_TRUE(ranges.ok()) << ranges.status();
+  EXPECT_EQ(*ranges, (std::vector<std::pair<int64_t, int64_t>>{{3, 5}}));
 }
 
 // Batch k writes kBatchSize events police/batch-k-i; content is fixed per (k, i).
