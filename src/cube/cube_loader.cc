@@ -334,7 +334,6 @@ absl::StatusOr<int64_t> CubeFeeder::LoadAll(sqlite3* db, Cube& cube) {
     if (sqlite3_step(statement.get()) != SQLITE_ROW) return absl::InternalError(Cat("cube: ", sqlite3_errmsg(handle)));
     return sqlite3_column_int64(statement.get(), 0);
   };
-  constexpr const char* kLastSeq = kLastSeqSql;
   // Both scanning connections read the file mapped (no copy of each page into SQLite's cache);
   // the caller's connection gets its own setting back on the way out (declared before the
   // transaction, so restored after it ends).
@@ -345,7 +344,7 @@ absl::StatusOr<int64_t> CubeFeeder::LoadAll(sqlite3* db, Cube& cube) {
   });
   ReadTransaction transaction(db);
   PA_RETURN_IF_ERROR(transaction.Begin());
-  PA_ASSIGN_OR_RETURN(const int64_t seq, max_of(db, kLastSeq));
+  PA_ASSIGN_OR_RETURN(const int64_t seq, max_of(db, kLastSeqSql));
   PA_ASSIGN_OR_RETURN(const int64_t max_id, max_of(db, "SELECT coalesce(max(id), 0) FROM events"));
   cube.Reserve(max_id);
   cube.BeginBulk();  // the scanning threads write events into their slots (PutBulk)
@@ -361,7 +360,7 @@ absl::StatusOr<int64_t> CubeFeeder::LoadAll(sqlite3* db, Cube& cube) {
     sqlite3_busy_timeout(second, 5000);
     sqlite3_exec(second, "PRAGMA mmap_size = 17179869184", nullptr, nullptr, nullptr);
     second_transaction = std::make_unique<ReadTransaction>(second);
-    absl::StatusOr<int64_t> second_seq = second_transaction->Begin().ok() ? max_of(second, kLastSeq)
+    absl::StatusOr<int64_t> second_seq = second_transaction->Begin().ok() ? max_of(second, kLastSeqSql)
                                                                           : absl::StatusOr<int64_t>(-1);
     parallel = second_seq.ok() && *second_seq == seq;
   }

@@ -76,6 +76,9 @@ CREATE INDEX IF NOT EXISTS quarantine_key ON quarantine(source, source_id);
 #define PA_EVENT_COLUMNS                                                                        \
   "id, seq, source, source_id, type, occurred_at, address, lon, lat, code, status, "            \
   "attributes_json, method, unit, level, geocode_status, confidence, in_home_city"
+// Selects the change-log rows from the one holding change ?1 (a run of inserts may start before
+// it) onwards.
+#define PA_FROM_THE_ROW_HOLDING_1 "WHERE seq >= coalesce((SELECT max(seq) FROM changes WHERE seq <= ?1), ?1) "
 // The before-image columns of `changes`, in ReadBefore's order.
 #define PA_BEFORE_COLUMNS "b_type, b_occurred_at, b_unit, b_level, b_in_home_city, b_status, b_attributes_json"
 
@@ -553,11 +556,10 @@ absl::StatusOr<int64_t> EventStore::CountEvents() {
 absl::StatusOr<int64_t> EventStore::LastSeq() { return impl_->ReadInt(impl_->last_seq); }
 
 absl::StatusOr<std::vector<EventChange>> EventStore::ChangesSince(int64_t after_seq, int64_t limit) {
-  // The log's rows from the one holding change after_seq + 1 (a run may start before it).
   Query rows, event, next;
   PA_RETURN_IF_ERROR(rows.Prepare(impl_->db,
                                   "SELECT seq, event_id, run, next_seq, " PA_BEFORE_COLUMNS " FROM changes "
-                                  "WHERE seq >= coalesce((SELECT max(seq) FROM changes WHERE seq <= ?1), ?1) "
+                                  PA_FROM_THE_ROW_HOLDING_1
                                   "ORDER BY seq"));
   PA_RETURN_IF_ERROR(event.Prepare(impl_->db, "SELECT " PA_EVENT_COLUMNS " FROM events WHERE id = ?"));
   PA_RETURN_IF_ERROR(next.Prepare(impl_->db, "SELECT " PA_BEFORE_COLUMNS " FROM changes WHERE seq = ?"));
@@ -606,7 +608,7 @@ absl::StatusOr<std::vector<std::pair<int64_t, int64_t>>> ChangedEventIds(sqlite3
   Query rows;
   PA_RETURN_IF_ERROR(rows.Prepare(db,
                                   "SELECT seq, event_id, run FROM changes "
-                                  "WHERE seq >= coalesce((SELECT max(seq) FROM changes WHERE seq <= ?1), ?1) "
+                                  PA_FROM_THE_ROW_HOLDING_1
                                   "AND seq <= ?2 ORDER BY seq"));
   rows.Int(1, after_seq + 1);
   rows.Int(2, upto_seq);
