@@ -440,6 +440,7 @@ async function main() {
       await mapError.waitFor({ timeout: TIMEOUT });
       const mapMessage = (await mapError.textContent()) || '';
       check(/330100|杭州/.test(mapMessage), 'scoped: the city\'s map shows the server\'s 403 message', mapMessage);
+      await navigationWhileLoading(scoped, scopeHome, scopedMe.default_period);
       await scoped.goto(`${BASE_URL}/#/overview?unit=3301&period=${encodeURIComponent(scopedMe.default_period)}`);
       const error = scoped.locator('#page [data-testid="error"]');
       await error.waitFor({ timeout: TIMEOUT });
@@ -456,6 +457,36 @@ async function main() {
   }
   check(!pageErrors.length, 'no uncaught script errors in the pages', pageErrors.slice(0, 3).join(' | '));
   finish('e2e');
+}
+
+// A page that is still loading rewrites its URL (the map names the level it settled on) when
+// its first answer comes. If that answer lands while the user's next navigation is queued, the
+// page must leave the new URL alone, or the router renders the old page again. The map's
+// first request is held and released at the moment the user goes to the city above the scope:
+// every round must end on the city's 403, not on the scope's map.
+async function navigationWhileLoading(page, scopeHome, period) {
+  const rounds = 20;
+  const pattern = `**/api/units/${scopeHome}*`;
+  const stayed = [];
+  for (let round = 0; round < rounds; round++) {
+    await page.goto(`${BASE_URL}/#/overview?unit=${scopeHome}&period=${encodeURIComponent(period)}`);
+    await page.getByTestId('nav').waitFor({ timeout: TIMEOUT });
+    let held;
+    const answer = new Promise((resolve) => { held = resolve; });
+    await page.route(pattern, async (route) => held([route, await route.fetch()]), { times: 1 });
+    await page.evaluate(([unit, p]) => { location.hash = `#/map?unit=${unit}&period=${encodeURIComponent(p)}`; }, [scopeHome, period]);
+    const [route, response] = await answer;
+    const away = page.evaluate((p) => { location.hash = `#/map?unit=3301&period=${encodeURIComponent(p)}`; }, period);
+    await route.fulfill({ response });
+    await away;
+    try {
+      await page.locator('#page [data-testid="error"]').waitFor({ timeout: 10000 });
+    } catch {
+      stayed.push(await page.evaluate(() => location.hash));
+    }
+  }
+  check(!stayed.length, `scoped: going to the city while the map loads ends on the city's 403 (${rounds} rounds)`,
+    `${stayed.length} ended on ${stayed[0]}`);
 }
 
 runMain('e2e', main);

@@ -5,7 +5,7 @@ import { onUnauthorized, post, setToken, token } from './api';
 import { disposeCharts } from './palette';
 import { clear, errorBox, h, loading } from './dom';
 import { lang, locale, onLangChange, setLang, t, type MessageKey } from './i18n';
-import { currentRoute, go, pageHref } from './router';
+import { currentRoute, go, markShown, pageHref, replaceRoute } from './router';
 import { ALL_PAGES, allowedPages, loadSession, pagesFor, resetSession, session, type PageId } from './state';
 import { renderLogin } from './pages/login';
 import { renderOverview } from './pages/overview';
@@ -131,6 +131,7 @@ async function render(): Promise<void> {
   document.documentElement.lang = locale();
   document.body.classList.remove('nav-open', 'full-screen');
   const route = currentRoute();
+  markShown();
 
   if (!token()) {
     if (route.page && route.page !== 'login') returnTo = location.hash;
@@ -179,7 +180,7 @@ async function render(): Promise<void> {
     // Name them in the URL, so that a reload or a shared link shows the same figures.
     route.params.set('unit', session.unit);
     route.params.set('period', session.period);
-    history.replaceState(null, '', `#/${page}?${route.params}`);
+    replaceRoute(`#/${page}?${route.params}`);
   }
   document.title = `${t(PAGES[page].title)} · ${t('app.title')}`;
   try {

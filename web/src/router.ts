@@ -37,6 +37,23 @@ export function pageHref(page: PageId): string {
   return href(page);
 }
 
+// The hash the page on screen was rendered for. A page that rewrites its own URL (the unit it
+// settled on, a panel it opened) must not do so once the user has navigated away: that
+// navigation's hashchange may still be queued, and would then read the stale page's URL.
+let shownHash = '';
+
+export function markShown(): void {
+  shownHash = location.hash;
+}
+
+// Replaces the URL of the page on screen, unless a navigation away from it is pending.
+export function replaceRoute(target: string): boolean {
+  if (location.hash !== shownHash) return false;
+  history.replaceState(null, '', target);
+  shownHash = location.hash;
+  return true;
+}
+
 export function go(page: PageId | 'login', params?: Record<string, string | undefined>): void {
   const target = href(page, params);
   if (location.hash === target) window.dispatchEvent(new HashChangeEvent('hashchange'));

@@ -5,7 +5,7 @@ import { levelName } from '../components';
 import { clear, errorBox, h, loading, pageHead } from '../dom';
 import { fmtPct } from '../format';
 import { t, type MessageKey } from '../i18n';
-import { href } from '../router';
+import { href, replaceRoute } from '../router';
 import { session, shortCode } from '../state';
 import type { GeocodeResult, UnitInfo, UnitRef } from '../types';
 
@@ -17,7 +17,7 @@ export function renderAddress(root: HTMLElement, params: URLSearchParams): () =>
     if (state.q) search.set('q', state.q);
     if (state.code) search.set('code', shortCode(state.code));
     if (state.s) search.set('s', state.s);
-    history.replaceState(null, '', `#/address${search.toString() ? `?${search}` : ''}`);
+    replaceRoute(`#/address${search.toString() ? `?${search}` : ''}`);
   };
 
   // Geocoding.

@@ -10,7 +10,7 @@ import { append, clear, errorBox, h, loading, pageHead } from '../dom';
 import { fmtFixed, fmtNum, fmtTime } from '../format';
 import { label, t } from '../i18n';
 import { periodLabel } from '../period';
-import { go, href } from '../router';
+import { go, href, replaceRoute } from '../router';
 import { fullCode, sameUnit, session, shortCode } from '../state';
 import {
   GRADE_COLORS, GRADES, defaultLevel, gradeChip, gradeCounts, gradeMeaning, gradeName, historyLength,
@@ -62,7 +62,7 @@ export function renderMap(root: HTMLElement, params: URLSearchParams): () => voi
     sel: view.sel ? shortCode(view.sel) : undefined,
     ...changes,
   });
-  const replaceUrl = () => history.replaceState(null, '', href('map', urlParams()));
+  const replaceUrl = () => replaceRoute(href('map', urlParams()));
   const navigate = (changes: Record<string, string | undefined>) => {
     const next = urlParams(changes);
     if (next.unit) session.unit = next.unit;

@@ -10,7 +10,7 @@ import { append, clear, errorBox, h, loading, pageHead, svg } from '../dom';
 import { changeView, fmtDuration, fmtNum, fmtPct } from '../format';
 import { label, lang, t } from '../i18n';
 import { periodLabel } from '../period';
-import { go, href } from '../router';
+import { go, href, replaceRoute } from '../router';
 import { catalog, session, shortCode } from '../state';
 import { OUTCOMES, outcomeName } from '../tasks';
 import type { Breakdown, Catalog, Freshness, IndicatorFigure, LoopFigures, LoopMetrics, Report, Series } from '../types';
@@ -84,7 +84,7 @@ export function renderOverview(root: HTMLElement, params: URLSearchParams): () =
     closePanel(false);
     const figure = view.report && findFigure(view.report, id);
     if (!figure) return;
-    history.replaceState(null, '', href('overview', { unit: view.unit, period: view.period, ind: id }));
+    replaceRoute(href('overview', { unit: view.unit, period: view.period, ind: id }));
     view.panel = detailPanel(view, figure, () => closePanel(true), (code) => navigate(code));
     document.body.appendChild(view.panel);
     document.body.classList.add('panel-open');
@@ -98,7 +98,7 @@ export function renderOverview(root: HTMLElement, params: URLSearchParams): () =
     view.panel = null;
     document.body.classList.remove('panel-open');
     root.querySelectorAll('.card.selected').forEach((el) => el.classList.remove('selected'));
-    if (updateUrl) history.replaceState(null, '', href('overview', { unit: view.unit, period: view.period }));
+    if (updateUrl) replaceRoute(href('overview', { unit: view.unit, period: view.period }));
   };
   const onKey = (event: KeyboardEvent) => {
     if (event.key === 'Escape') closePanel(true);
