@@ -193,6 +193,30 @@ void WriteAttributes(std::span<Attribute> attributes, std::string& out) {
 
 // ---------------------------------------------------------------------------------------------
 
+bool TimeFormatCannotReadT(std::string_view format) {
+  if (format.empty()) return false;
+  for (size_t at = 0; at < format.size(); ++at) {
+    if (format[at] == 'T' || format[at] == 't') return false;  // a literal T (UTF-8 never has 0x54 inside a character)
+    if (format[at] != '%') continue;  // other literals and whitespace: they read themselves
+    if (++at == format.size()) return false;
+    if (format[at] == 'E') {  // %E4Y, %Ez, %E*z, %E*S, %E3S
+      ++at;
+      while (at < format.size() && ((format[at] >= '0' && format[at] <= '9') || format[at] == '*')) ++at;
+      if (at == format.size() || (format[at] != 'Y' && format[at] != 'z' && format[at] != 'S')) return false;
+      continue;
+    }
+    switch (format[at]) {
+      // Numbers (with a sign at most), offsets (+08:00, Z), and %F %T %R: numbers and separators.
+      case 'Y': case 'y': case 'C': case 'm': case 'd': case 'e': case 'j': case 'H': case 'I': case 'M': case 'S':
+      case 's': case 'z': case 'F': case 'T': case 'R': case '%':
+        break;
+      default:  // names of days, months, zones, AM/PM, locale forms: letters
+        return false;
+    }
+  }
+  return true;
+}
+
 bool StartsWithBom(std::string_view text) { return text.substr(0, 3) == "\xEF\xBB\xBF"; }
 
 void RawRecord::SetJsonLine(std::string_view line_text, bool is_oversized, std::string_view record_source,
@@ -285,6 +309,7 @@ struct RecordConverter::Plan {
   absl::flat_hash_map<std::string, std::string> statuses;
   absl::flat_hash_set<std::string> true_values;
   std::string time_format;
+  bool format_cannot_read_t = false;  // TimeFormatCannotReadT(time_format)
   std::string default_type;
 };
 
@@ -395,6 +420,7 @@ absl::StatusOr<RecordConverter> RecordConverter::Create(const IngestEnv& env) {
       for (const auto& [own, status] : mapping.statuses) plan->statuses[own] = status;
       for (const std::string& value : mapping.true_values) plan->true_values.insert(value);
       plan->time_format = mapping.time_format;
+      plan->format_cannot_read_t = TimeFormatCannotReadT(mapping.time_format);
       plan->default_type = mapping.default_type;
     }
     converter.plan_by_source_[source.id] = plan.get();
@@ -841,11 +867,12 @@ bool RecordConverter::Convert(const RawRecord& record, ConverterScratch& scratch
     return reject("bad_time", "occurred_at must be text");
   }
   std::optional<absl::Time> when;
-  if (plan.time_format.empty()) {
+  const std::string_view trimmed = Trim(time_value->text);
+  // A format that cannot read the 'T' of an ISO 8601 time would fail on it: the fallback alone.
+  if (plan.time_format.empty() || (plan.format_cannot_read_t && trimmed.find('T') != std::string_view::npos)) {
     when = ParseIso8601(time_value->text, zone_);
   } else {
     absl::Time parsed;
-    const std::string_view trimmed = Trim(time_value->text);
     // No copy of the text and no error message: a record in canonical time fails here first.
     if (absl::ParseTime(plan.time_format, absl::string_view(trimmed.data(), trimmed.size()), zone_, &parsed, nullptr)) {
       when = parsed;

@@ -119,6 +119,13 @@ class RecordConverter {
 
 bool StartsWithBom(std::string_view text);
 
+// Whether absl::ParseTime with `format` can never read a text holding a 'T': its fields are all
+// numeric or offsets (%Y %m %d %H %M %S, %E4Y, %z, %F %T ...) and none of its literals is a T.
+// A source's time is read with its format first and as ISO 8601 after; with such a format an
+// ISO 8601 time (2024-06-01T08:00:00+08:00) goes to ISO 8601 at once, the answer unchanged. False
+// for an empty format and for anything else (%b, %Z, %p and %c read letters).
+bool TimeFormatCannotReadT(std::string_view format);
+
 // Appends `text` as a JSON string exactly as nlohmann::json's dump() writes it (attributes are
 // stored as JSON text and hashed to tell an identical re-send: the bytes must never change).
 // Valid UTF-8 is copied but for '"', '\\' and the C0 controls; anything else goes through

@@ -445,6 +445,55 @@ TEST_F(IngestTest, InvalidUtf8AnywhereInAJsonLineIsBadUtf8) {
   EXPECT_EQ(summary.quarantined["bad_json"], 1) << summary.Text();
 }
 
+// The premise of going straight to ISO 8601: absl::ParseTime with a format said not to read a
+// 'T' fails on every text holding one, whatever the digits around it.
+TEST(TimeFormatTest, AFormatThatCannotReadTFailsOnEveryTextWithAT) {
+  const std::vector<std::string> cannot = {
+      "%Y-%m-%d %H:%M:%S", "%E4Y%m%d%H%M%S", "%Y年%m月%d日", "%Y-%m-%d", "%Y/%m/%d %H:%M", "%F %T",
+      "%Y-%m-%d %H:%M:%S%Ez", "%Y-%m-%d %H:%M:%E*S", "%s", "%Y%m%d %z", "%d.%m.%Y", "%e/%m/%y %I:%M"};
+  const std::vector<std::string> texts = {
+      "2024-06-01T08:00:00+08:00", "2024-06-01T08:00:00Z", "2024-06-01T08:00", "2024-06-01T08:00:00.125+08:00",
+      "2024-06-01 T 08:00:00", "20240601T080000", "T", "2024-06-01T", "  2024-06-01T08:00:00+08:00  ", "1717200000T"};
+  const absl::TimeZone zone = absl::FixedTimeZone(8 * 3600);
+  for (const std::string& format : cannot) {
+    EXPECT_TRUE(TimeFormatCannotReadT(format)) << format;
+    for (const std::string& text : texts) {
+      absl::Time parsed;
+      EXPECT_FALSE(absl::ParseTime(format, text, zone, &parsed, nullptr)) << format << " read " << text;
+    }
+  }
+  // Formats that read letters or a literal T: the format is tried first, as before.
+  for (const std::string format : {"%Y-%m-%dT%H:%M:%S", "%FT%T%Ez", "%d %b %Y", "%a %Y-%m-%d", "%Y-%m-%d %Z",
+                                   "%I:%M %p", "%c", "%Y%m%dt", "", "%", "%E"}) {
+    EXPECT_FALSE(TimeFormatCannotReadT(format)) << format;
+  }
+  absl::Time parsed;
+  EXPECT_TRUE(absl::ParseTime("%FT%T%Ez", "2024-06-01T08:00:00+08:00", zone, &parsed, nullptr));
+}
+
+// A source with a time format reads its own times with it, and ISO 8601 times (with or without
+// an offset, with a T or a space) as ISO 8601.
+TEST_F(IngestTest, ASourceWithATimeFormatReadsItsOwnTimesAndIso8601Alike) {
+  std::string csv =
+      "警情编号,案件类别,发案时间,发案地址,经度,纬度,状态,是否破案,损失金额,报警人,报警人电话\n"
+      "T-1,0103,2024-06-01 08:00:00,杭州市西湖区,,,在办,,,,\n"
+      "T-2,0103,2024-06-01T08:00:00+08:00,杭州市西湖区,,,在办,,,,\n"
+      "T-3,0103,2024-06-01T08:00:00Z,杭州市西湖区,,,在办,,,,\n"
+      "T-4,0103,2024-06-01T08:00:00,杭州市西湖区,,,在办,,,,\n"
+      "T-5,0103,2024-06-01T08:00:00+09:00,杭州市西湖区,,,在办,,,,\n"
+      "T-6,0103,2024-06-31T08:00:00+08:00,杭州市西湖区,,,在办,,,,\n"
+      "T-7,0103,2024-06-01T8:00:00+08:00,杭州市西湖区,,,在办,,,,\n";
+  IngestSummary summary = Ingest("police-times.csv", csv);
+  EXPECT_EQ(summary.inserted, 5) << summary.Text();
+  EXPECT_EQ(summary.quarantined["bad_time"], 2) << summary.Text();
+  const int64_t eight_local = 1717200000;  // 2024-06-01T00:00:00Z = 08:00 in the city
+  EXPECT_EQ(Find("police", "T-1").event.occurred_at, eight_local);
+  EXPECT_EQ(Find("police", "T-2").event.occurred_at, eight_local);
+  EXPECT_EQ(Find("police", "T-3").event.occurred_at, eight_local + 8 * 3600);
+  EXPECT_EQ(Find("police", "T-4").event.occurred_at, eight_local);  // no offset: the city's zone
+  EXPECT_EQ(Find("police", "T-5").event.occurred_at, eight_local - 3600);
+}
+
 TEST(AppendJsonStringTest, WritesEveryStringAsNlohmannDoes) {
   // Stored attributes are hashed to tell identical re-sends: the writer must agree with the
   // nlohmann dump it replaced on every string, valid UTF-8 or not.
