@@ -992,6 +992,12 @@ Place Matcher::Impl::ReadDetail(const Scratch& s, const Lineage& lineage, uint32
   return best;
 }
 
+// On x86-64, a copy of Match for processors with POPCNT (every one since 2008), chosen when
+// the program loads: std::popcount is otherwise a call into libgcc's table-driven version, 3 % of
+// Match's instructions.
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+__attribute__((target_clones("popcnt", "default")))
+#endif
 MatchResult Matcher::Impl::Match(std::string_view text) const {
   thread_local Scratch s;
   MatchResult result;
