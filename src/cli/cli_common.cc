@@ -1,6 +1,5 @@
 #include "cli/cli_common.h"
 
-#include <malloc.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -25,16 +24,6 @@ std::string OperatorName() {
 
 absl::StatusOr<std::unique_ptr<AuthStore>> OpenCliAuth(const Context& context) {
   return AuthStore::Open(context.data_dir, AuthOptions{.audit_note = Cat("os_user=", OperatorName())});
-}
-
-void KeepFreedHeap() {
-#ifdef __GLIBC__
-  // Setting the trim threshold stops glibc's dynamic mmap threshold, which would otherwise
-  // have risen to the size of the blocks freed; blocks up to 32 MB (its ceiling) come from
-  // the heap, and are kept with it.
-  mallopt(M_TRIM_THRESHOLD, 1 << 30);
-  mallopt(M_MMAP_THRESHOLD, 32 << 20);
-#endif
 }
 
 }  // namespace pingan::cli

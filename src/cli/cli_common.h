@@ -29,12 +29,4 @@ std::string OperatorName();
 // The auth tables of the context's data directory, auditing as "cli" with "os_user=NAME".
 absl::StatusOr<std::unique_ptr<AuthStore>> OpenCliAuth(const Context& context);
 
-// For commands that stream a large load through batches (ingest, demo): freed heap stays with
-// the process instead of going back to the kernel after each batch. glibc's default gives the
-// top of a thread's heap back once 128 KB of it are free; the next batch then faults the same
-// memory in again, zeroed by the kernel (a 2 MB transparent huge page at a time), which was
-// 0.7-1.4 s of system time in a 3-4 s ingest of a million records. Not for `serve`, whose
-// memory should shrink back after a burst.
-void KeepFreedHeap();
-
 }  // namespace pingan::cli

@@ -10,7 +10,6 @@
 
 #include <fmt/format.h>
 
-#include "cli/cli_common.h"
 #include "cli/commands.h"
 #include "cli/ingest_env.h"
 #include "core/status.h"
@@ -44,7 +43,6 @@ int RunDemo(const Context& context, const DemoOptions& options) {
   if (!to.ok()) return Fail(context, Message(to.status()));
   if (*to < *from) return Fail(context, "--to is before --from");
   if (options.threads < 1) return Fail(context, "--threads must be at least 1");
-  KeepFreedHeap();
 
   if (!DataDir::Exists(context.data_dir)) {
     if (int code = RunInit(context, options.seed, options.scale, /*rebuild=*/false, /*demo=*/true, ""); code != 0) return code;

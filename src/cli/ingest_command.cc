@@ -37,7 +37,6 @@ absl::Status AuditUnmaskedRead(const Context& context, std::string_view target, 
 int RunIngest(const Context& context, const std::vector<std::string>& files, const std::string& source,
               int threads, size_t batch, bool json_output) {
   if (files.empty()) return Fail(context, "ingest: name at least one file");
-  KeepFreedHeap();
   auto env = OpenIngestEnv(context, threads, /*need_geocoder=*/true);
   if (!env.ok()) return Fail(context, Message(env.status()));
   (*env)->env.batch_size = batch;

@@ -93,6 +93,12 @@ void UseHugePagesForHeap(char** argv) {
 void KeepHeapForBatch() {
   if (SanitizedBuild()) return;
   mallopt(M_TOP_PAD, 256 << 20);
+  // A worker thread's arena grows by 64 MiB heaps, and glibc unmaps a heap as soon as all of it
+  // is free — the trim threshold (128 KiB by default) decides that, not the top pad — so the next
+  // batch mapped and faulted in a new one. A 1 GiB threshold keeps them. Setting it also stops
+  // the dynamic mmap threshold: blocks up to 32 MiB (its ceiling) come from the heaps as well.
+  mallopt(M_TRIM_THRESHOLD, 1 << 30);
+  mallopt(M_MMAP_THRESHOLD, 32 << 20);
 }
 
 }  // namespace pingan
