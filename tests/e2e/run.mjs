@@ -475,7 +475,8 @@ async function navigationWhileLoading(page, scopeHome, period) {
     const answer = new Promise((resolve) => { held = resolve; });
     await page.route(pattern, async (route) => held([route, await route.fetch()]), { times: 1 });
     await page.evaluate(([unit, p]) => { location.hash = `#/map?unit=${unit}&period=${encodeURIComponent(p)}`; }, [scopeHome, period]);
-    const [route, response] = await answer;
+    const [route, response] = await Promise.race([answer, new Promise((_, reject) =>
+      setTimeout(() => reject(new Error(`the map did not ask for ${pattern}`)), TIMEOUT))]);
     const away = page.evaluate((p) => { location.hash = `#/map?unit=3301&period=${encodeURIComponent(p)}`; }, period);
     await route.fulfill({ response });
     await away;
