@@ -141,7 +141,9 @@ class Query {
 };
 
 void PutU64(std::string& out, uint64_t value) {
-  for (int shift = 0; shift < 64; shift += 8) out.push_back(static_cast<char>(value >> shift));
+  char bytes[8];  // little-endian whatever the host; one append instead of eight push_backs
+  for (int at = 0; at < 8; ++at) bytes[at] = static_cast<char>(value >> (8 * at));
+  out.append(bytes, sizeof bytes);
 }
 void PutText(std::string& out, std::string_view text) {
   PutU64(out, text.size());

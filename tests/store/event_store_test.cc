@@ -518,6 +518,16 @@ TEST(EventStore, ContentHashCoversContentOnlyWithFieldBoundaries) {
   pinned.type = "fire.fire";
   pinned.occurred_at = 1;
   EXPECT_EQ(EventStore::ContentHash(pinned), 0x2295c4288004094fULL);
+  // Every field set, numbers of several bytes.
+  EventRecord full;
+  full.type = "criminal.theft";
+  full.occurred_at = 1717200000;
+  full.address = "杭州市西湖区文三路478号";
+  full.lon = 120.1234567, full.lat = 30.2765432;
+  full.code = "330106001001000000000000000";
+  full.status = EventStatus::kWithdrawn;
+  full.attributes_json = R"({"loss_yuan":350.5,"solved":true})";
+  EXPECT_EQ(EventStore::ContentHash(full), 0x03baae771856a190ULL);
 }
 
 TEST(EventStore, AVersion1DatabaseIsUpgradedInPlaceKeepingItsRegistry) {
