@@ -168,8 +168,16 @@ struct Attribute {
 // this order would dump: keys sorted (bytewise, as std::map orders them), the last of a
 // repeated key kept, numbers written by nlohmann. Only strings are escaped here.
 void WriteAttributes(std::span<Attribute> attributes, std::string& out) {
-  std::stable_sort(attributes.begin(), attributes.end(),
-                   [](const Attribute& a, const Attribute& b) { return a.name < b.name; });
+  auto by_name = [](const Attribute& a, const Attribute& b) { return a.name < b.name; };
+  if (attributes.size() <= 16) {
+    // A record has a few attributes: a stable insertion sort, where std::stable_sort allocated a
+    // buffer for every record. Many (a hostile record): std::stable_sort, not n².
+    for (size_t at = 1; at < attributes.size(); ++at) {
+      for (size_t j = at; j > 0 && by_name(attributes[j], attributes[j - 1]); --j) std::swap(attributes[j], attributes[j - 1]);
+    }
+  } else {
+    std::stable_sort(attributes.begin(), attributes.end(), by_name);
+  }
   out.assign("{");
   for (size_t at = 0; at < attributes.size(); ++at) {
     if (at + 1 < attributes.size() && attributes[at + 1].name == attributes[at].name) continue;  // a later one wins

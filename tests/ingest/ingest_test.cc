@@ -536,6 +536,9 @@ TEST_F(IngestTest, UndeclaredAttributesAreKeptAsNlohmannWritesThem) {
       R"({"obj":{"z":1,"a":[1,2,{"c":null}]},"arr":[],"e":{}})",
       R"({"😀":"🙂","é":"e","\u00e9x":"y"})",
       R"({})",
+      // Sixteen and more keys (a different sort), in reverse order, a key repeated far apart.
+      R"({"p":"1","o":"2","n":"3","m":"4","l":"5","k":"6","j":"7","i":"8","h":"9","g":"10","f":"11","e":"12","d":"13","c":"14","b":"15","p":"16"})",
+      R"({"t":"1","s":"2","r":"3","q":"4","p":"5","o":"6","n":"7","m":"8","l":"9","k":"10","j":"11","i":"12","h":"13","g":"14","f":"15","e":"16","d":"17","t":"18","c":"19","b":"20","a":"21"})",
   };
   std::string file;
   for (size_t i = 0; i < objects.size(); ++i) {
