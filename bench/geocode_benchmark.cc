@@ -125,18 +125,19 @@ void BM_GeocodeLatency(benchmark::State& state) {
   const Loaded& data = Data();
   NormalizedAddress normalized;
   const NormalizeOptions options{.max_bytes = 4096};
+  auto micros_for = [&](const std::string& line) {  // one address, normalised and matched
+    const auto start = std::chrono::steady_clock::now();
+    if (NormalizeAddressInto(line, options, normalized).ok()) {
+      MatchResult result = data.matcher->Match(normalized.text);
+      benchmark::DoNotOptimize(result);
+    }
+    return std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - start).count();
+  };
   std::vector<double> micros;
   micros.reserve(data.lines.size());
   for (auto _ : state) {
     micros.clear();
-    for (const std::string& line : data.lines) {
-      const auto start = std::chrono::steady_clock::now();
-      if (NormalizeAddressInto(line, options, normalized).ok()) {
-        MatchResult result = data.matcher->Match(normalized.text);
-        benchmark::DoNotOptimize(result);
-      }
-      micros.push_back(std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - start).count());
-    }
+    for (const std::string& line : data.lines) micros.push_back(micros_for(line));
   }
   std::sort(micros.begin(), micros.end());
   auto at = [&](double q) { return micros[std::min(micros.size() - 1, static_cast<size_t>(q * micros.size()))]; };
@@ -149,14 +150,7 @@ void BM_GeocodeLatency(benchmark::State& state) {
   // addresses are slow by themselves; the gap to p99_us is the machine.
   std::vector<double> least(data.lines.size(), std::numeric_limits<double>::infinity());
   for (int round = 0; round < 5; ++round) {
-    for (size_t index = 0; index < data.lines.size(); ++index) {
-      const auto start = std::chrono::steady_clock::now();
-      if (NormalizeAddressInto(data.lines[index], options, normalized).ok()) {
-        MatchResult result = data.matcher->Match(normalized.text);
-        benchmark::DoNotOptimize(result);
-      }
-      least[index] = std::min(least[index], std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - start).count());
-    }
+    for (size_t index = 0; index < data.lines.size(); ++index) least[index] = std::min(least[index], micros_for(data.lines[index]));
   }
   std::sort(least.begin(), least.end());
   state.counters["p99_least_of_5_us"] = least[std::min(least.size() - 1, least.size() * 99 / 100)];

@@ -38,11 +38,10 @@ void UseHugePagesForHeap(char** argv);
 // kernel zeroed) its pages afresh. `pingan ingest` of bench/ingest.sh's million coded records,
 // in 9 interleaved pairs of runs: 1.1-1.4 s in the kernel before, 0.75-1.25 s with this; the
 // wall time up to 15 % shorter in 7 of the 9 (the machine's noise is of that size). The worker
-// threads' heaps are kept too, once wholly free (trim threshold 1 GiB): on the million text records, minor
-// faults 6,385-6,592 against 8,498-8,750 and system time 0.68-0.79 s against 0.70-1.32 s in
-// interleaved runs (2026-11-30). Not for the
-// server, whose memory should go back after a large request. A no-op under a sanitizer (its
-// allocator is not glibc's).
+// threads' heaps are kept too, once wholly free (trim threshold 1 GiB): on the million text
+// records, minor faults 6,385-6,592 against 8,498-8,750 and system time 0.68-0.79 s against
+// 0.70-1.32 s in interleaved runs (2026-11-30). Not for the server, whose memory should go back
+// after a large request. A no-op under a sanitizer (its allocator is not glibc's).
 void KeepHeapForBatch();
 
 }  // namespace pingan

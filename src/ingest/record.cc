@@ -878,14 +878,14 @@ bool RecordConverter::Convert(const RawRecord& record, ConverterScratch& scratch
   const std::string_view trimmed = Trim(time_value->text);
   // A format that cannot read the 'T' of an ISO 8601 time would fail on it: the fallback alone.
   if (plan.time_format.empty() || (plan.format_cannot_read_t && trimmed.find('T') != std::string_view::npos)) {
-    when = ParseIso8601(time_value->text, zone_);
+    when = ParseIso8601(trimmed, zone_);
   } else {
     absl::Time parsed;
     // No copy of the text and no error message: a record in canonical time fails here first.
     if (absl::ParseTime(plan.time_format, absl::string_view(trimmed.data(), trimmed.size()), zone_, &parsed, nullptr)) {
       when = parsed;
     } else {
-      when = ParseIso8601(time_value->text, zone_);  // a source may send canonical times too
+      when = ParseIso8601(trimmed, zone_);  // a source may send canonical times too
     }
   }
   if (!when) {

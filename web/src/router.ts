@@ -47,11 +47,10 @@ export function markShown(): void {
 }
 
 // Replaces the URL of the page on screen, unless a navigation away from it is pending.
-export function replaceRoute(target: string): boolean {
-  if (location.hash !== shownHash) return false;
+export function replaceRoute(target: string): void {
+  if (location.hash !== shownHash) return;
   history.replaceState(null, '', target);
   shownHash = location.hash;
-  return true;
 }
 
 export function go(page: PageId | 'login', params?: Record<string, string | undefined>): void {
