@@ -359,7 +359,7 @@ struct ConverterScratch::Impl {
   // tenth of converting, measured). Filled afresh for a field whose key or source differs.
   struct KeyMeaning {
     std::string key;
-    const void* plan = nullptr;  // the source's Plan it was read under
+    const RecordConverter::Plan* plan = nullptr;  // the source's plan it was read under
     bool nested = false;
     Role role = Role::kIgnore;
     enum class Name : uint8_t { kPlan, kKey, kKeySuffix } name = Name::kKey;  // where kAttribute's name is
@@ -369,9 +369,9 @@ struct ConverterScratch::Impl {
   std::vector<KeyMeaning> meanings;
   // The last record's source and type, resolved.
   std::string last_source;
-  const void* last_plan = nullptr;
+  const RecordConverter::Plan* last_plan = nullptr;
   std::string last_type_text;
-  const void* last_type_plan = nullptr;
+  const RecordConverter::Plan* last_type_plan = nullptr;
   const EventTypeDef* last_type = nullptr;
 };
 
@@ -666,7 +666,7 @@ bool RecordConverter::Convert(const RawRecord& record, ConverterScratch& scratch
     scratch.last_source.assign(source_text);
     scratch.last_plan = plan_it->second;
   }
-  const Plan& plan = *static_cast<const Plan*>(scratch.last_plan);
+  const Plan& plan = *scratch.last_plan;
 
   event.Clear();
   event.source.assign(source_text);
