@@ -1,6 +1,7 @@
 #include "address/pinyin.h"
 
 #include <algorithm>
+#include <array>
 #include <iterator>
 
 namespace pingan {
@@ -24,6 +25,17 @@ static_assert(std::is_sorted(std::begin(kPinyinSecondary), std::end(kPinyinSecon
                                return a.code_point < b.code_point;
                              }));
 
+// A bit per code point of the span: whether it has a second syllable, so that the common
+// answer (none) needs no binary search. Computed by the compiler.
+constexpr auto kHasSecondary = [] {
+  std::array<uint64_t, (kPinyinSpan + 63) / 64> bits{};
+  for (const PinyinPair& pair : kPinyinSecondary) {
+    const size_t at = pair.code_point - kPinyinFirst;
+    bits[at / 64] |= uint64_t{1} << (at % 64);
+  }
+  return bits;
+}();
+
 }  // namespace
 
 uint16_t SyllableOf(char32_t c) {
@@ -34,6 +46,8 @@ uint16_t SyllableOf(char32_t c) {
 
 uint16_t SecondSyllableOf(char32_t c) {
   if (c < kPinyinFirst || c > kPinyinLast) return 0;
+  const size_t at = c - kPinyinFirst;
+  if ((kHasSecondary[at / 64] >> (at % 64) & 1) == 0) return 0;
   const PinyinPair* it =
       std::lower_bound(std::begin(kPinyinSecondary), std::end(kPinyinSecondary), c,
                        [](const PinyinPair& pair, char32_t key) { return pair.code_point < key; });

@@ -230,6 +230,36 @@ struct Matcher::Impl {
   // Short names of the home province's districts and towns with one character as U+FFFF -> keys
   // (homophones only: two characters leave too many readings for any other typo).
   absl::flat_hash_map<std::u32string, std::vector<uint32_t>> sounds_like;
+  // The same, as FindTypos reads it (PrepareHomophones, from the two maps above): the variant's
+  // characters packed in an integer (ShortKey) -> homophones[first, end), each with the
+  // character the name has where the variant has U+FFFF and that character's syllables; and,
+  // for each length, place of the U+FFFF and place of another character, a bit per BMP
+  // character found there in some variant, so that most stretches are passed over without a
+  // lookup (HomophoneSlot).
+  struct Homophone {
+    uint32_t key_index = 0;
+    char32_t meant = 0;
+    uint16_t sound = 0, sound2 = 0;
+  };
+  absl::flat_hash_map<uint64_t, std::pair<uint32_t, uint32_t>> homophone_lists;
+  std::vector<Homophone> homophones;
+  static constexpr size_t kHomophoneSlots = 8;  // length 2: 2 (wrong, other) places; length 3: 6
+  std::vector<uint64_t> homophone_chars = std::vector<uint64_t>(kHomophoneSlots * 0x10000 / 64);
+  static uint64_t ShortKey(std::span<const char32_t> chars) {
+    uint64_t packed = 0;
+    for (size_t at = 0; at < chars.size(); ++at) packed |= static_cast<uint64_t>(chars[at] & 0x1FFFFF) << (21 * at);
+    return packed;
+  }
+  static size_t HomophoneSlot(size_t length, size_t wrong, size_t other) {
+    return length == 2 ? wrong : 2 + wrong * 2 + (other > wrong ? other - 1 : other);
+  }
+  // Whether some variant of `length` characters with U+FFFF at `wrong` has `cp` at `other`.
+  bool MayBeHomophoneChar(size_t length, size_t wrong, size_t other, char32_t cp) const {
+    if (cp >= 0x10000) return true;
+    const size_t bit = HomophoneSlot(length, wrong, other) * 0x10000 + cp;
+    return (homophone_chars[bit >> 6] >> (bit & 63) & 1) != 0;
+  }
+  void PrepareHomophones();
   // Detail below the community.
   // What a number leads to: a building and its shape (read here rather than from the registry's
   // record: a number read costs one cache miss, not three), or the gate of a compound.
@@ -545,8 +575,8 @@ struct Matcher::Impl {
     for (int index = 0; index < chain.count; ++index) {
       const uint64_t admin = chain.keys[index] / 16;
       const auto level = static_cast<Level>(chain.keys[index] % 16);
-      for (const Entry& e : InRange(list, admin, admin + 1)) {
-        if (e.level == level) return true;
+      for (const Entry* e = LowerBound(list, admin); e != list.data() + list.size() && e->admin == admin; ++e) {
+        if (e->level == level) return true;
       }
     }
     return false;
@@ -554,10 +584,17 @@ struct Matcher::Impl {
 
   // Whether some entry of `list` lies strictly inside the unit with these admin digits (by code).
   static bool HasInside(std::span<const Entry> list, uint64_t admin, uint64_t span, uint32_t unit) {
-    for (const Entry& e : InRange(list, admin, admin + span)) {
-      if (e.unit != unit) return true;
+    for (const Entry* e = LowerBound(list, admin); e != list.data() + list.size() && e->admin < admin + span; ++e) {
+      if (e->unit != unit) return true;
     }
     return false;
+  }
+
+  // The first entry of a key whose admin code is `low` or more (the end if none): one binary
+  // search, where InRange makes two.
+  static const Entry* LowerBound(std::span<const Entry> list, uint64_t low) {
+    const auto at = std::lower_bound(list.begin(), list.end(), low, [](const Entry& e, uint64_t value) { return e.admin < value; });
+    return list.data() + (at - list.begin());
   }
 
   // Entries of a key whose admin code lies in [low, high).
@@ -601,6 +638,8 @@ struct Matcher::Impl {
   void FindMentions(Scratch& s) const;
   void FindTypos(Scratch& s) const;
   static bool SoundsTheSame(char32_t written, char32_t meant);
+  // `written` sounds like a character of syllables `sound` (and `sound2`, 0 for none).
+  static bool SoundsLike(char32_t written, uint16_t sound, uint16_t sound2);
   MatchResult Match(std::string_view text) const;
   // Reads house number, building, entrance and room after the detail mentions that agree with
   // `unit`. Returns the place and the code point where the reading stopped.
@@ -719,9 +758,10 @@ void Matcher::Impl::FindMentions(Scratch& s) const {
   for (size_t index = 0; index < s.mentions.size(); ++index) {
     const Mention& m = s.mentions[index];
     bool contained = false;
-    for (size_t other = 0; other < s.mentions.size() && !contained; ++other) {
+    // Mentions are in order of their start, one a start: only an earlier one can hold this one.
+    for (size_t other = 0; other < index && !contained; ++other) {
       const Mention& o = s.mentions[other];
-      if (other == index || !(o.begin <= m.begin && m.end <= o.end && o.end - o.begin > m.end - m.begin)) continue;
+      if (!(m.end <= o.end && o.end - o.begin > m.end - m.begin)) continue;
       bool contested = false;
       for (size_t third = 0; third < s.mentions.size() && !contested; ++third) {
         const Mention& t = s.mentions[third];
@@ -737,9 +777,41 @@ void Matcher::Impl::FindMentions(Scratch& s) const {
 
 bool Matcher::Impl::SoundsTheSame(char32_t written, char32_t meant) {
   if (written == meant) return false;  // not a typo: the exact name was set aside on purpose
-  const uint16_t sound = SyllableOf(meant), sound2 = SecondSyllableOf(meant);
-  const uint16_t heard = SyllableOf(written), heard2 = SecondSyllableOf(written);
-  return heard != 0 && sound != 0 && (heard == sound || heard == sound2 || (heard2 != 0 && heard2 == sound));
+  return SoundsLike(written, SyllableOf(meant), SecondSyllableOf(meant));
+}
+
+bool Matcher::Impl::SoundsLike(char32_t written, uint16_t sound, uint16_t sound2) {
+  const uint16_t heard = SyllableOf(written);
+  if (heard == 0 || sound == 0) return false;
+  if (heard == sound || heard == sound2) return true;
+  const uint16_t heard2 = SecondSyllableOf(written);  // a binary search: only when needed
+  return heard2 != 0 && heard2 == sound;
+}
+
+void Matcher::Impl::PrepareHomophones() {
+  homophone_lists.clear();
+  homophones.clear();
+  std::fill(homophone_chars.begin(), homophone_chars.end(), 0);
+  homophone_lists.reserve(sounds_like.size());
+  for (const auto& [variant, keys] : sounds_like) {
+    if (variant.empty() || variant.size() > 3) continue;  // the index holds 2-3 characters
+    if (variant.size() < 2) continue;
+    const size_t wrong = variant.find(U'\uFFFF');
+    if (wrong == std::u32string::npos) continue;
+    for (size_t at = 0; at < variant.size(); ++at) {
+      if (at == wrong || variant[at] >= 0x10000) continue;
+      const size_t bit = HomophoneSlot(variant.size(), wrong, at) * 0x10000 + variant[at];
+      homophone_chars[bit >> 6] |= uint64_t{1} << (bit & 63);
+    }
+    const uint32_t first = static_cast<uint32_t>(homophones.size());
+    for (uint32_t key_index : keys) {
+      auto chars = key_chars.find(key_index);
+      if (chars == key_chars.end() || chars->second.size() != variant.size()) continue;
+      const char32_t meant = chars->second[wrong];
+      homophones.push_back(Homophone{key_index, meant, SyllableOf(meant), SecondSyllableOf(meant)});
+    }
+    homophone_lists.emplace(ShortKey(variant), std::pair{first, static_cast<uint32_t>(homophones.size())});
+  }
 }
 
 void Matcher::Impl::FindTypos(Scratch& s) const {
@@ -761,30 +833,45 @@ void Matcher::Impl::FindTypos(Scratch& s) const {
     s.not_han_before[at + 1] = s.not_han_before[at] + !IsHan(cps[at]);
   }
   // Short names that sound the same, in stretches no exact mention reads (五长 for 五常).
-  if (!sounds_like.empty()) {
-    std::u32string& key = s.key32;
-    for (uint32_t begin = 0; begin + 2 <= size; ++begin) {
-      for (uint32_t length = 2; length <= 3 && begin + length <= size; ++length) {
-        const uint32_t end = begin + length;
-        if (s.not_han_before[end] != s.not_han_before[begin]) break;
-        for (uint32_t wrong = begin; wrong < end; ++wrong) {
-          if (s.covered[wrong]) continue;  // the wrong character is one no exact name reads
-          key.assign(cps.begin() + begin, cps.begin() + end);
-          key[wrong - begin] = 0xFFFF;
-          auto it = sounds_like.find(key);
-          if (it == sounds_like.end()) continue;
-          for (uint32_t key_index : it->second) {
-            auto chars = key_chars.find(key_index);
-            if (chars == key_chars.end() || !SoundsTheSame(cps[wrong], chars->second[wrong - begin])) continue;
-            if (s.mentions.size() >= kMaxMentions) return;
-            const uint32_t first = key_offsets[key_index];
-            s.mentions.push_back(Mention{begin, end, first, key_offsets[key_index + 1] - first, true, true});
+  if (!homophone_lists.empty()) {
+    // Only stretches with a Han character no exact name reads: those that begin at most two
+    // characters before one, in the order of their beginning, then of their length.
+    uint32_t begin = 0;
+    for (uint32_t unread = 0; unread < size; ++unread) {
+      if (s.covered[unread] || !IsHan(cps[unread])) continue;
+      for (begin = std::max(begin, unread >= 2 ? unread - 2 : 0); begin <= unread && begin + 2 <= size; ++begin) {
+        for (uint32_t length = 2; length <= 3 && begin + length <= size; ++length) {
+          const uint32_t end = begin + length;
+          if (s.not_han_before[end] != s.not_han_before[begin]) break;
+          for (uint32_t wrong = begin; wrong < end; ++wrong) {
+            if (s.covered[wrong]) continue;  // the wrong character is one no exact name reads
+            // Every other character must be one some name has in its place.
+            bool may = true;
+            for (uint32_t other = begin; other < end && may; ++other) {
+              may = other == wrong || MayBeHomophoneChar(length, wrong - begin, other - begin, cps[other]);
+            }
+            if (!may) continue;
+            char32_t window[3];
+            std::copy(cps.begin() + begin, cps.begin() + end, window);
+            window[wrong - begin] = 0xFFFF;
+            auto it = homophone_lists.find(ShortKey(std::span<const char32_t>(window, length)));
+            if (it == homophone_lists.end()) continue;
+            for (uint32_t at = it->second.first; at < it->second.second; ++at) {
+              const Homophone& h = homophones[at];
+              if (cps[wrong] == h.meant || !SoundsLike(cps[wrong], h.sound, h.sound2)) continue;
+              if (s.mentions.size() >= kMaxMentions) return;
+              const uint32_t first = key_offsets[h.key_index];
+              s.mentions.push_back(Mention{begin, end, first, key_offsets[h.key_index + 1] - first, true, true});
+            }
           }
         }
       }
     }
   }
   for (uint32_t end = 1; end <= size; ++end) {
+    // Every character of the longest stretch read by exact mentions (checked again below, for
+    // the stretch of the suffix found): nothing to look up.
+    if (s.uncovered_before[end] == s.uncovered_before[end - std::min<uint32_t>(end, 7)]) continue;
     switch (cps[end - 1]) {
       case U'省': case U'市': case U'区': case U'县': case U'旗': case U'道': case U'镇': case U'乡': break;
       default: continue;
@@ -1062,8 +1149,9 @@ MatchResult Matcher::Impl::Match(std::string_view text) const {
       }
     } else {
       auto take = [&](uint64_t low, uint64_t high) {
-        for (const Entry& e : InRange(list, low, high)) {
-          if (s.wide.size() < kWideList && fits_number(e)) s.wide.push_back(&e);
+        const Entry* const end = list.data() + list.size();
+        for (const Entry* e = LowerBound(list, low); e != end && e->admin < high && s.wide.size() < kWideList; ++e) {
+          if (fits_number(*e)) s.wide.push_back(e);
         }
       };
       // Inside the areas other mentions name; failing that, inside the home city.
@@ -1528,6 +1616,7 @@ absl::StatusOr<std::unique_ptr<Matcher>> Matcher::Create(const Registry& registr
       if (std::find(list.begin(), list.end(), key_index) == list.end()) list.push_back(key_index);
     }
   }
+  impl->PrepareHomophones();
   timer.Mark("typo keys");
   return std::unique_ptr<Matcher>(new Matcher(std::move(impl)));
 }
@@ -1721,6 +1810,7 @@ absl::StatusOr<std::unique_ptr<Matcher>> Matcher::LoadIndex(const Registry& regi
   for (uint32_t holder : impl->compound_holder) {
     if (holder >= units) return damaged("a compound's holder out of bounds");
   }
+  impl->PrepareHomophones();
   timer.Mark("read, checked");
   return std::unique_ptr<Matcher>(new Matcher(std::move(impl)));
 }
