@@ -81,12 +81,19 @@ absl::StatusOr<AddressCode> AddressCode::ParsePrefix(std::string_view text) {
 }
 
 std::string AddressCode::ToString() const {
-  std::string out(kDigits, '0');
+  std::string out;
+  AppendTo(out);
+  return out;
+}
+
+void AddressCode::AppendTo(std::string& out) const {
+  const size_t start = out.size();
+  out.resize(start + kDigits);
+  char* digits = out.data() + start;
   uint64_t admin = admin_;
   uint64_t local = local_;
-  for (int index = kDigits - 1; index >= 12; --index, local /= 10) out[index] = '0' + local % 10;
-  for (int index = 11; index >= 0; --index, admin /= 10) out[index] = '0' + admin % 10;
-  return out;
+  for (int index = kDigits - 1; index >= 12; --index, local /= 10) digits[index] = static_cast<char>('0' + local % 10);
+  for (int index = 11; index >= 0; --index, admin /= 10) digits[index] = static_cast<char>('0' + admin % 10);
 }
 
 uint64_t AddressCode::Digits(int start, int count) const {

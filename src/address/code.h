@@ -60,6 +60,8 @@ class AddressCode {
 
   // 27 digits.
   std::string ToString() const;
+  // Appends the 27 digits to `out` (no allocation beyond `out`'s growth).
+  void AppendTo(std::string& out) const;
   // Digits [start, start + count) (0-based) as a number. REQUIRES: the range is within 27.
   uint64_t Digits(int start, int count) const;
   // The code with every digit from `keep` on set to zero.

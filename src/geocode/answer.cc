@@ -1,9 +1,11 @@
 #include "geocode/answer.h"
 
 #include <cmath>
+#include <cstring>
 #include <iterator>
 #include <vector>
 
+#include <fmt/compile.h>
 #include <fmt/format.h>
 
 #include "address/names.h"
@@ -37,7 +39,14 @@ MatchResult GeocodeLine(const Matcher& matcher, std::string_view line, bool too_
 // The input as echoed: runs of 7 or more digits (phone and ID numbers) masked, so that personal
 // numbers the normaliser removed do not reappear in the output.
 std::string MaskedInput(std::string_view input) {
-  std::string out = IsValidUtf8(input) ? std::string(input) : Printable(input, 256);
+  std::string out;
+  MaskedInputInto(input, out);
+  return out;
+}
+
+void MaskedInputInto(std::string_view input, std::string& out) {
+  if (IsValidUtf8(input)) out.assign(input);
+  else out = Printable(input, 256);
   size_t run_start = 0, run = 0;
   for (size_t at = 0; at <= out.size(); ++at) {
     const bool digit = at < out.size() && ((out[at] >= '0' && out[at] <= '9') || out[at] == 'X' || out[at] == 'x');
@@ -48,7 +57,6 @@ std::string MaskedInput(std::string_view input) {
     if (run >= 7) std::fill(out.begin() + run_start, out.begin() + at, '*');
     run = 0;
   }
-  return out;
 }
 
 namespace {
@@ -68,19 +76,74 @@ std::string Dump(const json& value) { return value.dump(-1, ' ', false, json::er
 
 }  // namespace
 
-std::string JsonQuoted(std::string_view text) { return Dump(json(text)); }
+namespace {
+
+// Whether nlohmann's dump of `text` as a string (ensure_ascii off) is `text` between quotes:
+// valid UTF-8 without a quote, a backslash or a control byte (below 0x20; it leaves DEL as is).
+bool NothingToEscape(std::string_view text) {
+  // Eight bytes at a time: whether some byte is below 0x20, is '"' or '\\' (a zero byte once
+  // XORed with it), or has its high bit set (the word tricks of "Bit Twiddling Hacks": exact
+  // as a yes or no for the whole word).
+  constexpr uint64_t kOnes = 0x0101010101010101ULL, kHighs = 0x8080808080808080ULL;
+  const auto below = [](uint64_t word, uint64_t n) { return (word - kOnes * n) & ~word & kHighs; };
+  uint64_t escaped = 0, multibyte = 0;
+  size_t at = 0;
+  for (; at + 8 <= text.size(); at += 8) {
+    uint64_t word;
+    std::memcpy(&word, text.data() + at, 8);
+    multibyte |= word & kHighs;
+    escaped |= below(word, 0x20) | below(word ^ (kOnes * '"'), 1) | below(word ^ (kOnes * '\\'), 1);
+  }
+  for (; at < text.size(); ++at) {
+    const auto byte = static_cast<unsigned char>(text[at]);
+    escaped |= (byte < 0x20) | (byte == '"') | (byte == '\\');
+    multibyte |= byte & 0x80;
+  }
+  return escaped == 0 && (multibyte == 0 || IsValidUtf8(text));
+}
+
+}  // namespace
+
+void AppendJsonQuoted(std::string_view text, std::string& out) {
+  if (NothingToEscape(text)) {
+    out += '"';
+    out += text;
+    out += '"';
+    return;
+  }
+  out += Dump(json(text));
+}
+
+std::string JsonQuoted(std::string_view text) {
+  std::string out;
+  AppendJsonQuoted(text, out);
+  return out;
+}
 
 // StepJson(...) dumped, without building the object (a std::map of four nodes and their strings
 // for every new building): the keys in the order nlohmann dumps them, sorted.
-std::string PathStepJson(const Registry& registry, UnitId unit) {
-  std::string out = fmt::format(R"({{"code":"{}",)", registry.code(unit).ToString());
+void AppendPathStepJson(const Registry& registry, UnitId unit, std::string& out) {
+  out += R"({"code":")";
+  registry.code(unit).AppendTo(out);
+  out += R"(",)";
   if (registry.parent(unit) != registry.stat_parent(unit)) {
     const UnitId parent = registry.parent(unit);
-    fmt::format_to(std::back_inserter(out), R"("governed_by":{{"code":"{}","name":{}}},)",
-                   registry.code(parent).ToString(), JsonQuoted(registry.name(parent)));
+    out += R"("governed_by":{"code":")";
+    registry.code(parent).AppendTo(out);
+    out += R"(","name":)";
+    AppendJsonQuoted(registry.name(parent), out);
+    out += "},";
   }
-  fmt::format_to(std::back_inserter(out), R"("level":"{}","name":{}}})", LevelName(registry.level(unit)),
-                 JsonQuoted(registry.name(unit)));
+  out += R"("level":")";
+  out += LevelName(registry.level(unit));
+  out += R"(","name":)";
+  AppendJsonQuoted(registry.name(unit), out);
+  out += '}';
+}
+
+std::string PathStepJson(const Registry& registry, UnitId unit) {
+  std::string out;
+  AppendPathStepJson(registry, unit, out);
   return out;
 }
 
@@ -107,12 +170,21 @@ json PathJson(const Registry& registry, const Place& place) {
 
 void GeocodeAnswerWriter::Write(std::string_view input, const MatchResult& result, std::string& out) {
   out.clear();
-  fmt::format_to(std::back_inserter(out), R"({{"input":{},"status":"{}")", JsonQuoted(MaskedInput(input)),
-                 MatchStatusName(result.status));
+  out.reserve(1024);  // most answers fit: one allocation for a new string, not one per doubling
+  out += R"({"input":)";
+  MaskedInputInto(input, echo_);
+  AppendJsonQuoted(echo_, out);
+  out += R"(,"status":")";
+  out += MatchStatusName(result.status);
+  out += '"';
   if (result.unit().valid()) {
-    fmt::format_to(std::back_inserter(out), R"(,"code":"{}","level":"{}","confidence":{},"path":[)",
-                   registry_.PlaceCode(result.place).ToString(), LevelName(result.level()),
-                   std::round(result.confidence * 1000) / 1000);
+    out += R"(,"code":")";
+    registry_.PlaceCode(result.place).AppendTo(out);
+    out += R"(","level":")";
+    out += LevelName(result.level());
+    out += R"(","confidence":)";
+    fmt::format_to(std::back_inserter(out), FMT_COMPILE("{}"), std::round(result.confidence * 1000) / 1000);
+    out += R"(,"path":[)";
     AppendPath(result.place, out);
     out += ']';
   } else {
@@ -124,22 +196,33 @@ void GeocodeAnswerWriter::Write(std::string_view input, const MatchResult& resul
     for (size_t index = 0; index < result.alternatives.size(); ++index) {
       const UnitId unit = result.alternatives[index];
       const Level level = registry_.level(unit);
-      fmt::format_to(std::back_inserter(out), R"({}{{"code":"{}","level":"{}","name":{},"path":[)", index > 0 ? "," : "",
-                     registry_.code(unit).ToString(), LevelName(level), JsonQuoted(registry_.name(unit)));
+      if (index > 0) out += ',';
+      out += R"({"code":")";
+      registry_.code(unit).AppendTo(out);
+      out += R"(","level":")";
+      out += LevelName(level);
+      out += R"(","name":)";
+      AppendJsonQuoted(registry_.name(unit), out);
+      out += R"(,"path":[)";
       AppendPath(Place{unit, level}, out);
       out += "]}";
     }
     out += ']';
   }
   if (result.formerly != nullptr) {
-    out += R"(,"formerly":)";
-    out += Dump({{"name", result.formerly->name}, {"code", result.formerly->code.ToString()},
-                 {"until", result.formerly->date}});
+    // {code, name, until}: nlohmann's (sorted) key order.
+    out += R"(,"formerly":{"code":")";
+    result.formerly->code.AppendTo(out);
+    out += R"(","name":)";
+    AppendJsonQuoted(result.formerly->name, out);
+    out += R"(,"until":)";
+    AppendJsonQuoted(result.formerly->date, out);
+    out += '}';
   }
   if (result.corrected) out += R"(,"corrected":true)";
   if (!result.reason.empty()) {
     out += R"(,"reason":)";
-    out += Dump(std::string(result.reason));
+    AppendJsonQuoted(result.reason, out);
   }
   out += '}';
 }
@@ -148,7 +231,7 @@ const std::string& GeocodeAnswerWriter::Step(UnitId unit) {
   constexpr size_t kCachedSteps = 200'000;
   if (steps_.size() >= kCachedSteps) steps_.clear();
   auto [it, fresh] = steps_.try_emplace(unit.value);
-  if (fresh) it->second = PathStepJson(registry_, unit);
+  if (fresh) AppendPathStepJson(registry_, unit, it->second);
   return it->second;
 }
 
@@ -177,24 +260,27 @@ void GeocodeAnswerWriter::AppendPath(const Place& place, std::string& out) {
   // The steps down to the area holding the place, rendered once per area (a feed names a few
   // thousand grids and communities, but a new building in every other line: whole paths cached
   // per building were ~700 bytes each, allocated and faulted in for each new one), then the
-  // building's own step.
+  // building's own step, rendered in place (kept, each new building's step cost an allocation
+  // and a map insertion for a step seldom asked for again).
   const bool building = registry_.level(place.unit) >= Level::kBuilding;
   const UnitId area = building ? registry_.stat_parent(place.unit) : place.unit;
   const bool above = area.valid() && area != registry_.nation();
   if (above) out += Path(area);
   if (building) {
     if (above) out += ',';
-    out += Step(place.unit);
+    AppendPathStepJson(registry_, place.unit, out);
   }
   // Entrance and room: digits and a fixed word, nothing to escape.
   if (place.level >= Level::kUnit && place.entrance != 0) {
     const Place entrance{place.unit, Level::kUnit, place.entrance};
-    fmt::format_to(std::back_inserter(out), R"(,{{"code":"{}","level":"unit","name":"{}单元"}})",
-                   registry_.PlaceCode(entrance).ToString(), place.entrance);
+    out += R"(,{"code":")";
+    registry_.PlaceCode(entrance).AppendTo(out);
+    fmt::format_to(std::back_inserter(out), FMT_COMPILE(R"(","level":"unit","name":"{}单元"}})"), place.entrance);
   }
   if (place.level == Level::kRoom) {
-    fmt::format_to(std::back_inserter(out), R"(,{{"code":"{}","level":"room","name":"{}室"}})",
-                   registry_.PlaceCode(place).ToString(), place.room);
+    out += R"(,{"code":")";
+    registry_.PlaceCode(place).AppendTo(out);
+    fmt::format_to(std::back_inserter(out), FMT_COMPILE(R"(","level":"room","name":"{}室"}})"), place.room);
   }
 }
 

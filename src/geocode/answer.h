@@ -27,6 +27,7 @@ MatchResult GeocodeLine(const Matcher& matcher, std::string_view line, bool too_
 
 // The input as echoed, with phone and ID numbers masked.
 std::string MaskedInput(std::string_view input);
+void MaskedInputInto(std::string_view input, std::string& out);  // replaces `out`
 
 // The path of a place from the province down, as JSON steps {level, code, name[, governed_by]}.
 nlohmann::json PathJson(const Registry& registry, const Place& place);
@@ -34,9 +35,13 @@ nlohmann::json PathJson(const Registry& registry, const Place& place);
 // One step of such a path as JSON text, as PathJson's step dumps (keys sorted), without building
 // the object: for writers that render many.
 std::string PathStepJson(const Registry& registry, UnitId unit);
+// The same, appended to `out`.
+void AppendPathStepJson(const Registry& registry, UnitId unit, std::string& out);
 
-// `text` as a JSON string, invalid UTF-8 replaced.
+// `text` as a JSON string, invalid UTF-8 replaced (nlohmann's dump; text with nothing to escape
+// is copied between quotes without building a json value).
 std::string JsonQuoted(std::string_view text);
+void AppendJsonQuoted(std::string_view text, std::string& out);
 
 // Writes answers as JSON text; keeps caches of rendered paths and of their steps, so one
 // writer per thread.
@@ -52,9 +57,10 @@ class GeocodeAnswerWriter {
   const std::string& Step(UnitId unit);  // one step of a path, as JSON
 
   const Registry& registry_;
+  std::string echo_;  // the masked input, reused
   absl::flat_hash_map<uint32_t, std::string> paths_;  // unit above the buildings -> its steps down to it
-  // unit -> its own step: a path seen for the first time (a new building) renders its last
-  // step only; the steps above are shared by every place under them.
+  // unit above the buildings -> its own step, shared by the paths of the areas under it (a
+  // building's step is rendered in place: few are asked for twice).
   absl::flat_hash_map<uint32_t, std::string> steps_;
 };
 

@@ -2,6 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdint>
+#include <random>
+#include <string>
+#include <vector>
+
 #include "core/rng.h"
 
 namespace pingan {
@@ -19,6 +24,55 @@ TEST(Utf8, RejectsMalformedText) {
   EXPECT_FALSE(IsValidUtf8("\xF4\x90\x80\x80"));  // above U+10FFFF
   EXPECT_FALSE(IsValidUtf8("\xE6\x9D"));          // truncated
   EXPECT_FALSE(IsValidUtf8("abc\xFF"));
+}
+
+// A reference decoder, one sequence at a time (the rules of the header: no overlong forms, no
+// surrogates, nothing above U+10FFFF).
+bool ReferenceValidUtf8(std::string_view text) {
+  for (size_t at = 0; at < text.size();) {
+    const auto lead = static_cast<uint8_t>(text[at]);
+    size_t length = 0;
+    uint32_t code = 0, min_code = 0;
+    if (lead < 0x80) length = 1, code = lead;
+    else if ((lead & 0xE0) == 0xC0) length = 2, code = lead & 0x1F, min_code = 0x80;
+    else if ((lead & 0xF0) == 0xE0) length = 3, code = lead & 0x0F, min_code = 0x800;
+    else if ((lead & 0xF8) == 0xF0) length = 4, code = lead & 0x07, min_code = 0x10000;
+    else return false;
+    if (at + length > text.size()) return false;
+    for (size_t index = 1; index < length; ++index) {
+      const auto byte = static_cast<uint8_t>(text[at + index]);
+      if ((byte & 0xC0) != 0x80) return false;
+      code = (code << 6) | (byte & 0x3F);
+    }
+    if (code < min_code || code > 0x10FFFF || (code >= 0xD800 && code <= 0xDFFF)) return false;
+    at += length;
+  }
+  return true;
+}
+
+// IsValidUtf8 (simdjson's validator) agrees with the reference on random texts made of valid
+// characters and broken pieces, short and longer than the validator's 64-byte blocks.
+TEST(Utf8, AgreesWithAReferenceDecoder) {
+  const std::vector<std::string> pieces = {
+      "a", "~", "\x7F", "é", "西", "\xF0\x9F\x98\x80", "\xF4\x8F\xBF\xBF", "\xEF\xBF\xBF",
+      "\x80", "\xBF", "\xC0\xAF", "\xC1\xBF", "\xE0\x80\xAF", "\xED\xA0\x80", "\xED\x9F\xBF",
+      "\xF4\x90\x80\x80", "\xF8\x88\x80\x80\x80", "\xE6\x9D", "\xF0\x9F", "\xFF", "\xFE"};
+  std::mt19937 random(11);
+  size_t valid = 0, invalid = 0;
+  for (int round = 0; round < 20000; ++round) {
+    std::string text;
+    const size_t count = random() % 90;
+    const bool mostly_valid = random() % 2 == 0;
+    for (size_t at = 0; at < count; ++at) {
+      const size_t piece = mostly_valid && random() % 40 != 0 ? random() % 8 : random() % pieces.size();
+      text += pieces[piece];
+    }
+    const bool expected = ReferenceValidUtf8(text);
+    ASSERT_EQ(IsValidUtf8(text), expected) << Printable(text, 400);
+    (expected ? valid : invalid)++;
+  }
+  EXPECT_GT(valid, 5000u);
+  EXPECT_GT(invalid, 5000u);
 }
 
 TEST(Utf8, CountsCodePoints) {

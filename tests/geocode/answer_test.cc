@@ -2,6 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <random>
+#include <string>
+#include <vector>
+
 #include <nlohmann/json.hpp>
 
 #include "testing/demo_registry.h"
@@ -74,6 +78,60 @@ TEST(GeocodeAnswerWriter, CachedPathsAreTheReferencePathsInAnyOrder) {
     }
   }
   EXPECT_EQ(checked, 2 * places.size());
+}
+
+// JsonQuoted copies text with nothing to escape between quotes and hands the rest to nlohmann:
+// either way, the result is nlohmann's dump. Random strings of the bytes that matter — quotes,
+// backslashes, control bytes, DEL, multi-byte characters, broken sequences — at every offset of
+// the eight-byte words the fast check reads.
+TEST(JsonQuoted, IsNlohmannsDumpOfTheString) {
+  const std::vector<std::string> pieces = {
+      "a", "Z", "0", " ", "\"", "\\", std::string(1, '\0'), "\x01", "\t", "\n", "\x1F", "\x7F",
+      "西", "湖", "é", "\xF0\x9F\x98\x80", "\x80", "\xC0\xAF", "\xED\xA0\x80", "\xE6\x9D", "\xFF", "~"};
+  std::mt19937 random(7);
+  size_t escaped = 0, plain = 0;
+  for (int round = 0; round < 20000; ++round) {
+    std::string text;
+    const size_t count = random() % 24;
+    // Mostly plain pieces, so that long runs reach the word loop with one odd byte somewhere.
+    const bool plain_only = random() % 3 == 0;
+    for (size_t at = 0; at < count; ++at) {
+      text += pieces[plain_only ? std::vector<size_t>{0, 1, 2, 3, 12, 13, 14, 15, 21}[random() % 9]
+                                : random() % pieces.size()];
+    }
+    const std::string expected = json(text).dump(-1, ' ', false, json::error_handler_t::replace);
+    ASSERT_EQ(JsonQuoted(text), expected) << json(text).dump(-1, ' ', true, json::error_handler_t::replace);
+    (expected.size() == text.size() + 2 ? plain : escaped)++;
+  }
+  EXPECT_GT(plain, 5000u);
+  EXPECT_GT(escaped, 5000u);
+}
+
+// The fields written by hand (reason, formerly) read back as what they hold.
+TEST(GeocodeAnswerWriter, ReasonAndFormerNameReadBack) {
+  auto demo = testing::ZhejiangDemoRegistry(0.002);
+  ASSERT_TRUE(demo.ok()) << demo.status();
+  const Registry& registry = demo->registry;
+  GeocodeAnswerWriter writer(registry);
+  HistoryChange change;
+  change.name = "江干区 \"旧\"";
+  change.code = *AddressCode::ParsePrefix("330104");
+  change.date = "2021-04-09";
+  MatchResult result;
+  result.status = MatchStatus::kPartial;
+  result.place = Place{*registry.Find(*AddressCode::ParsePrefix("330106")), Level::kDistrict};
+  result.confidence = 0.9;
+  result.formerly = &change;
+  result.reason = "a \"road\" not in the registry";
+  std::string out;
+  writer.Write("杭州市\t江干区 13800000000", result, out);
+  const json answer = json::parse(out);
+  EXPECT_EQ(answer["input"], "杭州市\t江干区 ***********");
+  EXPECT_EQ(answer["status"], "partial");
+  EXPECT_EQ(answer["reason"], "a \"road\" not in the registry");
+  EXPECT_EQ(answer["formerly"], (json{{"name", change.name}, {"code", change.code.ToString()}, {"until", "2021-04-09"}}));
+  EXPECT_EQ(answer["confidence"], 0.9);
+  EXPECT_EQ(answer["code"], registry.PlaceCode(result.place).ToString());
 }
 
 }  // namespace
