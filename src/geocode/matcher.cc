@@ -1102,12 +1102,15 @@ MatchResult Matcher::Impl::Match(std::string_view text) const {
   uint64_t wide_mentions = 0;  // mentions of more than kWideList readings (not in the table)
   // Which mentions name each unit (short lists only; the wide ones are asked directly).
   s.ResetSlots();
+  std::fill(s.overlap, s.overlap + mention_count, uint64_t{0});
   for (uint32_t index = 0; index < mention_count; ++index) {
     const Mention& mention = s.mentions[index];
-    s.overlap[index] = 0;
-    for (uint32_t other = 0; other < mention_count; ++other) {
+    for (uint32_t other = index + 1; other < mention_count; ++other) {  // each pair once, both ways
       const Mention& o = s.mentions[other];
-      if (other != index && o.begin < mention.end && mention.begin < o.end) s.overlap[index] |= uint64_t{1} << other;
+      if (o.begin < mention.end && mention.begin < o.end) {
+        s.overlap[index] |= uint64_t{1} << other;
+        s.overlap[other] |= uint64_t{1} << index;
+      }
     }
     if (mention.count > kWideList) {
       wide_mentions |= uint64_t{1} << index;
