@@ -300,6 +300,8 @@ TEST(EventStore, RunsOfInsertsAreOneLogRowAndAnUpdateCutsThem) {
 }
 
 // Random batches of inserts, re-sends and updates, checked against a plain model of the log.
+// Every other round is larger and nearly all new keys, with a re-send here and there: long
+// runs of inserts cut by updates at any point.
 TEST(EventStore, TheLogMatchesAModelOfEveryChangeThroughRandomBatches) {
   TempDir dir;
   Db db(dir.path() / "pingan.db");
@@ -308,12 +310,13 @@ TEST(EventStore, TheLogMatchesAModelOfEveryChangeThroughRandomBatches) {
   std::map<std::string, std::string> current;                              // source_id -> type
   std::vector<std::tuple<std::string, std::string, std::string>> model;    // (source_id, before, after)
   int next_id = 0;
-  for (int round = 0; round < 60; ++round) {
+  for (int round = 0; round < 120; ++round) {
     std::vector<EventRecord> batch;
-    const int size = 1 + static_cast<int>(rng() % 60);
+    const bool mostly_new = round % 2 == 0;
+    const int size = 1 + static_cast<int>(rng() % (mostly_new ? 400 : 60));
     for (int index = 0; index < size; ++index) {
       std::string id;
-      if (current.empty() || rng() % 3 == 0) {
+      if (current.empty() || (mostly_new ? rng() % 200 != 0 : rng() % 3 == 0)) {
         id = Cat("k", next_id++);
       } else {
         id = Cat("k", rng() % static_cast<uint64_t>(next_id));
