@@ -52,12 +52,12 @@ bool GenericName(std::string_view name) {
          name == "村民委员会";
 }
 
-// Appends the code points of UTF-8 `text` (valid: the normaliser's output) and their byte offsets.
-void Decode(std::string_view text, std::vector<char32_t>& cps, std::vector<uint32_t>& offsets) {
-  cps.clear();
-  offsets.clear();
-  size_t at = 0;
-  while (at < text.size() && cps.size() < kMaxCodePoints) {
+// Replaces `cps` with the code points of UTF-8 `text` (valid: the normaliser's output), at most
+// kMaxCodePoints of them.
+void Decode(std::string_view text, std::vector<char32_t>& cps) {
+  cps.resize(std::min(text.size(), kMaxCodePoints));  // at least a byte a code point
+  size_t at = 0, count = 0;
+  while (at < text.size() && count < cps.size()) {
     const auto lead = static_cast<unsigned char>(text[at]);
     char32_t cp;
     size_t length;
@@ -74,11 +74,10 @@ void Decode(std::string_view text, std::vector<char32_t>& cps, std::vector<uint3
     } else {
       break;  // truncated: not from the normaliser
     }
-    cps.push_back(cp);
-    offsets.push_back(static_cast<uint32_t>(at));
+    cps[count++] = cp;
     at += length;
   }
-  offsets.push_back(static_cast<uint32_t>(at));
+  cps.resize(count);
 }
 
 bool StartsWith(std::span<const char32_t> text, std::u32string_view word) {
@@ -158,7 +157,6 @@ struct Matcher::Impl {
   };
   struct Scratch {
     std::vector<char32_t> cps;
-    std::vector<uint32_t> offsets;
     std::vector<Mention> mentions;
     std::vector<Mention> kept;
     std::vector<Scored> scored;
@@ -301,10 +299,9 @@ struct Matcher::Impl {
   static void KeyOf(std::string_view raw, std::u32string& out) {
     thread_local NormalizedAddress normalized;
     thread_local std::vector<char32_t> cps;
-    thread_local std::vector<uint32_t> offsets;
     out.clear();
     if (!NormalizeAddressInto(raw, NormalizeOptions{}, normalized).ok()) return;
-    Decode(normalized.text, cps, offsets);
+    Decode(normalized.text, cps);
     out.assign(cps.begin(), cps.end());
   }
 
@@ -1088,7 +1085,7 @@ __attribute__((target_clones("popcnt", "default")))
 MatchResult Matcher::Impl::Match(std::string_view text) const {
   thread_local Scratch s;
   MatchResult result;
-  Decode(text, s.cps, s.offsets);
+  Decode(text, s.cps);
   FindMentions(s);
   FindTypos(s);
 
