@@ -151,6 +151,7 @@ struct Matcher::Impl {
     const Entry* entry;
     uint32_t mention;
     uint64_t agrees = 0, others = 0;  // mention bits: supporting; not overlapping this one
+    uint64_t agrees_now = 0;          // ... supporting by a name in use today (not only a former one)
     int support = 0, contradictions = 0;
     double score = 0;
     bool detail_pending = false;  // a road or compound whose numbers are still to be read
@@ -169,6 +170,7 @@ struct Matcher::Impl {
     std::vector<uint64_t> named_now = std::vector<uint64_t>(kSlots);  // ... by a name in use today
     std::vector<uint32_t> used;
     uint64_t overlap[64];
+    Level official[64];  // per mention: the largest unit its readings name by an official name
     std::vector<uint32_t> gate_roads, gate_compounds;  // FindGates
     std::vector<uint8_t> covered;  // FindTypos: characters read by an exact mention
     std::vector<uint32_t> uncovered_before, not_han_before;  // FindTypos: prefix counts
@@ -676,6 +678,11 @@ struct Matcher::Impl {
     std::sort(s.gate_roads.begin(), s.gate_roads.end());
     std::sort(s.gate_compounds.begin(), s.gate_compounds.end());
   }
+  bool InHomeCity(const Entry& e) const {
+    return home_city.valid() && ((e.admin >= home_city_admin && e.admin < home_city_end) ||
+                                 ((e.flags & kGovDiffers) && registry.IsWithin(UnitId{e.unit}, home_city)));
+  }
+
   static bool GateAgrees(const Scratch& s, const Entry& e) {
     if (e.kind == kRoadEntry) return std::binary_search(s.gate_roads.begin(), s.gate_roads.end(), e.detail);
     if (e.kind == kCompoundEntry) return std::binary_search(s.gate_compounds.begin(), s.gate_compounds.end(), e.detail);
@@ -1176,6 +1183,7 @@ MatchResult Matcher::Impl::Match(std::string_view text) const {
     for (const Entry* e : s.wide) {
       if (!(e->flags & kShortForm)) official_level = std::min(official_level, e->level);
     }
+    s.official[index] = official_level;
     bool outer_only = s.wide.size() > 1 && s.wide.size() <= 16;
     Level outer_level = Level::kRoom;
     if (outer_only) {
@@ -1218,27 +1226,18 @@ MatchResult Matcher::Impl::Match(std::string_view text) const {
       entry.others = all & ~(uint64_t{1} << index) & ~s.overlap[index];
       entry.agrees = agrees & entry.others;
       entry.support = std::popcount(entry.agrees);
-      const bool in_home = home_city.valid() && ((e->admin >= home_city_admin && e->admin < home_city_end) ||
-                                                 ((e->flags & kGovDiffers) && registry.IsWithin(UnitId{e->unit}, home_city)));
-      const bool in_province = home_province.valid() && e->admin >= home_province_admin && e->admin < home_province_end;
-      // A village's bare short name outside the home city (大道, 新村) counts only where other
-      // mentions place it: too common to stand alone.
-      if (list.size() > kWideList && entry.support == 0 && !in_home) continue;
-      if ((e->flags & kShortForm) && e->level == Level::kCommunity && entry.support == 0 && !in_home) continue;
-      // Pieces a still-existing unit gave away (余杭区's 临平) count only with a town of the piece.
-      if (e->former != 0 && !registry.history().changes()[e->former - 1].abolished && entry.support == 0) continue;
-      const int depth = static_cast<int>(e->level) ;
-      const double home = in_home ? 5 : in_province ? 3 : 0;
-      // Support through a former name counts less where the name still names a unit today
-      // (余杭区: today's 余杭区, or the towns it gave to 临平区).
-      const int former_only = entry.support - std::popcount(agrees_now & entry.others);
-      // A bare short name names the larger of the units it can mean (西湖: 西湖区 before some
-      // 西湖村; 东湖: 东湖街道 before some 东湖社区), and any official name before it.
-      const double depth_score = (e->flags & kShortForm) && e->kind == kUnitEntry
-                                     ? 30.0 + 3.0 * (static_cast<double>(Level::kCommunity) - depth)
-                                     : depth * 10.0;
-      entry.score = (entry.support - former_only) * 100.0 + former_only * 60.0 + depth_score + home - ((e->flags & kShortForm) ? (e->level > official_level ? 15.0 : 0.5) : 0.0) -
-                    (mention.typo ? (mention.homophone ? 15.0 : 30.0) : 0.0) + (e->kind != kUnitEntry ? 0.25 : 0.0);
+      entry.agrees_now = agrees_now;
+      if (entry.support == 0) {
+        // A village's bare short name outside the home city (大道, 新村) counts only where other
+        // mentions place it: too common to stand alone.
+        const bool in_home = InHomeCity(*e);
+        if (list.size() > kWideList && !in_home) continue;
+        if ((e->flags & kShortForm) && e->level == Level::kCommunity && !in_home) continue;
+        // Pieces a still-existing unit gave away (余杭区's 临平) count only with a town of the piece.
+        if (e->former != 0 && !registry.history().changes()[e->former - 1].abolished) continue;
+      }
+      // The score is worked out below, for the readings whose support can still win (about a
+      // fifth of them).
       max_support = std::max(max_support, entry.support);
       s.scored.push_back(entry);
     }
@@ -1250,9 +1249,27 @@ MatchResult Matcher::Impl::Match(std::string_view text) const {
   size_t kept = 0;
   double sure = -std::numeric_limits<double>::infinity();  // the best score some reading is sure of
   for (size_t index = 0; index < s.scored.size(); ++index) {
+    if (s.scored[index].support + 1 < max_support) continue;
     Scored entry = s.scored[index];
-    if (entry.support + 1 < max_support) continue;
     const Entry* e = entry.entry;
+    {
+      const Mention& mention = s.mentions[entry.mention];
+      const bool in_home = InHomeCity(*e);
+      const bool in_province = home_province.valid() && e->admin >= home_province_admin && e->admin < home_province_end;
+      const int depth = static_cast<int>(e->level);
+      const double home = in_home ? 5 : in_province ? 3 : 0;
+      // Support through a former name counts less where the name still names a unit today
+      // (余杭区: today's 余杭区, or the towns it gave to 临平区).
+      const int former_only = entry.support - std::popcount(entry.agrees_now & entry.others);
+      // A bare short name names the larger of the units it can mean (西湖: 西湖区 before some
+      // 西湖村; 东湖: 东湖街道 before some 东湖社区), and any official name before it.
+      const double depth_score = (e->flags & kShortForm) && e->kind == kUnitEntry
+                                     ? 30.0 + 3.0 * (static_cast<double>(Level::kCommunity) - depth)
+                                     : depth * 10.0;
+      entry.score = (entry.support - former_only) * 100.0 + former_only * 60.0 + depth_score + home -
+                    ((e->flags & kShortForm) ? (e->level > s.official[entry.mention] ? 15.0 : 0.5) : 0.0) -
+                    (mention.typo ? (mention.homophone ? 15.0 : 30.0) : 0.0) + (e->kind != kUnitEntry ? 0.25 : 0.0);
+    }
     uint64_t fits = 0;
     for (uint64_t rest = entry.others & ~entry.agrees; rest != 0; rest &= rest - 1) {
       const int other = std::countr_zero(rest);
