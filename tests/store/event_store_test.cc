@@ -292,7 +292,9 @@ TEST(EventStore, RunsOfInsertsAreOneLogRowAndAnUpdateCutsThem) {
     for (size_t index = 0; index < ranges->size(); ++index) {
       const auto [from, to] = (*ranges)[index];
       ASSERT_LE(from, to);
-      if (index > 0) EXPECT_GT(from, (*ranges)[index - 1].second + 1);  // disjoint, not adjacent
+      if (index > 0) {
+        EXPECT_GT(from, (*ranges)[index - 1].second + 1);  // disjoint, not adjacent
+      }
       for (int64_t id = from; id <= to; ++id) got.insert(id);
     }
     EXPECT_EQ(got, want) << after << " " << upto;
@@ -344,7 +346,9 @@ TEST(EventStore, TheLogMatchesAModelOfEveryChangeThroughRandomBatches) {
     EXPECT_EQ(all[index].after.event.source_id, id) << index;
     EXPECT_EQ(all[index].after.event.type, after) << index;
     EXPECT_EQ(all[index].before.has_value(), !before.empty()) << index;
-    if (all[index].before) EXPECT_EQ(all[index].before->type, before) << index;
+    if (all[index].before) {
+      EXPECT_EQ(all[index].before->type, before) << index;
+    }
   }
 }
 
