@@ -231,7 +231,10 @@ const std::string& GeocodeAnswerWriter::Step(UnitId unit) {
   constexpr size_t kCachedSteps = 200'000;
   if (steps_.size() >= kCachedSteps) steps_.clear();
   auto [it, fresh] = steps_.try_emplace(unit.value);
-  if (fresh) AppendPathStepJson(registry_, unit, it->second);
+  if (fresh) {
+    it->second.reserve(192);  // a step with governed_by fits: one allocation, not one per doubling
+    AppendPathStepJson(registry_, unit, it->second);
+  }
   return it->second;
 }
 
@@ -247,6 +250,9 @@ const std::string& GeocodeAnswerWriter::Path(UnitId unit) {
       chain[count++] = at;
     }
     std::string& path = it->second;
+    size_t bytes = 0;
+    for (int step = 0; step < count; ++step) bytes += Step(chain[step]).size() + 1;
+    path.reserve(bytes);
     for (int step = count - 1; step >= 0; --step) {
       if (!path.empty()) path += ',';
       path += Step(chain[step]);
