@@ -80,7 +80,8 @@ namespace {
 
 // Whether nlohmann's dump of `text` as a string (ensure_ascii off) is `text` between quotes:
 // valid UTF-8 without a quote, a backslash or a control byte (below 0x20; it leaves DEL as is).
-bool NothingToEscape(std::string_view text) {
+// `known_utf8`: the caller has checked the UTF-8 already.
+bool NothingToEscape(std::string_view text, bool known_utf8) {
   // Eight bytes at a time: whether some byte is below 0x20, is '"' or '\\' (a zero byte once
   // XORed with it), or has its high bit set (the word tricks of "Bit Twiddling Hacks": exact
   // as a yes or no for the whole word).
@@ -99,13 +100,11 @@ bool NothingToEscape(std::string_view text) {
     escaped |= (byte < 0x20) | (byte == '"') | (byte == '\\');
     multibyte |= byte & 0x80;
   }
-  return escaped == 0 && (multibyte == 0 || IsValidUtf8(text));
+  return escaped == 0 && (multibyte == 0 || known_utf8 || IsValidUtf8(text));
 }
 
-}  // namespace
-
-void AppendJsonQuoted(std::string_view text, std::string& out) {
-  if (NothingToEscape(text)) {
+void AppendQuoted(std::string_view text, bool known_utf8, std::string& out) {
+  if (NothingToEscape(text, known_utf8)) {
     out += '"';
     out += text;
     out += '"';
@@ -113,6 +112,10 @@ void AppendJsonQuoted(std::string_view text, std::string& out) {
   }
   out += Dump(json(text));
 }
+
+}  // namespace
+
+void AppendJsonQuoted(std::string_view text, std::string& out) { AppendQuoted(text, false, out); }
 
 std::string JsonQuoted(std::string_view text) {
   std::string out;
@@ -173,7 +176,7 @@ void GeocodeAnswerWriter::Write(std::string_view input, const MatchResult& resul
   out.reserve(1024);  // most answers fit: one allocation for a new string, not one per doubling
   out += R"({"input":)";
   MaskedInputInto(input, echo_);
-  AppendJsonQuoted(echo_, out);
+  AppendQuoted(echo_, /*known_utf8=*/true, out);  // the input as it was if valid, else Printable's
   out += R"(,"status":")";
   out += MatchStatusName(result.status);
   out += '"';
