@@ -1,7 +1,9 @@
 #include "address/names.h"
 
+#include <algorithm>
 #include <array>
 
+#include "core/strings.h"
 #include "core/text.h"
 
 namespace pingan {
@@ -64,6 +66,64 @@ std::string ShortName(std::string_view official, Level level) {
     if (StripSuffix(name, suffix, 2)) break;
   }
   return name;
+}
+
+std::vector<std::string> ZoneNames(std::string_view display, std::span<const std::string> places) {
+  // Kinds of zone, longest first, and what they are called for short.
+  struct Kind {
+    std::string_view suffix;
+    std::array<std::string_view, 3> short_forms;
+    bool area;  // the zone's own name + 区 is in use (新站区, 净月区)
+  };
+  static constexpr Kind kKinds[] = {
+      {"高新技术产业开发区", {"高新区"}, true},
+      {"高技术产业开发区", {"高新区"}, true},
+      {"新技术产业开发区", {"高新区"}, true},
+      {"高新技术开发区", {"高新区"}, true},
+      {"新技术开发区", {"高新区"}, true},
+      {"经济技术开发区", {"经开区", "经济开发区", "开发区"}, false},
+      {"经济开发区", {"经开区", "开发区"}, false},
+      {"产业开发区", {"开发区"}, false},
+      {"工业园区", {}, false},
+      {"开发区", {}, false},
+  };
+  std::vector<std::string> out;
+  const Kind* kind = nullptr;
+  for (const Kind& candidate : kKinds) {
+    if (EndsWith(display, candidate.suffix)) {
+      kind = &candidate;
+      break;
+    }
+  }
+  if (kind == nullptr) return out;
+  // The places written first (河北唐山芦台经济开发区: 河北, 唐山), longest match first.
+  std::string_view core = display;
+  for (bool stripped = true; stripped;) {
+    stripped = false;
+    size_t longest = 0;
+    for (const std::string& place : places) {
+      if (place.size() > longest && Utf8Length(place) >= 2 && core.size() > place.size() + kind->suffix.size() - 1 &&
+          core.substr(0, place.size()) == place) {
+        longest = place.size();
+      }
+    }
+    if (longest > 0) {
+      core.remove_prefix(longest);
+      stripped = true;
+    }
+  }
+  const std::string_view own = core.substr(0, core.size() - kind->suffix.size());  // 新站, 芦台, or nothing
+  auto add = [&](std::string name) {
+    if (name != display && Utf8Length(name) >= 2 && std::find(out.begin(), out.end(), name) == out.end()) {
+      out.push_back(std::move(name));
+    }
+  };
+  add(std::string(core));
+  for (std::string_view short_form : kind->short_forms) {
+    if (!short_form.empty()) add(Cat(own, short_form));
+  }
+  if (kind->area && Utf8Length(own) >= 2) add(Cat(own, "区"));
+  return out;
 }
 
 }  // namespace pingan

@@ -4,7 +4,9 @@
 // short form with the administrative suffixes removed (多福巷, 沈冠). Pure functions.
 #pragma once
 
+#include <span>
 #include <string>
+#include <vector>
 #include <string_view>
 
 #include "address/code.h"
@@ -19,5 +21,13 @@ std::string DisplayName(std::string_view official);
 // 自治州, ...) removed, never leaving fewer than two characters: 西湖区 -> 西湖,
 // 浦沿街道 -> 浦沿, 新村村委会 -> 新村, 东区 -> 东区.
 std::string ShortName(std::string_view official, Level level);
+
+// The names people write for a development zone (开发区, 高新区, 工业园区: county- or town-level
+// units of the registry): the display name without the places written before it (`places`:
+// the names of the units above, full and short, in any order), and the usual abbreviation of
+// its kind. 石家庄高新技术产业开发区 under 河北省/石家庄市 -> 高新技术产业开发区, 高新区;
+// 合肥新站高新技术产业开发区 -> 新站高新技术产业开发区, 新站高新区, 新站区; 吉林松原经济开发区
+// -> 经济开发区, 经开区, 开发区. Empty for a name that is not a zone's; never the display name.
+std::vector<std::string> ZoneNames(std::string_view display, std::span<const std::string> places);
 
 }  // namespace pingan

@@ -171,6 +171,7 @@ struct Matcher::Impl {
     std::vector<uint32_t> used;
     uint64_t overlap[64];
     Level official[64];  // per mention: the largest unit its readings name by an official name
+    Level largest[64];   // per mention: the largest unit any of its readings names
     std::vector<uint32_t> gate_roads, gate_compounds;  // FindGates
     std::vector<uint8_t> covered;  // FindTypos: characters read by an exact mention
     std::vector<uint32_t> uncovered_before, not_han_before;  // FindTypos: prefix counts
@@ -260,6 +261,12 @@ struct Matcher::Impl {
     return (homophone_chars[bit >> 6] >> (bit & 63) & 1) != 0;
   }
   void PrepareHomophones();
+  // Of each key with more than kWideList entries, the districts, cities and provinces it names
+  // (长春: 长春市 among 89 villages and towns), keyed by the key's first entry: always read,
+  // wherever the text is (PrepareWideLarge, after Create and LoadIndex).
+  absl::flat_hash_map<uint32_t, std::pair<uint32_t, uint32_t>> wide_large;
+  std::vector<uint32_t> wide_large_entries;
+  void PrepareWideLarge();
   // Detail below the community.
   // What a number leads to: a building and its shape (read here rather than from the registry's
   // record: a number read costs one cache miss, not three), or the gate of a compound.
@@ -818,6 +825,22 @@ void Matcher::Impl::PrepareHomophones() {
   }
 }
 
+void Matcher::Impl::PrepareWideLarge() {
+  wide_large.clear();
+  wide_large_entries.clear();
+  for (size_t key = 0; key + 1 < key_offsets.size(); ++key) {
+    const uint32_t first = key_offsets[key], end = key_offsets[key + 1];
+    if (end - first <= kWideList) continue;
+    const auto begin = static_cast<uint32_t>(wide_large_entries.size());
+    for (uint32_t at = first; at < end; ++at) {
+      if (entries[at].kind == kUnitEntry && entries[at].level <= Level::kDistrict) wide_large_entries.push_back(at);
+    }
+    if (wide_large_entries.size() > begin) {
+      wide_large.emplace(first, std::pair{begin, static_cast<uint32_t>(wide_large_entries.size())});
+    }
+  }
+}
+
 void Matcher::Impl::FindTypos(Scratch& s) const {
   if (fuzzy.empty() && sounds_like.empty()) return;
   const std::vector<char32_t>& cps = s.cps;
@@ -1172,6 +1195,13 @@ MatchResult Matcher::Impl::Match(std::string_view text) const {
         }
       }
       if (s.wide.empty() && home_city.valid()) take(home_city_admin, home_city_admin + AdminSpan(Level::kCity));
+      // The large units of the name, wherever they are: 长春 is 长春市 before any 长春村.
+      if (auto large = wide_large.find(mention.first); large != wide_large.end()) {
+        for (uint32_t at = large->second.first; at < large->second.second && s.wide.size() < kWideList; ++at) {
+          const Entry& e = entries[wide_large_entries[at]];
+          if (fits_number(e)) s.wide.push_back(&e);
+        }
+      }
       std::sort(s.wide.begin(), s.wide.end());
       s.wide.erase(std::unique(s.wide.begin(), s.wide.end()), s.wide.end());
     }
@@ -1180,10 +1210,13 @@ MatchResult Matcher::Impl::Match(std::string_view text) const {
     // A short reading of a smaller unit beside an official one of the same characters (朝阳区:
     // 北京's 朝阳区, or the short form of some 朝阳区街道) comes second.
     Level official_level = Level::kRoom;  // the largest unit read by an official name
+    Level largest = Level::kRoom;
     for (const Entry* e : s.wide) {
       if (!(e->flags & kShortForm)) official_level = std::min(official_level, e->level);
+      if (e->kind == kUnitEntry && !mention.typo) largest = std::min(largest, e->level);
     }
     s.official[index] = official_level;
+    s.largest[index] = largest;
     bool outer_only = s.wide.size() > 1 && s.wide.size() <= 16;
     Level outer_level = Level::kRoom;
     if (outer_only) {
@@ -1231,7 +1264,7 @@ MatchResult Matcher::Impl::Match(std::string_view text) const {
         // A village's bare short name outside the home city (大道, 新村) counts only where other
         // mentions place it: too common to stand alone.
         const bool in_home = InHomeCity(*e);
-        if (list.size() > kWideList && !in_home) continue;
+        if (list.size() > kWideList && !in_home && e->level > Level::kDistrict) continue;
         if ((e->flags & kShortForm) && e->level == Level::kCommunity && !in_home) continue;
         // Pieces a still-existing unit gave away (余杭区's 临平) count only with a town of the piece.
         if (e->former != 0 && !registry.history().changes()[e->former - 1].abolished) continue;
@@ -1278,7 +1311,14 @@ MatchResult Matcher::Impl::Match(std::string_view text) const {
     const uint64_t related = entry.agrees | fits;
     for (uint64_t rest = entry.others & ~related; rest != 0; rest &= rest - 1) {
       const int other = std::countr_zero(rest);
-      if ((s.overlap[other] & related) == 0) ++entry.contradictions;
+      if ((s.overlap[other] & related) == 0) {
+        ++entry.contradictions;
+        // A larger area written elsewhere (成都市 before a 高新区 of another city) puts the
+        // reading out of the place the text is about: that costs as much as a support gains. A
+        // smaller one not found inside (成都市's reading, against that 高新区) is only detail
+        // that was not found.
+        if (s.largest[other] < e->level && s.largest[other] <= Level::kDistrict) entry.score -= 40.0;
+      }
     }
     entry.score -= entry.contradictions * 60.0;
     // A road or compound whose numbers lead somewhere real (its 12幢 has a 3单元 with a 501室)
@@ -1488,6 +1528,18 @@ absl::StatusOr<std::unique_ptr<Matcher>> Matcher::Create(const Registry& registr
       if (display != official) impl->Add(out, display, Impl::Entry{.unit = index});
       std::string short_name(registry.short_name(id));
       if (short_name != display) impl->Add(out, short_name, Impl::Entry{.unit = index, .flags = kShortForm});
+      // Development zones by the names people write (高新区, 经开区).
+      if ((level == Level::kDistrict || level == Level::kTown) && display.ends_with("区")) {
+        std::vector<std::string> places;
+        for (UnitId above = registry.parent(id); above.valid() && registry.level(above) >= Level::kProvince;
+             above = registry.parent(above)) {
+          places.push_back(registry.name(above));
+          places.emplace_back(registry.short_name(above));
+        }
+        for (const std::string& name : ZoneNames(display, places)) {
+          if (name != short_name) impl->Add(out, name, Impl::Entry{.unit = index, .flags = kShortForm});
+        }
+      }
     }
     // Sorted here, on the worker: the index's sort, split over the workers (merged in Build).
     Impl::SortItems(out, 0, out.items.size());
@@ -1634,6 +1686,7 @@ absl::StatusOr<std::unique_ptr<Matcher>> Matcher::Create(const Registry& registr
     }
   }
   impl->PrepareHomophones();
+  impl->PrepareWideLarge();
   timer.Mark("typo keys");
   return std::unique_ptr<Matcher>(new Matcher(std::move(impl)));
 }
@@ -1828,6 +1881,7 @@ absl::StatusOr<std::unique_ptr<Matcher>> Matcher::LoadIndex(const Registry& regi
     if (holder >= units) return damaged("a compound's holder out of bounds");
   }
   impl->PrepareHomophones();
+  impl->PrepareWideLarge();
   timer.Mark("read, checked");
   return std::unique_ptr<Matcher>(new Matcher(std::move(impl)));
 }

@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <string>
+#include <vector>
+
 namespace pingan {
 namespace {
 
@@ -23,6 +26,28 @@ TEST(ShortName, StripsTheLevelSuffixButKeepsTwoCharacters) {
   EXPECT_EQ(ShortName("沈冠村村委会村委会", Level::kCommunity), "沈冠");
   EXPECT_EQ(ShortName("新村村委会", Level::kCommunity), "新村");  // would leave one character
   EXPECT_EQ(ShortName("东区", Level::kDistrict), "东区");
+}
+
+TEST(ZoneNames, DropThePlacesBeforeAndAbbreviateTheKind) {
+  const std::vector<std::string> hebei = {"河北省", "河北", "石家庄市", "石家庄", "唐山市", "唐山"};
+  EXPECT_EQ(ZoneNames("石家庄高新技术产业开发区", hebei), (std::vector<std::string>{"高新技术产业开发区", "高新区"}));
+  EXPECT_EQ(ZoneNames("河北唐山芦台经济开发区", hebei),
+            (std::vector<std::string>{"芦台经济开发区", "芦台经开区", "芦台开发区"}));
+  const std::vector<std::string> hefei = {"安徽省", "安徽", "合肥市", "合肥"};
+  EXPECT_EQ(ZoneNames("合肥新站高新技术产业开发区", hefei),
+            (std::vector<std::string>{"新站高新技术产业开发区", "新站高新区", "新站区"}));
+  EXPECT_EQ(ZoneNames("合肥经济技术开发区", hefei),
+            (std::vector<std::string>{"经济技术开发区", "经开区", "经济开发区", "开发区"}));
+  // A city written with 市, and a zone named after no place above it.
+  EXPECT_EQ(ZoneNames("秦皇岛市经济技术开发区", std::vector<std::string>{"秦皇岛市", "秦皇岛"})[0], "经济技术开发区");
+  EXPECT_EQ(ZoneNames("中新苏滁高新技术产业开发区", hefei)[0], "中新苏滁高新区");
+  const std::vector<std::string> suzhou = {"江苏省", "江苏", "苏州市", "苏州"};
+  EXPECT_EQ(ZoneNames("苏州工业园区", suzhou), (std::vector<std::string>{"工业园区"}));
+  // A place name is not removed when nothing but the kind would be left of a longer name.
+  EXPECT_EQ(ZoneNames("经济开发区", hefei), (std::vector<std::string>{"经开区", "开发区"}));
+  // Not a zone.
+  EXPECT_TRUE(ZoneNames("西湖区", hefei).empty());
+  EXPECT_TRUE(ZoneNames("滨海新区", hefei).empty());
 }
 
 }  // namespace

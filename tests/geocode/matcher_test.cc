@@ -245,5 +245,25 @@ TEST_F(MatcherTest, DetailBeforeUnrelatedWordsIsStillUnread) {
   EXPECT_EQ(result.status, MatchStatus::kPartial);
 }
 
+TEST_F(MatcherTest, DevelopmentZonesByTheNamesPeopleWrite) {
+  // 萧山经济技术开发区, a town-level unit of 萧山区: 经开区 and 经济开发区 inside 萧山.
+  for (const char* text : {"杭州市萧山区经开区", "萧山经济开发区", "萧山区经济技术开发区"}) {
+    MatchResult result = matcher_->Match(text);
+    EXPECT_EQ(result.status, MatchStatus::kMatched) << text;
+    EXPECT_EQ(registry_->name(result.unit()), "萧山经济技术开发区") << text;
+  }
+  // 慈溪市's 滨海经济开发区 under its own short form.
+  EXPECT_EQ(registry_->name(matcher_->Match("宁波慈溪滨海经开区").unit()), "滨海经济开发区");
+}
+
+TEST_F(MatcherTest, ACityWrittenOutIsNotOverruledByAPlaceOutsideIt) {
+  // 五常街道 is only in Hangzhou: in a text that says 温州市 it is detail not found, not the answer.
+  MatchResult result = matcher_->Match("温州市五常街道");
+  EXPECT_EQ(CodeOf(result, 4), "3303");
+  EXPECT_EQ(result.level(), Level::kCity);
+  // Without the city, the street is read as before.
+  EXPECT_EQ(CodeOf(matcher_->Match("五常街道"), 9), "330110005");
+}
+
 }  // namespace
 }  // namespace pingan
