@@ -126,4 +126,46 @@ std::vector<std::string> ZoneNames(std::string_view display, std::span<const std
   return out;
 }
 
+std::vector<std::string> AutonomousNames(std::string_view display) {
+  // The 55 peoples, as the names of autonomous areas write them (most with 族 after them).
+  static constexpr std::string_view kPeoples[] = {
+      "蒙古", "回", "藏", "维吾尔", "苗", "彝", "壮", "布依", "朝鲜", "满", "侗", "瑶", "白", "土家",
+      "哈尼", "哈萨克", "傣", "黎", "傈僳", "佤", "畲", "高山", "拉祜", "水", "东乡", "纳西", "景颇",
+      "柯尔克孜", "土", "达斡尔", "仫佬", "羌", "布朗", "撒拉", "毛南", "仡佬", "锡伯", "阿昌", "普米",
+      "塔吉克", "怒", "乌孜别克", "俄罗斯", "鄂温克", "德昂", "保安", "裕固", "京", "塔塔尔", "独龙",
+      "鄂伦春", "赫哲", "门巴", "珞巴", "基诺"};
+  static constexpr std::pair<std::string_view, std::string_view> kKinds[] = {
+      {"自治州", "州"}, {"自治县", "县"}, {"自治旗", "旗"}};
+  std::vector<std::string> out;
+  for (const auto& [suffix, last] : kKinds) {
+    if (!EndsWith(display, suffix)) continue;
+    const std::string_view rest = display.substr(0, display.size() - suffix.size());
+    // The place ends where the first people's name begins (after two characters at least):
+    // 红河哈尼族彝族 -> 红河; 巴音郭楞蒙古 -> 巴音郭楞.
+    size_t place_end = std::string_view::npos;
+    for (size_t at = 0; at < rest.size() && place_end == std::string_view::npos;) {
+      if (Utf8Length(rest.substr(0, at)) >= 2) {
+        for (std::string_view people : kPeoples) {
+          const std::string_view after = rest.substr(at);
+          if (after.starts_with(people) &&
+              (after.substr(people.size()).starts_with("族") || people == "蒙古" || people == "哈萨克" ||
+               people == "柯尔克孜")) {
+            place_end = at;
+            break;
+          }
+        }
+      }
+      // Next character (the names are UTF-8 Han characters of three bytes; step by lead bytes).
+      ++at;
+      while (at < rest.size() && (static_cast<unsigned char>(rest[at]) & 0xC0) == 0x80) ++at;
+    }
+    if (place_end == std::string_view::npos) break;
+    const std::string_view place = rest.substr(0, place_end);
+    out.push_back(Cat(place, last));
+    out.emplace_back(place);
+    break;
+  }
+  return out;
+}
+
 }  // namespace pingan

@@ -30,4 +30,10 @@ std::string ShortName(std::string_view official, Level level);
 // -> 经济开发区, 经开区, 开发区. Empty for a name that is not a zone's; never the display name.
 std::vector<std::string> ZoneNames(std::string_view display, std::span<const std::string> places);
 
+// The names people write for an autonomous prefecture, county or banner (自治州, 自治县, 自治旗):
+// the place without the peoples and with the kind's last character, and the bare place:
+// 恩施土家族苗族自治州 -> 恩施州, 恩施; 景宁畲族自治县 -> 景宁县, 景宁; 西双版纳傣族自治州 ->
+// 西双版纳州, 西双版纳. Empty for any other name, or where the place would be one character.
+std::vector<std::string> AutonomousNames(std::string_view display);
+
 }  // namespace pingan

@@ -1528,6 +1528,12 @@ absl::StatusOr<std::unique_ptr<Matcher>> Matcher::Create(const Registry& registr
       if (display != official) impl->Add(out, display, Impl::Entry{.unit = index});
       std::string short_name(registry.short_name(id));
       if (short_name != display) impl->Add(out, short_name, Impl::Entry{.unit = index, .flags = kShortForm});
+      // Autonomous prefectures, counties and banners by their place (恩施州, 景宁县).
+      if (level == Level::kCity || level == Level::kDistrict) {
+        for (const std::string& name : AutonomousNames(display)) {
+          if (name != short_name) impl->Add(out, name, Impl::Entry{.unit = index, .flags = kShortForm});
+        }
+      }
       // Development zones by the names people write (高新区, 经开区).
       if ((level == Level::kDistrict || level == Level::kTown) && display.ends_with("区")) {
         std::vector<std::string> places;

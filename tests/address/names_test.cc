@@ -50,5 +50,21 @@ TEST(ZoneNames, DropThePlacesBeforeAndAbbreviateTheKind) {
   EXPECT_TRUE(ZoneNames("滨海新区", hefei).empty());
 }
 
+TEST(AutonomousNames, ThePlaceWithoutThePeoples) {
+  EXPECT_EQ(AutonomousNames("恩施土家族苗族自治州"), (std::vector<std::string>{"恩施州", "恩施"}));
+  EXPECT_EQ(AutonomousNames("西双版纳傣族自治州"), (std::vector<std::string>{"西双版纳州", "西双版纳"}));
+  EXPECT_EQ(AutonomousNames("红河哈尼族彝族自治州"), (std::vector<std::string>{"红河州", "红河"}));
+  EXPECT_EQ(AutonomousNames("巴音郭楞蒙古自治州"), (std::vector<std::string>{"巴音郭楞州", "巴音郭楞"}));
+  EXPECT_EQ(AutonomousNames("景宁畲族自治县"), (std::vector<std::string>{"景宁县", "景宁"}));
+  EXPECT_EQ(AutonomousNames("长阳土家族自治县"), (std::vector<std::string>{"长阳县", "长阳"}));
+  EXPECT_EQ(AutonomousNames("莫力达瓦达斡尔族自治旗"), (std::vector<std::string>{"莫力达瓦旗", "莫力达瓦"}));
+  // 回 and 白 inside a place name before the people's (大理白族: 白 is the people).
+  EXPECT_EQ(AutonomousNames("大理白族自治州"), (std::vector<std::string>{"大理州", "大理"}));
+  EXPECT_EQ(AutonomousNames("昌吉回族自治州"), (std::vector<std::string>{"昌吉州", "昌吉"}));
+  // Not an autonomous area, or a place of one character.
+  EXPECT_TRUE(AutonomousNames("西湖区").empty());
+  EXPECT_TRUE(AutonomousNames("广西壮族自治区").empty());
+}
+
 }  // namespace
 }  // namespace pingan

@@ -245,13 +245,16 @@ TEST_F(MatcherTest, DetailBeforeUnrelatedWordsIsStillUnread) {
   EXPECT_EQ(result.status, MatchStatus::kPartial);
 }
 
-TEST_F(MatcherTest, DevelopmentZonesByTheNamesPeopleWrite) {
+TEST_F(MatcherTest, ZonesAndAutonomousCountiesByTheNamesPeopleWrite) {
   // 萧山经济技术开发区, a town-level unit of 萧山区: 经开区 and 经济开发区 inside 萧山.
   for (const char* text : {"杭州市萧山区经开区", "萧山经济开发区", "萧山区经济技术开发区"}) {
     MatchResult result = matcher_->Match(text);
     EXPECT_EQ(result.status, MatchStatus::kMatched) << text;
     EXPECT_EQ(registry_->name(result.unit()), "萧山经济技术开发区") << text;
   }
+  // An autonomous county by its place and kind: 景宁县 for 景宁畲族自治县 (not 甘肃's 宁县).
+  EXPECT_EQ(CodeOf(matcher_->Match("景宁县"), 6), "331127");
+  EXPECT_EQ(CodeOf(matcher_->Match("丽水景宁县鹤溪街道"), 6), "331127");
   // 慈溪市's 滨海经济开发区 under its own short form.
   EXPECT_EQ(registry_->name(matcher_->Match("宁波慈溪滨海经开区").unit()), "滨海经济开发区");
 }
