@@ -1302,6 +1302,10 @@ MatchResult Matcher::Impl::Match(std::string_view text) const {
       entry.score = (entry.support - former_only) * 100.0 + former_only * 60.0 + depth_score + home -
                     ((e->flags & kShortForm) ? (e->level > s.official[entry.mention] ? 15.0 : 0.5) : 0.0) -
                     (mention.typo ? (mention.homophone ? 15.0 : 30.0) : 0.0) + (e->kind != kUnitEntry ? 0.25 : 0.0);
+      // A piece that a unit still in place gave away (钱塘区's towns, once 萧山区's) is what its
+      // former name means only where more of the text points there (a town of the piece);
+      // otherwise the unit of that name today is (浙江省杭州市萧山区).
+      if (e->former != 0 && !registry.history().changes()[e->former - 1].abolished) entry.score -= 5;
     }
     uint64_t fits = 0;
     for (uint64_t rest = entry.others & ~entry.agrees; rest != 0; rest &= rest - 1) {
@@ -1309,9 +1313,13 @@ MatchResult Matcher::Impl::Match(std::string_view text) const {
       if (HasInside(EntriesOf(s.mentions[other]), e->admin, AdminSpan(e->level), e->unit)) fits |= uint64_t{1} << other;
     }
     const uint64_t related = entry.agrees | fits;
+    uint64_t against = 0;  // the contradicting mentions counted
     for (uint64_t rest = entry.others & ~related; rest != 0; rest &= rest - 1) {
       const int other = std::countr_zero(rest);
-      if ((s.overlap[other] & related) == 0) {
+      // Rival readings of the same characters (城关镇 and its 关镇; five typo readings of 卢湾区)
+      // are one contradiction, not one each.
+      if ((s.overlap[other] & (related | against)) == 0) {
+        against |= uint64_t{1} << other;
         ++entry.contradictions;
         // A larger area written elsewhere (成都市 before a 高新区 of another city) puts the
         // reading out of the place the text is about: that costs as much as a support gains. A

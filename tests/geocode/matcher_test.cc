@@ -268,5 +268,24 @@ TEST_F(MatcherTest, ACityWrittenOutIsNotOverruledByAPlaceOutsideIt) {
   EXPECT_EQ(CodeOf(matcher_->Match("五常街道"), 9), "330110005");
 }
 
+TEST_F(MatcherTest, ATypoReadingOutsideTheCityWrittenIsNotTheAnswer) {
+  // 卢湾区 (上海, merged in 2011) is in no registry: read with one character wrong it is 温州's
+  // 龙湾区, outside the city the text names.
+  MatchResult result = matcher_->Match("杭州市卢湾区");
+  EXPECT_EQ(CodeOf(result, 4), "3301");
+  EXPECT_EQ(result.level(), Level::kCity);
+  // Inside it, the same reading stands.
+  EXPECT_EQ(CodeOf(matcher_->Match("温州市卢湾区"), 6), "330303");
+}
+
+TEST_F(MatcherTest, AFormerNameOfAUnitStillInPlaceMeansThatUnit) {
+  // 萧山区 gave towns to 钱塘区 in 2021 and is still 萧山区: alone it means itself, not the piece.
+  MatchResult xiaoshan = matcher_->Match("浙江省杭州市萧山区");
+  EXPECT_EQ(xiaoshan.status, MatchStatus::kMatched);
+  EXPECT_EQ(CodeOf(xiaoshan, 6), "330109");
+  // A town of the piece still leads there.
+  EXPECT_EQ(CodeOf(matcher_->Match("杭州市萧山区义蓬街道"), 6), "330114");
+}
+
 }  // namespace
 }  // namespace pingan
