@@ -1211,12 +1211,17 @@ MatchResult Matcher::Impl::Match(std::string_view text) const {
     // 北京's 朝阳区, or the short form of some 朝阳区街道) comes second.
     Level official_level = Level::kRoom;  // the largest unit read by an official name
     Level largest = Level::kRoom;
+    int large = 0;  // readings of a district or above
     for (const Entry* e : s.wide) {
       if (!(e->flags & kShortForm)) official_level = std::min(official_level, e->level);
-      if (e->kind == kUnitEntry && !mention.typo) largest = std::min(largest, e->level);
+      if (e->kind == kUnitEntry && !mention.typo) {
+        largest = std::min(largest, e->level);
+        large += e->level <= Level::kDistrict;
+      }
     }
     s.official[index] = official_level;
-    s.largest[index] = largest;
+    // A name of many districts (经济开发区: dozens of zones across China) says no place.
+    s.largest[index] = large <= 4 ? largest : Level::kRoom;
     bool outer_only = s.wide.size() > 1 && s.wide.size() <= 16;
     Level outer_level = Level::kRoom;
     if (outer_only) {
