@@ -1457,10 +1457,26 @@ MatchResult Matcher::Impl::Match(std::string_view text) const {
                                    s.cps.size() - std::min<size_t>(consumed, s.cps.size()));
     bool more = detail_missing;
     for (size_t at = 0; at < rest.size() && !more; ++at) more = StartsWithAny<kDetailMarkers>(rest.subspan(at));
-    if (more) {
+    // A district, town or zone written after the answer that is not inside it (成都市高新区: no
+    // 高新区 of 成都 is registered) is a place named and not found.
+    bool elsewhere = false;
+    for (const Mention& mention : s.mentions) {
+      if (more || elsewhere) break;
+      if (mention.typo || mention.begin < consumed) continue;
+      const char32_t last = s.cps[mention.end - 1];
+      if (last != U'区' && last != U'县' && last != U'镇' && last != U'乡' && last != U'道') continue;
+      for (const Entry& e : EntriesOf(mention)) {
+        if (e.kind == kUnitEntry && e.level > result.place.level && e.level <= Level::kTown) {
+          elsewhere = true;
+          break;
+        }
+      }
+    }
+    if (more || elsewhere) {
       result.status = MatchStatus::kPartial;
       result.reason = detail_missing ? "the house number, building or room is not in the registry"
-                                     : "a road, compound or building named is not in the registry";
+                      : more         ? "a road, compound or building named is not in the registry"
+                                     : "a district, town or zone named is not inside the place found";
     }
   }
   return result;

@@ -264,6 +264,8 @@ TEST_F(MatcherTest, ACityWrittenOutIsNotOverruledByAPlaceOutsideIt) {
   MatchResult result = matcher_->Match("温州市五常街道");
   EXPECT_EQ(CodeOf(result, 4), "3303");
   EXPECT_EQ(result.level(), Level::kCity);
+  EXPECT_EQ(result.status, MatchStatus::kPartial);  // a town was named and not found there
+  EXPECT_FALSE(result.reason.empty());
   // Without the city, the street is read as before.
   EXPECT_EQ(CodeOf(matcher_->Match("五常街道"), 9), "330110005");
 }
