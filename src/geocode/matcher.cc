@@ -32,7 +32,7 @@ constexpr std::u32string_view kNameContinuations[] = {
 constexpr std::u32string_view kRoadWords[] = {U"东路", U"西路", U"南路", U"北路", U"中路", U"大道",
                                               U"大街", U"路", U"街", U"巷", U"弄"};
 // Signs that the text names something below what was resolved.
-constexpr std::u32string_view kDetailMarkers[] = {U"路", U"街", U"巷", U"弄", U"大道", U"号", U"幢", U"栋",
+constexpr std::u32string_view kDetailMarkers[] = {U"路", U"街", U"巷", U"弄", U"道", U"号", U"幢", U"栋",
                                                   U"单元", U"室", U"小区", U"花园", U"苑", U"公寓", U"大厦",
                                                   U"楼", U"#"};
 // Level suffixes that end a name worth a second, fuzzy look (肖山区, 余航区, 五长街道).

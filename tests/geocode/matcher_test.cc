@@ -266,6 +266,8 @@ TEST_F(MatcherTest, ACityWrittenOutIsNotOverruledByAPlaceOutsideIt) {
   EXPECT_EQ(result.level(), Level::kCity);
   EXPECT_EQ(result.status, MatchStatus::kPartial);  // a town was named and not found there
   EXPECT_FALSE(result.reason.empty());
+  // A road called 道 (天津's 黑牛城道, 石家庄's 湘江道) not in the registry is unread detail.
+  EXPECT_EQ(matcher_->Match("杭州市西湖区湘江道").status, MatchStatus::kPartial);
   // Without the city, the street is read as before.
   EXPECT_EQ(CodeOf(matcher_->Match("五常街道"), 9), "330110005");
 }
