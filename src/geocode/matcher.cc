@@ -1557,6 +1557,11 @@ absl::StatusOr<std::unique_ptr<Matcher>> Matcher::Create(const Registry& registr
       if (display != official) impl->Add(out, display, Impl::Entry{.unit = index});
       std::string short_name(registry.short_name(id));
       if (short_name != display) impl->Add(out, short_name, Impl::Entry{.unit = index, .flags = kShortForm});
+      // 王府街道办事处 is written 王府街道.
+      if (level == Level::kTown && display.ends_with("街道办事处")) {
+        impl->Add(out, std::string_view(display).substr(0, display.size() - std::string_view("办事处").size()),
+                  Impl::Entry{.unit = index});
+      }
       // Autonomous prefectures, counties and banners by their place (恩施州, 景宁县).
       if (level == Level::kCity || level == Level::kDistrict) {
         for (const std::string& name : AutonomousNames(display)) {
