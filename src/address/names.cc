@@ -102,8 +102,8 @@ std::vector<std::string> ZoneNames(std::string_view display, std::span<const std
     stripped = false;
     size_t longest = 0;
     for (const std::string& place : places) {
-      if (place.size() > longest && Utf8Length(place) >= 2 && core.size() > place.size() + kind->suffix.size() - 1 &&
-          core.substr(0, place.size()) == place) {
+      if (place.size() > longest && Utf8Length(place) >= 2 && core.size() >= place.size() + kind->suffix.size() &&
+          core.starts_with(place)) {
         longest = place.size();
       }
     }
@@ -143,8 +143,8 @@ std::vector<std::string> AutonomousNames(std::string_view display) {
     // The place ends where the first people's name begins (after two characters at least):
     // 红河哈尼族彝族 -> 红河; 巴音郭楞蒙古 -> 巴音郭楞.
     size_t place_end = std::string_view::npos;
-    for (size_t at = 0; at < rest.size() && place_end == std::string_view::npos;) {
-      if (Utf8Length(rest.substr(0, at)) >= 2) {
+    for (size_t at = 0, chars = 0; at < rest.size() && place_end == std::string_view::npos; ++chars) {
+      if (chars >= 2) {
         for (std::string_view people : kPeoples) {
           const std::string_view after = rest.substr(at);
           if (after.starts_with(people) &&

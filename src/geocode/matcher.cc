@@ -474,6 +474,12 @@ struct Matcher::Impl {
 
 
 
+  // A reading through the former name of a unit that still exists, of a piece it gave away
+  // (钱塘区's towns for 萧山区).
+  bool IsPieceOfAUnitInPlace(const Entry& e) const {
+    return e.former != 0 && !registry.history().changes()[e.former - 1].abolished;
+  }
+
   std::span<const Entry> EntriesOf(const Mention& mention) const {
     return {entries.data() + mention.first, mention.count};
   }
@@ -1272,7 +1278,7 @@ MatchResult Matcher::Impl::Match(std::string_view text) const {
         if (list.size() > kWideList && !in_home && e->level > Level::kDistrict) continue;
         if ((e->flags & kShortForm) && e->level == Level::kCommunity && !in_home) continue;
         // Pieces a still-existing unit gave away (余杭区's 临平) count only with a town of the piece.
-        if (e->former != 0 && !registry.history().changes()[e->former - 1].abolished) continue;
+        if (IsPieceOfAUnitInPlace(*e)) continue;
       }
       // The score is worked out below, for the readings whose support can still win (about a
       // fifth of them).
@@ -1310,7 +1316,7 @@ MatchResult Matcher::Impl::Match(std::string_view text) const {
       // A piece that a unit still in place gave away (钱塘区's towns, once 萧山区's) is what its
       // former name means only where more of the text points there (a town of the piece);
       // otherwise the unit of that name today is (浙江省杭州市萧山区).
-      if (e->former != 0 && !registry.history().changes()[e->former - 1].abolished) entry.score -= 5;
+      if (IsPieceOfAUnitInPlace(*e)) entry.score -= 5;
     }
     uint64_t fits = 0;
     for (uint64_t rest = entry.others & ~entry.agrees; rest != 0; rest &= rest - 1) {
@@ -1460,8 +1466,8 @@ MatchResult Matcher::Impl::Match(std::string_view text) const {
     // A district, town or zone written after the answer that is not inside it (成都市高新区: no
     // 高新区 of 成都 is registered) is a place named and not found.
     bool elsewhere = false;
-    for (const Mention& mention : s.mentions) {
-      if (more || elsewhere) break;
+    for (size_t at = 0; at < s.mentions.size() && !more && !elsewhere; ++at) {
+      const Mention& mention = s.mentions[at];
       if (mention.typo || mention.begin < consumed) continue;
       const char32_t last = s.cps[mention.end - 1];
       if (last != U'区' && last != U'县' && last != U'镇' && last != U'乡' && last != U'道') continue;
