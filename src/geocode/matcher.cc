@@ -1132,6 +1132,7 @@ MatchResult Matcher::Impl::Match(std::string_view text) const {
   const size_t mention_count = std::min<size_t>(s.mentions.size(), 64);
   s.scored.clear();
   int max_support = 0;
+  size_t considered = 0;  // readings that reached the support filter (s.scored keeps some)
   uint64_t wide_mentions = 0;  // mentions of more than kWideList readings (not in the table)
   // Which mentions name each unit (short lists only; the wide ones are asked directly).
   s.ResetSlots();
@@ -1235,37 +1236,60 @@ MatchResult Matcher::Impl::Match(std::string_view text) const {
         if (e->kind == kUnitEntry) outer_level = std::min(outer_level, e->level);
       }
     }
+    // Readings below the district, in the statistical tree alone, where no other mention is a
+    // wide one: their support read from the keys of their town and below, and from those of their
+    // district and above, looked up once per district (a long list, 山水府 in 35 communities, is
+    // sorted by code: its readings come district by district).
+    const bool by_district = !outer_only && (wide_mentions & ~(uint64_t{1} << index)) == 0;
+    uint64_t district_seen = UINT64_MAX, district_agrees = 0, district_agrees_now = 0;
+    auto named_by = [&](uint64_t key, uint64_t& agrees, uint64_t& agrees_now) {
+      const size_t slot = s.Find(key);
+      if (slot != Scratch::kSlots) agrees |= s.named[slot], agrees_now |= s.named_now[slot];
+    };
     for (const Entry* e : s.wide) {
-      if (s.scored.size() >= kMaxScored) break;
-      CodeChain chain;
-      CodeChainOf(*e, chain);
-      if (outer_only && e->kind == kUnitEntry && e->level > outer_level) {
-        bool inside_another = false;
-        for (const Entry* other : s.wide) {
-          if (other != e && other->kind == kUnitEntry && other->level < e->level &&
-              chain.Has(LevelKey(other->admin, other->level))) {
-            inside_another = true;
-            break;
-          }
-        }
-        if (inside_another) continue;
-      }
-      Scored entry{e, index};
+      if (considered >= kMaxScored) break;
       // Support: the other mentions that name an area above (or the unit itself). Overlapping
       // mentions are rival readings of the same characters, not evidence.
       uint64_t agrees = 0, agrees_now = 0;
-      for (int at = 0; at < chain.count; ++at) {
-        const size_t slot = s.Find(chain.keys[at]);
-        if (slot != Scratch::kSlots) agrees |= s.named[slot], agrees_now |= s.named_now[slot];
-      }
-      for (uint64_t rest = wide_mentions & ~(uint64_t{1} << index); rest != 0; rest &= rest - 1) {
-        const int other = std::countr_zero(rest);
-        const Mention& o = s.mentions[other];
-        if (NamesCodeChain(o, chain)) {
-          agrees |= uint64_t{1} << other;
-          agrees_now |= uint64_t{1} << other;
+      if (by_district && e->level > Level::kDistrict && !(e->flags & kGovDiffers)) {
+        const uint64_t admin = e->admin;
+        const uint64_t district = admin / 1'000'000 * 1'000'000;
+        if (district != district_seen) {
+          district_seen = district;
+          district_agrees = district_agrees_now = 0;
+          named_by(LevelKey(admin / 10'000'000'000 * 10'000'000'000, Level::kProvince), district_agrees, district_agrees_now);
+          named_by(LevelKey(admin / 100'000'000 * 100'000'000, Level::kCity), district_agrees, district_agrees_now);
+          named_by(LevelKey(district, Level::kDistrict), district_agrees, district_agrees_now);
+        }
+        agrees = district_agrees, agrees_now = district_agrees_now;
+        named_by(LevelKey(admin / 1'000 * 1'000, Level::kTown), agrees, agrees_now);
+        if (e->level >= Level::kCommunity) named_by(LevelKey(admin, Level::kCommunity), agrees, agrees_now);
+        if (e->level > Level::kCommunity) named_by(LevelKey(admin, e->level), agrees, agrees_now);
+      } else {
+        CodeChain chain;
+        CodeChainOf(*e, chain);
+        if (outer_only && e->kind == kUnitEntry && e->level > outer_level) {
+          bool inside_another = false;
+          for (const Entry* other : s.wide) {
+            if (other != e && other->kind == kUnitEntry && other->level < e->level &&
+                chain.Has(LevelKey(other->admin, other->level))) {
+              inside_another = true;
+              break;
+            }
+          }
+          if (inside_another) continue;
+        }
+        for (int at = 0; at < chain.count; ++at) named_by(chain.keys[at], agrees, agrees_now);
+        for (uint64_t rest = wide_mentions & ~(uint64_t{1} << index); rest != 0; rest &= rest - 1) {
+          const int other = std::countr_zero(rest);
+          const Mention& o = s.mentions[other];
+          if (NamesCodeChain(o, chain)) {
+            agrees |= uint64_t{1} << other;
+            agrees_now |= uint64_t{1} << other;
+          }
         }
       }
+      Scored entry{e, index};
       const uint64_t all = mention_count == 64 ? ~uint64_t{0} : (uint64_t{1} << mention_count) - 1;
       entry.others = all & ~(uint64_t{1} << index) & ~s.overlap[index];
       entry.agrees = agrees & entry.others;
@@ -1282,8 +1306,11 @@ MatchResult Matcher::Impl::Match(std::string_view text) const {
       }
       // The score is worked out below, for the readings whose support can still win (about a
       // fifth of them).
+      // A reading already two below the best support is dropped below whatever comes after: it
+      // is counted (towards kMaxScored) but not kept.
+      ++considered;
       max_support = std::max(max_support, entry.support);
-      s.scored.push_back(entry);
+      if (entry.support + 1 >= max_support) s.scored.push_back(entry);
     }
   }
   FindGates(s);
