@@ -1279,15 +1279,25 @@ MatchResult Matcher::Impl::Match(std::string_view text) const {
         if (e->kind == kUnitEntry) outer_level = std::min(outer_level, e->level);
       }
     }
-    // Readings below the district, in the statistical tree alone, where no other mention is a
-    // wide one: their support read from the keys of their town and below, and from those of their
-    // district and above, looked up once per district (a long list, 山水府 in 35 communities, is
-    // sorted by code: its readings come district by district).
-    const bool by_district = !outer_only && (wide_mentions & ~(uint64_t{1} << index)) == 0;
+    // Readings below the district, in the statistical tree alone: their support read from the
+    // keys of their town and below, and from those of their district and above, looked up once
+    // per district (a long list, 山水府 in 35 communities, is sorted by code: its readings come
+    // district by district). A wide mention (街道, 花园: not in the table) names one of those keys
+    // when it has an entry of that code and level: the upper three looked up once per district,
+    // the lower ones in one search (their codes lie between the town's and the reading's).
+    const uint64_t wide_others = wide_mentions & ~(uint64_t{1} << index);
+    const bool by_district = !outer_only;
     uint64_t district_seen = UINT64_MAX, district_agrees = 0, district_agrees_now = 0;
     auto named_by = [&](uint64_t key, uint64_t& agrees, uint64_t& agrees_now) {
       const size_t slot = s.Find(key);
       if (slot != Scratch::kSlots) agrees |= s.named[slot], agrees_now |= s.named_now[slot];
+    };
+    auto wide_names = [&](const Mention& o, uint64_t admin, Level level) {
+      std::span<const Entry> list = EntriesOf(o);
+      for (const Entry* w = LowerBound(list, admin); w != list.data() + list.size() && w->admin == admin; ++w) {
+        if (w->level == level) return true;
+      }
+      return false;
     };
     for (const Entry* e : s.wide) {
       if (considered >= kMaxScored) break;
@@ -1297,17 +1307,41 @@ MatchResult Matcher::Impl::Match(std::string_view text) const {
       if (by_district && e->level > Level::kDistrict && !(e->flags & kGovDiffers)) {
         const uint64_t admin = e->admin;
         const uint64_t district = admin / 1'000'000 * 1'000'000;
+        const uint64_t province = admin / 10'000'000'000 * 10'000'000'000, city = admin / 100'000'000 * 100'000'000;
         if (district != district_seen) {
           district_seen = district;
           district_agrees = district_agrees_now = 0;
-          named_by(LevelKey(admin / 10'000'000'000 * 10'000'000'000, Level::kProvince), district_agrees, district_agrees_now);
-          named_by(LevelKey(admin / 100'000'000 * 100'000'000, Level::kCity), district_agrees, district_agrees_now);
+          named_by(LevelKey(province, Level::kProvince), district_agrees, district_agrees_now);
+          named_by(LevelKey(city, Level::kCity), district_agrees, district_agrees_now);
           named_by(LevelKey(district, Level::kDistrict), district_agrees, district_agrees_now);
+          for (uint64_t rest = wide_others; rest != 0; rest &= rest - 1) {
+            const int other = std::countr_zero(rest);
+            const Mention& o = s.mentions[other];
+            if (wide_names(o, province, Level::kProvince) || wide_names(o, city, Level::kCity) ||
+                wide_names(o, district, Level::kDistrict)) {
+              district_agrees |= uint64_t{1} << other;
+              district_agrees_now |= uint64_t{1} << other;
+            }
+          }
         }
         agrees = district_agrees, agrees_now = district_agrees_now;
-        named_by(LevelKey(admin / 1'000 * 1'000, Level::kTown), agrees, agrees_now);
+        const uint64_t town = admin / 1'000 * 1'000;
+        named_by(LevelKey(town, Level::kTown), agrees, agrees_now);
         if (e->level >= Level::kCommunity) named_by(LevelKey(admin, Level::kCommunity), agrees, agrees_now);
         if (e->level > Level::kCommunity) named_by(LevelKey(admin, e->level), agrees, agrees_now);
+        for (uint64_t rest = wide_others & ~agrees; rest != 0; rest &= rest - 1) {
+          const int other = std::countr_zero(rest);
+          std::span<const Entry> list = EntriesOf(s.mentions[other]);
+          for (const Entry* w = LowerBound(list, town); w != list.data() + list.size() && w->admin <= admin; ++w) {
+            if ((w->admin == town && w->level == Level::kTown) ||
+                (w->admin == admin && ((w->level == Level::kCommunity && e->level >= Level::kCommunity) ||
+                                       (w->level == e->level && e->level > Level::kCommunity)))) {
+              agrees |= uint64_t{1} << other;
+              agrees_now |= uint64_t{1} << other;
+              break;
+            }
+          }
+        }
       } else {
         CodeChain chain;
         CodeChainOf(*e, chain);
