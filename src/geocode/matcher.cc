@@ -1478,7 +1478,18 @@ MatchResult Matcher::Impl::Match(std::string_view text) const {
     result.reason = "place names found, but none can be placed";
     return result;
   }
-  std::stable_sort(s.scored.begin(), s.scored.end(), [](const Scored& a, const Scored& b) { return a.score > b.score; });
+  // Best first, ties in the order found. Few readings are left here (one to five, as a rule): an
+  // insertion sort, where std::stable_sort allocated a buffer for each address.
+  if (s.scored.size() <= 32) {
+    for (size_t at = 1; at < s.scored.size(); ++at) {
+      const Scored moving = s.scored[at];
+      size_t to = at;
+      for (; to > 0 && s.scored[to - 1].score < moving.score; --to) s.scored[to] = s.scored[to - 1];
+      s.scored[to] = moving;
+    }
+  } else {
+    std::stable_sort(s.scored.begin(), s.scored.end(), [](const Scored& a, const Scored& b) { return a.score > b.score; });
+  }
   const Scored& best = s.scored.front();
   const UnitId best_unit{best.entry->unit};
   Lineage lineage;
