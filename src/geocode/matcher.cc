@@ -1441,6 +1441,10 @@ MatchResult Matcher::Impl::Match(std::string_view text) const {
         // smaller one not found inside (成都市's reading, against that 高新区) is only detail
         // that was not found.
         if (s.largest[other] < e->level && s.largest[other] <= Level::kDistrict) entry.score -= 40.0;
+        // So does a town (or larger) written elsewhere against a road or compound: a street's
+        // name is shared by many places, a town's seldom (北山街道北山街, where the registry's
+        // 北山街 lies in another town: the text is about 北山街道, its street not found there).
+        else if (e->kind != kUnitEntry && s.largest[other] <= e->level && s.largest[other] <= Level::kTown) entry.score -= 40.0;
       }
     }
     entry.score -= entry.contradictions * 60.0;

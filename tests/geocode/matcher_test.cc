@@ -291,5 +291,74 @@ TEST_F(MatcherTest, AFormerNameOfAUnitStillInPlaceMeansThatUnit) {
   EXPECT_EQ(CodeOf(matcher_->Match("杭州市萧山区义蓬街道"), 6), "330114");
 }
 
+// A town written, then a street or compound the registry has only in another town: the text is
+// about the town written (real records name their town; a street's name is shared by many
+// places), and the street is detail not found there.
+TEST_F(MatcherTest, ATownWrittenBeatsAStreetOnlyFoundElsewhere) {
+  const Registry& r = *registry_;
+  std::map<std::string, int> uses;
+  for (const Road& road : r.roads()) ++uses[road.name];
+  for (const Compound& compound : r.compounds()) ++uses[compound.name];
+  // Another town of the district, none of whose names is inside the other's.
+  auto sibling = [&](UnitId town) {
+    for (UnitId other : r.children(r.parent(town))) {
+      if (other != town && r.level(other) == Level::kTown && r.name(other).find(r.name(town)) == std::string::npos &&
+          r.name(town).find(r.name(other)) == std::string::npos) {
+        return other;
+      }
+    }
+    return UnitId{};
+  };
+  int checked = 0;
+  for (const Road& road : r.roads()) {
+    if (checked == 3) break;
+    if (uses[road.name] != 1 || !road.town.valid()) continue;
+    const UnitId written = sibling(road.town);
+    if (!written.valid()) continue;
+    const UnitId district = r.parent(road.town);
+    const std::string text = r.name(district) + r.name(written) + road.name;
+    SCOPED_TRACE(text);
+    const MatchResult result = matcher_->Match(text);
+    EXPECT_EQ(result.unit(), written);
+    EXPECT_EQ(result.status, MatchStatus::kPartial);
+    ++checked;
+  }
+  EXPECT_EQ(checked, 3);
+  // A compound with a building number that exists there: the town written still decides.
+  checked = 0;
+  for (size_t index = 0; index < r.compounds().size() && checked < 3; ++index) {
+    const Compound& compound = r.compounds()[index];
+    if (uses[compound.name] != 1 || !compound.community.valid()) continue;
+    const UnitId town = r.parent(compound.community);
+    const UnitId written = sibling(town);
+    if (!written.valid()) continue;
+    // One of its buildings' numbers.
+    uint32_t number = 0;
+    for (UnitId grid : r.children(compound.community)) {
+      for (UnitId building : r.children(grid)) {
+        if (r.level(building) == Level::kBuilding && r.building(building).compound == index && r.building(building).number != 0) {
+          number = r.building(building).number;
+        }
+      }
+    }
+    if (number == 0) continue;
+    const std::string text = Cat(r.name(r.parent(town)), r.name(written), compound.name, number, "幢");
+    SCOPED_TRACE(text);
+    const MatchResult result = matcher_->Match(text);
+    EXPECT_EQ(result.unit(), written);
+    EXPECT_EQ(result.status, MatchStatus::kPartial);
+    ++checked;
+  }
+  EXPECT_EQ(checked, 3);
+  // Where the street does lie in the town written, it is read down to its building as before.
+  for (const Road& road : r.roads()) {
+    if (uses[road.name] != 1 || !road.town.valid()) continue;
+    const MatchResult result = matcher_->Match(r.name(r.parent(road.town)) + r.name(road.town) + road.name);
+    EXPECT_EQ(result.status, MatchStatus::kMatched) << road.name;
+    EXPECT_TRUE(result.unit() == road.town || r.IsWithin(result.unit(), road.town)) << road.name;
+    break;
+  }
+}
+
 }  // namespace
 }  // namespace pingan
