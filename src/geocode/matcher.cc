@@ -172,6 +172,7 @@ struct Matcher::Impl {
     uint64_t overlap[64];
     Level official[64];  // per mention: the largest unit its readings name by an official name
     Level largest[64];   // per mention: the largest unit any of its readings names
+    Level written[64];   // per mention: the largest unit it names by its full name (not a typo)
     std::vector<uint32_t> gate_roads, gate_compounds;  // FindGates
     std::vector<uint8_t> covered;  // FindTypos: characters read by an exact mention
     std::vector<uint32_t> uncovered_before, not_han_before;  // FindTypos: prefix counts
@@ -1201,6 +1202,25 @@ MatchResult Matcher::Impl::Match(std::string_view text) const {
       if (e.former == 0) s.named_now[slot] |= bit;
     }
   }
+  // Mentions that straddle two names written side by side (道东 across 桐君街道|东方小区, 市西
+  // across 杭州市|西湖区): their characters are read by those two. Unsupported, they are no
+  // reading of their own (they overlap both, so neither would contradict them).
+  uint64_t straddling = 0;
+  for (uint32_t index = 0; index < mention_count; ++index) {
+    const Mention& m = s.mentions[index];
+    if (m.typo) continue;
+    for (uint32_t a = 0; a < mention_count && !(straddling >> index & 1); ++a) {
+      const Mention& left = s.mentions[a];
+      if (a == index || left.typo || !(left.begin < m.begin && m.begin < left.end && left.end < m.end)) continue;
+      for (uint32_t b = 0; b < mention_count; ++b) {
+        const Mention& right = s.mentions[b];
+        if (b != index && b != a && !right.typo && right.begin == left.end && right.end > m.end) {
+          straddling |= uint64_t{1} << index;
+          break;
+        }
+      }
+    }
+  }
   for (uint32_t index = 0; index < mention_count; ++index) {
     const Mention& mention = s.mentions[index];
     std::span<const Entry> list = EntriesOf(mention);
@@ -1260,16 +1280,18 @@ MatchResult Matcher::Impl::Match(std::string_view text) const {
     // A short reading of a smaller unit beside an official one of the same characters (朝阳区:
     // 北京's 朝阳区, or the short form of some 朝阳区街道) comes second.
     Level official_level = Level::kRoom;  // the largest unit read by an official name
-    Level largest = Level::kRoom;
+    Level largest = Level::kRoom, written = Level::kRoom;
     int large = 0;  // readings of a district or above
     for (const Entry* e : s.wide) {
       if (!(e->flags & kShortForm)) official_level = std::min(official_level, e->level);
       if (e->kind == kUnitEntry && !mention.typo) {
         largest = std::min(largest, e->level);
         large += e->level <= Level::kDistrict;
+        if (!(e->flags & kShortForm)) written = std::min(written, e->level);
       }
     }
     s.official[index] = official_level;
+    s.written[index] = written;
     // A name of many districts (经济开发区: dozens of zones across China) says no place.
     s.largest[index] = large <= 4 ? largest : Level::kRoom;
     bool outer_only = s.wide.size() > 1 && s.wide.size() <= 16;
@@ -1380,6 +1402,7 @@ MatchResult Matcher::Impl::Match(std::string_view text) const {
         if ((e->flags & kShortForm) && e->level == Level::kCommunity && !in_home) continue;
         // Pieces a still-existing unit gave away (余杭区's 临平) count only with a town of the piece.
         if (IsPieceOfAUnitInPlace(*e)) continue;
+        if (straddling >> index & 1) continue;
       }
       // The score is worked out below, for the readings whose support can still win (about a
       // fifth of them).
@@ -1441,10 +1464,15 @@ MatchResult Matcher::Impl::Match(std::string_view text) const {
         // smaller one not found inside (成都市's reading, against that 高新区) is only detail
         // that was not found.
         if (s.largest[other] < e->level && s.largest[other] <= Level::kDistrict) entry.score -= 40.0;
-        // So does a town (or larger) written elsewhere against a road or compound: a street's
-        // name is shared by many places, a town's seldom (北山街道北山街, where the registry's
-        // 北山街 lies in another town: the text is about 北山街道, its street not found there).
-        else if (e->kind != kUnitEntry && s.largest[other] <= e->level && s.largest[other] <= Level::kTown) entry.score -= 40.0;
+        // So does a town written elsewhere by its full name (a short name such as 人民路, of
+        // some 人民路街道, is too often a street's): against a smaller unit (靖江街道玫瑰新村: not
+        // a 玫瑰新村 in 四川), and against a road or compound even of its own level, since a
+        // street's name is shared by many places and a town's seldom (北山街道北山街, where the
+        // registry's 北山街 lies in another town: the text is about 北山街道).
+        else if (s.written[other] <= Level::kTown &&
+                 (e->kind != kUnitEntry ? s.written[other] <= e->level : s.written[other] < e->level)) {
+          entry.score -= 40.0;
+        }
       }
     }
     entry.score -= entry.contradictions * 60.0;

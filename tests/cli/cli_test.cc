@@ -306,6 +306,8 @@ TEST(CliGeocode, RealAddressFormsNationally) {
       {"安徽省阜阳市临泉县城关镇", "341221"},   // 临泉县, not 太和县's 城关镇
       {"成都市高新区", "5101"},                 // 成都市: no 高新区 of 成都 is registered
       {"上海市卢湾区", "31"},                   // not 温州's 龙湾区
+      {"靖江街道玫瑰新村5栋", "330109"},        // the town written, not a 玫瑰新村 in 四川
+      {"桐君街道东方小区2幢", "330122"},        // not 道东 (a 道东街道 of 河北) across 街道|东方
   };
   std::string input;
   for (const auto& [text, code] : cases) input += text + "\n";
