@@ -1208,7 +1208,7 @@ MatchResult Matcher::Impl::Match(std::string_view text) const {
   uint64_t straddling = 0;
   for (uint32_t index = 0; index < mention_count; ++index) {
     const Mention& m = s.mentions[index];
-    if (m.typo) continue;
+    if (m.typo || std::popcount(s.overlap[index]) < 2) continue;  // it overlaps both
     for (uint32_t a = 0; a < mention_count && !(straddling >> index & 1); ++a) {
       const Mention& left = s.mentions[a];
       if (a == index || left.typo || !(left.begin < m.begin && m.begin < left.end && left.end < m.end)) continue;
