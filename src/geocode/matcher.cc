@@ -1465,12 +1465,13 @@ MatchResult Matcher::Impl::Match(std::string_view text) const {
         // that was not found.
         if (s.largest[other] < e->level && s.largest[other] <= Level::kDistrict) entry.score -= 40.0;
         // So does a town written elsewhere by its full name (a short name such as 人民路, of
-        // some 人民路街道, is too often a street's): against a smaller unit (靖江街道玫瑰新村: not
-        // a 玫瑰新村 in 四川), and against a road or compound even of its own level, since a
-        // street's name is shared by many places and a town's seldom (北山街道北山街, where the
-        // registry's 北山街 lies in another town: the text is about 北山街道).
-        else if (s.written[other] <= Level::kTown &&
-                 (e->kind != kUnitEntry ? s.written[other] <= e->level : s.written[other] < e->level)) {
+        // some 人民路街道, is too often a street's) against a smaller unit (靖江街道玫瑰新村: not
+        // a 玫瑰新村 in 四川); and a town or community so written against a road or compound
+        // even of its own level, since a street's name is shared by many places and a town's or
+        // community's seldom (北山街道北山街, where the registry's 北山街 lies in another town:
+        // the text is about 北山街道).
+        else if (e->kind != kUnitEntry ? s.written[other] <= Level::kCommunity && s.written[other] <= e->level
+                                        : s.written[other] <= Level::kTown && s.written[other] < e->level) {
           entry.score -= 40.0;
         }
       }

@@ -309,7 +309,8 @@ TEST_F(MatcherTest, ATownWrittenBeatsAStreetOnlyFoundElsewhere) {
     }
     return UnitId{};
   };
-  // The text is answered at the town written, partial (the street is not found there).
+  // The text is answered at the town (or community) written, partial (the street is not found
+  // there).
   auto expect_written_town = [&](const std::string& text, UnitId written) {
     SCOPED_TRACE(text);
     const MatchResult result = matcher_->Match(text);
@@ -346,6 +347,25 @@ TEST_F(MatcherTest, ATownWrittenBeatsAStreetOnlyFoundElsewhere) {
     }
     if (number == 0) continue;
     expect_written_town(Cat(r.name(r.parent(town)), r.name(written), compound.name, number, "幢"), written);
+    ++checked;
+  }
+  EXPECT_EQ(checked, 3);
+  // So does a community written by its full name against a compound of another community.
+  checked = 0;
+  for (size_t index = 0; index < r.compounds().size() && checked < 3; ++index) {
+    const Compound& compound = r.compounds()[index];
+    if (uses[compound.name] != 1 || !compound.community.valid()) continue;
+    UnitId written;
+    for (UnitId other : r.children(r.parent(compound.community))) {
+      if (other != compound.community && r.level(other) == Level::kCommunity &&
+          r.name(other).find(r.name(compound.community)) == std::string::npos &&
+          r.name(compound.community).find(r.name(other)) == std::string::npos) {
+        written = other;
+        break;
+      }
+    }
+    if (!written.valid()) continue;
+    expect_written_town(r.name(r.parent(written)) + r.name(written) + compound.name, written);
     ++checked;
   }
   EXPECT_EQ(checked, 3);
