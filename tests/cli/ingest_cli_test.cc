@@ -196,10 +196,17 @@ TEST(IngestCli, KillNineLeavesWholeBatchesAndARerunConverges) {
   testing::Output clean = RunPingan(args, reference.string());
   ASSERT_EQ(clean.exit_code, 0) << clean.err;
 
+  // Each attempt kills the ingest at a random point of its progress: as soon as the store holds
+  // a number of events drawn between what it held and a batch before the end (a delay after the
+  // first commit, as before, let a fast machine finish the feed first).
+  const int64_t total = CountEvents(reference);
+  ASSERT_GT(total, 4 * kBatch);
   std::mt19937 rng(12345);
   int kills = 0;
   for (int attempt = 0; attempt < 3; ++attempt) {
-    const int64_t before = CountEvents(crashed);
+    const int64_t before = std::max<int64_t>(CountEvents(crashed), 0);
+    if (before + 2 * kBatch > total) break;  // too little left to land a kill in
+    const int64_t target = before + 1 + static_cast<int64_t>(rng() % static_cast<uint64_t>(total - before - kBatch));
     pid_t child = fork();
     ASSERT_GE(child, 0);
     if (child == 0) {
@@ -210,18 +217,16 @@ TEST(IngestCli, KillNineLeavesWholeBatchesAndARerunConverges) {
             "--data", crashed.c_str(), static_cast<char*>(nullptr));
       _exit(127);
     }
-    // Wait for its first commit beyond what was there, then kill it a random moment later.
     bool exited = false;
-    for (int waited = 0; waited < 1200 && CountEvents(crashed) <= std::max<int64_t>(before, 0); ++waited) {
+    for (int waited = 0; waited < 12000 && CountEvents(crashed) < target; ++waited) {
       int status = 0;
       if (waitpid(child, &status, WNOHANG) == child) {
         exited = true;
         break;
       }
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
     }
     if (!exited) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(rng() % 1500));
       kill(child, SIGKILL);
       int status = 0;
       waitpid(child, &status, 0);
