@@ -299,11 +299,12 @@ TEST_F(MatcherTest, ATownWrittenBeatsAStreetOnlyFoundElsewhere) {
   std::map<std::string, int> uses;
   for (const Road& road : r.roads()) ++uses[road.name];
   for (const Compound& compound : r.compounds()) ++uses[compound.name];
-  // Another town of the district, none of whose names is inside the other's.
-  auto sibling = [&](UnitId town) {
-    for (UnitId other : r.children(r.parent(town))) {
-      if (other != town && r.level(other) == Level::kTown && r.name(other).find(r.name(town)) == std::string::npos &&
-          r.name(town).find(r.name(other)) == std::string::npos) {
+  // Another unit of the same level under the same parent (another town of the district, another
+  // community of the town), neither of whose names is inside the other's.
+  auto sibling = [&](UnitId unit) {
+    for (UnitId other : r.children(r.parent(unit))) {
+      if (other != unit && r.level(other) == r.level(unit) && r.name(other).find(r.name(unit)) == std::string::npos &&
+          r.name(unit).find(r.name(other)) == std::string::npos) {
         return other;
       }
     }
@@ -355,15 +356,7 @@ TEST_F(MatcherTest, ATownWrittenBeatsAStreetOnlyFoundElsewhere) {
   for (size_t index = 0; index < r.compounds().size() && checked < 3; ++index) {
     const Compound& compound = r.compounds()[index];
     if (uses[compound.name] != 1 || !compound.community.valid()) continue;
-    UnitId written;
-    for (UnitId other : r.children(r.parent(compound.community))) {
-      if (other != compound.community && r.level(other) == Level::kCommunity &&
-          r.name(other).find(r.name(compound.community)) == std::string::npos &&
-          r.name(compound.community).find(r.name(other)) == std::string::npos) {
-        written = other;
-        break;
-      }
-    }
+    const UnitId written = sibling(compound.community);
     if (!written.valid()) continue;
     expect_written_town(r.name(r.parent(written)) + r.name(written) + compound.name, written);
     ++checked;
