@@ -625,15 +625,18 @@ struct Matcher::Impl {
       }
     }
   }
+  // Whether a (wide) mention names the unit of these admin digits and level, by code.
+  bool NamesKey(const Mention& mention, uint64_t admin, Level level) const {
+    std::span<const Entry> list = EntriesOf(mention);
+    for (const Entry* e = LowerBound(list, admin); e != list.data() + list.size() && e->admin == admin; ++e) {
+      if (e->level == level) return true;
+    }
+    return false;
+  }
   // Whether a (wide) mention names a unit of the chain, by code.
   bool NamesCodeChain(const Mention& mention, const CodeChain& chain) const {
-    std::span<const Entry> list = EntriesOf(mention);
     for (int index = 0; index < chain.count; ++index) {
-      const uint64_t admin = chain.keys[index] / 16;
-      const auto level = static_cast<Level>(chain.keys[index] % 16);
-      for (const Entry* e = LowerBound(list, admin); e != list.data() + list.size() && e->admin == admin; ++e) {
-        if (e->level == level) return true;
-      }
+      if (NamesKey(mention, chain.keys[index] / 16, static_cast<Level>(chain.keys[index] % 16))) return true;
     }
     return false;
   }
@@ -1314,13 +1317,6 @@ MatchResult Matcher::Impl::Match(std::string_view text) const {
       const size_t slot = s.Find(key);
       if (slot != Scratch::kSlots) agrees |= s.named[slot], agrees_now |= s.named_now[slot];
     };
-    auto wide_names = [&](const Mention& o, uint64_t admin, Level level) {
-      std::span<const Entry> list = EntriesOf(o);
-      for (const Entry* w = LowerBound(list, admin); w != list.data() + list.size() && w->admin == admin; ++w) {
-        if (w->level == level) return true;
-      }
-      return false;
-    };
     for (const Entry* e : s.wide) {
       if (considered >= kMaxScored) break;
       // Support: the other mentions that name an area above (or the unit itself). Overlapping
@@ -1339,8 +1335,8 @@ MatchResult Matcher::Impl::Match(std::string_view text) const {
           for (uint64_t rest = wide_others; rest != 0; rest &= rest - 1) {
             const int other = std::countr_zero(rest);
             const Mention& o = s.mentions[other];
-            if (wide_names(o, province, Level::kProvince) || wide_names(o, city, Level::kCity) ||
-                wide_names(o, district, Level::kDistrict)) {
+            if (NamesKey(o, province, Level::kProvince) || NamesKey(o, city, Level::kCity) ||
+                NamesKey(o, district, Level::kDistrict)) {
               district_agrees |= uint64_t{1} << other;
               district_agrees_now |= uint64_t{1} << other;
             }
@@ -1379,7 +1375,7 @@ MatchResult Matcher::Impl::Match(std::string_view text) const {
           if (inside_another) continue;
         }
         for (int at = 0; at < chain.count; ++at) named_by(chain.keys[at], agrees, agrees_now);
-        for (uint64_t rest = wide_mentions & ~(uint64_t{1} << index); rest != 0; rest &= rest - 1) {
+        for (uint64_t rest = wide_others; rest != 0; rest &= rest - 1) {
           const int other = std::countr_zero(rest);
           const Mention& o = s.mentions[other];
           if (NamesCodeChain(o, chain)) {
