@@ -177,6 +177,30 @@ TEST_F(MatcherIndexTest, ADamagedOrHostileFileIsRefused) {
   const absl::Status refused = load(hostile);
   EXPECT_EQ(refused.code(), absl::StatusCode::kDataLoss);
   EXPECT_NE(refused.message().find("out of bounds"), std::string::npos) << refused;
+  // The trie's wide edges (after the nodes and the root's 65,536 children, each array behind its
+  // 64-bit count): pairs of (node << 21 | character, child). A key equal to the table's empty
+  // marker, and a child past the last node, each sealed again.
+  uint64_t node_count = 0;
+  std::memcpy(&node_count, good.data() + nodes_at - 8, 8);
+  const size_t roots_at = nodes_at + node_count * 16 + 8;
+  uint64_t root_count = 0, wide_count = 0;
+  std::memcpy(&root_count, good.data() + roots_at - 8, 8);
+  ASSERT_EQ(root_count, 0x10000u);
+  const size_t wide_at = roots_at + root_count * 4 + 8;
+  std::memcpy(&wide_count, good.data() + wide_at - 8, 8);
+  ASSERT_GE(wide_count, 2u);  // the index of Zhejiang and the demo city has nodes of many children
+  ASSERT_EQ(wide_count % 2, 0u);
+  uint64_t first_child = 0;
+  std::memcpy(&first_child, good.data() + wide_at + 8, 8);
+  ASSERT_LT(first_child, node_count);  // the offsets found are those of the edges
+  for (const auto& [offset, value] : {std::pair<size_t, uint64_t>{0, UINT64_MAX}, {8, node_count}}) {
+    std::string bad_edge = good;
+    std::memcpy(bad_edge.data() + wide_at + offset, &value, 8);
+    Reseal(bad_edge);
+    const absl::Status edge_refused = load(bad_edge);
+    EXPECT_EQ(edge_refused.code(), absl::StatusCode::kDataLoss) << offset;
+    EXPECT_NE(edge_refused.message().find("trie edge"), std::string::npos) << edge_refused;
+  }
   // An entry naming a unit past the registry's end, found by its unit field and sealed again.
   std::string bad_entry = good;
   const size_t entries_at = bad_entry.size() / 2;  // somewhere in the arrays; the checks must hold anywhere
