@@ -34,6 +34,9 @@ else
 (shown this once; keep it. Reset: printf 'NEW-PASSWORD\n' | $BIN user passwd --data $DATA --name admin)
 More users:  printf 'PASSWORD\n' | $BIN user add --data $DATA --name xihu --role district_analyst --scope 330106"
 fi
+# An address of the demo city down to the room, from the labelled set `pingan init` wrote.
+example=$(grep -m1 '"room"' "$DATA/eval/clean.jsonl" 2>/dev/null | sed -E 's/^\{"text":"([^"]*)".*/\1/' || true)
+[[ -n $example ]] || example='浙江省杭州市西湖区'
 cat <<MSG
 
 The command line reads the same data:
@@ -41,7 +44,8 @@ The command line reads the same data:
   $BIN report --data $DATA                # the real-time report of the latest month (--json, --unit 330106)
   $BIN league --data $DATA --period 2024-06
   $BIN major --data $DATA --period 2024
-  $BIN geocode --data $DATA <<< '西湖区文三路478号'
+  $BIN geocode --data $DATA <<< '$example'
+  $BIN geocode --data $DATA <<< '西湖区文三路478号'   # partial: the demo city's streets are synthetic, no 文三路
 
 pingan is at  http://$LISTEN/
 $login

@@ -46,6 +46,12 @@ password=$(sed -n 's/^Log in as:  admin \/ \(.*\)$/\1/p' "$work/out.txt")
 login=$(curl -s -X POST -H 'Content-Type: application/json' \
   -d "{\"username\":\"admin\",\"password\":\"$password\"}" "$base/api/login")
 grep -q '"token"' <<<"$login" || fail "the printed password does not log in: $login"
+# The printed address of the demo city geocodes down to a room.
+example=$(sed -n "s/^.* geocode --data .* <<< '\(.*\)'$/\1/p" "$work/out.txt" | head -1)
+[[ -n $example ]] || fail "no geocode example printed"
+answer=$("$BIN" geocode --data "$work/data" <<<"$example")
+grep -q '"status":"matched","code":"[0-9]*","level":"room"' <<<"$answer" ||
+  fail "the printed example '$example' does not geocode to a room: $answer"
 stop
 
 serve
