@@ -63,8 +63,19 @@ printf '%s\n' "$worker_password" |
   "$BIN" user add --data "$work/data" --name e2e-grid --role grid_worker --scope "${grid:0:15}" >/dev/null
 echo "e2e: warning $warning, grid $grid: town official e2e-town (${grid:0:9}), grid worker e2e-grid (${grid:0:15})"
 
+# An address of this demo city down to the room (the labelled set `pingan init` wrote), for the
+# address page: it must show as matched.
+address=$(python3 -c '
+import json, sys
+for line in open(sys.argv[1], encoding="utf-8"):
+    item = json.loads(line)
+    if "room" in item.get("expect", {}):
+        print(item["text"])
+        break
+' "$work/data/eval/clean.jsonl" 2>/dev/null || true)
+[[ -n $address ]] || { echo "e2e: no room-level address in $work/data/eval/clean.jsonl"; exit 1; }
 BASE_URL="$base" E2E_USER=e2e-admin E2E_PASSWORD="$admin_password" \
-  E2E_SCOPED_USER=e2e-xihu E2E_SCOPED_PASSWORD="$district_password" SCREENSHOTS="$SHOTS" \
+  E2E_SCOPED_USER=e2e-xihu E2E_SCOPED_PASSWORD="$district_password" SCREENSHOTS="$SHOTS" E2E_ADDRESS="$address" \
   node tests/e2e/run.mjs
 BASE_URL="$base" E2E_OFFICIAL=e2e-town E2E_OFFICIAL_PASSWORD="$official_password" \
   E2E_WORKER=e2e-grid E2E_WORKER_PASSWORD="$worker_password" E2E_WARNING="$warning" SCREENSHOTS="$SHOTS" \

@@ -30,6 +30,8 @@ const USER = process.env.E2E_USER || '';
 const PASSWORD = process.env.E2E_PASSWORD || '';
 const SCOPED_USER = process.env.E2E_SCOPED_USER || '';
 const SCOPED_PASSWORD = process.env.E2E_SCOPED_PASSWORD || '';
+// An address of the demo city down to the room (scripts/e2e.sh takes it from DATA/eval/).
+const ADDRESS = process.env.E2E_ADDRESS || '';
 if (!BASE_URL || !USER || !PASSWORD) {
   console.error('e2e: set BASE_URL, E2E_USER and E2E_PASSWORD (see tests/e2e/run.mjs)');
   process.exit(2);
@@ -253,9 +255,14 @@ async function openEveryPage(page, allowed, suffix) {
     const errors = await settle(page, pageId);
     check(!errors.length, `${suffix}: page ${pageId} opens without an error`, errors.join(' | '));
     if (pageId === 'address') {
-      await page.getByTestId('geocode-input').fill('西湖区西溪街道文一路100号');
+      await page.getByTestId('geocode-input').fill(ADDRESS || '西湖区西溪街道文一路100号');
       await page.getByTestId('geocode-submit').click();
-      await page.getByTestId('geocode-status').waitFor({ timeout: TIMEOUT });
+      const status = page.getByTestId('geocode-status');
+      await status.waitFor({ timeout: TIMEOUT });
+      if (ADDRESS) {
+        const tag = (await status.getAttribute('class')) || '';
+        check(tag.includes('status-matched'), `${suffix}: the address page matches ${ADDRESS}`, tag);
+      }
       await page.getByTestId('unit-children').waitFor({ timeout: TIMEOUT });
     }
     if (pageId === 'major') {
