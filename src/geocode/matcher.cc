@@ -701,8 +701,10 @@ struct Matcher::Impl {
   static bool SoundsLike(char32_t written, uint16_t sound, uint16_t sound2);
   MatchResult Match(std::string_view text) const;
   // Reads house number, building, entrance and room after the detail mentions that agree with
-  // `unit`. Returns the place and the code point where the reading stopped.
-  Place ReadDetail(const Scratch& s, const Lineage& lineage, uint32_t& consumed_end, bool& detail_missing) const;
+  // `unit`. Returns the place and the code point where the reading stopped; `elsewhere` when
+  // the only detail read lies outside `unit` (and was not taken).
+  Place ReadDetail(const Scratch& s, const Lineage& lineage, uint32_t& consumed_end, bool& detail_missing,
+                   bool& elsewhere) const;
   // Road gates that agree with a compound named right after them (文三路478号金色花园: 478 of
   // that 文三路 is 金色花园's gate): the roads and the compounds of such pairs, found once per
   // address, sorted.
@@ -1120,11 +1122,12 @@ Place Matcher::Impl::ReadEntry(const Scratch& s, const Mention& mention, const E
   return place;
 }
 
-Place Matcher::Impl::ReadDetail(const Scratch& s, const Lineage& lineage, uint32_t& consumed_end, bool& detail_missing) const {
+Place Matcher::Impl::ReadDetail(const Scratch& s, const Lineage& lineage, uint32_t& consumed_end, bool& detail_missing,
+                                bool& elsewhere) const {
   const UnitId unit = lineage.unit;
   Place best{unit, registry.level(unit)};
   uint32_t best_end = 0;
-  bool best_missing = false;
+  bool best_missing = false, found_elsewhere = false;
   const UnitId town = registry.level(unit) >= Level::kTown ? registry.AncestorAt(unit, Level::kTown) : UnitId{};
   // Roads and compounds are registered in the demo city's statistical tree: their codes say
   // where they lie, so most namesakes elsewhere are passed over without touching the registry.
@@ -1147,6 +1150,14 @@ Place Matcher::Impl::ReadDetail(const Scratch& s, const Lineage& lineage, uint32
       uint32_t end = mention.end;
       bool missing = false;
       Place place = ReadEntry(s, mention, e, end, missing);
+      // A road runs through its town: its number may name a building (or a compound's grid) in
+      // another community or grid than the one resolved (蚕花园社区市心南路78号, with the
+      // registry's 78号 in 文澜社区). The text puts the place in the unit resolved, so that is
+      // not its detail.
+      if (place.level > registry.level(unit) && !Agrees(unit, place.unit)) {
+        found_elsewhere = true;
+        continue;
+      }
       if (place.level > best.level || (place.level == best.level && end > best_end)) {
         best = place;
         best_end = end;
@@ -1155,6 +1166,7 @@ Place Matcher::Impl::ReadDetail(const Scratch& s, const Lineage& lineage, uint32
     }
   }
   detail_missing = detail_missing || best_missing;
+  elsewhere = found_elsewhere && best_end == 0;
   consumed_end = std::max(consumed_end, best_end);
   return best;
 }
@@ -1593,10 +1605,10 @@ MatchResult Matcher::Impl::Match(std::string_view text) const {
   for (const Mention& mention : s.mentions) {
     if (mention.end > consumed && HasAncestorOf(EntriesOf(mention), lineage)) consumed = mention.end;
   }
-  bool detail_missing = false;
+  bool detail_missing = false, detail_elsewhere = false;
   if (result.status == MatchStatus::kMatched) {
     uint32_t detail_end = 0;
-    Place detail = ReadDetail(s, lineage, detail_end, detail_missing);
+    Place detail = ReadDetail(s, lineage, detail_end, detail_missing, detail_elsewhere);
     if (detail.level > result.place.level || detail.unit != best_unit) {
       if (detail.level >= result.place.level) result.place = detail;
     }
@@ -1605,7 +1617,7 @@ MatchResult Matcher::Impl::Match(std::string_view text) const {
   if (result.status == MatchStatus::kMatched) {
     std::span<const char32_t> rest(s.cps.data() + std::min<size_t>(consumed, s.cps.size()),
                                    s.cps.size() - std::min<size_t>(consumed, s.cps.size()));
-    bool more = detail_missing;
+    bool more = detail_missing || detail_elsewhere;
     for (size_t at = 0; at < rest.size() && !more; ++at) more = StartsWithAny<kDetailMarkers>(rest.subspan(at));
     // A district, town or zone written after the answer that is not inside it (成都市高新区: no
     // 高新区 of 成都 is registered) is a place named and not found.
@@ -1624,7 +1636,8 @@ MatchResult Matcher::Impl::Match(std::string_view text) const {
     }
     if (more || elsewhere) {
       result.status = MatchStatus::kPartial;
-      result.reason = detail_missing ? "the house number, building or room is not in the registry"
+      result.reason = detail_elsewhere ? "the house number named lies outside the community or grid named"
+                      : detail_missing ? "the house number, building or room is not in the registry"
                       : more         ? "a road, compound or building named is not in the registry"
                                      : "a district, town or zone named is not inside the place found";
     }

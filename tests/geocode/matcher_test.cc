@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <map>
+#include <set>
 
 #include "catalog/config.h"
 #include "core/strings.h"
@@ -370,6 +371,54 @@ TEST_F(MatcherTest, ATownWrittenBeatsAStreetOnlyFoundElsewhere) {
     EXPECT_TRUE(result.unit() == road.town || r.IsWithin(result.unit(), road.town)) << road.name;
     break;
   }
+}
+
+// A road runs through its town; its house numbers lie in one community or another. A text that
+// names a community and a number the registry has in another community of the town is answered
+// at the community named, partial — not at the other community's building.
+TEST_F(MatcherTest, AHouseNumberInAnotherCommunityThanTheOneNamedIsNotTaken) {
+  const Registry& r = *registry_;
+  std::map<std::string, int> uses;
+  for (const Road& road : r.roads()) ++uses[road.name];
+  int checked = 0;
+  std::set<uint32_t> roads_seen;
+  for (uint32_t id = 0; id < r.size() && checked < 5; ++id) {
+    const UnitId building{id};
+    if (r.level(building) != Level::kBuilding) continue;
+    const BuildingInfo& info = r.building(building);
+    if (info.house_number == 0 || info.road >= r.roads().size() || !roads_seen.insert(info.road).second) continue;
+    const Road& road = r.roads()[info.road];
+    if (uses[road.name] != 1 || !road.town.valid()) continue;
+    const UnitId home = r.AncestorAt(building, Level::kCommunity);
+    if (!home.valid() || r.parent(home) != road.town) continue;
+    // Another community of the town, neither name inside the other.
+    UnitId other;
+    for (UnitId kid : r.children(road.town)) {
+      if (kid != home && r.level(kid) == Level::kCommunity && r.name(kid).find(r.name(home)) == std::string::npos &&
+          r.name(home).find(r.name(kid)) == std::string::npos && r.name(kid).find(road.name) == std::string::npos) {
+        other = kid;
+        break;
+      }
+    }
+    if (!other.valid()) continue;
+    const std::string prefix = r.name(r.parent(road.town)) + r.name(road.town);
+    const std::string detail = Cat(road.name, info.house_number, "号");
+    SCOPED_TRACE(prefix + "|" + detail);
+    // With the community that holds the number, the place of the number in it (a compound's
+    // number: its grid).
+    const MatchResult there = matcher_->Match(prefix + r.name(home) + detail);
+    EXPECT_EQ(there.status, MatchStatus::kMatched);
+    EXPECT_GT(there.level(), Level::kCommunity);
+    EXPECT_TRUE(r.IsWithin(there.unit(), home));
+    // With another community of the town: that community, partial, and why.
+    const MatchResult named = matcher_->Match(prefix + r.name(other) + detail);
+    EXPECT_EQ(named.unit(), other);
+    EXPECT_EQ(named.level(), Level::kCommunity);
+    EXPECT_EQ(named.status, MatchStatus::kPartial);
+    EXPECT_NE(std::string(named.reason).find("outside the community"), std::string::npos) << named.reason;
+    ++checked;
+  }
+  EXPECT_EQ(checked, 5);
 }
 
 }  // namespace
