@@ -1536,16 +1536,29 @@ MatchResult Matcher::Impl::Match(std::string_view text) const {
   Lineage lineage;
   LineageOf(best_unit, lineage);
   // Rivals: other units whose score differs only by the home preference and the short form.
+  // Between two roads or compounds read from the same characters (namesakes), the depth of the
+  // smallest unit holding each (a village's road lies in one grid when the village has one)
+  // says nothing about the text and is left out: 光明村 alone, where three villages of Hangzhou
+  // have a road of that name, one of them in a village of one grid, is ambiguous, not that
+  // village's grid.
+  auto street_depth = [](const Scored& sc) {
+    const int level = static_cast<int>(sc.entry->level), community = static_cast<int>(Level::kCommunity);
+    return sc.entry->kind != kUnitEntry && level > community ? (level - community) * 10.0 : 0.0;
+  };
   std::vector<UnitId> rivals;
   double rival_gap = 0;
   for (size_t index = 1; index < s.scored.size(); ++index) {
     const Scored& other = s.scored[index];
     const UnitId other_unit{other.entry->unit};
     if (other_unit == best_unit) continue;
-    if (best.score - other.score >= 3) break;
+    double gap = best.score - other.score;
+    if (other.mention == best.mention && best.entry->kind != kUnitEntry && other.entry->kind != kUnitEntry) {
+      gap = std::min(gap, gap - street_depth(best) + street_depth(other));
+    }
+    if (gap >= 3) continue;
     // A road or compound inside the answer, or the answer's own area, is no rival.
     if (Holds(lineage, other_unit) || Agrees(best_unit, other_unit)) continue;
-    if (rivals.empty()) rival_gap = best.score - other.score;
+    if (rivals.empty()) rival_gap = gap;
     if (std::find(rivals.begin(), rivals.end(), other_unit) == rivals.end()) rivals.push_back(other_unit);
   }
   const bool home_decided = home_city.valid() && (registry.IsWithin(best_unit, home_city) ||

@@ -423,3 +423,59 @@ TEST_F(MatcherTest, AHouseNumberInAnotherCommunityThanTheOneNamedIsNotTaken) {
 
 }  // namespace
 }  // namespace pingan
+
+namespace pingan {
+namespace {
+
+// Two villages of one name in two towns of the home city, each with its road of that name (as
+// village houses are numbered, 光明村12号). One village has two grids, so its road is held by
+// the village; the other has one, so its road is held by that grid, a level deeper. The bare
+// name says nothing to choose between them: ambiguous, whatever depth the holders have. The
+// town written decides.
+TEST(MatcherNamesakes, AVillageRoadHeldByAGridDoesNotOutrankItsNamesake) {
+  auto C = [](const char* text) { return *AddressCode::ParsePrefix(text); };
+  RegistryBuilder builder;
+  const UnitId zj = builder.Add({.code = C("33"), .level = Level::kProvince, .name = "浙江省", .parent = builder.nation()});
+  const UnitId hz = builder.Add({.code = C("3301"), .level = Level::kCity, .name = "杭州市", .parent = zj});
+  const UnitId xs = builder.Add({.code = C("330109"), .level = Level::kDistrict, .name = "萧山区", .parent = hz});
+  const UnitId heshang = builder.Add({.code = C("330109101"), .level = Level::kTown, .name = "河上镇", .parent = xs});
+  const UnitId louta = builder.Add({.code = C("330109102"), .level = Level::kTown, .name = "楼塔镇", .parent = xs});
+  const UnitId two_grids =
+      builder.Add({.code = C("330109101201"), .level = Level::kCommunity, .name = "光明村委会", .parent = heshang});
+  const UnitId one_grid =
+      builder.Add({.code = C("330109102201"), .level = Level::kCommunity, .name = "光明村委会", .parent = louta});
+  const uint32_t road_a = builder.AddRoad(Road{.name = "光明村", .town = heshang});
+  const uint32_t road_b = builder.AddRoad(Road{.name = "光明村", .town = louta});
+  auto grid = [&](const char* code, UnitId village) {
+    return builder.Add({.code = C(code), .level = Level::kGrid, .name = "光明村网格", .parent = village,
+                        .kind = UnitKind::kSynthetic, .box = {120, 30, 120.1, 30.1}});
+  };
+  auto house = [&](const char* code, UnitId at, uint32_t road, uint32_t number) {
+    builder.Add({.code = C(code), .level = Level::kBuilding, .parent = at, .kind = UnitKind::kSynthetic,
+                 .building = {.road = road, .house_number = number, .lon = 120.05, .lat = 30.05}});
+  };
+  const UnitId a1 = grid("330109101201001", two_grids), a2 = grid("330109101201002", two_grids);
+  const UnitId b1 = grid("330109102201001", one_grid);
+  house("33010910120100100001", a1, road_a, 1);
+  house("33010910120100200001", a2, road_a, 2);
+  house("33010910220100100001", b1, road_b, 1);
+  auto registry = std::move(builder).Build();
+  ASSERT_TRUE(registry.ok()) << registry.status();
+  auto matcher = Matcher::Create(*registry, C("3301"), {});
+  ASSERT_TRUE(matcher.ok()) << matcher.status();
+  auto within = [&](UnitId unit, UnitId village) { return unit == village || registry->IsWithin(unit, village); };
+
+  const MatchResult bare = (*matcher)->Match("光明村");
+  EXPECT_EQ(bare.status, MatchStatus::kAmbiguous);
+  ASSERT_EQ(bare.alternatives.size(), 1u);
+  EXPECT_TRUE((within(bare.unit(), two_grids) && within(bare.alternatives[0], one_grid)) ||
+              (within(bare.unit(), one_grid) && within(bare.alternatives[0], two_grids)));
+  for (const auto& [text, village] : {std::pair<const char*, UnitId>{"河上镇光明村", two_grids}, {"楼塔镇光明村", one_grid}}) {
+    const MatchResult decided = (*matcher)->Match(text);
+    EXPECT_EQ(decided.status, MatchStatus::kMatched) << text;
+    EXPECT_TRUE(within(decided.unit(), village)) << text;
+  }
+}
+
+}  // namespace
+}  // namespace pingan
