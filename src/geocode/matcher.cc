@@ -1269,14 +1269,18 @@ MatchResult Matcher::Impl::Match(std::string_view text) const {
           if (fits_number(*e)) s.wide.push_back(e);
         }
       };
-      // Inside the areas other mentions name; failing that, inside the home city.
-      for (uint32_t other = 0; other < mention_count; ++other) {
-        const Mention& o = s.mentions[other];
-        if (other == index || o.count > kWideList) continue;
-        for (const Entry& peer : EntriesOf(o)) {
-          // Areas that hold places: units, not roads or compounds.
-          if (peer.kind != kUnitEntry || peer.level > Level::kCommunity) continue;
-          take(peer.admin, peer.admin + AdminSpan(peer.level));
+      // Inside the areas other mentions name, the smallest first (they fill the kWideList
+      // places before a province's could: of 河南省桐柏县毛集镇李庄村, the 李庄村 of 毛集镇, not
+      // the first 64 of 335 in 河南省); failing that, inside the home city.
+      for (int level = static_cast<int>(Level::kCommunity); level >= static_cast<int>(Level::kProvince); --level) {
+        for (uint32_t other = 0; other < mention_count && s.wide.size() < kWideList; ++other) {
+          const Mention& o = s.mentions[other];
+          if (other == index || o.count > kWideList) continue;
+          for (const Entry& peer : EntriesOf(o)) {
+            // Areas that hold places: units, not roads or compounds.
+            if (peer.kind != kUnitEntry || static_cast<int>(peer.level) != level) continue;
+            take(peer.admin, peer.admin + AdminSpan(peer.level));
+          }
         }
       }
       if (s.wide.empty() && home_city.valid()) take(home_city_admin, home_city_admin + AdminSpan(Level::kCity));

@@ -308,6 +308,11 @@ TEST(CliGeocode, RealAddressFormsNationally) {
       {"上海市卢湾区", "31"},                   // not 温州's 龙湾区
       {"靖江街道玫瑰新村5栋", "330109"},        // the town written, not a 玫瑰新村 in 四川
       {"桐君街道东方小区2幢", "330122"},        // not 道东 (a 道东街道 of 河北) across 街道|东方
+      // Village names shared by hundreds (李庄村: 335 in China): found in the town written, not
+      // cut off after the first 64 of the province written.
+      {"河南省桐柏县毛集镇李庄村", "411330104214"},
+      {"山东省菏泽市定陶区半堤镇王庄村建设路248号", "371703108222"},
+      {"新疆维吾尔自治区双河市博河镇七连生活区", "659007102505"},
   };
   std::string input;
   for (const auto& [text, code] : cases) input += text + "\n";
