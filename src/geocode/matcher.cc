@@ -31,10 +31,11 @@ constexpr std::u32string_view kNameContinuations[] = {
 // Of those, the ones that make a road name: its whole span is skipped.
 constexpr std::u32string_view kRoadWords[] = {U"东路", U"西路", U"南路", U"北路", U"中路", U"大道",
                                               U"大街", U"路", U"街", U"巷", U"弄"};
-// Signs that the text names something below what was resolved.
+// Signs that the text names something below what was resolved (村 and 社区: a village or
+// community the registry does not hold, 西溪街道子虚村).
 constexpr std::u32string_view kDetailMarkers[] = {U"路", U"街", U"巷", U"弄", U"道", U"号", U"幢", U"栋",
                                                   U"单元", U"室", U"小区", U"花园", U"苑", U"公寓", U"大厦",
-                                                  U"楼", U"#"};
+                                                  U"楼", U"#", U"村", U"社区"};
 // Level suffixes that end a name worth a second, fuzzy look (肖山区, 余航区, 五长街道).
 constexpr std::u32string_view kFuzzySuffixes[] = {U"省", U"市", U"区", U"县", U"旗", U"街道", U"镇", U"乡"};
 
@@ -1655,7 +1656,7 @@ MatchResult Matcher::Impl::Match(std::string_view text) const {
       result.status = MatchStatus::kPartial;
       result.reason = detail_elsewhere ? "the house number named lies outside the community or grid named"
                       : detail_missing ? "the house number, building or room is not in the registry"
-                      : more         ? "a road, compound or building named is not in the registry"
+                      : more         ? "a road, compound, building, village or community named is not in the registry"
                                      : "a district, town or zone named is not inside the place found";
     }
   }

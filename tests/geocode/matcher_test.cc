@@ -373,6 +373,19 @@ TEST_F(MatcherTest, ATownWrittenBeatsAStreetOnlyFoundElsewhere) {
   }
 }
 
+// A village or community written after the answer that the registry does not hold makes the
+// answer partial: the text names something deeper than what was found.
+TEST_F(MatcherTest, AnUnknownVillageOrCommunityAfterTheAnswerMakesItPartial) {
+  const MatchResult town = matcher_->Match("西湖区西溪街道");
+  ASSERT_EQ(town.status, MatchStatus::kMatched);
+  for (const char* text : {"西湖区西溪街道子虚村", "西湖区西溪街道乌有社区"}) {
+    const MatchResult result = matcher_->Match(text);
+    EXPECT_EQ(result.unit(), town.unit()) << text;
+    EXPECT_EQ(result.status, MatchStatus::kPartial) << text;
+    EXPECT_NE(std::string(result.reason).find("village or community"), std::string::npos) << result.reason;
+  }
+}
+
 // A road runs through its town; its house numbers lie in one community or another. A text that
 // names a community and a number the registry has in another community of the town is answered
 // at the community named, partial — not at the other community's building.
