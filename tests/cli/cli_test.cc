@@ -313,6 +313,9 @@ TEST(CliGeocode, RealAddressFormsNationally) {
       {"河南省桐柏县毛集镇李庄村", "411330104214"},
       {"山东省菏泽市定陶区半堤镇王庄村建设路248号", "371703108222"},
       {"新疆维吾尔自治区双河市博河镇七连生活区", "659007102505"},
+      // A village with its town's name, after the town: the village, not the town twice.
+      {"庆阳市宁县中村镇中村", "621026108211"},
+      {"平乡县田付村镇田付村健康路105号", "130532103201"},
   };
   std::string input;
   for (const auto& [text, code] : cases) input += text + "\n";

@@ -6,6 +6,7 @@
 #include <map>
 #include <set>
 
+#include "address/names.h"
 #include "catalog/config.h"
 #include "core/strings.h"
 #include "testing/demo_registry.h"
@@ -371,6 +372,31 @@ TEST_F(MatcherTest, ATownWrittenBeatsAStreetOnlyFoundElsewhere) {
     EXPECT_TRUE(result.unit() == road.town || r.IsWithin(result.unit(), road.town)) << road.name;
     break;
   }
+}
+
+// A town seat's village or community often has the town's name: written after the town, the
+// short name is that village or community, not the town a second time (戴村镇戴村: 戴村村委会;
+// 莲花镇莲花: 莲花居委会).
+TEST_F(MatcherTest, AVillageNamedLikeItsTownIsReadAfterTheTown) {
+  const Registry& r = *registry_;
+  int checked = 0;
+  for (uint32_t id = 0; id < r.size() && checked < 20; ++id) {
+    const UnitId village{id};
+    if (r.level(village) != Level::kCommunity) continue;
+    const UnitId town = r.parent(village);
+    if (r.level(town) != Level::kTown) continue;
+    const std::string written = DisplayName(r.name(village));
+    if (written != ShortName(r.name(town), Level::kTown)) continue;
+    bool unique = true;  // no other community of the town written the same way
+    for (UnitId other : r.children(town)) unique = unique && (other == village || DisplayName(r.name(other)) != written);
+    if (!unique) continue;
+    const std::string text = r.name(r.parent(town)) + r.name(town) + written;
+    const MatchResult result = matcher_->Match(text);
+    EXPECT_TRUE(result.unit() == village || r.IsWithin(result.unit(), village)) << text << " -> " << CodeOf(result, 12);
+    EXPECT_EQ(result.status, MatchStatus::kMatched) << text;
+    ++checked;
+  }
+  EXPECT_GE(checked, 10);
 }
 
 // A village or community written after the answer that the registry does not hold makes the
