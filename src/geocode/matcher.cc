@@ -166,10 +166,13 @@ struct Matcher::Impl {
     std::string key;
     // Per unit named in this text: which mentions name it, and which name it or a unit under it.
     static constexpr size_t kSlots = 1024;
-    std::vector<uint64_t> slot_unit = std::vector<uint64_t>(kSlots, UINT64_MAX);
-    std::vector<uint64_t> named = std::vector<uint64_t>(kSlots);
-    std::vector<uint64_t> named_now = std::vector<uint64_t>(kSlots);  // ... by a name in use today
-    std::vector<uint64_t> named_official = std::vector<uint64_t>(kSlots);  // ... by a name not short
+    // A slot's unit and the mentions that name it (by any name; by a name in use today; by a
+    // name that is not a short one), side by side: one cache line holds a slot.
+    struct SlotData {
+      uint64_t unit = UINT64_MAX;
+      uint64_t named = 0, named_now = 0, named_official = 0;
+    };
+    std::vector<SlotData> slots = std::vector<SlotData>(kSlots);
     std::vector<uint32_t> used;
     uint64_t overlap[64];
     Level official[64];  // per mention: the largest unit its readings name by an official name
@@ -183,11 +186,10 @@ struct Matcher::Impl {
     size_t Slot(uint64_t unit) {
       size_t slot = (unit * 0x9E3779B97F4A7C15ULL) >> 54;  // 10 bits
       for (size_t probe = 0; probe < kSlots; ++probe, slot = (slot + 1) & (kSlots - 1)) {
-        if (slot_unit[slot] == unit) return slot;
-        if (slot_unit[slot] == UINT64_MAX) {
+        if (slots[slot].unit == unit) return slot;
+        if (slots[slot].unit == UINT64_MAX) {
           if (used.size() >= kSlots / 2) return kSlots;
-          slot_unit[slot] = unit;
-          named[slot] = named_now[slot] = named_official[slot] = 0;
+          slots[slot] = SlotData{unit};
           used.push_back(static_cast<uint32_t>(slot));
           return slot;
         }
@@ -197,13 +199,13 @@ struct Matcher::Impl {
     size_t Find(uint64_t unit) const {
       size_t slot = (unit * 0x9E3779B97F4A7C15ULL) >> 54;
       for (size_t probe = 0; probe < kSlots; ++probe, slot = (slot + 1) & (kSlots - 1)) {
-        if (slot_unit[slot] == unit) return slot;
-        if (slot_unit[slot] == UINT64_MAX) return kSlots;
+        if (slots[slot].unit == unit) return slot;
+        if (slots[slot].unit == UINT64_MAX) return kSlots;
       }
       return kSlots;
     }
     void ResetSlots() {
-      for (uint32_t slot : used) slot_unit[slot] = UINT64_MAX;
+      for (uint32_t slot : used) slots[slot].unit = UINT64_MAX;
       used.clear();
     }
   };
@@ -751,7 +753,7 @@ struct Matcher::Impl {
   // that is not a short one (中村镇 in 中村镇中村, for the reading 中村镇 of 中村).
   static bool NamedInFullElsewhere(const Scratch& s, const Entry& e, uint32_t mention) {
     const size_t slot = s.Find(LevelKey(e.admin, e.level));
-    return slot != Scratch::kSlots && (s.named_official[slot] & ~(uint64_t{1} << mention) & ~s.overlap[mention]) != 0;
+    return slot != Scratch::kSlots && (s.slots[slot].named_official & ~(uint64_t{1} << mention) & ~s.overlap[mention]) != 0;
   }
 
   static bool GateAgrees(const Scratch& s, const Entry& e) {
@@ -1222,9 +1224,9 @@ MatchResult Matcher::Impl::Match(std::string_view text) const {
     for (const Entry& e : EntriesOf(mention)) {
       const size_t slot = s.Slot(LevelKey(e.admin, e.level));
       if (slot == Scratch::kSlots) break;
-      s.named[slot] |= bit;
-      if (e.former == 0) s.named_now[slot] |= bit;
-      if (!(e.flags & kShortForm)) s.named_official[slot] |= bit;
+      s.slots[slot].named |= bit;
+      if (e.former == 0) s.slots[slot].named_now |= bit;
+      if (!(e.flags & kShortForm)) s.slots[slot].named_official |= bit;
     }
   }
   // Mentions that straddle two names written side by side (道东 across 桐君街道|东方小区, 市西
@@ -1342,7 +1344,7 @@ MatchResult Matcher::Impl::Match(std::string_view text) const {
     // Inlined by hand: GCC outlined it once the loop below grew (3 % more instructions).
     auto named_by = [&](uint64_t key, uint64_t& agrees, uint64_t& agrees_now) __attribute__((always_inline)) {
       const size_t slot = s.Find(key);
-      if (slot != Scratch::kSlots) agrees |= s.named[slot], agrees_now |= s.named_now[slot];
+      if (slot != Scratch::kSlots) agrees |= s.slots[slot].named, agrees_now |= s.slots[slot].named_now;
     };
     for (const Entry* e : s.wide) {
       if (considered >= kMaxScored) break;
@@ -1357,8 +1359,8 @@ MatchResult Matcher::Impl::Match(std::string_view text) const {
       auto named_by_own = [&](uint64_t key) __attribute__((always_inline)) {
         const size_t slot = s.Find(key);
         if (slot == Scratch::kSlots) return;
-        const uint64_t by = (e->flags & kShortForm) ? 0 : s.named_official[slot];
-        agrees |= by, agrees_now |= s.named_now[slot] & by;
+        const uint64_t by = (e->flags & kShortForm) ? 0 : s.slots[slot].named_official;
+        agrees |= by, agrees_now |= s.slots[slot].named_now & by;
       };
       if (by_district && e->level > Level::kDistrict && !(e->flags & kGovDiffers)) {
         const uint64_t admin = e->admin;
@@ -1421,11 +1423,10 @@ MatchResult Matcher::Impl::Match(std::string_view text) const {
           if (inside_another) continue;
         }
         // The reading's own key is the chain's at its level (province first).
-        const int own_at = own_short_apart ? static_cast<int>(e->level) - 1 : -1;
-        for (int at = 0; at < chain.count; ++at) {
-          if (at == own_at) named_by_own(chain.keys[at]);
-          else named_by(chain.keys[at], agrees, agrees_now);
-        }
+        const int own_at = own_short_apart ? static_cast<int>(e->level) - 1 : chain.count;
+        for (int at = 0; at < own_at; ++at) named_by(chain.keys[at], agrees, agrees_now);
+        if (own_at < chain.count) named_by_own(chain.keys[own_at]);
+        for (int at = own_at + 1; at < chain.count; ++at) named_by(chain.keys[at], agrees, agrees_now);
         for (uint64_t rest = wide_others; rest != 0; rest &= rest - 1) {
           const int other = std::countr_zero(rest);
           const Mention& o = s.mentions[other];
