@@ -262,6 +262,19 @@ async function openEveryPage(page, allowed, suffix) {
       if (ADDRESS) {
         const tag = (await status.getAttribute('class')) || '';
         check(tag.includes('status-matched'), `${suffix}: the address page matches ${ADDRESS}`, tag);
+        // A partial answer: its status and the geocoder's reason in Chinese.
+        await page.getByTestId('geocode-input').fill('西湖区文三路478号');
+        await page.getByTestId('geocode-submit').click();
+        const partial = await page.waitForFunction(() => document.querySelector('[data-testid="geocode-status"]')?.classList.contains('status-partial'),
+          null, { timeout: TIMEOUT }).then(() => true, () => false);
+        const reason = partial ? ((await page.getByTestId('geocode-reason').textContent()) || '') : '';
+        const statusText = partial ? ((await page.getByTestId('geocode-status').textContent()) || '') : '';
+        check(partial && statusText === '部分匹配' && /[\u4e00-\u9fff]/.test(reason),
+          `${suffix}: a partial answer shows its status and reason in Chinese`, `${statusText} / ${reason}`);
+        await page.getByTestId('geocode-input').fill(ADDRESS);
+        await page.getByTestId('geocode-submit').click();
+        await page.waitForFunction(() => document.querySelector('[data-testid="geocode-status"]')?.classList.contains('status-matched'),
+          null, { timeout: TIMEOUT }).catch(() => {});
       }
       await page.getByTestId('unit-children').waitFor({ timeout: TIMEOUT });
     }

@@ -9,6 +9,21 @@ import { href, replaceRoute } from '../router';
 import { session, shortCode } from '../state';
 import type { GeocodeResult, UnitInfo, UnitRef } from '../types';
 
+// The geocoder's reasons (src/geocode/matcher.cc, address/normalize.cc: fixed English strings)
+// in the page's language; an unknown one is shown as it came.
+const REASON_KEYS: Record<string, MessageKey> = {
+  'no place name of the registry found': 'address.reason.noName',
+  'place names found, but none can be placed': 'address.reason.unplaceable',
+  'the house number named lies outside the community or grid named': 'address.reason.numberOutside',
+  'the house number, building or room is not in the registry': 'address.reason.numberMissing',
+  'a road, compound, building, village or community named is not in the registry': 'address.reason.placeMissing',
+  'a district, town or zone named is not inside the place found': 'address.reason.areaOutside',
+  'empty': 'address.reason.empty',
+  'invalid UTF-8': 'address.reason.badUtf8',
+  'control character': 'address.reason.control',
+  'too long': 'address.reason.tooLong',
+};
+
 export function renderAddress(root: HTMLElement, params: URLSearchParams): () => void {
   const abort = new AbortController();
   const state = { q: params.get('q') ?? '', code: params.get('code') ?? session.unit, s: params.get('s') ?? '' };
@@ -130,7 +145,10 @@ function geocodeView(result: GeocodeResult | undefined, browse: (code: string) =
     rows.push([t('address.formerly'), h('span', { class: 'tag warn' },
       t('address.formerlyText', { name: result.formerly.name, code: shortCode(result.formerly.code), until: result.formerly.until }))]);
   }
-  if (result.reason) rows.push([t('address.reason'), result.reason]);
+  if (result.reason) {
+    const key = REASON_KEYS[result.reason];
+    rows.push([t('address.reason'), h('span', { 'data-testid': 'geocode-reason' }, key ? t(key) : result.reason)]);
+  }
   return h('div', null,
     h('dl', { class: 'facts' }, ...rows.flatMap(([name, value]) => [h('dt', null, name), h('dd', null, value)])),
     result.alternatives?.length
