@@ -331,39 +331,43 @@ TEST_F(MatcherTest, ATownWrittenBeatsAStreetOnlyFoundElsewhere) {
     ++checked;
   }
   EXPECT_EQ(checked, 3);
-  // A compound with a building number that exists there: the town written still decides.
-  checked = 0;
-  for (size_t index = 0; index < r.compounds().size() && checked < 3; ++index) {
-    const Compound& compound = r.compounds()[index];
-    if (uses[compound.name] != 1 || !compound.community.valid()) continue;
-    const UnitId town = r.parent(compound.community);
-    const UnitId written = sibling(town);
-    if (!written.valid()) continue;
-    // One of its buildings' numbers.
-    uint32_t number = 0;
-    for (UnitId grid : r.children(compound.community)) {
-      for (UnitId building : r.children(grid)) {
-        if (r.level(building) == Level::kBuilding && r.building(building).compound == index && r.building(building).number != 0) {
-          number = r.building(building).number;
-        }
-      }
+  // Compounds whose name is the registry's only one, three checked: how many `check` accepted.
+  auto three_unique_compounds = [&](auto check) {
+    int accepted = 0;
+    for (size_t index = 0; index < r.compounds().size() && accepted < 3; ++index) {
+      const Compound& compound = r.compounds()[index];
+      if (uses[compound.name] == 1 && compound.community.valid() && check(compound, index)) ++accepted;
     }
-    if (number == 0) continue;
-    expect_written_town(Cat(r.name(r.parent(town)), r.name(written), compound.name, number, "幢"), written);
-    ++checked;
-  }
-  EXPECT_EQ(checked, 3);
+    return accepted;
+  };
+  // A compound with a building number that exists there: the town written still decides.
+  EXPECT_EQ(three_unique_compounds([&](const Compound& compound, size_t index) {
+              const UnitId town = r.parent(compound.community);
+              const UnitId written = sibling(town);
+              if (!written.valid()) return false;
+              // One of its buildings' numbers.
+              uint32_t number = 0;
+              for (UnitId grid : r.children(compound.community)) {
+                for (UnitId building : r.children(grid)) {
+                  if (r.level(building) == Level::kBuilding && r.building(building).compound == index &&
+                      r.building(building).number != 0) {
+                    number = r.building(building).number;
+                  }
+                }
+              }
+              if (number == 0) return false;
+              expect_written_town(Cat(r.name(r.parent(town)), r.name(written), compound.name, number, "幢"), written);
+              return true;
+            }),
+            3);
   // So does a community written by its full name against a compound of another community.
-  checked = 0;
-  for (size_t index = 0; index < r.compounds().size() && checked < 3; ++index) {
-    const Compound& compound = r.compounds()[index];
-    if (uses[compound.name] != 1 || !compound.community.valid()) continue;
-    const UnitId written = sibling(compound.community);
-    if (!written.valid()) continue;
-    expect_written_town(r.name(r.parent(written)) + r.name(written) + compound.name, written);
-    ++checked;
-  }
-  EXPECT_EQ(checked, 3);
+  EXPECT_EQ(three_unique_compounds([&](const Compound& compound, size_t) {
+              const UnitId written = sibling(compound.community);
+              if (!written.valid()) return false;
+              expect_written_town(r.name(r.parent(written)) + r.name(written) + compound.name, written);
+              return true;
+            }),
+            3);
   // Where the street does lie in the town written, it is read down to its building as before.
   for (const Road& road : r.roads()) {
     if (uses[road.name] != 1 || !road.town.valid()) continue;
