@@ -479,9 +479,12 @@ void RecordNoise(NormalizedAddress& out, Word word) {
   AppendWord(out.removed_noise.back(), word);
 }
 
-// A label at the start of the line, followed by a separator: "地址:", "收货地址 ".
-constexpr Word kLabels[] = {U"详细地址", U"收货地址", U"家庭住址", U"户籍地址", U"居住地址",
-                            U"联系地址", U"通讯地址", U"现住址",   U"地址",     U"住址"};
+// A label at the start of the line, followed by a separator: "地址:", "收货地址 ", and the
+// labels of court papers and police reports ("住所地：", "案发地点：").
+constexpr Word kLabels[] = {U"户籍所在地", U"经常居住地", U"详细地址", U"收货地址", U"家庭住址",
+                            U"户籍地址",   U"居住地址",   U"联系地址", U"通讯地址", U"案发地点",
+                            U"发案地点",   U"案发地址",   U"事发地点", U"现住址",   U"住所地",
+                            U"户籍地",     U"居住地",     U"地址",     U"住址"};
 
 // Noise words, longest first among those sharing a last character.
 constexpr Word kNoise[] = {U"十字路口", U"斜对面", U"交叉口", U"附近", U"对面", U"旁边", U"隔壁",
@@ -548,6 +551,19 @@ void Labels(UnitBuffer& units, uint32_t gaps, NormalizedAddress& out) {
       return;
     }
   }
+}
+
+// The country's name at the start of the line, after any label (中华人民共和国浙江省..., as court
+// papers write it): no place is named so, and its 人民 and 共和 are short names of communities
+// (杭州's 人民社区, 共和村) that would stand against the places written after it.
+void Country(UnitBuffer& units, NormalizedAddress& out) {
+  constexpr Word kCountry = U"中华人民共和国";
+  Unit* u = units.data();
+  const size_t n = units.size();
+  if (!HeadIs(u, 0, n, kCountry)) return;
+  RecordNoise(out, kCountry);
+  std::copy(u + kCountry.size(), u + n, u);
+  units.resize(n - kCountry.size());
 }
 
 // Removes the noise word ending at units[w - 1] given what follows it; true when it did.
@@ -957,6 +973,7 @@ absl::Status NormalizeAddressInto(std::string_view line, const NormalizeOptions&
   }
 
   if (facts.gaps != 0) Labels(units, facts.gaps, out);
+  if (!units.empty() && units.data()[0].is(U'中')) Country(units, out);
   // Removing a personal number can bring together what the earlier stages look for (三 + phone
   // + 号, 附 + phone + 近): they run again until nothing more is removed, so that the result is
   // a fixed point. Each further round follows a removal, so there are at most n rounds; in

@@ -244,6 +244,25 @@ TEST(NormalizeSeparators, LeadingLabelIsRemovedOnlyBeforeASeparator) {
   EXPECT_EQ(Norm(" 地址: 杭州市西湖区"), "杭州市西湖区");
   EXPECT_EQ(Norm("地址杭州市"), "地址杭州市");
   EXPECT_EQ(Norm("杭州市地址：西湖区"), "杭州市地址西湖区");  // only at the start
+  EXPECT_EQ(Norm("案发地点：杭州市上城区"), "杭州市上城区");
+  EXPECT_EQ(Norm("户籍地 江苏省南京市"), "江苏省南京市");
+  EXPECT_EQ(Norm("居住地：杭州市"), "杭州市");  // 居住地址 is tried first and does not match
+  EXPECT_EQ(Norm("居住地杭州市"), "居住地杭州市");
+}
+
+TEST(NormalizeSeparators, TheCountrysNameAtTheStartIsRemoved) {
+  absl::StatusOr<NormalizedAddress> court = NormalizeAddress("住所地：中华人民共和国浙江省杭州市西湖区");
+  ASSERT_TRUE(court.ok());
+  EXPECT_EQ(court->text, "浙江省杭州市西湖区");
+  EXPECT_EQ(court->removed_noise, (std::vector<std::string>{"住所地", "中华人民共和国"}));
+  EXPECT_EQ(Norm("中华人民共和国 浙江省杭州市"), "浙江省杭州市");
+  absl::StatusOr<NormalizedAddress> labelled = NormalizeAddress("地址：中华人民共和国杭州市");
+  ASSERT_TRUE(labelled.ok());
+  EXPECT_EQ(labelled->text, "杭州市");
+  EXPECT_EQ(labelled->removed_noise, (std::vector<std::string>{"地址", "中华人民共和国"}));
+  EXPECT_EQ(Norm("中华路人民共和国"), "中华路人民共和国");       // not the country's name
+  EXPECT_EQ(Norm("杭州市中华人民共和国"), "杭州市中华人民共和国");  // only at the start
+  EXPECT_EQ(Norm("中华人民共和"), "中华人民共和");
 }
 
 // --- Chinese numerals -------------------------------------------------------------------------
