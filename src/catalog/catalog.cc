@@ -12,6 +12,7 @@
 #include "catalog/toml_util.h"
 #include "core/status.h"
 #include "core/strings.h"
+#include "core/transcode.h"
 
 namespace pingan {
 namespace {
@@ -294,7 +295,7 @@ class Loader {
 
   absl::StatusOr<SourceMapping> Mapping(std::string_view file, const toml::table& table) {
     PA_RETURN_IF_ERROR(tu::OnlyKeys(file, table, {"fields", "types", "statuses", "attributes", "true_values",
-                                                  "time_format", "default_type"}));
+                                                  "time_format", "default_type", "encoding"}));
     SourceMapping mapping;
     mapping.where = tu::Where(file, table);
     PA_RETURN_IF_ERROR(ForEachString(file, table, "fields", [&](std::string canonical, const toml::node& node,
@@ -336,6 +337,12 @@ class Loader {
     if (table.get("default_type") != nullptr && !catalog_.type_index.contains(mapping.default_type)) {
       return tu::Error(file, *table.get("default_type"), "default_type",
                        Cat("unknown event type '", mapping.default_type, "'"));
+    }
+    PA_ASSIGN_OR_RETURN(mapping.encoding, tu::String(file, table, "encoding", /*required=*/false));
+    if (!Transcoder::IsUtf8(mapping.encoding)) {
+      if (absl::Status known = Transcoder::Open(mapping.encoding).status(); !known.ok()) {
+        return tu::Error(file, *table.get("encoding"), "encoding", Message(known));
+      }
     }
     return mapping;
   }
@@ -564,7 +571,7 @@ std::string CatalogJson(const Catalog& catalog) {
       json["mapping"] = {{"fields", mapping.fields},           {"types", mapping.types},
                          {"statuses", mapping.statuses},       {"attributes", mapping.attributes},
                          {"true_values", mapping.true_values}, {"time_format", mapping.time_format},
-                         {"default_type", mapping.default_type}};
+                         {"default_type", mapping.default_type}, {"encoding", mapping.encoding}};
     }
     sources.push_back(std::move(json));
   }

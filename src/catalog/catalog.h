@@ -73,6 +73,9 @@ struct SourceMapping {
   // The canonical type of a record that has no type field (or an empty one), e.g.
   // "labour.wage_arrears" for a source that reports one type only; empty: the type is required.
   std::string default_type;
+  // The encoding of the source's files when not UTF-8: an iconv name such as "GB18030" (which
+  // reads GBK and GB2312 too: Excel on Chinese Windows saves CSV in GBK). Empty: UTF-8.
+  std::string encoding;
   std::string where;  // "config/catalog/sources.toml:12", for messages
 };
 

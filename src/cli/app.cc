@@ -111,6 +111,10 @@ int Main(int argc, char** argv, std::ostream& out, std::ostream& err) {
   ingest->add_option("--source", ingest_source, "The source of records that name none (default: from the file name, police-2024.csv)");
   ingest->add_option("--threads", ingest_threads, "Threads parsing, validating and placing")->capture_default_str()
       ->check(CLI::Range(1, 64));
+  std::string ingest_encoding;
+  ingest->add_option("--encoding", ingest_encoding,
+                     "The files' encoding when not UTF-8: GB18030 (GBK, GB2312), BIG5, ... (default: the "
+                     "source's in the catalog, else UTF-8)");
   ingest->add_flag("--json", json, "The summary as JSON");
   size_t ingest_batch = 20'000;
   ingest->add_option("--batch", ingest_batch, "Records per transaction (a crash keeps whole batches)")
@@ -264,7 +268,7 @@ int Main(int argc, char** argv, std::ostream& out, std::ostream& err) {
   if (import_units->parsed()) return RunImportUnits(context, file, dry_run);
   if (demo->parsed()) return RunDemo(context, demo_options);
   if (catalog->parsed()) return RunCatalog(context, json);
-  if (ingest->parsed()) return RunIngest(context, ingest_files, ingest_source, ingest_threads, ingest_batch, json);
+  if (ingest->parsed()) return RunIngest(context, ingest_files, ingest_source, ingest_encoding, ingest_threads, ingest_batch, json);
   if (retry->parsed()) return RunQuarantineRetry(context, ingest_threads, json);
   if (quarantine->parsed()) return RunQuarantine(context, json, unmasked);
   if (events->parsed()) return RunEvents(context, events_query);

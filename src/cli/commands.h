@@ -40,7 +40,7 @@ int RunGeocode(const Context& context, const std::string& eval_file, int threads
 int RunGeocodePoints(const Context& context, int threads, bool timing = false);
 // `pingan ingest FILE...`: JSON Lines / CSV (gzip too) into the store; prints the summary.
 int RunIngest(const Context& context, const std::vector<std::string>& files, const std::string& source,
-              int threads, size_t batch, bool json);
+              const std::string& encoding, int threads, size_t batch, bool json_output);
 // `pingan quarantine`: the records that failed validation (raw text masked unless `unmasked`).
 int RunQuarantine(const Context& context, bool json, bool unmasked);
 // `pingan quarantine retry`: re-reads every quarantined record after a config fix.

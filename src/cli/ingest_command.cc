@@ -15,6 +15,7 @@
 #include "core/paths.h"
 #include "core/status.h"
 #include "core/text.h"
+#include "core/transcode.h"
 #include "core/strings.h"
 #include "geocode/matcher.h"
 #include "geocode/point_index.h"
@@ -35,8 +36,13 @@ absl::Status AuditUnmaskedRead(const Context& context, std::string_view target, 
 }  // namespace
 
 int RunIngest(const Context& context, const std::vector<std::string>& files, const std::string& source,
-              int threads, size_t batch, bool json_output) {
+              const std::string& encoding, int threads, size_t batch, bool json_output) {
   if (files.empty()) return Fail(context, "ingest: name at least one file");
+  if (!Transcoder::IsUtf8(encoding)) {
+    if (absl::Status known = Transcoder::Open(encoding).status(); !known.ok()) {
+      return Fail(context, Cat("ingest: --encoding: ", known.message()));
+    }
+  }
   auto env = OpenIngestEnv(context, threads, /*need_geocoder=*/true);
   if (!env.ok()) return Fail(context, Message(env.status()));
   (*env)->env.batch_size = batch;
@@ -46,7 +52,7 @@ int RunIngest(const Context& context, const std::vector<std::string>& files, con
   int failures = 0;
   for (const std::string& file : files) {
     IngestSummary summary;
-    absl::Status status = (*ingester)->IngestFile(file, &summary, source);
+    absl::Status status = (*ingester)->IngestFile(file, &summary, source, encoding);
     total.Add(summary);
     if (!status.ok()) {
       ++failures;

@@ -26,6 +26,7 @@
 #include "core/status.h"
 #include "core/strings.h"
 #include "core/text.h"
+#include "core/transcode.h"
 #include "geocode/matcher.h"
 #include "geocode/point_index.h"
 #include "ingest/record.h"
@@ -500,63 +501,103 @@ absl::StatusOr<Format> FormatOf(const fs::path& path) {
 
 }  // namespace
 
-absl::Status Ingester::IngestFile(const fs::path& path, IngestSummary* summary, std::string_view source) {
-  PA_ASSIGN_OR_RETURN(Format format, FormatOf(path));
-  PA_ASSIGN_OR_RETURN(std::unique_ptr<GzFile> file, GzFile::Open(path));
-  std::string file_source(source);
-  if (file_source.empty()) file_source = impl_->converter.SourceFromFileName(path.filename().string());
-  const std::string name = path.string();
-  auto read = [&](char* buffer, size_t size) { return file->Read(buffer, size); };
-  if (format == Format::kJsonLines) {
-    return impl_->Run(
-        [&](auto emit) {
-          return LineSplitter::Run(read, [&](const std::string& line, int64_t number, bool too_long) {
-            if (line.empty() && !too_long) return absl::OkStatus();  // blank lines are skipped
-            return emit([&](RawRecord& record) { record.SetJsonLine(line, too_long, file_source, name, number); });
-          });
-        },
-        summary);
+namespace {
+
+// The converter for a file of `source` in `encoding`: as asked, else the source's in the
+// catalog, else none (UTF-8).
+absl::StatusOr<std::unique_ptr<Transcoder>> TranscoderFor(const Catalog& catalog, std::string_view source,
+                                                          std::string_view encoding, std::string_view name) {
+  std::string chosen(encoding);
+  if (chosen.empty()) {
+    const SourceDef* def = catalog.FindSource(source);
+    if (def != nullptr && def->mapping) chosen = def->mapping->encoding;
   }
-  // CSV: the first record is the header.
-  return impl_->Run(
-      [&](auto emit) {
-        std::shared_ptr<const std::vector<std::string>> header;
-        absl::Status row_status;
-        CsvStreamParser parser(name, [&](const CsvRow& row) -> absl::Status {
-          if (header == nullptr) {
-            auto columns = std::make_shared<std::vector<std::string>>();
-            for (std::string_view field : row.fields) columns->emplace_back(field);
-            if (!columns->empty() && StartsWithBom(columns->front())) columns->front().erase(0, 3);
-            header = std::move(columns);
-            return absl::OkStatus();
-          }
-          if (row.fields.size() == 1 && row.fields[0].empty()) return absl::OkStatus();  // blank
-          return emit([&](RawRecord& record) {
-            record.SetCsvRow(header, row.fields, row.oversized, file_source, name, static_cast<int64_t>(row.number));
-          });
-        }, CsvLimits{.max_field_bytes = kCsvMaxFieldBytes, .max_fields = 1024, .lenient = true});
-        std::vector<char> buffer(1 << 20);
-        while (true) {
-          PA_ASSIGN_OR_RETURN(size_t got, file->Read(buffer.data(), buffer.size()));
-          if (got == 0) break;
-          PA_RETURN_IF_ERROR(parser.Feed(buffer.data(), got));
-        }
-        return parser.Finish();
-      },
-      summary);
+  if (Transcoder::IsUtf8(chosen)) return std::unique_ptr<Transcoder>();
+  absl::StatusOr<std::unique_ptr<Transcoder>> opened = Transcoder::Open(chosen);
+  if (!opened.ok()) return absl::InvalidArgumentError(Cat(name, ": ", opened.status().message()));
+  return opened;
 }
 
-absl::Status Ingester::IngestJsonLines(std::string_view body, std::string_view name,
-                                       IngestSummary* summary, std::string_view source) {
+}  // namespace
+
+absl::Status Ingester::IngestFile(const fs::path& path, IngestSummary* summary, std::string_view source,
+                                  std::string_view encoding) {
+  PA_ASSIGN_OR_RETURN(Format format, FormatOf(path));
+  std::string file_source(source);
+  if (file_source.empty()) file_source = impl_->converter.SourceFromFileName(path.filename().string());
+  PA_ASSIGN_OR_RETURN(std::unique_ptr<Transcoder> transcoder,
+                      TranscoderFor(*impl_->env.catalog, file_source, encoding, path.string()));
+  PA_ASSIGN_OR_RETURN(std::unique_ptr<GzFile> file, GzFile::Open(path));
+  const std::string name = path.string();
+  Transcoder::Read read = [&](char* buffer, size_t size) { return file->Read(buffer, size); };
+  // Read in its encoding, the file replaces the entries an earlier reading as UTF-8 left: they
+  // hold no key (nothing could be read), so no record of this reading would clear them. They go
+  // once the whole file is read; its lines still bad are quarantined anew.
+  std::vector<int64_t> unreadable;
+  if (transcoder != nullptr) {
+    read = transcoder->Wrap(std::move(read));
+    PA_ASSIGN_OR_RETURN(std::vector<QuarantineEntry> entries, impl_->env.store->ListQuarantine());
+    for (const QuarantineEntry& entry : entries) {
+      if (entry.reason == "bad_utf8" && entry.source_id.empty() && entry.file == name) unreadable.push_back(entry.id);
+    }
+  }
+  auto read_all = [&]() -> absl::Status {
+    if (format == Format::kJsonLines) {
+      return impl_->Run(
+          [&](auto emit) {
+            return LineSplitter::Run(read, [&](const std::string& line, int64_t number, bool too_long) {
+              if (line.empty() && !too_long) return absl::OkStatus();  // blank lines are skipped
+              return emit([&](RawRecord& record) { record.SetJsonLine(line, too_long, file_source, name, number); });
+            });
+          },
+          summary);
+    }
+    // CSV: the first record is the header.
+    return impl_->Run(
+        [&](auto emit) {
+          std::shared_ptr<const std::vector<std::string>> header;
+          absl::Status row_status;
+          CsvStreamParser parser(name, [&](const CsvRow& row) -> absl::Status {
+            if (header == nullptr) {
+              auto columns = std::make_shared<std::vector<std::string>>();
+              for (std::string_view field : row.fields) columns->emplace_back(field);
+              if (!columns->empty() && StartsWithBom(columns->front())) columns->front().erase(0, 3);
+              header = std::move(columns);
+              return absl::OkStatus();
+            }
+            if (row.fields.size() == 1 && row.fields[0].empty()) return absl::OkStatus();  // blank
+            return emit([&](RawRecord& record) {
+              record.SetCsvRow(header, row.fields, row.oversized, file_source, name, static_cast<int64_t>(row.number));
+            });
+          }, CsvLimits{.max_field_bytes = kCsvMaxFieldBytes, .max_fields = 1024, .lenient = true});
+          std::vector<char> buffer(1 << 20);
+          while (true) {
+            PA_ASSIGN_OR_RETURN(size_t got, read(buffer.data(), buffer.size()));
+            if (got == 0) break;
+            PA_RETURN_IF_ERROR(parser.Feed(buffer.data(), got));
+          }
+          return parser.Finish();
+        },
+        summary);
+  };
+  PA_RETURN_IF_ERROR(read_all());
+  return unreadable.empty() ? absl::OkStatus() : impl_->env.store->DeleteQuarantine(unreadable);
+}
+
+absl::Status Ingester::IngestJsonLines(std::string_view body, std::string_view name, IngestSummary* summary,
+                                       std::string_view source, std::string_view encoding) {
   std::string file_source(source);
   std::string shown(name);
+  PA_ASSIGN_OR_RETURN(std::unique_ptr<Transcoder> transcoder,
+                      TranscoderFor(*impl_->env.catalog, file_source, encoding, shown));
   size_t offset = 0;
-  auto read = [&](char* buffer, size_t size) -> absl::StatusOr<size_t> {
+  Transcoder::Read read = [&](char* buffer, size_t size) -> absl::StatusOr<size_t> {
     size_t take = std::min(size, body.size() - offset);
     std::memcpy(buffer, body.data() + offset, take);
     offset += take;
     return take;
   };
+  if (transcoder != nullptr) read = transcoder->Wrap(std::move(read));
   return impl_->Run(
       [&](auto emit) {
         return LineSplitter::Run(read, [&](const std::string& line, int64_t number, bool too_long) {

@@ -69,12 +69,16 @@ class Ingester {
 
   // Reads a file; the format comes from its name: .jsonl/.ndjson/.json, .csv, each optionally
   // .gz. The source comes from each record's `source` field, or from `source` when given (a
-  // source-specific file without that column). Errors only when the file cannot be read at all.
+  // source-specific file without that column). `encoding` (an iconv name: GB18030, GBK, ...)
+  // is the file's encoding; empty: the `encoding` of the file's source (from `source` or the
+  // file name) in the catalog, else UTF-8. Errors only when the file cannot be read at all or
+  // the encoding is unknown.
   absl::Status IngestFile(const std::filesystem::path& path, IngestSummary* summary,
-                          std::string_view source = "");
-  // A JSON Lines body (HTTP ingest), named `name` in quarantine entries.
+                          std::string_view source = "", std::string_view encoding = "");
+  // A JSON Lines body (HTTP ingest), named `name` in quarantine entries; `encoding` as for
+  // IngestFile (the charset of the request's Content-Type, else the source's).
   absl::Status IngestJsonLines(std::string_view body, std::string_view name, IngestSummary* summary,
-                               std::string_view source = "");
+                               std::string_view source = "", std::string_view encoding = "");
   // Re-reads every quarantined record (after a config fix): those now valid are written, the
   // rest stay with their (possibly new) reason.
   absl::Status RetryQuarantine(IngestSummary* summary);

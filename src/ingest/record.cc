@@ -453,6 +453,11 @@ bool RecordConverter::Retriable(std::string_view reason) {
 
 namespace {
 
+// Most files that are not UTF-8 are GBK: Excel on Chinese Windows saves CSV in it.
+constexpr const char* kNotUtf8 =
+    "the record is not valid UTF-8 (for a file in GBK or GB18030, as Excel on Chinese Windows saves CSV, give "
+    "--encoding GB18030, or the source's encoding in the catalog)";
+
 // Reads a JSON line into pairs (top-level keys, and the keys of "attributes" marked nested).
 std::optional<Reject> ReadJson(const RawRecord& record, ConverterScratch::Impl& scratch) {
   scratch.pairs.clear();
@@ -463,7 +468,7 @@ std::optional<Reject> ReadJson(const RawRecord& record, ConverterScratch::Impl& 
     // simdjson checks the whole line's UTF-8 as it indexes it, so a line it takes is valid UTF-8;
     // one it refuses is told apart here, invalid UTF-8 first, as for CSV rows.
     if (!simdjson::validate_utf8(record.text.data(), record.text.size())) {
-      return Reject{"bad_utf8", "the record is not valid UTF-8"};
+      return Reject{"bad_utf8", kNotUtf8};
     }
     return Reject{"bad_json", "the line is not valid JSON"};
   }
@@ -648,7 +653,7 @@ bool RecordConverter::Convert(const RawRecord& record, ConverterScratch& scratch
   // line's UTF-8 is checked by simdjson as it reads it (ReadJson).
   bool valid_utf8 = true;
   for (size_t i = 0; record.csv && valid_utf8 && i < record.field_count(); ++i) valid_utf8 = valid(record.field(i));
-  if (!valid_utf8) return reject("bad_utf8", "the record is not valid UTF-8");
+  if (!valid_utf8) return reject("bad_utf8", kNotUtf8);
   if (auto problem = record.csv ? ReadCsv(record, scratch) : ReadJson(record, scratch)) {
     return reject(problem->reason, problem->message);
   }

@@ -98,6 +98,19 @@ bool AcceptsGzip(std::string_view accept_encoding) {
   return false;
 }
 
+std::string CharsetOf(std::string_view content_type) {
+  const std::vector<std::string_view> parts = Split(content_type, ';');
+  for (size_t i = 1; i < parts.size(); ++i) {
+    std::string_view param = Trim(parts[i]);
+    const size_t equals = param.find('=');
+    if (equals == std::string_view::npos || Lower(Trim(param.substr(0, equals))) != "charset") continue;
+    std::string_view value = Trim(param.substr(equals + 1));
+    if (value.size() >= 2 && value.front() == '"' && value.back() == '"') value = value.substr(1, value.size() - 2);
+    return std::string(value);
+  }
+  return "";
+}
+
 bool Compressible(std::string_view content_type) {
   const std::string type = Lower(Trim(content_type.substr(0, content_type.find(';'))));
   if (type == "text/event-stream") return false;

@@ -78,6 +78,9 @@ class HttpFront {
 
 // Whether an Accept-Encoding header value takes gzip (a `gzip` or `*` coding without q=0).
 bool AcceptsGzip(std::string_view accept_encoding);
+// The charset parameter of a Content-Type value ("application/x-ndjson; charset=GBK" -> "GBK"),
+// without quotes; "" when there is none.
+std::string CharsetOf(std::string_view content_type);
 // Whether answers of this Content-Type are worth compressing.
 bool Compressible(std::string_view content_type);
 // The gzip (RFC 1952) form of `data`, at zlib's default level.

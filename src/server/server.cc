@@ -882,7 +882,10 @@ struct Server::Impl {
     IngestSummary summary;
     {
       std::lock_guard lock(ingest_mutex);
-      PA_RETURN_IF_ERROR(ingester->IngestJsonLines(call.request.body, Cat("http:", call.source), &summary, call.source));
+      // JSON is UTF-8 (RFC 8259), but a source system may send its own charset (GBK) and say so.
+      const std::string charset = server_internal::CharsetOf(call.request.get_header_value("Content-Type"));
+      PA_RETURN_IF_ERROR(
+          ingester->IngestJsonLines(call.request.body, Cat("http:", call.source), &summary, call.source, charset));
     }
     PA_RETURN_IF_ERROR(auth->Audit(Cat("source:", call.source), "ingest", call.source,
                                    Cat("read=", summary.read, " inserted=", summary.inserted, " updated=",

@@ -329,6 +329,8 @@ TEST(CatalogValidation, EveryRuleNamesFileLineAndKey) {
     {"sources.toml", "time_format = \"%Y-%m-%d\"", "time_format = \"YYYY-MM-DD\"", "time_format", "is not a time format"},
     {"sources.toml", "time_format = \"%Y-%m-%d\"", "time_format = \"%Y-%m-%\"", "time_format", "is not a time format"},
     {"sources.toml", "default_type = \"labour.wage_arrears\"", "default_type = \"labour.wages\"", "default_type", "unknown event type 'labour.wages'"},
+    {"sources.toml", "time_format = \"%Y-%m-%d\"", "time_format = \"%Y-%m-%d\"\nencoding = \"klingon\"", "encoding", "unknown encoding 'klingon'", "encoding = \"klingon\""},
+    {"sources.toml", "time_format = \"%Y-%m-%d\"", "time_format = \"%Y-%m-%d\"\nencoding = \"GBK//IGNORE\"", "encoding", "is not an encoding name", "encoding = \"GBK"},
     {"sources.toml", "lng", "", "lon", "must not be empty"},
     // TypePatterns
     {"indicators.toml", "types = [\"criminal.*\"]", "types = [\"crimnal.*\"]", "types", "'crimnal.*' matches no event type"},
@@ -383,6 +385,24 @@ TEST(CatalogValidation, InvalidUtf8AndSyntaxNameFileAndLine) {
   EXPECT_EQ(std::string(syntax.status.message()).rfind(Cat("config/catalog/key_types.toml:", syntax.LineOf("measure")), 0),
             0u)
       << syntax.status;
+}
+
+TEST(CatalogValidation, ASourcesEncodingIsReadWhenIconvKnowsIt) {
+  TempDir dir;
+  auto config_dir = testing::CopyConfig(dir);
+  std::string text = testing::ReadFile(config_dir / "catalog" / "sources.toml");
+  const std::string from = "time_format = \"%Y-%m-%d %H:%M:%S\"";  // the police mapping's
+  ASSERT_NE(text.find(from), std::string::npos);
+  text.replace(text.find(from), from.size(), from + "\nencoding = \"gbk\"");
+  dir.Write("config/catalog/sources.toml", text);
+  absl::StatusOr<Catalog> catalog = LoadCatalog(config_dir);
+  ASSERT_TRUE(catalog.ok()) << catalog.status();
+  EXPECT_EQ(catalog->FindSource("police")->mapping->encoding, "gbk");
+  EXPECT_EQ(catalog->FindSource("court")->mapping->encoding, "");
+  const nlohmann::json json = nlohmann::json::parse(CatalogJson(*catalog));
+  for (const nlohmann::json& source : json["sources"]) {
+    if (source["id"] == "police") EXPECT_EQ(source["mapping"]["encoding"], "gbk");
+  }
 }
 
 TEST(CatalogValidation, MissingFileOrDirectory) {

@@ -154,6 +154,33 @@ TEST(IngestCli, EventsAreMaskedUnlessUnmaskedWhichIsAudited) {
   EXPECT_THAT(missing.err, HasSubstr("cannot open"));
 }
 
+TEST(IngestCli, AGbkFileIsReadWithEncodingAndItsUnreadableEntriesReplaced) {
+  TempDir dir;
+  fs::path data = CopyFixture(dir, "data");
+  // The police CSV as Excel on Chinese Windows saves it: GBK. 警情编号,案件类别,发案时间,发案地址 and
+  // 杭州市西湖区, byte by byte from the GB 2312 chart.
+  const std::string header = "\xBE\xAF\xC7\xE9\xB1\xE0\xBA\xC5,\xB0\xB8\xBC\xFE\xC0\xE0\xB1\xF0,"
+                             "\xB7\xA2\xB0\xB8\xCA\xB1\xBC\xE4,\xB7\xA2\xB0\xB8\xB5\xD8\xD6\xB7\r\n";
+  const std::string place = "\xBA\xBC\xD6\xDD\xCA\xD0\xCE\xF7\xBA\xFE\xC7\xF8";
+  fs::path feed = dir.Write("police-excel.csv", header + "E-1,0103,2024-01-01 00:00:00," + place + "\r\n" +
+                                                    "E-2,0103,2024-01-02 00:00:00," + place + "\r\n");
+  testing::Output as_utf8 = RunPingan("ingest --json " + feed.string(), data.string());
+  ASSERT_EQ(as_utf8.exit_code, 0) << as_utf8.err;
+  EXPECT_EQ(nlohmann::json::parse(as_utf8.out)["quarantined_by_reason"]["bad_utf8"], 2) << as_utf8.out;
+  EXPECT_THAT(RunPingan("quarantine", data.string()).out, HasSubstr("--encoding GB18030"));
+
+  testing::Output unknown = RunPingan("ingest --encoding klingon " + feed.string(), data.string());
+  EXPECT_EQ(unknown.exit_code, 1);
+  EXPECT_THAT(unknown.err, HasSubstr("unknown encoding 'klingon'"));
+
+  testing::Output as_gbk = RunPingan("ingest --json --encoding GB18030 " + feed.string(), data.string());
+  ASSERT_EQ(as_gbk.exit_code, 0) << as_gbk.err;
+  EXPECT_EQ(nlohmann::json::parse(as_gbk.out)["inserted"], 2) << as_gbk.out;
+  testing::Output stored = RunPingan("events --json --type criminal.theft", data.string());
+  EXPECT_THAT(stored.out, HasSubstr("\"address\":\"杭州市西湖区\""));
+  EXPECT_EQ(RunPingan("quarantine --json", data.string()).out, "");  // the unreadable entries went
+}
+
 TEST(IngestCli, DemoIngestsItsFeedsOnceAndKeepsThem) {
   TempDir dir;
   fs::path data = CopyFixture(dir, "data");

@@ -6,6 +6,7 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <iconv.h>
 
 #include <nlohmann/json.hpp>
 
@@ -703,6 +704,75 @@ TEST_F(IngestTest, ABodyOfJsonLinesIsReadLikeAFile) {
   EXPECT_EQ(summary.quarantined["bad_json"], 1);  // a raw control byte inside a JSON string
   EXPECT_EQ(Find("police", "H4").event.source, "police");  // the body's source
   for (const QuarantineEntry& entry : Quarantine()) EXPECT_EQ(entry.file, "http");
+}
+
+// `text` (UTF-8) in `encoding`, through iconv: what a source system exporting GBK writes.
+std::string Encode(const std::string& text, const char* encoding) {
+  iconv_t cd = iconv_open(encoding, "UTF-8");
+  EXPECT_NE(cd, reinterpret_cast<iconv_t>(-1));
+  std::string out(text.size() * 4, '\0');
+  char* in = const_cast<char*>(text.data());
+  size_t in_left = text.size();
+  char* to = out.data();
+  size_t room = out.size();
+  EXPECT_NE(iconv(cd, &in, &in_left, &to, &room), static_cast<size_t>(-1));
+  iconv_close(cd);
+  out.resize(out.size() - room);
+  return out;
+}
+
+TEST_F(IngestTest, AFileInGbkIsReadInTheEncodingAskedForOrItsSourcesOne) {
+  const std::string utf8 = "警情编号,案件类别,发案时间,发案地址\n"
+                           "G-1,0103,2024-01-01 00:00:00,杭州市西湖区\n"
+                           "G-2,0105,2024-01-01 00:00:00,杭州市萧山区\n";
+  const std::string gbk = Encode(utf8, "GBK");
+  ASSERT_NE(gbk, utf8);
+  // As UTF-8 (the default), every row is bad_utf8, and the reason says what to do.
+  IngestSummary as_utf8 = Ingest("police-gbk.csv", gbk);
+  EXPECT_EQ(as_utf8.inserted, 0);
+  EXPECT_EQ(as_utf8.quarantined["bad_utf8"], 2) << as_utf8.Text();
+  ASSERT_FALSE(Quarantine().empty());
+  EXPECT_THAT(Quarantine()[0].message, HasSubstr("--encoding GB18030"));
+
+  // Asked for: read as the UTF-8 file would be, and the quarantine entries cleared.
+  IngestSummary asked;
+  ASSERT_TRUE(ingester_->IngestFile(dir_.Write("police-gbk.csv", gbk), &asked, "", "GB18030").ok());
+  EXPECT_EQ(asked.inserted, 2) << asked.Text();
+  EXPECT_EQ(Find("police", "G-1").event.type, "criminal.theft");
+  EXPECT_EQ(Find("police", "G-2").event.address, "杭州市萧山区");
+  EXPECT_TRUE(Quarantine().empty());
+
+  // The source's encoding in the catalog; a byte that is not GBK costs its row only.
+  Catalog gbk_police = SharedWorld().catalog;
+  for (SourceDef& source : gbk_police.sources) {
+    if (source.id == "police") source.mapping->encoding = "GB18030";
+  }
+  IngestEnv env = env_;
+  env.catalog = &gbk_police;
+  auto ingester = *Ingester::Create(env);
+  const std::string more = Encode("警情编号,案件类别,发案时间,发案地址\n"
+                                  "G-3,0103,2024-01-01 00:00:00,杭州市余杭区\n", "GBK") +
+                           "G-4,0103,2024-01-01 00:00:00,\xFF\xFF\n" +
+                           Encode("G-5,0103,2024-01-01 00:00:00,杭州市滨江区\n", "GBK");
+  IngestSummary configured;
+  ASSERT_TRUE(ingester->IngestFile(dir_.Write("police-2024.csv", more), &configured).ok());
+  EXPECT_EQ(configured.inserted, 2) << configured.Text();
+  EXPECT_EQ(configured.quarantined["bad_utf8"], 1);
+  EXPECT_EQ(Find("police", "G-5").event.address, "杭州市滨江区");
+  // The same body over HTTP, in the encoding the request names.
+  IngestSummary body;
+  const std::string line = Encode(Canonical("G-6", "criminal.theft", R"(,"address":"杭州市上城区")"), "GB18030");
+  ASSERT_TRUE(ingester_->IngestJsonLines(line, "http", &body, "police", "gbk").ok());
+  EXPECT_EQ(body.inserted, 1) << body.Text();
+  EXPECT_EQ(Find("police", "G-6").event.address, "杭州市上城区");
+
+  // An encoding nobody knows stops the file before anything is read or stored.
+  IngestSummary unknown;
+  absl::Status refused = ingester_->IngestFile(dir_.Write("police-x.csv", gbk), &unknown, "", "klingon");
+  EXPECT_EQ(refused.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(refused.message()), HasSubstr("unknown encoding 'klingon'"));
+  EXPECT_EQ(unknown.read, 0);
+  EXPECT_FALSE(ingester_->IngestJsonLines(line, "http", &body, "police", "GBK//IGNORE").ok());
 }
 
 TEST(IngestSummaryTest, AddsAndPrints) {

@@ -171,6 +171,16 @@ void Echo(httplib::Request& request, httplib::Response& response) {
                        "text/plain");
 }
 
+TEST(HttpFrontHeadersTest, TheCharsetOfAContentType) {
+  EXPECT_EQ(CharsetOf("application/x-ndjson; charset=GBK"), "GBK");
+  EXPECT_EQ(CharsetOf("application/x-ndjson;Charset=\"gb18030\" ; x=1"), "gb18030");
+  EXPECT_EQ(CharsetOf("text/csv; header=present; charset=utf-8"), "utf-8");
+  EXPECT_EQ(CharsetOf("application/x-ndjson"), "");
+  EXPECT_EQ(CharsetOf("application/x-ndjson; charsets=gbk"), "");
+  EXPECT_EQ(CharsetOf(""), "");
+  EXPECT_EQ(CharsetOf("charset=gbk"), "");  // the media type, not a parameter
+}
+
 TEST(HttpFrontHeadersTest, GzipIsChosenByTheClientAndTheType) {
   EXPECT_TRUE(AcceptsGzip("gzip"));
   EXPECT_TRUE(AcceptsGzip("GZIP"));

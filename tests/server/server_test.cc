@@ -830,6 +830,18 @@ TEST_F(ServerTest, IngestOverHttpReachesTheReportAndTheLiveFeed) {
   bool found = false;
   for (const Json& entry : quarantine.json["items"]) found = found || entry["source_id"] == "HTTP-2";
   EXPECT_TRUE(found);
+  // A body in GBK (浙江省杭州市, byte by byte) is read in the charset its Content-Type names;
+  // without one it is bad UTF-8, and a charset iconv does not know is refused.
+  const std::string gbk_body =
+      R"({"source":"police","source_id":"HTTP-3","type":"criminal.theft","occurred_at":"2024-06-30T10:00:00+08:00","address":")"
+      "\xD5\xE3\xBD\xAD\xCA\xA1\xBA\xBC\xD6\xDD\xCA\xD0\"}\n";
+  const Answer as_utf8 = Post("/api/ingest", gbk_body, key, "application/x-ndjson");
+  ASSERT_EQ(as_utf8.status, 200) << as_utf8.body;
+  EXPECT_EQ(as_utf8.json["inserted"], 0);
+  const Answer as_gbk = Post("/api/ingest", gbk_body, key, "application/x-ndjson; charset=\"GBK\"");
+  ASSERT_EQ(as_gbk.status, 200) << as_gbk.body;
+  EXPECT_EQ(as_gbk.json["inserted"], 1);
+  ExpectError(Post("/api/ingest", gbk_body, key, "application/x-ndjson; charset=klingon"), 400, "unknown charset");
   // A revoked key is refused; the audit log has the ingest and the logins.
   {
     auto auth = AuthStore::Open(data_);
