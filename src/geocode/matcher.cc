@@ -25,12 +25,16 @@ namespace {
 // Words that, right after a short place name, make it part of a road or compound name:
 // 杭州路, 西湖大道, 滨江花园 are not 杭州, 西湖, 滨江.
 constexpr std::u32string_view kNameContinuations[] = {
-    U"东路", U"西路", U"南路", U"北路", U"中路", U"路", U"街", U"大道", U"大街", U"巷", U"弄", U"道",
+    U"东路", U"西路", U"南路", U"北路", U"中路", U"东大街", U"西大街", U"南大街", U"北大街", U"中大街",
+    U"东大道", U"西大道", U"南大道", U"北大道", U"环路", U"东环路", U"西环路", U"南环路", U"北环路",
+    U"路", U"街", U"大道", U"大街", U"巷", U"弄", U"道",
     U"桥", U"公园", U"广场", U"花园", U"小区", U"苑", U"公寓", U"大厦", U"中学", U"小学", U"大学",
     U"医院", U"宾馆", U"酒店", U"饭店", U"商场", U"市场"};
 // Of those, the ones that make a road name: its whole span is skipped.
-constexpr std::u32string_view kRoadWords[] = {U"东路", U"西路", U"南路", U"北路", U"中路", U"大道",
-                                              U"大街", U"路", U"街", U"巷", U"弄"};
+constexpr std::u32string_view kRoadWords[] = {
+    U"东路",   U"西路",   U"南路",   U"北路",   U"中路", U"东大街", U"西大街", U"南大街", U"北大街", U"中大街",
+    U"东大道", U"西大道", U"南大道", U"北大道", U"环路", U"东环路", U"西环路", U"南环路", U"北环路", U"大道",
+    U"大街",   U"路",     U"街",     U"巷",     U"弄"};
 // Signs that the text names something below what was resolved (村 and 社区: a village or
 // community the registry does not hold, 西溪街道子虚村).
 constexpr std::u32string_view kDetailMarkers[] = {U"路", U"街", U"巷", U"弄", U"道", U"号", U"幢", U"栋",
@@ -147,6 +151,9 @@ struct Matcher::Impl {
     uint32_t first = 0, count = 0;  // entries_[first, first + count)
     bool typo = false;       // read with one character wrong
     bool homophone = false;  // ... by a character that sounds the same (肖 for 萧)
+    // Inside a road or compound name (中关村南大街): only its official readings (a village 中关村
+    // somewhere), not the short ones (中关村街道's).
+    bool official_only = false;
   };
   struct Scored {
     const Entry* entry;
@@ -800,7 +807,8 @@ void Matcher::Impl::FindMentions(Scratch& s) const {
       const uint32_t key = keys[index];
       uint32_t first = key_offsets[key], count = key_offsets[key + 1] - first;
       std::span<const char32_t> after(cps.data() + end, size - end);
-      if (blocked || StartsWithAny<kNameContinuations>(after)) {
+      const bool inside_road = blocked || StartsWithAny<kNameContinuations>(after);
+      if (inside_road) {
         // Inside a road or compound name: only full official names stand. Entries of one key
         // are sorted by code, not by form, so count the official ones.
         bool any_official = false;
@@ -821,6 +829,7 @@ void Matcher::Impl::FindMentions(Scratch& s) const {
         }
       }
       s.mentions.push_back(Mention{start, end, first, count});
+      s.mentions.back().official_only = inside_road;
       break;
     }
     // Then one character on, not past the match: names may overlap where short forms run
@@ -1222,6 +1231,7 @@ MatchResult Matcher::Impl::Match(std::string_view text) const {
     }
     const uint64_t bit = uint64_t{1} << index;
     for (const Entry& e : EntriesOf(mention)) {
+      if (mention.official_only && (e.flags & kShortForm)) continue;
       const size_t slot = s.Slot(LevelKey(e.admin, e.level));
       if (slot == Scratch::kSlots) break;
       s.slots[slot].named |= bit;
@@ -1263,6 +1273,7 @@ MatchResult Matcher::Impl::Match(std::string_view text) const {
       numbered = true;
     }
     auto fits_number = [&](const Entry& e) {
+      if (mention.official_only && (e.flags & kShortForm)) return false;
       if (!numbered || e.kind == kUnitEntry) return true;
       if (e.kind == kRoadEntry) return road_numbers.Has(e.detail, number);
       return compound_buildings.Has(e.detail, number);
@@ -1272,7 +1283,9 @@ MatchResult Matcher::Impl::Match(std::string_view text) const {
         if (fits_number(e)) s.wide.push_back(&e);
       }
       if (s.wide.empty()) {
-        for (const Entry& e : list) s.wide.push_back(&e);
+        for (const Entry& e : list) {
+          if (!(mention.official_only && (e.flags & kShortForm))) s.wide.push_back(&e);
+        }
       }
     } else {
       auto take = [&](uint64_t low, uint64_t high) {

@@ -328,6 +328,23 @@ TEST(CliGeocode, RealAddressFormsNationally) {
     const json answer = json::parse(line);
     EXPECT_EQ(answer["code"].get<std::string>().substr(0, code.size()), code) << text << ": " << line;
   }
+  // A town's short name that begins a road's name is not the town (中关村 of 中关村南大街 is no
+  // 中关村街道, though the same characters officially name villages elsewhere; 陆家嘴环路): the
+  // road is not in the registry, so the answer is the district, partial.
+  Output roads = Pingan("geocode < '" +
+                        dir.Write("roads.txt", "北京市海淀区中关村南大街5号\n上海市浦东新区陆家嘴环路1000号\n"
+                                               "北京市海淀区中关村大街27号\n北京市海淀区中关村\n").string() + "'");
+  ASSERT_EQ(roads.exit_code, 0) << roads.err;
+  std::istringstream road_lines(roads.out);
+  const std::pair<const char*, const char*> expected[] = {
+      {"110108", "district"}, {"310115", "district"}, {"110108", "district"}, {"110108", "town"}};
+  for (const auto& [code, level] : expected) {
+    std::string line;
+    ASSERT_TRUE(std::getline(road_lines, line));
+    const json answer = json::parse(line);
+    EXPECT_EQ(answer["code"].get<std::string>().substr(0, 6), code) << line;
+    EXPECT_EQ(answer["level"], level) << line;
+  }
 }
 
 TEST(CliGeocode, EvalScoresALabelledSet) {
