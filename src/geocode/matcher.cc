@@ -807,7 +807,15 @@ void Matcher::Impl::FindMentions(Scratch& s) const {
       const uint32_t key = keys[index];
       uint32_t first = key_offsets[key], count = key_offsets[key + 1] - first;
       std::span<const char32_t> after(cps.data() + end, size - end);
-      const bool inside_road = blocked || StartsWithAny<kNameContinuations>(after);
+      // The tail of a road's name (中华北路: 北路 there is no 北路社区 by its short name): a road
+      // word right after a Han character at which no name read ends.
+      bool road_tail = false;
+      if (start > 0 && IsHan(cps[start - 1])) {
+        const std::u32string_view read(cps.data() + start, end - start);
+        for (std::u32string_view word : kRoadWords) road_tail = road_tail || read == word;
+        for (const Mention& m : s.mentions) road_tail = road_tail && m.end != start;
+      }
+      const bool inside_road = blocked || road_tail || StartsWithAny<kNameContinuations>(after);
       if (inside_road) {
         // Inside a road or compound name: only full official names stand. Entries of one key
         // are sorted by code, not by form, so count the official ones.

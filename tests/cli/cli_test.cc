@@ -329,15 +329,20 @@ TEST(CliGeocode, RealAddressFormsNationally) {
     EXPECT_EQ(answer["code"].get<std::string>().substr(0, code.size()), code) << text << ": " << line;
   }
   // A town's short name that begins a road's name is not the town (中关村 of 中关村南大街 is no
-  // 中关村街道, though the same characters officially name villages elsewhere; 陆家嘴环路): the
-  // road is not in the registry, so the answer is the district, partial.
+  // 中关村街道, though the same characters officially name villages elsewhere; 陆家嘴环路), nor
+  // is a community's that ends one: the road is not in the registry, so the answer is the
+  // district, partial.
   Output roads = Pingan("geocode < '" +
                         dir.Write("roads.txt", "北京市海淀区中关村南大街5号\n上海市浦东新区陆家嘴环路1000号\n"
-                                               "北京市海淀区中关村大街27号\n北京市海淀区中关村\n").string() + "'");
+                                               "北京市海淀区中关村大街27号\n北京市海淀区中关村\n"
+                                               // 北路 ends the road 中华北路: no 北路社区 by its short name;
+                                               // after the town, it is that community.
+                                               "贵州省贵阳市云岩区中华北路\n贵阳市云岩区三桥路街道北路\n").string() + "'");
   ASSERT_EQ(roads.exit_code, 0) << roads.err;
   std::istringstream road_lines(roads.out);
-  const std::pair<const char*, const char*> expected[] = {
-      {"110108", "district"}, {"310115", "district"}, {"110108", "district"}, {"110108", "town"}};
+  const std::pair<const char*, const char*> expected[] = {{"110108", "district"}, {"310115", "district"},
+                                                          {"110108", "district"}, {"110108", "town"},
+                                                          {"520103", "district"}, {"520103", "community"}};
   for (const auto& [code, level] : expected) {
     std::string line;
     ASSERT_TRUE(std::getline(road_lines, line));
