@@ -85,6 +85,44 @@ void Decode(std::string_view text, std::vector<char32_t>& cps) {
   cps.resize(count);
 }
 
+// Whether FoldCommittees may change `cps`: it holds 委 or 组 after a first character.
+bool HasCommittee(const std::vector<char32_t>& cps) {
+  return cps.size() > 1 && std::any_of(cps.begin() + 1, cps.end(), [](char32_t cp) { return cp == U'委' || cp == U'组'; });
+}
+
+// A village's or community's committee written out (幸福村村民委员会, 幸福村村委会, 幸福村民委员会,
+// 多福巷社区居民委员会, 多福巷居委会) becomes the place's display name (幸福村, 多福巷社区): the
+// registry names each committee one way (幸福村委会), and the text's way may be another; and a
+// key such as 幸福村村 (the display name of a 幸福村村村民委员会 elsewhere) must not take the 村 of
+// 村民小组. Rewrites `cps` in place.
+void FoldCommittees(std::vector<char32_t>& cps) {
+  struct Form {
+    std::u32string_view written, display;
+  };
+  static constexpr Form kForms[] = {
+      {U"村村民委员会", U"村"},     {U"村民委员会", U"村"},   {U"村村委会", U"村"},    {U"村委会", U"村"},
+      {U"社区居民委员会", U"社区"}, {U"社区居委会", U"社区"}, {U"居民委员会", U"社区"}, {U"居委会", U"社区"},
+      // A villager group (村民小组, not in the registry) after its village: the village.
+      {U"村村民小组", U"村"},       {U"村民小组", U"组"}};
+  size_t out = 0;
+  for (size_t at = 0; at < cps.size();) {
+    bool folded = false;
+    if (at > 0 && (cps[at] == U'村' || cps[at] == U'社' || cps[at] == U'居')) {
+      for (const Form& form : kForms) {
+        if (cps.size() - at >= form.written.size() &&
+            std::equal(form.written.begin(), form.written.end(), cps.begin() + static_cast<std::ptrdiff_t>(at))) {
+          for (char32_t cp : form.display) cps[out++] = cp;
+          at += form.written.size();
+          folded = true;
+          break;
+        }
+      }
+    }
+    if (!folded) cps[out++] = cps[at++];
+  }
+  cps.resize(out);
+}
+
 bool StartsWith(std::span<const char32_t> text, std::u32string_view word) {
   if (text.size() < word.size()) return false;
   for (size_t index = 0; index < word.size(); ++index) {
@@ -107,11 +145,37 @@ bool MayStart(char32_t cp) {
   return cp >= 0x10000 || (bitmap[cp >> 6] >> (cp & 63) & 1);
 }
 
+// The words of a list that start with `cp`, in the list's order (a list sorted by first
+// character, built once): only those are compared.
+template <const auto& kWords>
+std::span<const std::u32string_view> WordsStartingWith(char32_t cp) {
+  static const std::vector<std::u32string_view> sorted = [] {
+    std::vector<std::u32string_view> words(std::begin(kWords), std::end(kWords));
+    std::stable_sort(words.begin(), words.end(), [](std::u32string_view a, std::u32string_view b) { return a.front() < b.front(); });
+    return words;
+  }();
+  auto first = std::lower_bound(sorted.begin(), sorted.end(), cp,
+                                [](std::u32string_view word, char32_t c) { return word.front() < c; });
+  auto last = first;
+  while (last != sorted.end() && last->front() == cp) ++last;
+  return {first, last};
+}
+
 template <const auto& kWords>
 bool StartsWithAny(std::span<const char32_t> text) {
   if (text.empty() || !MayStart<kWords>(text.front())) return false;
-  for (std::u32string_view word : kWords) {
+  for (std::u32string_view word : WordsStartingWith<kWords>(text.front())) {
     if (StartsWith(text, word)) return true;
+  }
+  return false;
+}
+
+// Whether `text` is one of the words.
+template <const auto& kWords>
+bool IsWord(std::u32string_view text) {
+  if (text.empty() || !MayStart<kWords>(text.front())) return false;
+  for (std::u32string_view word : WordsStartingWith<kWords>(text.front())) {
+    if (word == text) return true;
   }
   return false;
 }
@@ -166,6 +230,7 @@ struct Matcher::Impl {
   };
   struct Scratch {
     std::vector<char32_t> cps;
+    std::vector<char32_t> folded;  // cps with committees folded (FoldCommittees)
     std::vector<Mention> mentions;
     std::vector<Mention> kept;
     std::vector<Scored> scored;
@@ -711,6 +776,8 @@ struct Matcher::Impl {
   // `written` sounds like a character of syllables `sound` (and `sound2`, 0 for none).
   static bool SoundsLike(char32_t written, uint16_t sound, uint16_t sound2);
   MatchResult Match(std::string_view text) const;
+  // Match on the code points in `s.cps` (decoded).
+  MatchResult MatchDecoded(Scratch& s) const;
   // Reads house number, building, entrance and room after the detail mentions that agree with
   // `unit`. Returns the place and the code point where the reading stopped; `elsewhere` when
   // the only detail read lies outside `unit` (and was not taken).
@@ -810,10 +877,13 @@ void Matcher::Impl::FindMentions(Scratch& s) const {
       // The tail of a road's name (中华北路: 北路 there is no 北路社区 by its short name): a road
       // word right after a Han character at which no name read ends.
       bool road_tail = false;
-      if (start > 0 && IsHan(cps[start - 1])) {
-        const std::u32string_view read(cps.data() + start, end - start);
-        for (std::u32string_view word : kRoadWords) road_tail = road_tail || read == word;
-        for (const Mention& m : s.mentions) road_tail = road_tail && m.end != start;
+      if (end - start <= 3 && start > 0) {
+        const char32_t last = cps[end - 1];
+        if ((last == U'路' || last == U'街' || last == U'道' || last == U'巷' || last == U'弄') &&
+            IsHan(cps[start - 1]) && IsWord<kRoadWords>(std::u32string_view(cps.data() + start, end - start))) {
+          road_tail = true;
+          for (const Mention& m : s.mentions) road_tail = road_tail && m.end != start;
+        }
       }
       const bool inside_road = blocked || road_tail || StartsWithAny<kNameContinuations>(after);
       if (inside_road) {
@@ -1199,16 +1269,42 @@ Place Matcher::Impl::ReadDetail(const Scratch& s, const Lineage& lineage, uint32
   return best;
 }
 
-// On x86-64, a copy of Match for processors with POPCNT (every one since 2008), chosen when
+MatchResult Matcher::Impl::Match(std::string_view text) const {
+  thread_local Scratch s;
+  Decode(text, s.cps);
+  if (!HasCommittee(s.cps)) return MatchDecoded(s);
+  // A committee written out (幸福村村民委员会): read as written, then with the committee folded
+  // into the place's display name (幸福村), and the second answer taken only where its status
+  // is better (matched over partial over ambiguous over unmatched). Some official names hold a
+  // committee word inside them (第十七居民委员会社区, 烧锅村委会（德惠经济开发区）): read as
+  // written, they are found whole.
+  std::vector<char32_t>& folded_cps = s.folded;
+  folded_cps = s.cps;
+  FoldCommittees(folded_cps);
+  if (folded_cps.size() == s.cps.size()) return MatchDecoded(s);  // nothing folded
+  MatchResult as_written = MatchDecoded(s);
+  if (as_written.status == MatchStatus::kMatched) return as_written;
+  s.cps.swap(folded_cps);
+  MatchResult folded = MatchDecoded(s);
+  auto rank = [](MatchStatus status) {
+    switch (status) {
+      case MatchStatus::kMatched: return 3;
+      case MatchStatus::kPartial: return 2;
+      case MatchStatus::kAmbiguous: return 1;
+      default: return 0;
+    }
+  };
+  return rank(folded.status) > rank(as_written.status) ? folded : as_written;
+}
+
+// On x86-64, a copy of the matching for processors with POPCNT (every one since 2008), chosen when
 // the program loads: std::popcount is otherwise a call into libgcc's table-driven version, 3 % of
 // Match's instructions.
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
 __attribute__((target_clones("popcnt", "default")))
 #endif
-MatchResult Matcher::Impl::Match(std::string_view text) const {
-  thread_local Scratch s;
+MatchResult Matcher::Impl::MatchDecoded(Scratch& s) const {
   MatchResult result;
-  Decode(text, s.cps);
   FindMentions(s);
   FindTypos(s);
 

@@ -316,6 +316,15 @@ TEST(CliGeocode, RealAddressFormsNationally) {
       // A village with its town's name, after the town: the village, not the town twice.
       {"庆阳市宁县中村镇中村", "621026108211"},
       {"平乡县田付村镇田付村健康路105号", "130532103201"},
+      // A committee written another way than the registry's 幸福村委会 (幸福村村村民委员会 is a
+      // village's official name elsewhere, so 幸福村村 is a key that must not take the 村 of
+      // 村民小组); an official name with a committee word inside it is still read whole.
+      {"长春市宽城区长德街道幸福村村民委员会", "220103011203"},
+      {"长春市宽城区长德街道幸福村村委会", "220103011203"},
+      {"长春市宽城区长德街道幸福村民委员会", "220103011203"},
+      {"长春市宽城区长德街道幸福村村民小组", "220103011203"},
+      {"北京市东城区多福巷居委会", "110101001001"},
+      {"黑龙江鸡西市虎林市东方红林业局第十七居民委员会社区", "230381400416"},
   };
   std::string input;
   for (const auto& [text, code] : cases) input += text + "\n";
