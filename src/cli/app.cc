@@ -75,6 +75,9 @@ int Main(int argc, char** argv, std::ostream& out, std::ostream& err) {
       ->excludes("--eval");
   geocode->add_option("--threads", threads, "Threads answering (addresses or points); output keeps the input order")->capture_default_str()
       ->check(CLI::Range(1, 256));
+  std::string geocode_encoding;
+  geocode->add_option("--encoding", geocode_encoding,
+                      "The input's encoding when not UTF-8: GB18030 (GBK, GB2312), BIG5, ... (addresses, not points)");
   bool geocode_timing = false;
   geocode->add_flag("--timing", geocode_timing,
                     "Print to stderr how long the start-up and the answering took, and the lines answered per second")
@@ -263,7 +266,9 @@ int Main(int argc, char** argv, std::ostream& out, std::ostream& err) {
   if (info->parsed()) return RunInfo(context, json);
   if (history->parsed()) return RunHistory(context, json, former, town);
   if (geocode->parsed()) {
-    return points ? RunGeocodePoints(context, threads, geocode_timing) : RunGeocode(context, eval_file, threads, geocode_timing);
+    if (points && !geocode_encoding.empty()) return Fail(context, "--encoding: for addresses, not --points (lon,lat lines are ASCII)");
+    return points ? RunGeocodePoints(context, threads, geocode_timing)
+                  : RunGeocode(context, eval_file, threads, geocode_timing, geocode_encoding);
   }
   if (import_units->parsed()) return RunImportUnits(context, file, dry_run);
   if (demo->parsed()) return RunDemo(context, demo_options);

@@ -35,7 +35,8 @@ int RunInfo(const Context& context, bool json);
 int RunHistory(const Context& context, bool json, const std::string& former = "",
                const std::string& town = "");
 // Geocodes stdin to stdout, or scores a labelled set (--eval FILE.jsonl).
-int RunGeocode(const Context& context, const std::string& eval_file, int threads = 1, bool timing = false);
+int RunGeocode(const Context& context, const std::string& eval_file, int threads = 1, bool timing = false,
+               const std::string& encoding = "");
 // Points (`lon,lat` lines on stdin) to their grid and nearest building, on `threads` threads.
 int RunGeocodePoints(const Context& context, int threads, bool timing = false);
 // `pingan ingest FILE...`: JSON Lines / CSV (gzip too) into the store; prints the summary.

@@ -88,8 +88,16 @@ bool PathHas(const Registry& registry, const Place& place, Level level, const st
 
 }  // namespace
 
-int RunGeocode(const Context& context, const std::string& eval_file, int threads, bool timing) {
+int RunGeocode(const Context& context, const std::string& eval_file, int threads, bool timing,
+               const std::string& encoding) {
   const auto started = std::chrono::steady_clock::now();
+  std::unique_ptr<Transcoder> transcoder;
+  if (!Transcoder::IsUtf8(encoding)) {
+    if (!eval_file.empty()) return Fail(context, "--encoding: for addresses on stdin, not --eval (its lines are JSON, UTF-8)");
+    absl::StatusOr<std::unique_ptr<Transcoder>> opened = Transcoder::Open(encoding);
+    if (!opened.ok()) return Fail(context, Cat("--encoding: ", Message(opened.status())));
+    transcoder = std::move(*opened);
+  }
   auto geocoder = OpenGeocoder(context);
   if (!geocoder.ok()) return Fail(context, Message(geocoder.status()));
   const Registry& registry = *geocoder->registry;
@@ -103,7 +111,7 @@ int RunGeocode(const Context& context, const std::string& eval_file, int threads
     };
     std::vector<std::unique_ptr<Worker>> workers;
     for (int at = 0; at < threads; ++at) workers.push_back(std::make_unique<Worker>(Worker{{}, GeocodeAnswerWriter(registry)}));
-    LineReader reader(STDIN_FILENO);
+    LineReader reader(STDIN_FILENO, transcoder.get());
     const auto ready = std::chrono::steady_clock::now();
     const size_t answered = AnswerInBlocks(reader, threads, *context.out,
                    [&](size_t index, std::span<const std::string> lines, std::span<const uint8_t> too_long,

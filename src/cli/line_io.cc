@@ -18,6 +18,17 @@ constexpr size_t kBlockLines = 16384;
 constexpr size_t kBlockBytes = 16 << 20;
 }  // namespace
 
+LineReader::LineReader(int fd, Transcoder* transcoder) : fd_(fd), buffer_(1 << 20) {
+  read_ = [fd](char* buffer, size_t size) -> absl::StatusOr<size_t> {
+    while (true) {
+      const ssize_t got = ::read(fd, buffer, size);
+      if (got < 0 && errno == EINTR) continue;
+      return got < 0 ? size_t{0} : static_cast<size_t>(got);  // an error ends the input
+    }
+  };
+  if (transcoder != nullptr) read_ = transcoder->Wrap(std::move(read_));
+}
+
 bool LineReader::Next(std::string& line, bool& too_long) {
   line.clear();
   too_long = false;
@@ -50,13 +61,10 @@ bool LineReader::Ready() const {
 
 bool LineReader::Fill() {
   at_ = end_ = 0;
-  while (true) {
-    const ssize_t got = ::read(fd_, buffer_.data(), buffer_.size());
-    if (got < 0 && errno == EINTR) continue;
-    if (got <= 0) return false;
-    end_ = static_cast<size_t>(got);
-    return true;
-  }
+  const absl::StatusOr<size_t> got = read_(buffer_.data(), buffer_.size());
+  if (!got.ok() || *got == 0) return false;
+  end_ = *got;
+  return true;
 }
 
 size_t AnswerInBlocks(LineReader& reader, int threads, std::ostream& out, const AnswerSlice& answer) {

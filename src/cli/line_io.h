@@ -12,6 +12,8 @@
 #include <string_view>
 #include <vector>
 
+#include "core/transcode.h"
+
 namespace pingan::cli {
 
 constexpr size_t kMaxLineBytes = 1 << 20;  // longer lines are answered `invalid` and skipped
@@ -21,7 +23,9 @@ constexpr size_t kMaxLineBytes = 1 << 20;  // longer lines are answered `invalid
 // skipped and the line is marked too long.
 class LineReader {
  public:
-  explicit LineReader(int fd) : fd_(fd), buffer_(1 << 20) {}
+  // With `transcoder` (which must outlive the reader), the input is in its encoding (GB18030,
+  // ...) and the lines come out in UTF-8.
+  explicit LineReader(int fd, Transcoder* transcoder = nullptr);
 
   // False at the end of input (or on a read error).
   bool Next(std::string& line, bool& too_long);
@@ -35,6 +39,7 @@ class LineReader {
   bool Fill();
 
   int fd_;
+  Transcoder::Read read_;
   std::vector<char> buffer_;
   size_t at_ = 0, end_ = 0;
 };

@@ -262,6 +262,14 @@ TEST(CliDurability, KillDuringInitLeavesNothingHalfBuilt) {
 namespace pingan {
 namespace {
 
+// One JSON value per line of `out`.
+std::vector<json> JsonLines(const std::string& out) {
+  std::vector<json> lines;
+  std::istringstream stream(out);
+  for (std::string line; std::getline(stream, line);) lines.push_back(json::parse(line));
+  return lines;
+}
+
 TEST(CliGeocode, AnswersOneJsonLinePerInputLineInOrder) {
   TempDir dir;
   // Lines: a full address, a former name, nothing known, an empty line, a control byte, bad
@@ -274,9 +282,7 @@ TEST(CliGeocode, AnswersOneJsonLinePerInputLineInOrder) {
   EXPECT_TRUE(std::regex_match(run.err, std::regex("pingan geocode: start-up [0-9.]+ s; 8 lines answered in [0-9.]+ s "
                                                    "\\([0-9]+ lines/s\\)\n")))
       << run.err;
-  std::vector<json> lines;
-  std::istringstream stream(run.out);
-  for (std::string line; std::getline(stream, line);) lines.push_back(json::parse(line));
+  const std::vector<json> lines = JsonLines(run.out);
   ASSERT_EQ(lines.size(), 8u);
   EXPECT_EQ(lines[0]["status"], "matched");
   EXPECT_EQ(lines[0]["code"].get<std::string>().substr(0, 9), "330106004");
@@ -405,9 +411,7 @@ TEST(CliGeocode, HostileLinesAreAnsweredInvalidInOrder) {
   auto file = dir.Write("hostile.txt", input);
   Output run = Pingan("geocode < '" + file.string() + "'");
   ASSERT_EQ(run.exit_code, 0) << run.err;
-  std::vector<json> lines;
-  std::istringstream stream(run.out);
-  for (std::string line; std::getline(stream, line);) lines.push_back(json::parse(line));
+  const std::vector<json> lines = JsonLines(run.out);
   ASSERT_EQ(lines.size(), 6u);
   EXPECT_EQ(lines[0]["status"], "matched");
   EXPECT_EQ(lines[1]["status"], "invalid");
@@ -417,6 +421,31 @@ TEST(CliGeocode, HostileLinesAreAnsweredInvalidInOrder) {
   EXPECT_EQ(lines[3]["status"], "invalid");
   EXPECT_EQ(lines[4]["status"], "invalid");
   EXPECT_EQ(lines[5]["code"].get<std::string>().substr(0, 6), "330108");
+}
+
+TEST(CliGeocode, AddressesInGbkAreReadWithEncoding) {
+  TempDir dir;
+  // 浙江省杭州市西湖区 and 滨江区 in GBK, byte by byte from the GB 2312 chart; then a line that is
+  // not GBK (0xFF), and 滨江区 again without a final newline.
+  const std::string gbk = "\xD5\xE3\xBD\xAD\xCA\xA1\xBA\xBC\xD6\xDD\xCA\xD0\xCE\xF7\xBA\xFE\xC7\xF8\r\n"
+                          "\xB1\xF5\xBD\xAD\xC7\xF8\n\xFF\n\xB1\xF5\xBD\xAD\xC7\xF8";
+  auto file = dir.Write("gbk.txt", gbk);
+  Output run = Pingan("geocode --encoding GBK < '" + file.string() + "'");
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  const std::vector<json> lines = JsonLines(run.out);
+  ASSERT_EQ(lines.size(), 4u);
+  EXPECT_EQ(lines[0]["input"], "浙江省杭州市西湖区");
+  EXPECT_EQ(lines[0]["code"].get<std::string>().substr(0, 6), "330106");
+  EXPECT_EQ(lines[1]["code"].get<std::string>().substr(0, 6), "330108");
+  EXPECT_EQ(lines[2]["status"], "invalid");
+  EXPECT_EQ(lines[3]["code"].get<std::string>().substr(0, 6), "330108");
+  // Read as UTF-8, the same bytes are invalid; an unknown encoding, or one for points, stops.
+  Output as_utf8 = Pingan("geocode < '" + file.string() + "'");
+  EXPECT_NE(as_utf8.out.find("\"status\":\"invalid\""), std::string::npos);
+  Output unknown = Pingan("geocode --encoding klingon < '" + file.string() + "'");
+  EXPECT_EQ(unknown.exit_code, 1);
+  EXPECT_NE(unknown.err.find("unknown encoding 'klingon'"), std::string::npos) << unknown.err;
+  EXPECT_EQ(Pingan("geocode --points --encoding GBK < '" + file.string() + "'").exit_code, 1);
 }
 
 // The labelled sets init wrote: threads keep the order, and the answers reach the rooms.
