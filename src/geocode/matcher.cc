@@ -616,6 +616,37 @@ struct Matcher::Impl {
     return false;
   }
 
+  // A village turned community (村改居) written by its old name: of 留下街道东岳村, where the
+  // registry has no village 东岳村 but the town's 东岳社区, that community. `at` is where the text
+  // after the town begins; the stem before 村 (1-6 Han characters) + 社区 must be the display
+  // name of exactly one community inside `town`. Sets `end` past the 村.
+  UnitId FormerVillage(const Scratch& s, uint32_t at, UnitId town, uint32_t& end) const {
+    const std::vector<char32_t>& cps = s.cps;
+    uint32_t stop = at;
+    while (stop < cps.size() && stop - at <= 6 && IsHan(cps[stop]) && cps[stop] != U'村') ++stop;
+    if (stop == at || stop >= cps.size() || cps[stop] != U'村') return UnitId{};
+    uint32_t node = 0;  // the trie's root; 0 again means no such child
+    bool walked = true;
+    auto step = [&](char32_t cp) {
+      node = walked ? Child(node, cp) : 0;
+      walked = node != 0;
+    };
+    for (uint32_t i = at; i < stop; ++i) step(cps[i]);
+    step(U'社');
+    step(U'区');
+    if (!walked || nodes[node].key == UINT32_MAX) return UnitId{};
+    const uint32_t key = nodes[node].key;
+    UnitId found;
+    for (uint32_t i = key_offsets[key]; i < key_offsets[key + 1]; ++i) {
+      const Entry& e = entries[i];
+      if (e.kind != kUnitEntry || e.level != Level::kCommunity || e.former != 0 || !Agrees(town, UnitId{e.unit})) continue;
+      if (found.valid() && found != UnitId{e.unit}) return UnitId{};  // two: the text does not say which
+      found = UnitId{e.unit};
+    }
+    if (found.valid()) end = stop + 1;
+    return found;
+  }
+
   // A unit's governance row as Registry::Ancestors gives it (the nation first, the unit last),
   // then its statistical ancestors below the nation: what Agrees(x, unit) reads, read once, for
   // the many x an answer is checked against. (Chain, below, is a candidate's: the nation left out
@@ -1776,6 +1807,15 @@ MatchResult Matcher::Impl::MatchDecoded(Scratch& s) const {
     if (mention.end > consumed && HasAncestorOf(EntriesOf(mention), lineage)) consumed = mention.end;
   }
   bool detail_missing = false, detail_elsewhere = false;
+  if (result.status == MatchStatus::kMatched && result.place.level == Level::kTown) {
+    uint32_t village_end = 0;
+    if (const UnitId community = FormerVillage(s, consumed, best_unit, village_end); community.valid()) {
+      result.place = Place{community, Level::kCommunity};
+      result.confidence = std::min(result.confidence, 0.9);  // read by a name the registry no longer has
+      LineageOf(community, lineage);
+      consumed = village_end;
+    }
+  }
   if (result.status == MatchStatus::kMatched) {
     uint32_t detail_end = 0;
     Place detail = ReadDetail(s, lineage, detail_end, detail_missing, detail_elsewhere);

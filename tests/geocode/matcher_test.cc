@@ -416,6 +416,40 @@ TEST_F(MatcherTest, AnUnknownVillageOrCommunityAfterTheAnswerMakesItPartial) {
   }
 }
 
+// Villages turned communities (村改居) are still written by their old names: 留下街道东岳村 is the
+// town's 东岳社区 (the registry has no village 东岳村 there), matched at 0.9. Checked on every
+// community of a few towns whose name ends in 社区 and that no village of the town shares.
+TEST_F(MatcherTest, AVillageTurnedCommunityIsFoundByItsOldName) {
+  const Registry& r = *registry_;
+  const MatchResult dongyue = matcher_->Match("西湖区留下街道东岳村");
+  EXPECT_EQ(dongyue.status, MatchStatus::kMatched);
+  EXPECT_EQ(dongyue.level(), Level::kCommunity);
+  EXPECT_EQ(r.name(dongyue.unit()), "东岳社区");
+  EXPECT_DOUBLE_EQ(dongyue.confidence, 0.9);
+  int checked = 0;
+  for (const char* town_code : {"330106009", "330106010", "330110005"}) {
+    const UnitId town = *r.Find(*AddressCode::ParsePrefix(town_code));
+    std::set<std::string> names;
+    for (UnitId unit : r.Descendants(town, Level::kCommunity)) names.insert(r.name(unit));
+    for (UnitId unit : r.Descendants(town, Level::kCommunity)) {
+      const std::string name = r.name(unit);
+      if (!name.ends_with("社区")) continue;
+      const std::string stem = name.substr(0, name.size() - std::string("社区").size());
+      if (names.contains(stem + "村委会") || names.contains(stem + "村村委会") || names.contains(stem + "村民委员会")) continue;
+      const std::string text = r.name(r.parent(town)) + r.name(town) + stem + "村";
+      const MatchResult result = matcher_->Match(text);
+      // Read by its short name (清波门 of 清波门社区) the community was found before, partial; else
+      // the rule finds it, matched.
+      EXPECT_EQ(result.unit(), unit) << text;
+      ++checked;
+    }
+  }
+  EXPECT_GT(checked, 10);
+  // Not when two communities of the town would fit, nor outside the town named.
+  const MatchResult elsewhere = matcher_->Match("西湖区西溪街道东岳村");
+  EXPECT_NE(elsewhere.unit(), dongyue.unit());
+}
+
 // A road runs through its town; its house numbers lie in one community or another. A text that
 // names a community and a number the registry has in another community of the town is answered
 // at the community named, partial — not at the other community's building.
