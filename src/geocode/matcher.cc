@@ -1815,6 +1815,13 @@ MatchResult Matcher::Impl::MatchDecoded(Scratch& s) const {
       LineageOf(community, lineage);
       consumed = village_end;
     }
+  } else if (result.status == MatchStatus::kMatched && result.place.level == Level::kCommunity &&
+             (best.entry->flags & kShortForm) && s.mentions[best.mention].end == consumed &&
+             consumed < s.cps.size() && s.cps[consumed] == U'村') {
+    // The same, read by the community's short name (清波门村: 清波门 of 清波门社区): the 村 is
+    // the old name's, not a village the registry lacks.
+    result.confidence = std::min(result.confidence, 0.9);
+    ++consumed;
   }
   if (result.status == MatchStatus::kMatched) {
     uint32_t detail_end = 0;
