@@ -617,14 +617,20 @@ struct Matcher::Impl {
   }
 
   // A village turned community (村改居) written by its old name: of 留下街道东岳村, where the
-  // registry has no village 东岳村 but the town's 东岳社区, that community. `at` is where the text
-  // after the town begins; the stem before 村 (1-6 Han characters) + 社区 must be the display
-  // name of exactly one community inside `town`. Sets `end` past the 村.
+  // registry has no village 东岳村 but the town's 东岳社区, that community; and the other way, a
+  // village the registry still has written as the community it has become since (三墩镇绕城社区
+  // for 绕城村). `at` is where the text after the town begins; the stem before 村 or 社区 (1-6 Han
+  // characters) + the other suffix must be the display name of exactly one community or village
+  // inside `town`. Sets `end` past the suffix written.
   UnitId FormerVillage(const Scratch& s, uint32_t at, UnitId town, uint32_t& end) const {
     const std::vector<char32_t>& cps = s.cps;
     uint32_t stop = at;
-    while (stop < cps.size() && stop - at <= 6 && IsHan(cps[stop]) && cps[stop] != U'村') ++stop;
-    if (stop == at || stop >= cps.size() || cps[stop] != U'村') return UnitId{};
+    auto community_at = [&](uint32_t i) { return i + 1 < cps.size() && cps[i] == U'社' && cps[i + 1] == U'区'; };
+    while (stop < cps.size() && stop - at <= 6 && IsHan(cps[stop]) && cps[stop] != U'村' && !community_at(stop)) ++stop;
+    if (stop == at || stop >= cps.size() || (cps[stop] != U'村' && !community_at(stop))) return UnitId{};
+    // 横村镇元村社区: the village 元村 (its 村 is its name's), written as a community.
+    const bool village_name_as_community = cps[stop] == U'村' && community_at(stop + 1);
+    const bool written_village = cps[stop] == U'村' && !village_name_as_community;
     uint32_t node = 0;  // the trie's root; 0 again means no such child
     bool walked = true;
     auto step = [&](char32_t cp) {
@@ -632,18 +638,26 @@ struct Matcher::Impl {
       walked = node != 0;
     };
     for (uint32_t i = at; i < stop; ++i) step(cps[i]);
-    step(U'社');
-    step(U'区');
+    if (written_village) {
+      step(U'社');
+      step(U'区');
+    } else {
+      step(U'村');
+      if (village_name_as_community) ++stop;
+    }
     if (!walked || nodes[node].key == UINT32_MAX) return UnitId{};
     const uint32_t key = nodes[node].key;
     UnitId found;
     for (uint32_t i = key_offsets[key]; i < key_offsets[key + 1]; ++i) {
       const Entry& e = entries[i];
-      if (e.kind != kUnitEntry || e.level != Level::kCommunity || e.former != 0 || !Agrees(town, UnitId{e.unit})) continue;
+      if (e.kind != kUnitEntry || e.level != Level::kCommunity || e.former != 0 || (e.flags & kShortForm) ||
+          !Agrees(town, UnitId{e.unit})) {
+        continue;
+      }
       if (found.valid() && found != UnitId{e.unit}) return UnitId{};  // two: the text does not say which
       found = UnitId{e.unit};
     }
-    if (found.valid()) end = stop + 1;
+    if (found.valid()) end = stop + (written_village ? 1 : 2);
     return found;
   }
 
@@ -1817,11 +1831,14 @@ MatchResult Matcher::Impl::MatchDecoded(Scratch& s) const {
     }
   } else if (result.status == MatchStatus::kMatched && result.place.level == Level::kCommunity &&
              (best.entry->flags & kShortForm) && s.mentions[best.mention].end == consumed &&
-             consumed < s.cps.size() && s.cps[consumed] == U'村') {
-    // The same, read by the community's short name (清波门村: 清波门 of 清波门社区): the 村 is
-    // the old name's, not a village the registry lacks.
-    result.confidence = std::min(result.confidence, 0.9);
-    ++consumed;
+             consumed < s.cps.size() && (s.cps[consumed] == U'村' || s.cps[consumed] == U'社')) {
+    // The same, read by the short name (清波门村: 清波门 of 清波门社区; 绕城社区: 绕城 of 绕城村):
+    // the suffix is the other name's, not a village or community the registry lacks.
+    const bool community = s.cps[consumed] == U'社';
+    if (!community || (consumed + 1 < s.cps.size() && s.cps[consumed + 1] == U'区')) {
+      result.confidence = std::min(result.confidence, 0.9);
+      consumed += community ? 2 : 1;
+    }
   }
   if (result.status == MatchStatus::kMatched) {
     uint32_t detail_end = 0;

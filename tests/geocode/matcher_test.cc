@@ -7,6 +7,7 @@
 #include <set>
 
 #include "address/names.h"
+#include "core/text.h"
 #include "catalog/config.h"
 #include "core/strings.h"
 #include "testing/demo_registry.h"
@@ -450,6 +451,33 @@ TEST_F(MatcherTest, AVillageTurnedCommunityIsFoundByItsOldName) {
   // Not when two communities of the town would fit, nor outside the town named.
   const MatchResult elsewhere = matcher_->Match("西湖区西溪街道东岳村");
   EXPECT_NE(elsewhere.unit(), dongyue.unit());
+  // The other way: a village the registry has, written as the community it has become since
+  // (三墩镇绕城社区 for 绕城村; 横村镇元村社区 for 元村, whose 村 is its name's).
+  int villages = 0;
+  for (const char* town_code : {"330106109", "330110005", "330122102"}) {
+    const UnitId town = *r.Find(*AddressCode::ParsePrefix(town_code));
+    std::map<std::string, int> stems;
+    std::vector<std::pair<UnitId, std::string>> written;
+    for (UnitId unit : r.Descendants(town, Level::kCommunity)) {
+      const std::string display = DisplayName(r.name(unit));
+      if (!display.ends_with("村")) continue;
+      const std::string stem = display.substr(0, display.size() - std::string("村").size());
+      // 元村 is written 元村社区; 绕城村, 绕城社区 (a stem of one character keeps its 村).
+      const std::string as_community = (Utf8Length(stem) < 2 ? display : stem) + "社区";
+      ++stems[as_community];
+      written.emplace_back(unit, as_community);
+    }
+    for (const auto& [unit, as_community] : written) {
+      if (stems[as_community] > 1) continue;
+      const std::string text = r.name(r.parent(town)) + r.name(town) + as_community;
+      const MatchResult result = matcher_->Match(text);
+      if (result.level() == Level::kCommunity && result.unit() != unit) continue;  // a community of that name exists
+      EXPECT_EQ(result.unit(), unit) << text;
+      EXPECT_EQ(result.status, MatchStatus::kMatched) << text;
+      ++villages;
+    }
+  }
+  EXPECT_GT(villages, 20);
 }
 
 // A road runs through its town; its house numbers lie in one community or another. A text that
