@@ -523,7 +523,7 @@ int NumeralValue(uint32_t cp) {
 
 // Length of the address unit suffix at units[at], or 0.
 size_t SuffixAt(const Unit* units, size_t at, size_t size) {
-  constexpr Word kSuffixes = U"号弄幢栋楼座室层组";
+  constexpr Word kSuffixes = U"号弄幢栋楼座室层组期";
   if (at >= size) return 0;
   if (kSuffixes.find(static_cast<char32_t>(units[at].cp())) != Word::npos) return 1;
   if (HeadIs(units, at, size, U"单元") || HeadIs(units, at, size, U"网格")) return 2;

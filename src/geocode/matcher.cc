@@ -1194,6 +1194,13 @@ Place Matcher::Impl::ReadEntry(const Scratch& s, const Mention& mention, const E
     } else {
       p = at;
     }
+    // A floor written before its room (3楼301室, 3层301): the room's number says the floor again.
+    uint32_t written_floor = 0;
+    q = p;
+    if (read_number(q, number) && skip_word(q, {U"楼", U"层"}) && q < size && IsDigit(cps[q])) {
+      written_floor = number;
+      p = q;
+    }
     q = p;
     if (!read_number(q, number)) return;
     const bool marked = skip_word(q, {U"室", U"房", U"号房", U"号"});
@@ -1204,7 +1211,8 @@ Place Matcher::Impl::ReadEntry(const Scratch& s, const Mention& mention, const E
       detail_missing = true;  // a room without its entrance in a building of several
       return;
     }
-    if (floor < 1 || floor > info.floors || room < 1 || room > info.rooms_per_floor) {
+    if (floor < 1 || floor > info.floors || room < 1 || room > info.rooms_per_floor ||
+        (written_floor != 0 && written_floor != floor)) {
       detail_missing = true;
       return;
     }

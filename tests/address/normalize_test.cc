@@ -276,7 +276,7 @@ TEST(NormalizeNumerals, ConvertedBeforeAnAddressUnit) {
       {"三座", "3座"},       {"七栋", "7栋"},         {"四楼层", "4楼层"},
       {"十号", "10号"},      {"一百二十号", "120号"}, {"一千零一号", "1001号"},
       {"二十三幢", "23幢"},  {"九十九号", "99号"},    {"三 号", "3号"},
-      {"一二〇号", "120号"},
+      {"一二〇号", "120号"},    {"二期", "2期"},        {"第三期", "第3期"},
   };
   for (const auto& [input, expected] : cases) EXPECT_EQ(Norm(input), expected) << input;
   absl::StatusOr<NormalizedAddress> traditional = NormalizeAddress("三十二號");

@@ -178,7 +178,10 @@ TEST_F(MatcherDetailTest, CompoundBuildingEntranceAndRoomInEveryForm) {
     for (const std::string& text :
          {Cat(prefix, info.number, "幢", info.entrances, "单元", room.room, "室"),
           Cat(prefix, info.number, "-", info.entrances, "-", room.room),
-          Cat(prefix, info.number, "号楼", info.entrances, "单元", room.room)}) {
+          Cat(prefix, info.number, "号楼", info.entrances, "单元", room.room),
+          // The floor written before its room, as people often do.
+          Cat(prefix, info.number, "幢", info.entrances, "单元", info.floors, "楼", room.room, "室"),
+          Cat(prefix, info.number, "栋", info.entrances, "单元", info.floors, "层", room.room)}) {
       MatchResult result = matcher_->Match(text);
       EXPECT_EQ(result.status, MatchStatus::kMatched) << text;
       EXPECT_EQ(result.level(), Level::kRoom) << text;
@@ -189,6 +192,13 @@ TEST_F(MatcherDetailTest, CompoundBuildingEntranceAndRoomInEveryForm) {
     EXPECT_EQ(missing.status, MatchStatus::kPartial) << prefix;
     EXPECT_LT(missing.level(), Level::kBuilding);
     EXPECT_FALSE(missing.reason.empty());
+    // A floor that its room's number contradicts: no room is taken.
+    if (info.floors > 1) {
+      MatchResult other_floor =
+          matcher_->Match(Cat(prefix, info.number, "幢", info.entrances, "单元", info.floors - 1, "楼", room.room, "室"));
+      EXPECT_EQ(other_floor.status, MatchStatus::kPartial);
+      EXPECT_LT(other_floor.level(), Level::kRoom);
+    }
     // A room on a floor above the roof is not a room.
     MatchResult roof = matcher_->Match(Cat(prefix, info.number, "幢", info.entrances, "单元", info.floors + 1, "01室"));
     EXPECT_EQ(roof.status, MatchStatus::kPartial);
