@@ -1399,7 +1399,10 @@ MatchResult Matcher::Impl::MatchDecoded(Scratch& s) const {
   // Mentions that straddle two names written side by side (道东 across 桐君街道|东方小区, 市西
   // across 杭州市|西湖区): their characters are read by those two. Unsupported, they are no
   // reading of their own (they overlap both, so neither would contradict them).
-  uint64_t straddling = 0;
+  // One that begins with the level suffix ending an official name before it (镇中 across
+  // 瓜沥镇|中沙社区: that 镇 is 瓜沥镇's) is no reading even where a larger area supports it (萧山区
+  // holds a 镇中村): a character is not written once for two names.
+  uint64_t straddling = 0, suffix_shared = 0;
   for (uint32_t index = 0; index < mention_count; ++index) {
     const Mention& m = s.mentions[index];
     if (m.typo || std::popcount(s.overlap[index]) < 2) continue;  // it overlaps both
@@ -1410,12 +1413,23 @@ MatchResult Matcher::Impl::MatchDecoded(Scratch& s) const {
         const Mention& right = s.mentions[b];
         if (b != index && b != a && !right.typo && right.begin == left.end && right.end > m.end) {
           straddling |= uint64_t{1} << index;
+          const char32_t last = s.cps[left.end - 1];
+          if (m.begin + 1 == left.end && (last == U'镇' || last == U'乡' || last == U'区' || last == U'县' ||
+                                          last == U'市' || last == U'省' || last == U'道')) {
+            for (const Entry& e : EntriesOf(left)) {
+              if (!(e.flags & kShortForm) && e.kind == kUnitEntry) {
+                suffix_shared |= uint64_t{1} << index;
+                break;
+              }
+            }
+          }
           break;
         }
       }
     }
   }
   for (uint32_t index = 0; index < mention_count; ++index) {
+    if (suffix_shared >> index & 1) continue;
     const Mention& mention = s.mentions[index];
     std::span<const Entry> list = EntriesOf(mention);
     // The readings to score: all of a short list; of a wide one (新村, 城东街道 across China),

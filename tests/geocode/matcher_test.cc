@@ -427,6 +427,20 @@ TEST_F(MatcherTest, AnUnknownVillageOrCommunityAfterTheAnswerMakesItPartial) {
   }
 }
 
+// A name that would take the level suffix of the official name before it (镇中 across
+// 瓜沥镇|中沙社区) is no reading, even where the district supports it (党湾镇 has a 镇中村):
+// 瓜沥镇中沙社区 is 瓜沥镇's 中沙村 written as a community, not 党湾镇's 镇中村.
+TEST_F(MatcherTest, ANameDoesNotShareTheSuffixOfTheOfficialNameBeforeIt) {
+  const MatchResult village = matcher_->Match("萧山区瓜沥镇中沙村");
+  ASSERT_EQ(village.status, MatchStatus::kMatched);
+  ASSERT_GE(village.level(), Level::kCommunity);  // its grid, where the village's lane is one grid's
+  const MatchResult as_community = matcher_->Match("萧山区瓜沥镇中沙社区");
+  EXPECT_EQ(as_community.unit(), registry_->AncestorAt(village.unit(), Level::kCommunity));
+  EXPECT_EQ(as_community.status, MatchStatus::kMatched);
+  const MatchResult town = matcher_->Match("萧山区瓜沥镇");
+  EXPECT_TRUE(registry_->IsWithin(as_community.unit(), town.unit()));
+}
+
 // Villages turned communities (村改居) are still written by their old names: 留下街道东岳村 is the
 // town's 东岳社区 (the registry has no village 东岳村 there), matched at 0.9. Checked on every
 // community of a few towns whose name ends in 社区 and that no village of the town shares.
