@@ -1322,7 +1322,21 @@ Place Matcher::Impl::ReadDetail(const Scratch& s, const Lineage& lineage, uint32
   return best;
 }
 
+// The reason given for an address in Hong Kong, Macao or Taiwan (see Match).
+constexpr std::string_view kOutsideTheCodes = "Hong Kong, Macao and Taiwan are not in the registry's division codes";
+
 MatchResult Matcher::Impl::Match(std::string_view text) const {
+  // Hong Kong, Macao and Taiwan have no codes in the national division scheme (GB/T 2260 lists
+  // them as provinces without a level below): written by their names, an address there is
+  // answered unmatched, never forced into a namesake (香港特别行政区九龙城区 was 辽宁's 龙城区).
+  for (std::string_view region : {"香港特别行政区", "澳门特别行政区", "香港特区", "澳门特区", "台湾省", "中国香港",
+                                   "中国澳门", "中国台湾"}) {
+    if (text.starts_with(region)) {
+      MatchResult outside;
+      outside.reason = kOutsideTheCodes;
+      return outside;
+    }
+  }
   thread_local Scratch s;
   Decode(text, s.cps);
   if (!HasCommittee(s.cps)) return MatchDecoded(s);

@@ -427,6 +427,21 @@ TEST_F(MatcherTest, AnUnknownVillageOrCommunityAfterTheAnswerMakesItPartial) {
   }
 }
 
+// Hong Kong, Macao and Taiwan have no codes in the division scheme: an address there is
+// unmatched with that reason, not a namesake's (九龙城区's 龙城区 is in 辽宁).
+TEST_F(MatcherTest, HongKongMacaoAndTaiwanAreNotForcedIntoTheMainland) {
+  for (const char* text : {"香港特别行政区九龙城区", "澳门特别行政区氹仔", "台湾省台北市", "中国台湾台北市信义区", "中国香港"}) {
+    const MatchResult result = matcher_->Match(text);
+    EXPECT_EQ(result.status, MatchStatus::kUnmatched) << text;
+    EXPECT_FALSE(result.unit().valid()) << text;
+    EXPECT_NE(std::string(result.reason).find("Hong Kong, Macao and Taiwan"), std::string::npos) << text;
+  }
+  // 中国 before a province is no region; a region's name inside a mainland address is not the
+  // region (宁波's 台湾路 is not 台湾省).
+  EXPECT_EQ(matcher_->Match("中国浙江省杭州市").status, MatchStatus::kMatched);
+  EXPECT_NE(std::string(matcher_->Match("杭州市西湖区香港路").reason).find("Hong Kong"), 0u);
+}
+
 // A name that would take the level suffix of the official name before it (镇中 across
 // 瓜沥镇|中沙社区) is no reading, even where the district supports it (党湾镇 has a 镇中村):
 // 瓜沥镇中沙社区 is 瓜沥镇's 中沙村 written as a community, not 党湾镇's 镇中村.

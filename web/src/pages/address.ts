@@ -18,6 +18,7 @@ const REASON_KEYS: Record<string, MessageKey> = {
   'the house number, building or room is not in the registry': 'address.reason.numberMissing',
   'a road, compound, building, village or community named is not in the registry': 'address.reason.placeMissing',
   'a district, town or zone named is not inside the place found': 'address.reason.areaOutside',
+  "Hong Kong, Macao and Taiwan are not in the registry's division codes": 'address.reason.hkMacaoTaiwan',
   'empty': 'address.reason.empty',
   'invalid UTF-8': 'address.reason.badUtf8',
   'control character': 'address.reason.control',
