@@ -111,6 +111,7 @@ int RunGeocode(const Context& context, const std::string& eval_file, int threads
     };
     std::vector<std::unique_ptr<Worker>> workers;
     for (int at = 0; at < threads; ++at) workers.push_back(std::make_unique<Worker>(Worker{{}, GeocodeAnswerWriter(registry)}));
+    const std::string not_in_encoding = transcoder != nullptr ? Cat("not valid ", transcoder->name()) : "";
     LineReader reader(STDIN_FILENO, transcoder.get());
     const auto ready = std::chrono::steady_clock::now();
     const size_t answered = AnswerInBlocks(reader, threads, *context.out,
@@ -122,6 +123,10 @@ int RunGeocode(const Context& context, const std::string& eval_file, int threads
                      worker.results.resize(lines.size());
                      for (size_t at = 0; at < lines.size(); ++at) {
                        worker.results[at] = geocoder->Run(lines[at], too_long[at] != 0, worker.normalized);
+                       // A byte the input's encoding does not have became one that is never UTF-8.
+                       if (transcoder != nullptr && worker.results[at].reason == "invalid UTF-8") {
+                         worker.results[at].reason = not_in_encoding;
+                       }
                      }
                      for (size_t at = 0; at < lines.size(); ++at) {
                        std::string_view echo = lines[at];

@@ -438,6 +438,7 @@ TEST(CliGeocode, AddressesInGbkAreReadWithEncoding) {
   EXPECT_EQ(lines[0]["code"].get<std::string>().substr(0, 6), "330106");
   EXPECT_EQ(lines[1]["code"].get<std::string>().substr(0, 6), "330108");
   EXPECT_EQ(lines[2]["status"], "invalid");
+  EXPECT_EQ(lines[2]["reason"], "not valid GBK");
   EXPECT_EQ(lines[3]["code"].get<std::string>().substr(0, 6), "330108");
   // Read as UTF-8, the same bytes are invalid; an unknown encoding, or one for points, stops.
   Output as_utf8 = Pingan("geocode < '" + file.string() + "'");
