@@ -89,6 +89,38 @@ std::optional<double> NumberOf(const Value& value) {
   return std::nullopt;
 }
 
+// The form a spreadsheet shows and saves a date in (Excel on Chinese Windows: 2024/6/1 8:00):
+// YYYY/M/D or YYYY-M-D, then optionally H:MM[:SS], months, days and hours of one or two digits,
+// in `zone`. nullopt when the text is not of that form or names no real date.
+std::optional<absl::Time> ParseSpreadsheetTime(std::string_view text, const absl::TimeZone& zone) {
+  text = Trim(text);
+  size_t at = 0;
+  auto number = [&](size_t min_digits, size_t max_digits, int& out) {
+    size_t start = at;
+    int value = 0;
+    while (at < text.size() && at - start < max_digits && text[at] >= '0' && text[at] <= '9') {
+      value = value * 10 + (text[at++] - '0');
+    }
+    out = value;
+    return at - start >= min_digits && (at == text.size() || text[at] < '0' || text[at] > '9');
+  };
+  int year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0;
+  if (!number(4, 4, year) || at >= text.size() || (text[at] != '/' && text[at] != '-')) return std::nullopt;
+  const char separator = text[at++];
+  if (!number(1, 2, month) || at >= text.size() || text[at++] != separator || !number(1, 2, day)) return std::nullopt;
+  if (at < text.size()) {
+    if (text[at++] != ' ') return std::nullopt;
+    while (at < text.size() && text[at] == ' ') ++at;
+    if (!number(1, 2, hour) || at >= text.size() || text[at++] != ':' || !number(2, 2, minute)) return std::nullopt;
+    if (at < text.size() && (text[at++] != ':' || !number(2, 2, second))) return std::nullopt;
+    if (at != text.size()) return std::nullopt;
+  }
+  if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 59) return std::nullopt;
+  const absl::CivilSecond civil(year, month, day, hour, minute, second);
+  if (civil.year() != year || civil.month() != month || civil.day() != day) return std::nullopt;  // 2/30
+  return absl::FromCivil(civil, zone);
+}
+
 // ISO 8601: YYYY-MM-DD[(T| )HH:MM[:SS[.fff]]][Z|±HH[:]MM]. Without an offset the time is in
 // `zone`. nullopt when the text is not of that form or names no real date.
 std::optional<absl::Time> ParseIso8601(std::string_view text, const absl::TimeZone& zone) {
@@ -893,6 +925,7 @@ bool RecordConverter::Convert(const RawRecord& record, ConverterScratch& scratch
       when = ParseIso8601(trimmed, zone_);  // a source may send canonical times too
     }
   }
+  if (!when) when = ParseSpreadsheetTime(trimmed, zone_);  // as a spreadsheet saved it
   if (!when) {
     return reject("bad_time", plan.time_format.empty()
                                   ? std::string("occurred_at is not an ISO 8601 time")

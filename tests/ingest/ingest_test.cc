@@ -483,16 +483,33 @@ TEST_F(IngestTest, ASourceWithATimeFormatReadsItsOwnTimesAndIso8601Alike) {
       "T-4,0103,2024-06-01T08:00:00,杭州市西湖区,,,在办,,,,\n"
       "T-5,0103,2024-06-01T08:00:00+09:00,杭州市西湖区,,,在办,,,,\n"
       "T-6,0103,2024-06-31T08:00:00+08:00,杭州市西湖区,,,在办,,,,\n"
-      "T-7,0103,2024-06-01T8:00:00+08:00,杭州市西湖区,,,在办,,,,\n";
+      "T-7,0103,2024-06-01T8:00:00+08:00,杭州市西湖区,,,在办,,,,\n"
+      // As a spreadsheet saves them (Excel on Chinese Windows: 2024/6/1 8:00).
+      "T-8,0103,2024/6/1 8:00,杭州市西湖区,,,在办,,,,\n"
+      "T-9,0103,2024/06/01 08:00:00,杭州市西湖区,,,在办,,,,\n"
+      "T-10,0103,2024/6/1,杭州市西湖区,,,在办,,,,\n"
+      "T-11,0103,2024-6-1 8:00,杭州市西湖区,,,在办,,,,\n"
+      "T-12,0103,2024/6/31 8:00,杭州市西湖区,,,在办,,,,\n"
+      "T-13,0103,24/6/1 8:00,杭州市西湖区,,,在办,,,,\n"
+      "T-14,0103,2024/6-1 8:00,杭州市西湖区,,,在办,,,,\n"
+      "T-15,0103,2024/6/1 8:0,杭州市西湖区,,,在办,,,,\n"
+      "T-16,0103,2024/6/1 24:00,杭州市西湖区,,,在办,,,,\n";
   IngestSummary summary = Ingest("police-times.csv", csv);
-  EXPECT_EQ(summary.inserted, 5) << summary.Text();
-  EXPECT_EQ(summary.quarantined["bad_time"], 2) << summary.Text();
+  EXPECT_EQ(summary.inserted, 9) << summary.Text();
+  EXPECT_EQ(summary.quarantined["bad_time"], 7) << summary.Text();
   const int64_t eight_local = 1717200000;  // 2024-06-01T00:00:00Z = 08:00 in the city
   EXPECT_EQ(Find("police", "T-1").event.occurred_at, eight_local);
   EXPECT_EQ(Find("police", "T-2").event.occurred_at, eight_local);
   EXPECT_EQ(Find("police", "T-3").event.occurred_at, eight_local + 8 * 3600);
   EXPECT_EQ(Find("police", "T-4").event.occurred_at, eight_local);  // no offset: the city's zone
   EXPECT_EQ(Find("police", "T-5").event.occurred_at, eight_local - 3600);
+  for (const char* id : {"T-8", "T-9", "T-11"}) EXPECT_EQ(Find("police", id).event.occurred_at, eight_local) << id;
+  EXPECT_EQ(Find("police", "T-10").event.occurred_at, eight_local - 8 * 3600);  // midnight in the city
+  // A source without a format reads the spreadsheet's form too.
+  IngestSummary canonical = Ingest("safety-times.csv", "source,source_id,type,occurred_at,address\n"
+                                                       "safety,X-1,safety.accident,2024/6/1 8:00,杭州市萧山区\n");
+  EXPECT_EQ(canonical.inserted, 1) << canonical.Text();
+  EXPECT_EQ(Find("safety", "X-1").event.occurred_at, eight_local);
 }
 
 TEST(AppendJsonStringTest, WritesEveryStringAsNlohmannDoes) {
