@@ -22,14 +22,14 @@
 namespace pingan {
 namespace {
 
-// Words that, right after a short place name, make it part of a road or compound name:
-// 杭州路, 西湖大道, 滨江花园 are not 杭州, 西湖, 滨江.
+// Words that, right after a short place name, make it part of a road, compound or institution's
+// name: 杭州路, 西湖大道, 滨江花园 are not 杭州, 西湖, 滨江; 中级人民法院 is no 人民社区.
 constexpr std::u32string_view kNameContinuations[] = {
     U"东路", U"西路", U"南路", U"北路", U"中路", U"东大街", U"西大街", U"南大街", U"北大街", U"中大街",
     U"东大道", U"西大道", U"南大道", U"北大道", U"环路", U"东环路", U"西环路", U"南环路", U"北环路",
     U"路", U"街", U"大道", U"大街", U"巷", U"弄", U"道",
     U"桥", U"公园", U"广场", U"花园", U"小区", U"苑", U"公寓", U"大厦", U"中学", U"小学", U"大学",
-    U"医院", U"宾馆", U"酒店", U"饭店", U"商场", U"市场"};
+    U"医院", U"宾馆", U"酒店", U"饭店", U"商场", U"市场", U"法院", U"检察院", U"政府"};
 // Of those, the ones that make a road name: its whole span is skipped.
 constexpr std::u32string_view kRoadWords[] = {
     U"东路",   U"西路",   U"南路",   U"北路",   U"中路", U"东大街", U"西大街", U"南大街", U"北大街", U"中大街",
@@ -1414,8 +1414,8 @@ MatchResult Matcher::Impl::MatchDecoded(Scratch& s) const {
   // across 杭州市|西湖区): their characters are read by those two. Unsupported, they are no
   // reading of their own (they overlap both, so neither would contradict them).
   // One that begins with the level suffix ending an official name before it (镇中 across
-  // 瓜沥镇|中沙社区: that 镇 is 瓜沥镇's) is no reading even where a larger area supports it (萧山区
-  // holds a 镇中村): a character is not written once for two names.
+  // 瓜沥镇|中沙社区: that 镇 is 瓜沥镇's; 市中 of 杭州市中级人民法院) is no reading, whatever its
+  // support (萧山区 holds a 镇中村): a character is not written once for two names.
   uint64_t straddling = 0, suffix_shared = 0;
   for (uint32_t index = 0; index < mention_count; ++index) {
     const Mention& m = s.mentions[index];
@@ -1427,16 +1427,33 @@ MatchResult Matcher::Impl::MatchDecoded(Scratch& s) const {
         const Mention& right = s.mentions[b];
         if (b != index && b != a && !right.typo && right.begin == left.end && right.end > m.end) {
           straddling |= uint64_t{1} << index;
-          const char32_t last = s.cps[left.end - 1];
-          if (m.begin + 1 == left.end && (last == U'镇' || last == U'乡' || last == U'区' || last == U'县' ||
-                                          last == U'市' || last == U'省' || last == U'道')) {
-            for (const Entry& e : EntriesOf(left)) {
-              if (!(e.flags & kShortForm) && e.kind == kUnitEntry) {
-                suffix_shared |= uint64_t{1} << index;
-                break;
-              }
-            }
-          }
+          break;
+        }
+      }
+    }
+  }
+  for (uint32_t index = 0; index < mention_count; ++index) {
+    const Mention& m = s.mentions[index];
+    if (m.typo || m.begin == 0) continue;
+    const char32_t shared = s.cps[m.begin];
+    if (shared != U'镇' && shared != U'乡' && shared != U'区' && shared != U'县' && shared != U'市' && shared != U'省' &&
+        shared != U'道') {
+      continue;
+    }
+    for (uint32_t a = 0; a < mention_count && !(suffix_shared >> index & 1); ++a) {
+      const Mention& left = s.mentions[a];
+      if (a == index || left.typo || left.end != m.begin + 1 || left.begin >= m.begin) continue;
+      // The name before must stand on its own, not begin inside a third (道县 inside
+      // 玉城街道|县前社区 is itself such a stray, and says nothing of 县前社区).
+      bool stands = true;
+      for (uint32_t o = 0; o < mention_count && stands; ++o) {
+        const Mention& other = s.mentions[o];
+        stands = o == a || other.typo || !(other.begin < left.begin && left.begin < other.end);
+      }
+      if (!stands) continue;
+      for (const Entry& e : EntriesOf(left)) {
+        if (!(e.flags & kShortForm) && e.kind == kUnitEntry) {
+          suffix_shared |= uint64_t{1} << index;
           break;
         }
       }

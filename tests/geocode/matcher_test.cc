@@ -454,6 +454,19 @@ TEST_F(MatcherTest, ANameDoesNotShareTheSuffixOfTheOfficialNameBeforeIt) {
   EXPECT_EQ(as_community.status, MatchStatus::kMatched);
   const MatchResult town = matcher_->Match("萧山区瓜沥镇");
   EXPECT_TRUE(registry_->IsWithin(as_community.unit(), town.unit()));
+  // Nor with nothing after it to straddle: 市中 of 杭州市中级人民法院 is no 市中社区 (新昌县), and
+  // 人民 before 法院 no 人民社区: the court is the city's.
+  const MatchResult city = matcher_->Match("浙江省杭州市");
+  const MatchResult court = matcher_->Match("浙江省杭州市中级人民法院");
+  EXPECT_EQ(court.unit(), city.unit());
+  EXPECT_EQ(court.status, MatchStatus::kMatched);
+  const MatchResult district = matcher_->Match("杭州市西湖区");
+  EXPECT_EQ(matcher_->Match("杭州市西湖区人民法院").unit(), district.unit());
+  // A third name that begins inside the one before is no such name before: 道县 (湖南) inside
+  // 玉城街道 does not take 县前社区 away.
+  const MatchResult xianqian = matcher_->Match("浙江台州市玉环市玉城街道县前社区");
+  EXPECT_EQ(xianqian.status, MatchStatus::kMatched);
+  EXPECT_EQ(xianqian.level(), Level::kCommunity);
 }
 
 // Villages turned communities (村改居) are still written by their old names: 留下街道东岳村 is the
