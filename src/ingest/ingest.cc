@@ -238,6 +238,11 @@ std::string IngestSummary::Text() const {
       "read {}  inserted {}  updated {}  unchanged {}  withdrawn {}  quarantined {}\n", read,
       inserted, updated, unchanged, withdrawn, quarantined_total());
   for (const auto& [reason, count] : quarantined) out += fmt::format("  quarantined {:<16} {}\n", reason, count);
+  // Most files that are not UTF-8 are GBK (Excel on Chinese Windows): say so once, where it shows.
+  if (auto bad = quarantined.find("bad_utf8"); bad != quarantined.end() && bad->second * 2 > read) {
+    out += "  most records are not UTF-8: a file in GBK or GB18030 (as Excel on Chinese Windows saves CSV) "
+           "needs --encoding GB18030, or the source's encoding in the catalog\n";
+  }
   for (const auto& [key, count] : placed) out += fmt::format("  placed {:<22} {}\n", key, count);
   if (outside_home_city > 0) out += fmt::format("  outside the home city (stored, not counted) {}\n", outside_home_city);
   if (geocoded + geocode_cache_hits > 0) {

@@ -168,6 +168,12 @@ TEST(IngestCli, AGbkFileIsReadWithEncodingAndItsUnreadableEntriesReplaced) {
   ASSERT_EQ(as_utf8.exit_code, 0) << as_utf8.err;
   EXPECT_EQ(nlohmann::json::parse(as_utf8.out)["quarantined_by_reason"]["bad_utf8"], 2) << as_utf8.out;
   EXPECT_THAT(RunPingan("quarantine", data.string()).out, HasSubstr("--encoding GB18030"));
+  // The summary says it once too, when most records were not UTF-8.
+  testing::Output summary = RunPingan("ingest " + feed.string(), data.string());
+  EXPECT_THAT(summary.out, HasSubstr("most records are not UTF-8"));
+  EXPECT_THAT(RunPingan("ingest " + dir.Write("police-ok.csv", "警情编号,案件类别,发案时间,发案地址\n").string(),
+                        data.string()).out,
+              Not(HasSubstr("not UTF-8")));
 
   testing::Output unknown = RunPingan("ingest --encoding klingon " + feed.string(), data.string());
   EXPECT_EQ(unknown.exit_code, 1);
