@@ -1245,6 +1245,7 @@ Place Matcher::Impl::ReadEntry(const Scratch& s, const Mention& mention, const E
   }
   uint32_t p = mention.end, number = 0;
   if (!read_number(p, number)) return place;
+  if (p < size && cps[p] == U'组') return place;  // a villager group (良渚村3组), not a house number
   const bool marked = skip_word(p, {U"号"});
   const Target* target = road_numbers.Find(e.detail, number);
   // 文三路478 without 号: a house number only at the end of the text or before a dash.
@@ -1470,10 +1471,12 @@ MatchResult Matcher::Impl::MatchDecoded(Scratch& s) const {
     // numbers do not exist are not taken, unless none of them has it (the text is then partial).
     uint32_t number = 0;
     bool numbered = false;
-    for (uint32_t at = mention.end; at < s.cps.size() && IsDigit(s.cps[at]) && number < 100'000'000; ++at) {
-      number = number * 10 + (s.cps[at] - '0');
+    uint32_t after_number = mention.end;
+    for (; after_number < s.cps.size() && IsDigit(s.cps[after_number]) && number < 100'000'000; ++after_number) {
+      number = number * 10 + (s.cps[after_number] - '0');
       numbered = true;
     }
+    if (after_number < s.cps.size() && s.cps[after_number] == U'组') numbered = false;  // a villager group
     auto fits_number = [&](const Entry& e) {
       if (mention.official_only && (e.flags & kShortForm)) return false;
       if (!numbered || e.kind == kUnitEntry) return true;
@@ -1921,7 +1924,15 @@ MatchResult Matcher::Impl::MatchDecoded(Scratch& s) const {
         }
       }
     }
-    if (more || elsewhere) {
+    // A villager group (3组, 第3组, 第3村民小组): below the village, and not in the registry.
+    bool group = false;
+    for (size_t at = 0; at + 1 < rest.size() && !group; ++at) {
+      group = IsDigit(rest[at]) && (rest[at + 1] == U'组' || StartsWith(rest.subspan(at + 1), U"村民小组"));
+    }
+    if (group) {
+      result.status = MatchStatus::kPartial;
+      result.reason = "a villager group (组) is not in the registry";
+    } else if (more || elsewhere) {
       result.status = MatchStatus::kPartial;
       result.reason = detail_elsewhere ? "the house number named lies outside the community or grid named"
                       : detail_missing ? "the house number, building or room is not in the registry"

@@ -427,6 +427,22 @@ TEST_F(MatcherTest, AnUnknownVillageOrCommunityAfterTheAnswerMakesItPartial) {
   }
 }
 
+// A villager group (3组; 五组, which the normaliser makes 5组; 第3村民小组) is below the village and not in the registry: the
+// village, partial, with that reason; its number is no house number of the village's lane.
+TEST_F(MatcherTest, AVillagerGroupIsNotReadAsAHouseNumber) {
+  const MatchResult village = matcher_->Match("余杭区黄湖镇青山村");
+  ASSERT_EQ(village.status, MatchStatus::kMatched);
+  const UnitId community = registry_->AncestorAt(village.unit(), Level::kCommunity);
+  for (const char* text : {"余杭区黄湖镇青山村3组", "余杭区黄湖镇青山村5组", "余杭区黄湖镇青山村第3村民小组",
+                           "余杭区黄湖镇青山村3组15号", "余杭区黄湖镇青山村1组1号"}) {
+    const MatchResult result = matcher_->Match(text);
+    EXPECT_EQ(result.status, MatchStatus::kPartial) << text;
+    EXPECT_EQ(registry_->AncestorAt(result.unit(), Level::kCommunity), community) << text;
+    EXPECT_LE(result.level(), Level::kGrid) << text;  // no building of the lane
+    EXPECT_EQ(std::string(result.reason), "a villager group (组) is not in the registry") << text;
+  }
+}
+
 // Hong Kong, Macao and Taiwan have no codes in the division scheme: an address there is
 // unmatched with that reason, not a namesake's (九龙城区's 龙城区 is in 辽宁).
 TEST_F(MatcherTest, HongKongMacaoAndTaiwanAreNotForcedIntoTheMainland) {

@@ -19,6 +19,7 @@ const REASON_KEYS: Record<string, MessageKey> = {
   'a road, compound, building, village or community named is not in the registry': 'address.reason.placeMissing',
   'a district, town or zone named is not inside the place found': 'address.reason.areaOutside',
   "Hong Kong, Macao and Taiwan are not in the registry's division codes": 'address.reason.hkMacaoTaiwan',
+  'a villager group (组) is not in the registry': 'address.reason.villagerGroup',
   'empty': 'address.reason.empty',
   'invalid UTF-8': 'address.reason.badUtf8',
   'control character': 'address.reason.control',
