@@ -541,10 +541,7 @@ absl::Status Ingester::IngestFile(const fs::path& path, IngestSummary* summary, 
   std::vector<int64_t> unreadable;
   if (transcoder != nullptr) {
     read = transcoder->Wrap(std::move(read));
-    PA_ASSIGN_OR_RETURN(std::vector<QuarantineEntry> entries, impl_->env.store->ListQuarantine());
-    for (const QuarantineEntry& entry : entries) {
-      if (entry.reason == "bad_utf8" && entry.source_id.empty() && entry.file == name) unreadable.push_back(entry.id);
-    }
+    PA_ASSIGN_OR_RETURN(unreadable, impl_->env.store->KeylessQuarantineIds(name, "bad_utf8"));
   }
   auto read_all = [&]() -> absl::Status {
     if (format == Format::kJsonLines) {

@@ -656,6 +656,19 @@ absl::StatusOr<std::vector<QuarantineEntry>> EventStore::ListQuarantine() {
   return entries;
 }
 
+absl::StatusOr<std::vector<int64_t>> EventStore::KeylessQuarantineIds(std::string_view file, std::string_view reason) {
+  Query query;
+  PA_RETURN_IF_ERROR(query.Prepare(
+      impl_->db, "SELECT id FROM quarantine WHERE file = ?1 AND reason = ?2 AND source_id = '' ORDER BY id"));
+  query.Text(1, file);
+  query.Text(2, reason);
+  std::vector<int64_t> ids;
+  int rc;
+  while ((rc = query.Step()) == SQLITE_ROW) ids.push_back(query.ColumnInt(0));
+  if (rc != SQLITE_DONE) return query.Error();
+  return ids;
+}
+
 absl::Status EventStore::DeleteQuarantine(std::span<const int64_t> ids) {
   Query erase;
   PA_RETURN_IF_ERROR(erase.Prepare(impl_->db, "DELETE FROM quarantine WHERE id = ?"));

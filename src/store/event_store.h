@@ -140,6 +140,9 @@ class EventStore {
   absl::StatusOr<int64_t> LastSeq();
 
   absl::StatusOr<std::vector<QuarantineEntry>> ListQuarantine();
+  // Ids of the entries of `file` that hold no key and were quarantined for `reason` (the
+  // records of a file read in the wrong encoding: bad_utf8), oldest first.
+  absl::StatusOr<std::vector<int64_t>> KeylessQuarantineIds(std::string_view file, std::string_view reason);
   // Removes quarantine entries by id (after a retry placed them or re-quarantined them anew).
   absl::Status DeleteQuarantine(std::span<const int64_t> ids);
 
