@@ -472,6 +472,50 @@ struct Ingester::Impl {
     if (!convert_status.ok()) return convert_status;
     return read_status;
   }
+
+  // JSON Lines from `read`: one record per line; blank lines are skipped.
+  absl::Status RunJsonLines(const Transcoder::Read& read, const std::string& source, const std::string& name,
+                            IngestSummary* summary) {
+    return Run(
+        [&](auto emit) {
+          return LineSplitter::Run(read, [&](const std::string& line, int64_t number, bool too_long) {
+            if (line.empty() && !too_long) return absl::OkStatus();
+            return emit([&](RawRecord& record) { record.SetJsonLine(line, too_long, source, name, number); });
+          });
+        },
+        summary);
+  }
+
+  // CSV (RFC 4180) from `read`: the first record is the header (a UTF-8 BOM before it is
+  // dropped); blank lines are skipped.
+  absl::Status RunCsv(const Transcoder::Read& read, const std::string& source, const std::string& name,
+                      IngestSummary* summary) {
+    return Run(
+        [&](auto emit) {
+          std::shared_ptr<const std::vector<std::string>> header;
+          CsvStreamParser parser(name, [&](const CsvRow& row) -> absl::Status {
+            if (header == nullptr) {
+              auto columns = std::make_shared<std::vector<std::string>>();
+              for (std::string_view field : row.fields) columns->emplace_back(field);
+              if (!columns->empty() && StartsWithBom(columns->front())) columns->front().erase(0, 3);
+              header = std::move(columns);
+              return absl::OkStatus();
+            }
+            if (row.fields.size() == 1 && row.fields[0].empty()) return absl::OkStatus();  // blank
+            return emit([&](RawRecord& record) {
+              record.SetCsvRow(header, row.fields, row.oversized, source, name, static_cast<int64_t>(row.number));
+            });
+          }, CsvLimits{.max_field_bytes = kCsvMaxFieldBytes, .max_fields = 1024, .lenient = true});
+          std::vector<char> buffer(1 << 20);
+          while (true) {
+            PA_ASSIGN_OR_RETURN(size_t got, read(buffer.data(), buffer.size()));
+            if (got == 0) break;
+            PA_RETURN_IF_ERROR(parser.Feed(buffer.data(), got));
+          }
+          return parser.Finish();
+        },
+        summary);
+  }
 };
 
 Ingester::Ingester(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -543,53 +587,20 @@ absl::Status Ingester::IngestFile(const fs::path& path, IngestSummary* summary, 
     read = transcoder->Wrap(std::move(read));
     PA_ASSIGN_OR_RETURN(unreadable, impl_->env.store->KeylessQuarantineIds(name, "bad_utf8"));
   }
-  auto read_all = [&]() -> absl::Status {
-    if (format == Format::kJsonLines) {
-      return impl_->Run(
-          [&](auto emit) {
-            return LineSplitter::Run(read, [&](const std::string& line, int64_t number, bool too_long) {
-              if (line.empty() && !too_long) return absl::OkStatus();  // blank lines are skipped
-              return emit([&](RawRecord& record) { record.SetJsonLine(line, too_long, file_source, name, number); });
-            });
-          },
-          summary);
-    }
-    // CSV: the first record is the header.
-    return impl_->Run(
-        [&](auto emit) {
-          std::shared_ptr<const std::vector<std::string>> header;
-          absl::Status row_status;
-          CsvStreamParser parser(name, [&](const CsvRow& row) -> absl::Status {
-            if (header == nullptr) {
-              auto columns = std::make_shared<std::vector<std::string>>();
-              for (std::string_view field : row.fields) columns->emplace_back(field);
-              if (!columns->empty() && StartsWithBom(columns->front())) columns->front().erase(0, 3);
-              header = std::move(columns);
-              return absl::OkStatus();
-            }
-            if (row.fields.size() == 1 && row.fields[0].empty()) return absl::OkStatus();  // blank
-            return emit([&](RawRecord& record) {
-              record.SetCsvRow(header, row.fields, row.oversized, file_source, name, static_cast<int64_t>(row.number));
-            });
-          }, CsvLimits{.max_field_bytes = kCsvMaxFieldBytes, .max_fields = 1024, .lenient = true});
-          std::vector<char> buffer(1 << 20);
-          while (true) {
-            PA_ASSIGN_OR_RETURN(size_t got, read(buffer.data(), buffer.size()));
-            if (got == 0) break;
-            PA_RETURN_IF_ERROR(parser.Feed(buffer.data(), got));
-          }
-          return parser.Finish();
-        },
-        summary);
-  };
-  PA_RETURN_IF_ERROR(read_all());
+  PA_RETURN_IF_ERROR(format == Format::kJsonLines ? impl_->RunJsonLines(read, file_source, name, summary)
+                                                : impl_->RunCsv(read, file_source, name, summary));
   return unreadable.empty() ? absl::OkStatus() : impl_->env.store->DeleteQuarantine(unreadable);
 }
 
 absl::Status Ingester::IngestJsonLines(std::string_view body, std::string_view name, IngestSummary* summary,
                                        std::string_view source, std::string_view encoding) {
-  std::string file_source(source);
-  std::string shown(name);
+  return IngestBody(body, BodyFormat::kJsonLines, name, summary, source, encoding);
+}
+
+absl::Status Ingester::IngestBody(std::string_view body, BodyFormat format, std::string_view name,
+                                  IngestSummary* summary, std::string_view source, std::string_view encoding) {
+  const std::string file_source(source);
+  const std::string shown(name);
   PA_ASSIGN_OR_RETURN(std::unique_ptr<Transcoder> transcoder,
                       TranscoderFor(*impl_->env.catalog, file_source, encoding, shown));
   size_t offset = 0;
@@ -600,14 +611,8 @@ absl::Status Ingester::IngestJsonLines(std::string_view body, std::string_view n
     return take;
   };
   if (transcoder != nullptr) read = transcoder->Wrap(std::move(read));
-  return impl_->Run(
-      [&](auto emit) {
-        return LineSplitter::Run(read, [&](const std::string& line, int64_t number, bool too_long) {
-          if (line.empty() && !too_long) return absl::OkStatus();
-          return emit([&](RawRecord& record) { record.SetJsonLine(line, too_long, file_source, shown, number); });
-        });
-      },
-      summary);
+  return format == BodyFormat::kCsv ? impl_->RunCsv(read, file_source, shown, summary)
+                                    : impl_->RunJsonLines(read, file_source, shown, summary);
 }
 
 absl::Status Ingester::RetryQuarantine(IngestSummary* summary) {

@@ -75,8 +75,12 @@ class Ingester {
   // the encoding is unknown.
   absl::Status IngestFile(const std::filesystem::path& path, IngestSummary* summary,
                           std::string_view source = "", std::string_view encoding = "");
-  // A JSON Lines body (HTTP ingest), named `name` in quarantine entries; `encoding` as for
-  // IngestFile (the charset of the request's Content-Type, else the source's).
+  // A body (HTTP ingest) of JSON Lines, or of CSV with a header line, named `name` in quarantine
+  // entries; `encoding` as for IngestFile (the charset of the request's Content-Type, else the
+  // source's).
+  enum class BodyFormat { kJsonLines, kCsv };
+  absl::Status IngestBody(std::string_view body, BodyFormat format, std::string_view name, IngestSummary* summary,
+                          std::string_view source = "", std::string_view encoding = "");
   absl::Status IngestJsonLines(std::string_view body, std::string_view name, IngestSummary* summary,
                                std::string_view source = "", std::string_view encoding = "");
   // Re-reads every quarantined record (after a config fix): those now valid are written, the

@@ -111,6 +111,10 @@ std::string CharsetOf(std::string_view content_type) {
   return "";
 }
 
+std::string MediaTypeOf(std::string_view content_type) {
+  return Lower(Trim(content_type.substr(0, content_type.find(';'))));
+}
+
 bool Compressible(std::string_view content_type) {
   const std::string type = Lower(Trim(content_type.substr(0, content_type.find(';'))));
   if (type == "text/event-stream") return false;

@@ -81,6 +81,9 @@ bool AcceptsGzip(std::string_view accept_encoding);
 // The charset parameter of a Content-Type value ("application/x-ndjson; charset=GBK" -> "GBK"),
 // without quotes; "" when there is none.
 std::string CharsetOf(std::string_view content_type);
+// The media type of a Content-Type value, lower case, without parameters ("Text/CSV; charset=GBK"
+// -> "text/csv").
+std::string MediaTypeOf(std::string_view content_type);
 // Whether answers of this Content-Type are worth compressing.
 bool Compressible(std::string_view content_type);
 // The gzip (RFC 1952) form of `data`, at zlib's default level.

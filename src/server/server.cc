@@ -882,10 +882,17 @@ struct Server::Impl {
     IngestSummary summary;
     {
       std::lock_guard lock(ingest_mutex);
-      // JSON is UTF-8 (RFC 8259), but a source system may send its own charset (GBK) and say so.
-      const std::string charset = server_internal::CharsetOf(call.request.get_header_value("Content-Type"));
-      PA_RETURN_IF_ERROR(
-          ingester->IngestJsonLines(call.request.body, Cat("http:", call.source), &summary, call.source, charset));
+      // CSV (with a header line) when the Content-Type says so (RFC 7111's text/csv), else JSON
+      // Lines, as before: curl's default form type included. JSON is UTF-8 (RFC 8259), but a
+      // source system may send its own charset (GBK) and say so.
+      const std::string content_type = call.request.get_header_value("Content-Type");
+      const std::string media_type = server_internal::MediaTypeOf(content_type);
+      const bool csv = media_type == "text/csv" || media_type == "application/csv" ||
+                       media_type == "text/comma-separated-values";
+      const std::string charset = server_internal::CharsetOf(content_type);
+      PA_RETURN_IF_ERROR(ingester->IngestBody(call.request.body,
+                                              csv ? Ingester::BodyFormat::kCsv : Ingester::BodyFormat::kJsonLines,
+                                              Cat("http:", call.source), &summary, call.source, charset));
     }
     PA_RETURN_IF_ERROR(auth->Audit(Cat("source:", call.source), "ingest", call.source,
                                    Cat("read=", summary.read, " inserted=", summary.inserted, " updated=",

@@ -738,6 +738,44 @@ std::string Encode(const std::string& text, const char* encoding) {
   return out;
 }
 
+TEST_F(IngestTest, ABodyOfCsvIsReadLikeAFileInTheSourcesMapping) {
+  // The police source's own column names (its mapping in config/), a BOM, CRLF, a quoted field
+  // with a comma and a newline, a blank line, a bad time, a row short of columns.
+  const std::string body =
+      "\xEF\xBB\xBF警情编号,案件类别,发案时间,发案地址\r\n"
+      "C-1,0103,2024-01-01 00:00:00,\"杭州市西湖区,文三路\n478号\"\r\n"
+      "\r\n"
+      "C-2,0105,not a time,杭州市萧山区\r\n"
+      "C-3,0103\r\n"
+      "C-4,0103,2024-01-02 08:00:00,杭州市余杭区";
+  IngestSummary summary;
+  ASSERT_TRUE(ingester_->IngestBody(body, Ingester::BodyFormat::kCsv, "http:police", &summary, "police").ok());
+  EXPECT_EQ(summary.read, 4) << summary.Text();
+  EXPECT_EQ(summary.inserted, 2);
+  EXPECT_EQ(summary.quarantined_total(), 2);
+  EXPECT_EQ(Find("police", "C-1").event.type, "criminal.theft");
+  EXPECT_EQ(Find("police", "C-1").event.address, "杭州市西湖区,文三路\n478号");
+  EXPECT_EQ(Find("police", "C-4").event.address, "杭州市余杭区");
+  for (const QuarantineEntry& entry : Quarantine()) EXPECT_EQ(entry.file, "http:police");
+  // The same rows read as JSON Lines are no records at all: the format matters.
+  IngestSummary as_json;
+  ASSERT_TRUE(ingester_->IngestBody(body, Ingester::BodyFormat::kJsonLines, "http:police", &as_json, "police").ok());
+  EXPECT_EQ(as_json.inserted, 0) << as_json.Text();
+  // GBK, named by the request.
+  IngestSummary gbk;
+  ASSERT_TRUE(ingester_->IngestBody(Encode("警情编号,案件类别,发案时间,发案地址\nC-5,0103,2024-01-01 00:00:00,杭州市上城区\n",
+                                           "GBK"),
+                                    Ingester::BodyFormat::kCsv, "http:police", &gbk, "police", "GBK")
+                  .ok());
+  EXPECT_EQ(gbk.inserted, 1) << gbk.Text();
+  EXPECT_EQ(Find("police", "C-5").event.address, "杭州市上城区");
+  // A header alone, and an empty body: nothing read, nothing wrong.
+  IngestSummary empty;
+  ASSERT_TRUE(ingester_->IngestBody("警情编号,案件类别\n", Ingester::BodyFormat::kCsv, "http", &empty, "police").ok());
+  ASSERT_TRUE(ingester_->IngestBody("", Ingester::BodyFormat::kCsv, "http", &empty, "police").ok());
+  EXPECT_EQ(empty.read, 0);
+}
+
 TEST_F(IngestTest, AFileInGbkIsReadInTheEncodingAskedForOrItsSourcesOne) {
   const std::string utf8 = "警情编号,案件类别,发案时间,发案地址\n"
                            "G-1,0103,2024-01-01 00:00:00,杭州市西湖区\n"

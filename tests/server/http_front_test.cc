@@ -171,6 +171,12 @@ void Echo(httplib::Request& request, httplib::Response& response) {
                        "text/plain");
 }
 
+TEST(HttpFrontHeadersTest, TheMediaTypeOfAContentType) {
+  EXPECT_EQ(MediaTypeOf("Text/CSV; charset=GBK"), "text/csv");
+  EXPECT_EQ(MediaTypeOf("  application/x-ndjson "), "application/x-ndjson");
+  EXPECT_EQ(MediaTypeOf(""), "");
+}
+
 TEST(HttpFrontHeadersTest, TheCharsetOfAContentType) {
   EXPECT_EQ(CharsetOf("application/x-ndjson; charset=GBK"), "GBK");
   EXPECT_EQ(CharsetOf("application/x-ndjson;Charset=\"gb18030\" ; x=1"), "gb18030");

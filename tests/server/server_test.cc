@@ -842,6 +842,28 @@ TEST_F(ServerTest, IngestOverHttpReachesTheReportAndTheLiveFeed) {
   ASSERT_EQ(as_gbk.status, 200) << as_gbk.body;
   EXPECT_EQ(as_gbk.json["inserted"], 1);
   ExpectError(Post("/api/ingest", gbk_body, key, "application/x-ndjson; charset=klingon"), 400, "unknown charset");
+  // CSV when the Content-Type says so: a header line, then records, in the canonical columns
+  // or the source's own (police: 警情编号, 案件类别, ...); in GBK when the charset says so.
+  const std::string csv_body =
+      "source_id,type,occurred_at,address,attr.solved\r\n"
+      "HTTP-4,criminal.theft,2024-06-30T10:00:00+08:00,浙江省杭州市西湖区,false\r\n"
+      "HTTP-5,criminal.theft,not a time,浙江省杭州市西湖区,false\r\n";
+  const Answer as_csv = Post("/api/ingest", csv_body, key, "text/csv; charset=utf-8");
+  ASSERT_EQ(as_csv.status, 200) << as_csv.body;
+  EXPECT_EQ(as_csv.json["read"], 2);
+  EXPECT_EQ(as_csv.json["inserted"], 1);
+  const Answer csv_gbk = Post("/api/ingest",
+                              "\xBE\xAF\xC7\xE9\xB1\xE0\xBA\xC5,\xB0\xB8\xBC\xFE\xC0\xE0\xB1\xF0,"
+                              "\xB7\xA2\xB0\xB8\xCA\xB1\xBC\xE4,\xB7\xA2\xB0\xB8\xB5\xD8\xD6\xB7\n"
+                              "HTTP-6,0103,2024-06-30 10:00:00,\xD5\xE3\xBD\xAD\xCA\xA1\xBA\xBC\xD6\xDD\xCA\xD0\n",
+                              key, "text/csv; charset=GBK");
+  ASSERT_EQ(csv_gbk.status, 200) << csv_gbk.body;
+  EXPECT_EQ(csv_gbk.json["inserted"], 1) << csv_gbk.body;
+  // The same CSV sent as JSON Lines (no Content-Type, as curl --data-binary without -H sends a
+  // form type) is read as JSON Lines: nothing inserted, each line quarantined.
+  const Answer csv_as_json = Post("/api/ingest", csv_body, key, "application/x-www-form-urlencoded");
+  ASSERT_EQ(csv_as_json.status, 200) << csv_as_json.body;
+  EXPECT_EQ(csv_as_json.json["inserted"], 0);
   // A revoked key is refused; the audit log has the ingest and the logins.
   {
     auto auth = AuthStore::Open(data_);
