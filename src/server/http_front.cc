@@ -4,6 +4,7 @@
 #include <zlib.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <condition_variable>
 #include <fstream>
@@ -135,6 +136,42 @@ std::string Gzip(std::string_view data) {
   const int rc = deflate(&z, Z_FINISH);
   out.resize(rc == Z_STREAM_END ? z.total_out : 0);
   deflateEnd(&z);
+  return out;
+}
+
+absl::StatusOr<std::string> Gunzip(std::string_view data, size_t max_bytes) {
+  if (data.size() > std::numeric_limits<uInt>::max()) return absl::InvalidArgumentError("the gzip body is too large");
+  z_stream z{};
+  if (inflateInit2(&z, 15 + 16) != Z_OK) return absl::InternalError("zlib could not start inflating");
+  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
+  z.avail_in = static_cast<uInt>(data.size());
+  std::string out;
+  std::array<char, 64 << 10> buffer;
+  absl::Status status;
+  while (status.ok()) {
+    z.next_out = reinterpret_cast<Bytef*>(buffer.data());
+    z.avail_out = static_cast<uInt>(buffer.size());
+    const int rc = inflate(&z, Z_NO_FLUSH);
+    const size_t produced = buffer.size() - z.avail_out;
+    if (produced > max_bytes - out.size()) {
+      status = absl::ResourceExhaustedError(Cat("the gzip body inflates to over ", max_bytes, " bytes"));
+      break;
+    }
+    out.append(buffer.data(), produced);
+    if (rc == Z_STREAM_END) {
+      if (z.avail_in == 0) break;
+      if (inflateReset(&z) != Z_OK) status = absl::InternalError("zlib could not go on to the next member");
+      continue;  // RFC 1952: a gzip file may hold several members one after another
+    }
+    if (rc == Z_OK) continue;
+    if (rc == Z_BUF_ERROR && z.avail_in == 0) {
+      status = absl::InvalidArgumentError("the gzip body is cut short");
+    } else {
+      status = absl::InvalidArgumentError(Cat("the body is not valid gzip (", z.msg != nullptr ? z.msg : "zlib error", ")"));
+    }
+  }
+  inflateEnd(&z);
+  if (!status.ok()) return status;
   return out;
 }
 

@@ -84,6 +84,11 @@ std::string CharsetOf(std::string_view content_type);
 // The media type of a Content-Type value, lower case, without parameters ("Text/CSV; charset=GBK"
 // -> "text/csv").
 std::string MediaTypeOf(std::string_view content_type);
+// The bytes a gzip (RFC 1952) body stands for, members one after another included; an
+// InvalidArgument error when it is not gzip or is cut short, ResourceExhausted when it would
+// inflate to more than `max_bytes` (checked as it inflates: a small body of zeros is refused
+// without the memory it names).
+absl::StatusOr<std::string> Gunzip(std::string_view data, size_t max_bytes);
 // Whether answers of this Content-Type are worth compressing.
 bool Compressible(std::string_view content_type);
 // The gzip (RFC 1952) form of `data`, at zlib's default level.

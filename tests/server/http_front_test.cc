@@ -171,6 +171,31 @@ void Echo(httplib::Request& request, httplib::Response& response) {
                        "text/plain");
 }
 
+TEST(HttpFrontHeadersTest, GunzipInflatesWholeBodiesWithinABound) {
+  const std::string text = "一行记录\n" + std::string(100000, 'x') + "\n";
+  const std::string gz = Gzip(text);
+  ASSERT_FALSE(gz.empty());
+  EXPECT_EQ(pingan::server_internal::Gunzip(gz, 1 << 20).value(), text);
+  // Two members one after another (what `cat a.gz b.gz` makes) are one body.
+  EXPECT_EQ(pingan::server_internal::Gunzip(gz + Gzip("more\n"), 1 << 20).value(), text + "more\n");
+  // Over the bound, whatever the body's own size: refused as it inflates.
+  const std::string zeros = Gzip(std::string(8 << 20, '\0'));
+  ASSERT_LT(zeros.size(), 100000u);
+  absl::StatusOr<std::string> bomb = pingan::server_internal::Gunzip(zeros, 1 << 20);
+  EXPECT_EQ(bomb.status().code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_THAT(std::string(bomb.status().message()), HasSubstr("over 1048576 bytes"));
+  EXPECT_EQ(pingan::server_internal::Gunzip(text, 1 << 20).status().code(), absl::StatusCode::kInvalidArgument);  // not gzip
+  absl::StatusOr<std::string> cut = pingan::server_internal::Gunzip(gz.substr(0, gz.size() / 2), 1 << 20);
+  EXPECT_EQ(cut.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(cut.status().message()), HasSubstr("cut short"));
+  EXPECT_EQ(pingan::server_internal::Gunzip("", 1 << 20).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(pingan::server_internal::Gunzip(gz + "garbage", 1 << 20).status().code(), absl::StatusCode::kInvalidArgument);
+  // A corrupted byte in the middle fails the check, not silently.
+  std::string corrupt = gz;
+  corrupt[corrupt.size() / 2] ^= 0x55;
+  EXPECT_FALSE(pingan::server_internal::Gunzip(corrupt, 1 << 20).ok());
+}
+
 TEST(HttpFrontHeadersTest, TheMediaTypeOfAContentType) {
   EXPECT_EQ(MediaTypeOf("Text/CSV; charset=GBK"), "text/csv");
   EXPECT_EQ(MediaTypeOf("  application/x-ndjson "), "application/x-ndjson");

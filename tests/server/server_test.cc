@@ -20,6 +20,7 @@
 
 #include "auth/auth.h"
 #include "server/api_util.h"
+#include "server/http_front.h"
 #include "server/openapi.h"
 #include "server/server.h"
 #include "testing/pingan_cli.h"
@@ -864,6 +865,28 @@ TEST_F(ServerTest, IngestOverHttpReachesTheReportAndTheLiveFeed) {
   const Answer csv_as_json = Post("/api/ingest", csv_body, key, "application/x-www-form-urlencoded");
   ASSERT_EQ(csv_as_json.status, 200) << csv_as_json.body;
   EXPECT_EQ(csv_as_json.json["inserted"], 0);
+  // A gzip body (Content-Encoding: gzip) is inflated first; one that is not whole gzip is
+  // refused before anything is read, and an encoding the server does not read is a 415.
+  auto post_coded = [&](const std::string& payload, const std::string& coding, const char* type) {
+    httplib::Headers headers{{"Authorization", "Bearer " + key}, {"Content-Encoding", coding}};
+    auto response = Client().Post("/api/ingest", headers, payload, type);
+    Answer answer;
+    if (!response) return answer;
+    answer.status = response->status;
+    answer.body = response->body;
+    answer.json = Json::parse(response->body, nullptr, false);
+    return answer;
+  };
+  const std::string csv_gz = server_internal::Gzip(
+      "source_id,type,occurred_at,address\nHTTP-7,criminal.theft,2024-06-30T10:00:00+08:00,浙江省杭州市西湖区\n");
+  const Answer gzipped = post_coded(csv_gz, "gzip", "text/csv");
+  ASSERT_EQ(gzipped.status, 200) << gzipped.body;
+  EXPECT_EQ(gzipped.json["inserted"], 1);
+  ExpectError(post_coded(csv_gz.substr(0, csv_gz.size() - 9), "gzip", "text/csv"), 400, "a cut gzip body");
+  ExpectError(post_coded(csv_body, "gzip", "text/csv"), 400, "a body that is not gzip");
+  ExpectError(post_coded(csv_body, "br", "text/csv"), 415, "brotli");
+  ExpectError(post_coded(server_internal::Gzip(std::string((16 << 20) * 10 + 1, '\n')), "gzip", "text/csv"), 413,
+              "a gzip body inflating past ten times the bound");
   // A revoked key is refused; the audit log has the ingest and the logins.
   {
     auto auth = AuthStore::Open(data_);
