@@ -295,7 +295,7 @@ class Loader {
 
   absl::StatusOr<SourceMapping> Mapping(std::string_view file, const toml::table& table) {
     PA_RETURN_IF_ERROR(tu::OnlyKeys(file, table, {"fields", "types", "statuses", "attributes", "true_values",
-                                                  "time_format", "default_type", "encoding"}));
+                                                  "time_format", "default_type", "encoding", "coordinates"}));
     SourceMapping mapping;
     mapping.where = tu::Where(file, table);
     PA_RETURN_IF_ERROR(ForEachString(file, table, "fields", [&](std::string canonical, const toml::node& node,
@@ -343,6 +343,16 @@ class Loader {
       if (absl::Status known = Transcoder::Open(mapping.encoding).status(); !known.ok()) {
         return tu::Error(file, *table.get("encoding"), "encoding", Message(known));
       }
+    }
+    PA_ASSIGN_OR_RETURN(const std::string coordinates, tu::String(file, table, "coordinates", /*required=*/false));
+    if (!coordinates.empty()) {
+      const std::optional<Datum> datum = ParseDatum(coordinates);
+      if (!datum) {
+        return tu::Error(file, *table.get("coordinates"), "coordinates",
+                         Cat("unknown coordinate system '", coordinates.substr(0, 40),
+                             "' (expected WGS-84, CGCS2000, GCJ-02 or BD-09)"));
+      }
+      mapping.coordinates = *datum;
     }
     return mapping;
   }
@@ -571,7 +581,8 @@ std::string CatalogJson(const Catalog& catalog) {
       json["mapping"] = {{"fields", mapping.fields},           {"types", mapping.types},
                          {"statuses", mapping.statuses},       {"attributes", mapping.attributes},
                          {"true_values", mapping.true_values}, {"time_format", mapping.time_format},
-                         {"default_type", mapping.default_type}, {"encoding", mapping.encoding}};
+                         {"default_type", mapping.default_type}, {"encoding", mapping.encoding},
+                         {"coordinates", std::string(DatumName(mapping.coordinates))}};
     }
     sources.push_back(std::move(json));
   }

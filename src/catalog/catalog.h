@@ -35,6 +35,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
+#include "core/datum.h"
 
 namespace pingan {
 
@@ -76,6 +77,9 @@ struct SourceMapping {
   // The encoding of the source's files when not UTF-8: an iconv name such as "GB18030" (which
   // reads GBK and GB2312 too: Excel on Chinese Windows saves CSV in GBK). Empty: UTF-8.
   std::string encoding;
+  // The coordinate system of the source's lon/lat (core/datum.h): GCJ-02 for systems on
+  // AutoNavi or Tencent maps, BD-09 for Baidu's. Points are kept in WGS-84, converted at ingest.
+  Datum coordinates = Datum::kWgs84;
   std::string where;  // "config/catalog/sources.toml:12", for messages
 };
 

@@ -7,6 +7,7 @@
 #include "auth/auth.h"
 #include "cli/commands.h"
 #include "core/huge_pages.h"
+#include "core/strings.h"
 
 namespace pingan::cli {
 
@@ -78,6 +79,10 @@ int Main(int argc, char** argv, std::ostream& out, std::ostream& err) {
   std::string geocode_encoding;
   geocode->add_option("--encoding", geocode_encoding,
                       "The input's encoding when not UTF-8: GB18030 (GBK, GB2312), BIG5, ... (addresses, not points)");
+  std::string geocode_coordinates;
+  geocode->add_option("--coordinates", geocode_coordinates,
+                      "With --points: the points' coordinate system, WGS-84 (the default, CGCS2000 too), GCJ-02 "
+                      "(AutoNavi, Tencent) or BD-09 (Baidu)");
   bool geocode_timing = false;
   geocode->add_flag("--timing", geocode_timing,
                     "Print to stderr how long the start-up and the answering took, and the lines answered per second")
@@ -267,7 +272,13 @@ int Main(int argc, char** argv, std::ostream& out, std::ostream& err) {
   if (history->parsed()) return RunHistory(context, json, former, town);
   if (geocode->parsed()) {
     if (points && !geocode_encoding.empty()) return Fail(context, "--encoding: for addresses, not --points (lon,lat lines are ASCII)");
-    return points ? RunGeocodePoints(context, threads, geocode_timing)
+    if (!points && !geocode_coordinates.empty()) return Fail(context, "--coordinates: for --points, not addresses");
+    const std::optional<Datum> datum = ParseDatum(geocode_coordinates.empty() ? "WGS-84" : geocode_coordinates);
+    if (!datum) {
+      return Fail(context, Cat("--coordinates: unknown coordinate system '", geocode_coordinates.substr(0, 40),
+                               "' (expected WGS-84, CGCS2000, GCJ-02 or BD-09)"));
+    }
+    return points ? RunGeocodePoints(context, threads, geocode_timing, *datum)
                   : RunGeocode(context, eval_file, threads, geocode_timing, geocode_encoding);
   }
   if (import_units->parsed()) return RunImportUnits(context, file, dry_run);

@@ -9,6 +9,7 @@
 #include <string_view>
 
 #include "absl/status/statusor.h"
+#include "core/datum.h"
 #include <vector>
 
 namespace pingan::cli {
@@ -38,7 +39,8 @@ int RunHistory(const Context& context, bool json, const std::string& former = ""
 int RunGeocode(const Context& context, const std::string& eval_file, int threads = 1, bool timing = false,
                const std::string& encoding = "");
 // Points (`lon,lat` lines on stdin) to their grid and nearest building, on `threads` threads.
-int RunGeocodePoints(const Context& context, int threads, bool timing = false);
+// `datum`: the points' coordinate system (core/datum.h), converted to WGS-84 before locating.
+int RunGeocodePoints(const Context& context, int threads, bool timing = false, Datum datum = Datum::kWgs84);
 // `pingan ingest FILE...`: JSON Lines / CSV (gzip too) into the store; prints the summary.
 int RunIngest(const Context& context, const std::vector<std::string>& files, const std::string& source,
               const std::string& encoding, int threads, size_t batch, bool json_output);

@@ -16,6 +16,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "cli/commands.h"
 #include "cli/line_io.h"
+#include "core/datum.h"
 #include "core/strings.h"
 #include "core/text.h"
 #include "geocode/answer.h"
@@ -80,7 +81,8 @@ std::string PathSteps(const Registry& registry, UnitId unit) {
 // Answers lines; one per thread, each with its own cache of grid paths.
 class Worker {
  public:
-  Worker(const Registry& registry, const PointIndex& index) : registry_(registry), index_(index) {}
+  Worker(const Registry& registry, const PointIndex& index, Datum datum)
+      : registry_(registry), index_(index), datum_(datum) {}
 
   // Answers lines [begin, end): parsed first, then located together (LocateMany overlaps the
   // memory reads of many points), then written.
@@ -89,7 +91,9 @@ class Worker {
     points_.clear();
     for (size_t at = 0; at < lines.size(); ++at) {
       parsed_.push_back(ParsePoint(lines[at], too_long[at] != 0));
-      if (parsed_.back().problem == nullptr) points_.push_back(Point{parsed_.back().lon, parsed_.back().lat});
+      if (parsed_.back().problem != nullptr) continue;
+      const LonLat wgs = ToWgs84(datum_, LonLat{parsed_.back().lon, parsed_.back().lat});
+      points_.push_back(Point{wgs.lon, wgs.lat});
     }
     places_.resize(points_.size());
     index_.LocateMany(points_, places_);
@@ -137,6 +141,7 @@ class Worker {
 
   const Registry& registry_;
   const PointIndex& index_;
+  const Datum datum_;
   absl::flat_hash_map<uint32_t, std::string> grid_steps_;
   std::vector<Parsed> parsed_;
   std::vector<Point> points_;
@@ -145,7 +150,7 @@ class Worker {
 
 }  // namespace
 
-int RunGeocodePoints(const Context& context, int threads, bool timing) {
+int RunGeocodePoints(const Context& context, int threads, bool timing, Datum datum) {
   if (threads < 1) return Fail(context, "--threads must be at least 1");
   const auto started = std::chrono::steady_clock::now();
   auto data = DataDir::Open(context.data_dir, SqliteStore::Mode::kReadOnly);
@@ -162,7 +167,7 @@ int RunGeocodePoints(const Context& context, int threads, bool timing) {
   if (!index.ok()) return Fail(context, Message(index.status()));
 
   std::vector<Worker> workers;
-  for (int at = 0; at < threads; ++at) workers.emplace_back(*registry, **index);
+  for (int at = 0; at < threads; ++at) workers.emplace_back(*registry, **index, datum);
   LineReader reader(STDIN_FILENO);
   const auto ready = std::chrono::steady_clock::now();
   const size_t answered =

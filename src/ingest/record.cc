@@ -351,6 +351,7 @@ struct RecordConverter::Plan {
   std::string time_format;
   bool format_cannot_read_t = false;  // TimeFormatCannotReadT(time_format)
   std::string default_type;
+  Datum coordinates = Datum::kWgs84;  // of the source's points (converted to WGS-84 as read)
 };
 
 // What the geocoder answered for one address text, kept in the converter's memo (shared_memo.h).
@@ -462,6 +463,7 @@ absl::StatusOr<RecordConverter> RecordConverter::Create(const IngestEnv& env) {
       plan->time_format = mapping.time_format;
       plan->format_cannot_read_t = TimeFormatCannotReadT(mapping.time_format);
       plan->default_type = mapping.default_type;
+      plan->coordinates = mapping.coordinates;
     }
     converter.plan_by_source_[source.id] = plan.get();
     converter.plans_.push_back(std::move(plan));
@@ -956,6 +958,10 @@ bool RecordConverter::Convert(const RawRecord& record, ConverterScratch& scratch
     return reject("bad_point", "longitude or latitude out of range");
   }
   if (lon && *lon == 0 && *lat == 0) lon.reset(), lat.reset();  // "no point" in many systems
+  if (lon && plan.coordinates != Datum::kWgs84) {  // a source on GCJ-02 or BD-09 maps: kept in WGS-84
+    const LonLat wgs = ToWgs84(plan.coordinates, LonLat{*lon, *lat});
+    lon = wgs.lon, lat = wgs.lat;
+  }
   event.lon = lon;
   event.lat = lat;
   std::optional<AddressCode> code;

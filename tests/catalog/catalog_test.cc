@@ -331,6 +331,8 @@ TEST(CatalogValidation, EveryRuleNamesFileLineAndKey) {
     {"sources.toml", "default_type = \"labour.wage_arrears\"", "default_type = \"labour.wages\"", "default_type", "unknown event type 'labour.wages'"},
     {"sources.toml", "time_format = \"%Y-%m-%d\"", "time_format = \"%Y-%m-%d\"\nencoding = \"klingon\"", "encoding", "unknown encoding 'klingon'", "encoding = \"klingon\""},
     {"sources.toml", "time_format = \"%Y-%m-%d\"", "time_format = \"%Y-%m-%d\"\nencoding = \"GBK//IGNORE\"", "encoding", "is not an encoding name", "encoding = \"GBK"},
+    {"sources.toml", "time_format = \"%Y-%m-%d\"", "time_format = \"%Y-%m-%d\"\ncoordinates = \"Mars\"", "coordinates", "unknown coordinate system 'Mars'", "coordinates = \"Mars\""},
+    {"sources.toml", "time_format = \"%Y-%m-%d\"", "time_format = \"%Y-%m-%d\"\ncoordinates = 2", "coordinates", "must be a string", "coordinates = 2"},
     {"sources.toml", "lng", "", "lon", "must not be empty"},
     // TypePatterns
     {"indicators.toml", "types = [\"criminal.*\"]", "types = [\"crimnal.*\"]", "types", "'crimnal.*' matches no event type"},
@@ -393,15 +395,19 @@ TEST(CatalogValidation, ASourcesEncodingIsReadWhenIconvKnowsIt) {
   std::string text = testing::ReadFile(config_dir / "catalog" / "sources.toml");
   const std::string from = "time_format = \"%Y-%m-%d %H:%M:%S\"";  // the police mapping's
   ASSERT_NE(text.find(from), std::string::npos);
-  text.replace(text.find(from), from.size(), from + "\nencoding = \"gbk\"");
+  text.replace(text.find(from), from.size(), from + "\nencoding = \"gbk\"\ncoordinates = \"gcj-02\"");
   dir.Write("config/catalog/sources.toml", text);
   absl::StatusOr<Catalog> catalog = LoadCatalog(config_dir);
   ASSERT_TRUE(catalog.ok()) << catalog.status();
   EXPECT_EQ(catalog->FindSource("police")->mapping->encoding, "gbk");
   EXPECT_EQ(catalog->FindSource("court")->mapping->encoding, "");
+  EXPECT_EQ(catalog->FindSource("police")->mapping->coordinates, Datum::kGcj02);
+  EXPECT_EQ(catalog->FindSource("court")->mapping->coordinates, Datum::kWgs84);
   const nlohmann::json json = nlohmann::json::parse(CatalogJson(*catalog));
   for (const nlohmann::json& source : json["sources"]) {
     if (source["id"] == "police") EXPECT_EQ(source["mapping"]["encoding"], "gbk");
+    if (source["id"] == "police") EXPECT_EQ(source["mapping"]["coordinates"], "GCJ-02");
+    if (source["id"] == "court") EXPECT_EQ(source["mapping"]["coordinates"], "WGS-84");
   }
 }
 

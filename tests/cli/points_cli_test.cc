@@ -10,6 +10,7 @@
 #include <sstream>
 #include <string>
 
+#include "core/datum.h"
 #include "testing/pingan_cli.h"
 #include "testing/temp_dir.h"
 
@@ -157,6 +158,34 @@ TEST(CliPoints, ThreadsKeepTheOrder) {
   EXPECT_GT(matched, 30000u);
   EXPECT_EQ(out[97]["status"], "invalid");
   EXPECT_EQ(out[97]["input"], "garbage 97");
+}
+
+TEST(CliPoints, PointsInGcj02OrBd09AreReadInTheirCoordinates) {
+  // A building's own point, as AutoNavi (GCJ-02) and Baidu (BD-09) maps give it: some 500 m off,
+  // read as WGS-84; with --coordinates, the building again.
+  auto [building, point] = FirstBuilding("330106004");
+  const double lon = std::stod(point.substr(0, point.find(','))), lat = std::stod(point.substr(point.find(',') + 1));
+  char gcj[64], bd[64];
+  const LonLat g = FromWgs84(Datum::kGcj02, {lon, lat}), b = FromWgs84(Datum::kBd09, {lon, lat});
+  std::snprintf(gcj, sizeof gcj, "%.9f,%.9f", g.lon, g.lat);
+  std::snprintf(bd, sizeof bd, "%.9f,%.9f", b.lon, b.lat);
+  TempDir dir;
+  auto file = [&](const char* line) { return dir.Write("p.txt", std::string(line) + "\n").string(); };
+  auto code_of = [&](const std::string& args) {
+    Output run = Pingan(args);
+    EXPECT_EQ(run.exit_code, 0) << run.err;
+    std::vector<json> out = JsonLines(run.out);
+    EXPECT_EQ(out.size(), 1u);
+    return out.empty() || !out[0].contains("code") ? std::string() : out[0]["code"].get<std::string>();
+  };
+  EXPECT_EQ(code_of("geocode --points --coordinates GCJ-02 < '" + file(gcj) + "'"), building);
+  EXPECT_EQ(code_of("geocode --points --coordinates bd09 < '" + file(bd) + "'"), building);
+  EXPECT_EQ(code_of("geocode --points --coordinates WGS-84 < '" + file(point.c_str()) + "'"), building);
+  EXPECT_NE(code_of("geocode --points < '" + file(gcj) + "'"), building);
+  Output unknown = Pingan("geocode --points --coordinates mars < '" + file(gcj) + "'");
+  EXPECT_EQ(unknown.exit_code, 1);
+  EXPECT_NE(unknown.err.find("unknown coordinate system 'mars'"), std::string::npos) << unknown.err;
+  EXPECT_EQ(Pingan("geocode --coordinates GCJ-02 < '" + file("杭州市") + "'").exit_code, 1);
 }
 
 TEST(CliPoints, RefusesEvalWithPoints) {

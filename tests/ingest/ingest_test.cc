@@ -2,6 +2,7 @@
 
 #include <zlib.h>
 
+#include <cstdio>
 #include <map>
 
 #include <gmock/gmock.h>
@@ -11,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "absl/strings/str_join.h"
+#include "core/datum.h"
 #include "core/strings.h"
 #include "core/text.h"
 #include "geocode/matcher.h"
@@ -332,6 +334,48 @@ std::pair<std::vector<std::string>, int64_t> StoreAndDescribe(IngestEnv env, con
     lines.push_back(with_line ? Cat("Q|", entry.line, "|", entry.reason, "|", entry.raw) : Cat("Q|", entry.reason, "|", entry.raw));
   }
   return {lines, summary.quarantined_total()};
+}
+
+TEST_F(IngestTest, ASourcesPointsInGcj02OrBd09AreKeptInWgs84) {
+  // A grid's centre as a source on AutoNavi maps (GCJ-02) or Baidu's (BD-09) writes it.
+  const UnitId grid = registry().Descendants(DemoCommunity(), Level::kGrid).front();
+  const BoundingBox& box = registry().box(grid);
+  const LonLat centre{(box.min_lon + box.max_lon) / 2, (box.min_lat + box.max_lat) / 2};
+  const LonLat gcj = FromWgs84(Datum::kGcj02, centre), bd = FromWgs84(Datum::kBd09, centre);
+  ASSERT_GT(std::abs(gcj.lon - centre.lon), 0.003);  // some 400 m apart
+  auto point = [](LonLat p) {
+    char text[96];
+    std::snprintf(text, sizeof text, R"(,"lon":%.9f,"lat":%.9f)", p.lon, p.lat);
+    return std::string(text);
+  };
+  for (const auto& [datum, written] : {std::pair{Datum::kGcj02, gcj}, std::pair{Datum::kBd09, bd}}) {
+    SCOPED_TRACE(std::string(DatumName(datum)));
+    Catalog catalog = SharedWorld().catalog;
+    for (SourceDef& source : catalog.sources) {
+      if (source.id == "police") source.mapping->coordinates = datum;
+    }
+    IngestEnv env = env_;
+    env.catalog = &catalog;
+    auto ingester = *Ingester::Create(env);
+    const std::string id = Cat("D-", DatumName(datum));
+    IngestSummary summary;
+    ASSERT_TRUE(ingester->IngestBody(Canonical(id, "criminal.theft", point(written)), Ingester::BodyFormat::kJsonLines,
+                                     "http", &summary, "police")
+                    .ok());
+    ASSERT_EQ(summary.inserted, 1) << summary.Text();
+    const StoredEvent stored = Find("police", id);
+    ASSERT_TRUE(stored.event.lon.has_value());
+    EXPECT_NEAR(*stored.event.lon, centre.lon, 1e-7);  // within a centimetre of where it is
+    EXPECT_NEAR(*stored.event.lat, centre.lat, 1e-7);
+    EXPECT_EQ(stored.event.placement.method, PlaceMethod::kPoint);
+    auto placed = registry().Resolve(*AddressCode::Parse(stored.event.placement.unit));
+    ASSERT_TRUE(placed.ok());
+    EXPECT_TRUE(registry().IsWithin(placed->unit, grid) || placed->unit == grid);
+  }
+  // The same point from a source on WGS-84 (the default) is taken as written.
+  IngestSummary summary = Ingest("police-wgs.jsonl", Canonical("D-WGS", "criminal.theft", point(gcj)));
+  ASSERT_EQ(summary.inserted, 1) << summary.Text();
+  EXPECT_NEAR(*Find("police", "D-WGS").event.lon, gcj.lon, 1e-9);
 }
 
 TEST_F(IngestTest, ReusedRecordsAreStoredExactlyLikeFreshOnes) {
