@@ -329,7 +329,7 @@ class Loader {
     }));
     PA_ASSIGN_OR_RETURN(mapping.true_values, tu::Strings(file, table, "true_values"));
     PA_ASSIGN_OR_RETURN(mapping.time_format, tu::String(file, table, "time_format", /*required=*/false));
-    if (!mapping.time_format.empty() && !IsTimeFormat(mapping.time_format)) {
+    if (!mapping.time_format.empty() && mapping.time_format != SourceMapping::kEpochMillis && !IsTimeFormat(mapping.time_format)) {
       return tu::Error(file, *table.get("time_format"), "time_format",
                        Cat("'", mapping.time_format, "' is not a time format (absl::ParseTime: %Y, %m, %d, ...)"));
     }

@@ -71,6 +71,9 @@ struct SourceMapping {
   // "%Y/%m/%d %H:%M"; empty: ISO 8601 (an offset is honoured, none means the city's zone). A time
   // that does not match the format is still read when it is ISO 8601.
   std::string time_format;
+  // time_format's one value that is not an absl::ParseTime format: milliseconds since 1970-01-01
+  // UTC, as Java's Date goes into JSON (Jackson's default). Seconds since then are "%s".
+  static constexpr std::string_view kEpochMillis = "epoch_ms";
   // The canonical type of a record that has no type field (or an empty one), e.g.
   // "labour.wage_arrears" for a source that reports one type only; empty: the type is required.
   std::string default_type;

@@ -350,6 +350,7 @@ struct RecordConverter::Plan {
   absl::flat_hash_set<std::string> true_values;
   std::string time_format;
   bool format_cannot_read_t = false;  // TimeFormatCannotReadT(time_format)
+  bool epoch_millis = false;          // time_format is SourceMapping::kEpochMillis
   std::string default_type;
   Datum coordinates = Datum::kWgs84;  // of the source's points (converted to WGS-84 as read)
 };
@@ -461,7 +462,8 @@ absl::StatusOr<RecordConverter> RecordConverter::Create(const IngestEnv& env) {
       for (const auto& [own, status] : mapping.statuses) plan->statuses[own] = status;
       for (const std::string& value : mapping.true_values) plan->true_values.insert(value);
       plan->time_format = mapping.time_format;
-      plan->format_cannot_read_t = TimeFormatCannotReadT(mapping.time_format);
+      plan->epoch_millis = mapping.time_format == SourceMapping::kEpochMillis;
+      plan->format_cannot_read_t = !plan->epoch_millis && TimeFormatCannotReadT(mapping.time_format);
       plan->default_type = mapping.default_type;
       plan->coordinates = mapping.coordinates;
     }
@@ -916,7 +918,17 @@ bool RecordConverter::Convert(const RawRecord& record, ConverterScratch& scratch
   std::optional<absl::Time> when;
   const std::string_view trimmed = Trim(time_value->text);
   // A format that cannot read the 'T' of an ISO 8601 time would fail on it: the fallback alone.
-  if (plan.time_format.empty() || (plan.format_cannot_read_t && trimmed.find('T') != std::string_view::npos)) {
+  if (plan.epoch_millis) {
+    int64_t millis = 0;
+    const char* end = trimmed.data() + trimmed.size();
+    // Digits only (a JSON number or a CSV field): 1717200000000. No sign, fraction or exponent.
+    if (!trimmed.empty() && trimmed.front() != '-' && trimmed.size() <= 16 &&
+        std::from_chars(trimmed.data(), end, millis).ptr == end) {
+      when = absl::FromUnixMillis(millis);
+    } else {
+      when = ParseIso8601(trimmed, zone_);  // a source may send canonical times too
+    }
+  } else if (plan.time_format.empty() || (plan.format_cannot_read_t && trimmed.find('T') != std::string_view::npos)) {
     when = ParseIso8601(trimmed, zone_);
   } else {
     absl::Time parsed;
@@ -929,9 +941,9 @@ bool RecordConverter::Convert(const RawRecord& record, ConverterScratch& scratch
   }
   if (!when) when = ParseSpreadsheetTime(trimmed, zone_);  // as a spreadsheet saved it
   if (!when) {
-    return reject("bad_time", plan.time_format.empty()
-                                  ? std::string("occurred_at is not an ISO 8601 time")
-                                  : Cat("occurred_at does not match the format ", plan.time_format));
+    return reject("bad_time", plan.time_format.empty() ? std::string("occurred_at is not an ISO 8601 time")
+                              : plan.epoch_millis  ? std::string("occurred_at is not milliseconds since 1970 (epoch_ms)")
+                                                   : Cat("occurred_at does not match the format ", plan.time_format));
   }
   event.occurred_at = absl::ToUnixSeconds(*when);
   const int64_t now = env_->now != 0 ? env_->now : static_cast<int64_t>(std::time(nullptr));

@@ -328,6 +328,7 @@ TEST(CatalogValidation, EveryRuleNamesFileLineAndKey) {
     {"sources.toml", "dead = \"deaths\"", "dead = \"dead\"", "dead", "unknown attribute 'dead'"},
     {"sources.toml", "time_format = \"%Y-%m-%d\"", "time_format = \"YYYY-MM-DD\"", "time_format", "is not a time format"},
     {"sources.toml", "time_format = \"%Y-%m-%d\"", "time_format = \"%Y-%m-%\"", "time_format", "is not a time format"},
+    {"sources.toml", "time_format = \"%Y-%m-%d\"", "time_format = \"epoch_us\"", "time_format", "is not a time format"},
     {"sources.toml", "default_type = \"labour.wage_arrears\"", "default_type = \"labour.wages\"", "default_type", "unknown event type 'labour.wages'"},
     {"sources.toml", "time_format = \"%Y-%m-%d\"", "time_format = \"%Y-%m-%d\"\nencoding = \"klingon\"", "encoding", "unknown encoding 'klingon'", "encoding = \"klingon\""},
     {"sources.toml", "time_format = \"%Y-%m-%d\"", "time_format = \"%Y-%m-%d\"\nencoding = \"GBK//IGNORE\"", "encoding", "is not an encoding name", "encoding = \"GBK"},
@@ -396,6 +397,9 @@ TEST(CatalogValidation, ASourcesEncodingIsReadWhenIconvKnowsIt) {
   const std::string from = "time_format = \"%Y-%m-%d %H:%M:%S\"";  // the police mapping's
   ASSERT_NE(text.find(from), std::string::npos);
   text.replace(text.find(from), from.size(), from + "\nencoding = \"gbk\"\ncoordinates = \"gcj-02\"");
+  const std::string labour_format = "time_format = \"%Y-%m-%d\"";  // the labour mapping's
+  ASSERT_NE(text.find(labour_format), std::string::npos);
+  text.replace(text.find(labour_format), labour_format.size(), "time_format = \"epoch_ms\"");
   dir.Write("config/catalog/sources.toml", text);
   absl::StatusOr<Catalog> catalog = LoadCatalog(config_dir);
   ASSERT_TRUE(catalog.ok()) << catalog.status();
@@ -403,6 +407,7 @@ TEST(CatalogValidation, ASourcesEncodingIsReadWhenIconvKnowsIt) {
   EXPECT_EQ(catalog->FindSource("court")->mapping->encoding, "");
   EXPECT_EQ(catalog->FindSource("police")->mapping->coordinates, Datum::kGcj02);
   EXPECT_EQ(catalog->FindSource("court")->mapping->coordinates, Datum::kWgs84);
+  EXPECT_EQ(catalog->FindSource("labour")->mapping->time_format, "epoch_ms");
   const nlohmann::json json = nlohmann::json::parse(CatalogJson(*catalog));
   for (const nlohmann::json& source : json["sources"]) {
     if (source["id"] == "police") EXPECT_EQ(source["mapping"]["encoding"], "gbk");

@@ -3,6 +3,7 @@
 #include <zlib.h>
 
 #include <cstdio>
+#include <functional>
 #include <map>
 
 #include <gmock/gmock.h>
@@ -88,6 +89,24 @@ class IngestTest : public ::testing::Test {
   }
 
   std::vector<QuarantineEntry> Quarantine() { return *events_->ListQuarantine(); }
+  // An ingester over a copy of the shared catalog whose police mapping `change` alters. The
+  // ingester keeps pointers to the catalog and the environment: they live beside it.
+  struct Altered {
+    Catalog catalog;
+    IngestEnv env;
+    std::unique_ptr<Ingester> ingester;
+  };
+  std::unique_ptr<Altered> WithPoliceMapping(const std::function<void(SourceMapping&)>& change) {
+    auto altered = std::make_unique<Altered>();
+    altered->catalog = SharedWorld().catalog;
+    for (SourceDef& source : altered->catalog.sources) {
+      if (source.id == "police") change(*source.mapping);
+    }
+    altered->env = env_;
+    altered->env.catalog = &altered->catalog;
+    altered->ingester = *Ingester::Create(altered->env);
+    return altered;
+  }
 
   const Registry& registry() { return SharedWorld().demo.registry; }
   std::string CodeOf(UnitId id) { return registry().code(id).ToString(); }
@@ -336,6 +355,42 @@ std::pair<std::vector<std::string>, int64_t> StoreAndDescribe(IngestEnv env, con
   return {lines, summary.quarantined_total()};
 }
 
+TEST_F(IngestTest, TimesInMillisecondsOrSecondsSince1970AreReadWhenTheSourceSaysSo) {
+  // A Java system's JSON (Jackson writes a Date as epoch milliseconds), and seconds by "%s".
+  for (const std::string format : {"epoch_ms", "%s"}) {
+    SCOPED_TRACE(format);
+    const bool millis = format == "epoch_ms";
+    auto altered = WithPoliceMapping([&](SourceMapping& mapping) { mapping.time_format = format; });
+    Ingester* ingester = altered->ingester.get();
+    const std::string stamp = millis ? "1717200000123" : "1717200000";  // 2024-06-01T00:00:00Z
+    const std::string prefix = millis ? "M" : "S";
+    auto line = [&](int n, const std::string& time) {
+      return Cat(R"({"source":"police","警情编号":")", prefix, n, R"(","type":"criminal.theft","发案时间":)", time,
+                 R"(,"address":"杭州市西湖区"})", "\n");
+    };
+    const std::string body = line(1, stamp) + line(2, Cat("\"", stamp, "\"")) + line(3, "\"2024-06-01T08:00:00+08:00\"") +
+                             line(4, "\"1717200000.5\"") + line(5, "99999999999999") + line(6, "\"-17172000\"");
+    IngestSummary summary;
+    ASSERT_TRUE(ingester->IngestBody(body, Ingester::BodyFormat::kJsonLines, "http", &summary, "police").ok());
+    EXPECT_EQ(Find("police", prefix + "1").event.occurred_at, 1717200000);
+    EXPECT_EQ(Find("police", prefix + "2").event.occurred_at, 1717200000);
+    EXPECT_EQ(Find("police", prefix + "3").event.occurred_at, 1717200000);  // ISO 8601 still reads
+    // A fraction is no whole number; 99999999999999 is the year 5138 in milliseconds (in the
+    // future) and further in seconds.
+    EXPECT_EQ(summary.quarantined["future_time"], 1) << summary.Text();
+    if (millis) {
+      EXPECT_EQ(summary.inserted, 3) << summary.Text();
+      EXPECT_EQ(summary.quarantined["bad_time"], 2) << summary.Text();  // and a sign
+      for (const QuarantineEntry& entry : Quarantine()) {
+        if (entry.reason == "bad_time") EXPECT_THAT(entry.message, HasSubstr("epoch_ms"));
+      }
+    } else {
+      EXPECT_EQ(summary.inserted, 4) << summary.Text();  // absl's %s takes a sign: 1969
+      EXPECT_EQ(Find("police", prefix + "6").event.occurred_at, -17172000);
+    }
+  }
+}
+
 TEST_F(IngestTest, ASourcesPointsInGcj02OrBd09AreKeptInWgs84) {
   // A grid's centre as a source on AutoNavi maps (GCJ-02) or Baidu's (BD-09) writes it.
   const UnitId grid = registry().Descendants(DemoCommunity(), Level::kGrid).front();
@@ -350,13 +405,8 @@ TEST_F(IngestTest, ASourcesPointsInGcj02OrBd09AreKeptInWgs84) {
   };
   for (const auto& [datum, written] : {std::pair{Datum::kGcj02, gcj}, std::pair{Datum::kBd09, bd}}) {
     SCOPED_TRACE(std::string(DatumName(datum)));
-    Catalog catalog = SharedWorld().catalog;
-    for (SourceDef& source : catalog.sources) {
-      if (source.id == "police") source.mapping->coordinates = datum;
-    }
-    IngestEnv env = env_;
-    env.catalog = &catalog;
-    auto ingester = *Ingester::Create(env);
+    auto altered = WithPoliceMapping([&](SourceMapping& mapping) { mapping.coordinates = datum; });
+    Ingester* ingester = altered->ingester.get();
     const std::string id = Cat("D-", DatumName(datum));
     IngestSummary summary;
     ASSERT_TRUE(ingester->IngestBody(Canonical(id, "criminal.theft", point(written)), Ingester::BodyFormat::kJsonLines,
@@ -842,13 +892,8 @@ TEST_F(IngestTest, AFileInGbkIsReadInTheEncodingAskedForOrItsSourcesOne) {
   EXPECT_TRUE(Quarantine().empty());
 
   // The source's encoding in the catalog; a byte that is not GBK costs its row only.
-  Catalog gbk_police = SharedWorld().catalog;
-  for (SourceDef& source : gbk_police.sources) {
-    if (source.id == "police") source.mapping->encoding = "GB18030";
-  }
-  IngestEnv env = env_;
-  env.catalog = &gbk_police;
-  auto ingester = *Ingester::Create(env);
+  auto gbk_police = WithPoliceMapping([](SourceMapping& mapping) { mapping.encoding = "GB18030"; });
+  Ingester* ingester = gbk_police->ingester.get();
   const std::string more = Encode("警情编号,案件类别,发案时间,发案地址\n"
                                   "G-3,0103,2024-01-01 00:00:00,杭州市余杭区\n", "GBK") +
                            "G-4,0103,2024-01-01 00:00:00,\xFF\xFF\n" +
