@@ -59,7 +59,7 @@ bench: build
 	@scripts/bench.sh
 
 # libFuzzer on the address normaliser, the geocoder's matcher, one record of ingest, the period
-# grammar and reading other encodings (clang, ASan+UBSan), each for FUZZ_SECONDS, from the seeds in fuzz/corpus/<name> (with fuzz/<name>.dict
+# grammar, reading other encodings and Excel workbooks (clang, ASan+UBSan), each for FUZZ_SECONDS, from the seeds in fuzz/corpus/<name> (with fuzz/<name>.dict
 # when there is one); what they find is kept in build/fuzz/corpus, crashes in build/fuzz/. CI
 # runs them briefly (.ci/run).
 FUZZ_SECONDS ?= 60
@@ -70,8 +70,8 @@ fuzz: deps
 	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends libclang-rt-dev >/dev/null; }
 	@CC=clang CXX=clang++ cmake -S . -B build/fuzz -G Ninja -DCMAKE_BUILD_TYPE=Debug \
 	  -DCMAKE_CXX_FLAGS_DEBUG="-O1 -g" -DPINGAN_FUZZ=ON -DPINGAN_SANITIZE=ON -DPINGAN_BENCH=OFF >/dev/null
-	@cmake --build build/fuzz --target normalize_fuzzer geocode_fuzzer ingest_fuzzer period_fuzzer transcode_fuzzer -j $(JOBS)
-	@for name in normalize geocode ingest period transcode; do \
+	@cmake --build build/fuzz --target normalize_fuzzer geocode_fuzzer ingest_fuzzer period_fuzzer transcode_fuzzer xlsx_fuzzer -j $(JOBS)
+	@for name in normalize geocode ingest period transcode xlsx; do \
 	  mkdir -p build/fuzz/corpus/$$name; \
 	  echo "fuzz: $$name for $(FUZZ_SECONDS) s"; \
 	  build/fuzz/fuzz/$${name}_fuzzer -max_total_time=$(FUZZ_SECONDS) -max_len=2048 -timeout=10 \

@@ -8,7 +8,7 @@ APT_PACKAGES=(
   cmake ninja-build g++ clang ccache pkg-config git
   libabsl-dev libsqlite3-dev sqlite3 libtomlplusplus-dev libcli11-dev nlohmann-json3-dev
   libfmt-dev libutf8proc-dev libgeos-dev libcsv-dev zlib1g-dev libsimdjson-dev libxxhash-dev
-  libboost-math-dev libboost1.74-dev libxlsxwriter-dev libsodium-dev libcpp-httplib-dev
+  libboost-math-dev libboost1.74-dev libxlsxwriter-dev libsodium-dev libcpp-httplib-dev libzip-dev libexpat1-dev
   chromium fonts-noto-cjk curl
   libgtest-dev libgmock-dev libbenchmark-dev
   nodejs npm

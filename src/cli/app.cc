@@ -115,7 +115,7 @@ int Main(int argc, char** argv, std::ostream& out, std::ostream& err) {
   bool unmasked = false;
   CLI::App* ingest = app.add_subcommand("ingest", "Read event records (JSON Lines, CSV, .gz) into --data: validate, place, upsert");
   add_common(ingest);
-  ingest->add_option("files", ingest_files, "Files: .jsonl/.ndjson/.json or .csv, optionally .gz")->required();
+  ingest->add_option("files", ingest_files, "Files: .jsonl/.ndjson/.json or .csv, optionally .gz, or .xlsx (the first sheet)")->required();
   ingest->add_option("--source", ingest_source, "The source of records that name none (default: from the file name, police-2024.csv)");
   ingest->add_option("--threads", ingest_threads, "Threads parsing, validating and placing")->capture_default_str()
       ->check(CLI::Range(1, 64));

@@ -23,6 +23,7 @@
 #include "absl/time/time.h"
 #include "address/normalize.h"
 #include "core/csv.h"
+#include "core/xlsx.h"
 #include "core/status.h"
 #include "core/strings.h"
 #include "core/text.h"
@@ -486,6 +487,34 @@ struct Ingester::Impl {
         summary);
   }
 
+  // The first sheet of an Excel workbook (core/xlsx.h): the first row with a cell is the header,
+  // as in CSV; each row after it a record, its number in the sheet its line. A sheet leaves out
+  // empty cells at a row's end, and may keep formatted empty ones past the last column: a row
+  // is as wide as the header unless it holds a value past it.
+  absl::Status RunXlsx(const fs::path& path, const std::string& source, const std::string& name,
+                       IngestSummary* summary) {
+    return Run(
+        [&](auto emit) {
+          std::shared_ptr<const std::vector<std::string>> header;
+          std::vector<std::string_view> fields;
+          return ReadXlsx(path, XlsxLimits{.max_cell_bytes = kCsvMaxFieldBytes, .max_columns = 1024},
+                          [&](const XlsxRow& row) -> absl::Status {
+                            if (header == nullptr) {
+                              header = std::make_shared<std::vector<std::string>>(row.cells);
+                              return absl::OkStatus();
+                            }
+                            size_t width = row.cells.size();
+                            while (width > header->size() && row.cells[width - 1].empty()) --width;
+                            fields.assign(row.cells.begin(), row.cells.begin() + static_cast<std::ptrdiff_t>(width));
+                            fields.resize(std::max(width, header->size()));
+                            return emit([&](RawRecord& record) {
+                              record.SetCsvRow(header, fields, row.oversized, source, name, row.number);
+                            });
+                          });
+        },
+        summary);
+  }
+
   // CSV (RFC 4180) from `read`: the first record is the header (a UTF-8 BOM before it is
   // dropped); blank lines are skipped.
   absl::Status RunCsv(const Transcoder::Read& read, const std::string& source, const std::string& name,
@@ -535,17 +564,18 @@ absl::StatusOr<std::unique_ptr<Ingester>> Ingester::Create(const IngestEnv& env)
 
 namespace {
 
-enum class Format { kJsonLines, kCsv };
+enum class Format { kJsonLines, kCsv, kXlsx };
 
 absl::StatusOr<Format> FormatOf(const fs::path& path) {
   std::string name = path.filename().string();
+  if (EndsWith(name, ".xlsx") || EndsWith(name, ".xls")) return Format::kXlsx;
   if (EndsWith(name, ".gz")) name.resize(name.size() - 3);
   if (EndsWith(name, ".jsonl") || EndsWith(name, ".ndjson") || EndsWith(name, ".json")) {
     return Format::kJsonLines;
   }
   if (EndsWith(name, ".csv")) return Format::kCsv;
   return absl::InvalidArgumentError(
-      Cat(path.string(), ": unknown format (expected .jsonl, .ndjson, .json or .csv, optionally .gz)"));
+      Cat(path.string(), ": unknown format (expected .jsonl, .ndjson, .json or .csv, optionally .gz, or .xlsx)"));
 }
 
 }  // namespace
@@ -574,6 +604,8 @@ absl::Status Ingester::IngestFile(const fs::path& path, IngestSummary* summary, 
   PA_ASSIGN_OR_RETURN(Format format, FormatOf(path));
   std::string file_source(source);
   if (file_source.empty()) file_source = impl_->converter.SourceFromFileName(path.filename().string());
+  // A workbook's text is Unicode whatever the source's encoding; it is a zip, read whole.
+  if (format == Format::kXlsx) return impl_->RunXlsx(path, file_source, path.string(), summary);
   PA_ASSIGN_OR_RETURN(std::unique_ptr<Transcoder> transcoder,
                       TranscoderFor(*impl_->env.catalog, file_source, encoding, path.string()));
   PA_ASSIGN_OR_RETURN(std::unique_ptr<GzFile> file, GzFile::Open(path));

@@ -11,6 +11,7 @@
 #include <iconv.h>
 
 #include <nlohmann/json.hpp>
+#include <xlsxwriter.h>
 
 #include "absl/strings/str_join.h"
 #include "core/datum.h"
@@ -353,6 +354,64 @@ std::pair<std::vector<std::string>, int64_t> StoreAndDescribe(IngestEnv env, con
     lines.push_back(with_line ? Cat("Q|", entry.line, "|", entry.reason, "|", entry.raw) : Cat("Q|", entry.reason, "|", entry.raw));
   }
   return {lines, summary.quarantined_total()};
+}
+
+TEST_F(IngestTest, AnExcelWorkbookIsReadLikeACsvFileOfItsFirstSheet) {
+  // The police system's export as an analyst saves it from Excel: its own column names, the time
+  // a date cell, the point numbers, a row with a time that is text and no time, a blank row.
+  const std::filesystem::path path = dir_.path() / "police-2024.xlsx";
+  lxw_workbook* book = workbook_new(path.c_str());
+  lxw_worksheet* sheet = workbook_add_worksheet(book, nullptr);
+  lxw_format* when = workbook_add_format(book);
+  format_set_num_format(when, "yyyy/m/d h:mm");
+  // Text cells by row (an empty string: no cell); the date, the number and the rest below.
+  const std::vector<std::vector<std::string>> text = {
+      {"警情编号", "案件类别", "发案时间", "发案地址", "是否破案"},
+      {"X-1", "0103", "", "杭州市西湖区", "是"},
+      {},
+      {"X-2", "0103", "昨天"},
+      {"", "0105", "2024-03-05 10:20:00"},
+      {"X-5", "0103", "2024-03-05 10:20:00", "", "", "", "多出一列"},  // a value past the header
+  };
+  for (size_t row = 0; row < text.size(); ++row) {
+    for (size_t col = 0; col < text[row].size(); ++col) {
+      if (!text[row][col].empty()) worksheet_write_string(sheet, row, col, text[row][col].c_str(), nullptr);
+    }
+  }
+  lxw_datetime at{2024, 3, 5, 10, 20, 0};
+  worksheet_write_datetime(sheet, 1, 2, &at, when);
+  worksheet_write_blank(sheet, 1, 9, when);  // a formatted empty cell past the header: no value
+  worksheet_write_number(sheet, 4, 0, 3, nullptr);  // an id typed as a number
+  ASSERT_EQ(workbook_close(book), LXW_NO_ERROR);
+  IngestSummary summary;
+  ASSERT_TRUE(ingester_->IngestFile(path, &summary).ok());
+  EXPECT_EQ(summary.read, 4) << summary.Text();
+  EXPECT_EQ(summary.inserted, 2);
+  EXPECT_EQ(summary.quarantined["bad_time"], 1);
+  EXPECT_EQ(summary.quarantined["bad_columns"], 1);
+  const StoredEvent theft = Find("police", "X-1");
+  EXPECT_EQ(theft.event.type, "criminal.theft");
+  EXPECT_EQ(theft.event.occurred_at, 1709605200);  // 2024-03-05T10:20 in the city's zone
+  EXPECT_EQ(theft.event.address, "杭州市西湖区");
+  EXPECT_EQ(nlohmann::json::parse(theft.event.attributes_json)["solved"], true);
+  EXPECT_EQ(Find("police", "3").event.type, "criminal.vice");
+  const std::vector<QuarantineEntry> quarantine = Quarantine();
+  ASSERT_EQ(quarantine.size(), 2u);
+  for (const QuarantineEntry& entry : quarantine) {
+    if (entry.reason == "bad_time") {
+      EXPECT_EQ(entry.line, 4);  // the row as Excel numbers it
+      EXPECT_THAT(entry.raw, HasSubstr("昨天"));
+    }
+  }
+  // The same again changes nothing; what is not a workbook is refused whole.
+  IngestSummary again;
+  ASSERT_TRUE(ingester_->IngestFile(path, &again).ok());
+  EXPECT_EQ(again.unchanged, 2) << again.Text();
+  IngestSummary none;
+  absl::Status refused = ingester_->IngestFile(dir_.Write("police-x.xlsx", "警情编号,案件类别\n"), &none);
+  EXPECT_THAT(std::string(refused.message()), HasSubstr("not an XLSX workbook"));
+  EXPECT_THAT(std::string(ingester_->IngestFile(dir_.Write("police-x.xls", "x"), &none).message()), HasSubstr(".xls"));
+  EXPECT_EQ(none.read, 0);
 }
 
 TEST_F(IngestTest, TimesInMillisecondsOrSecondsSince1970AreReadWhenTheSourceSaysSo) {
