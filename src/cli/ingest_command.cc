@@ -1,4 +1,10 @@
 // `pingan ingest`, `pingan quarantine [retry]` and `pingan events`.
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+#include <iostream>
 #include <memory>
 #include <ostream>
 
@@ -46,13 +52,33 @@ int RunIngest(const Context& context, const std::vector<std::string>& files, con
   auto env = OpenIngestEnv(context, threads, /*need_geocoder=*/true);
   if (!env.ok()) return Fail(context, Message(env.status()));
   (*env)->env.batch_size = batch;
+  // On a terminal, a progress line per file, at most twice a second: a large file takes a while.
+  std::string current;
+  auto started = std::chrono::steady_clock::now(), shown = started;
+  bool progress_shown = false;
+  if (isatty(STDERR_FILENO) == 1 && context.err == &std::cerr) {
+    (*env)->env.on_batch = [&](const IngestSummary& so_far) {
+      const auto now = std::chrono::steady_clock::now();
+      if (now - shown < std::chrono::milliseconds(500)) return;
+      shown = now;
+      const double seconds = std::chrono::duration<double>(now - started).count();
+      std::cerr << fmt::format("\r\x1b[Kpingan ingest: {} {} records ({} inserted, {} quarantined), {:.0f}/s",
+                               current, so_far.read, so_far.inserted, so_far.quarantined_total(),
+                               so_far.read / std::max(seconds, 1e-3))
+                << std::flush;
+      progress_shown = true;
+    };
+  }
   auto ingester = Ingester::Create((*env)->env);
   if (!ingester.ok()) return Fail(context, Message(ingester.status()));
   IngestSummary total;
   int failures = 0;
   for (const std::string& file : files) {
     IngestSummary summary;
+    current = std::filesystem::path(file).filename().string();
+    started = shown = std::chrono::steady_clock::now();
     absl::Status status = (*ingester)->IngestFile(file, &summary, source, encoding);
+    if (progress_shown) std::cerr << "\r\x1b[K" << std::flush, progress_shown = false;
     total.Add(summary);
     if (!status.ok()) {
       ++failures;

@@ -426,6 +426,7 @@ struct Ingester::Impl {
           read_queue.Cancel();
           return;
         }
+        if (env.on_batch) env.on_batch(written);
         batches.Give(std::move(*batch));
       }
     });

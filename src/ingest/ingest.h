@@ -12,6 +12,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -60,6 +61,9 @@ struct IngestEnv {
   int threads = 2;                         // workers that parse, validate and place
   size_t batch_size = 20000;               // records per transaction
   int64_t now = 0;                         // Unix seconds for "in the future" (0: the clock)
+  // Called on the writer's thread after each committed batch, with the running totals of the
+  // file or body being read (its `seconds` not yet set): for a progress line. May be empty.
+  std::function<void(const IngestSummary&)> on_batch;
 };
 
 class Ingester {

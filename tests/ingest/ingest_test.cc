@@ -356,6 +356,25 @@ std::pair<std::vector<std::string>, int64_t> StoreAndDescribe(IngestEnv env, con
   return {lines, summary.quarantined_total()};
 }
 
+TEST_F(IngestTest, EachCommittedBatchIsReportedWithTheRunningTotals) {
+  IngestEnv env = env_;
+  env.batch_size = 3;
+  std::vector<IngestSummary> reports;
+  env.on_batch = [&](const IngestSummary& so_far) { reports.push_back(so_far); };
+  auto ingester = *Ingester::Create(env);
+  std::string body;
+  for (int i = 0; i < 10; ++i) body += Canonical(Cat("B", i), "criminal.theft");
+  body += "not json\n";
+  IngestSummary summary;
+  ASSERT_TRUE(ingester->IngestBody(body, Ingester::BodyFormat::kJsonLines, "http", &summary, "police").ok());
+  ASSERT_EQ(reports.size(), 4u);  // 3 + 3 + 3 + 2 records
+  for (size_t at = 1; at < reports.size(); ++at) EXPECT_GT(reports[at].read, reports[at - 1].read);
+  EXPECT_EQ(reports.front().read, 3);
+  EXPECT_EQ(reports.back().read, summary.read);
+  EXPECT_EQ(reports.back().inserted, 10);
+  EXPECT_EQ(reports.back().quarantined_total(), 1);
+}
+
 TEST_F(IngestTest, AnExcelWorkbookIsReadLikeACsvFileOfItsFirstSheet) {
   // The police system's export as an analyst saves it from Excel: its own column names, the time
   // a date cell, the point numbers, a row with a time that is text and no time, a blank row.
