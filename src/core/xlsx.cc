@@ -71,6 +71,22 @@ class Workbook {
     return absl::OkStatus();
   }
 
+  absl::Status OpenBytes(std::string_view bytes, std::string_view name) {
+    name_ = std::string(name);
+    zip_error_t error;
+    zip_error_init(&error);
+    zip_source_t* source = zip_source_buffer_create(bytes.data(), bytes.size(), 0, &error);
+    if (source != nullptr) archive_.reset(zip_open_from_source(source, ZIP_RDONLY, &error));
+    if (archive_ == nullptr) {
+      if (source != nullptr) zip_source_free(source);
+      std::string message = Cat(name_, ": not an XLSX workbook (", zip_error_strerror(&error), ")");
+      zip_error_fini(&error);
+      return absl::InvalidArgumentError(message);
+    }
+    zip_error_fini(&error);
+    return absl::OkStatus();
+  }
+
   bool Has(const std::string& part) const { return zip_name_locate(archive_.get(), part.c_str(), 0) >= 0; }
 
   // Feeds the part to `parser` as it inflates. `stopped` is the status a handler stopped on.
@@ -400,14 +416,9 @@ struct SheetReader {
 
 }  // namespace
 
-absl::Status ReadXlsx(const std::filesystem::path& path, const XlsxLimits& limits,
-                      const std::function<absl::Status(const XlsxRow&)>& on_row) {
-  Workbook book;
-  if (path.extension() == ".xls") {
-    return absl::InvalidArgumentError(
-        Cat(path.string(), ": an Excel 97-2003 workbook (.xls) is not read: save it as .xlsx or .csv"));
-  }
-  if (absl::Status opened = book.Open(path); !opened.ok()) return opened;
+namespace {
+
+absl::Status ReadBook(Workbook& book, const XlsxLimits& limits, const std::function<absl::Status(const XlsxRow&)>& on_row) {
   const absl::Status none;
 
   // The first sheet, through the workbook's relationships; sheet1.xml when they say nothing.
@@ -457,6 +468,26 @@ absl::Status ReadXlsx(const std::filesystem::path& path, const XlsxLimits& limit
   if (parser == nullptr) return absl::ResourceExhaustedError("expat could not start");
   reader.parser = parser.get();
   return book.Parse(sheet, parser.get(), reader.stopped);
+}
+
+}  // namespace
+
+absl::Status ReadXlsx(const std::filesystem::path& path, const XlsxLimits& limits,
+                      const std::function<absl::Status(const XlsxRow&)>& on_row) {
+  if (path.extension() == ".xls") {
+    return absl::InvalidArgumentError(
+        Cat(path.string(), ": an Excel 97-2003 workbook (.xls) is not read: save it as .xlsx or .csv"));
+  }
+  Workbook book;
+  if (absl::Status opened = book.Open(path); !opened.ok()) return opened;
+  return ReadBook(book, limits, on_row);
+}
+
+absl::Status ReadXlsxBytes(std::string_view bytes, std::string_view name, const XlsxLimits& limits,
+                           const std::function<absl::Status(const XlsxRow&)>& on_row) {
+  Workbook book;
+  if (absl::Status opened = book.OpenBytes(bytes, name); !opened.ok()) return opened;
+  return ReadBook(book, limits, on_row);
 }
 
 }  // namespace pingan

@@ -19,6 +19,7 @@
 #include <filesystem>
 #include <functional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -40,5 +41,8 @@ struct XlsxRow {
 // Calls on_row for each row of the first worksheet; stops at its first error.
 absl::Status ReadXlsx(const std::filesystem::path& path, const XlsxLimits& limits,
                       const std::function<absl::Status(const XlsxRow&)>& on_row);
+// The same for a workbook held in memory (an HTTP body), named `name` in errors.
+absl::Status ReadXlsxBytes(std::string_view bytes, std::string_view name, const XlsxLimits& limits,
+                           const std::function<absl::Status(const XlsxRow&)>& on_row);
 
 }  // namespace pingan

@@ -41,6 +41,7 @@ using nlohmann::json;
 constexpr size_t kMaxLineBytes = 1 << 20;   // a longer JSON line or CSV record: oversized
 constexpr size_t kMaxRawBytes = 16 << 10;   // raw text kept in quarantine
 constexpr size_t kCsvMaxFieldBytes = 64 << 10;
+constexpr XlsxLimits kXlsxLimits{.max_cell_bytes = kCsvMaxFieldBytes, .max_columns = 1024};
 
 // ---------------------------------------------------------------------------------------------
 // Reading: gzip or plain files through zlib (gzread reads plain files as they are).
@@ -492,14 +493,15 @@ struct Ingester::Impl {
   // as in CSV; each row after it a record, its number in the sheet its line. A sheet leaves out
   // empty cells at a row's end, and may keep formatted empty ones past the last column: a row
   // is as wide as the header unless it holds a value past it.
-  absl::Status RunXlsx(const fs::path& path, const std::string& source, const std::string& name,
+  // `read_rows(on_row)` is ReadXlsx or ReadXlsxBytes with their other arguments bound.
+  using XlsxRows = std::function<absl::Status(const std::function<absl::Status(const XlsxRow&)>&)>;
+  absl::Status RunXlsx(const XlsxRows& read_rows, const std::string& source, const std::string& name,
                        IngestSummary* summary) {
     return Run(
         [&](auto emit) {
           std::shared_ptr<const std::vector<std::string>> header;
           std::vector<std::string_view> fields;
-          return ReadXlsx(path, XlsxLimits{.max_cell_bytes = kCsvMaxFieldBytes, .max_columns = 1024},
-                          [&](const XlsxRow& row) -> absl::Status {
+          return read_rows([&](const XlsxRow& row) -> absl::Status {
                             if (header == nullptr) {
                               header = std::make_shared<std::vector<std::string>>(row.cells);
                               return absl::OkStatus();
@@ -606,7 +608,10 @@ absl::Status Ingester::IngestFile(const fs::path& path, IngestSummary* summary, 
   std::string file_source(source);
   if (file_source.empty()) file_source = impl_->converter.SourceFromFileName(path.filename().string());
   // A workbook's text is Unicode whatever the source's encoding; it is a zip, read whole.
-  if (format == Format::kXlsx) return impl_->RunXlsx(path, file_source, path.string(), summary);
+  if (format == Format::kXlsx) {
+    return impl_->RunXlsx([&](const auto& on_row) { return ReadXlsx(path, kXlsxLimits, on_row); }, file_source,
+                          path.string(), summary);
+  }
   PA_ASSIGN_OR_RETURN(std::unique_ptr<Transcoder> transcoder,
                       TranscoderFor(*impl_->env.catalog, file_source, encoding, path.string()));
   PA_ASSIGN_OR_RETURN(std::unique_ptr<GzFile> file, GzFile::Open(path));
@@ -634,6 +639,10 @@ absl::Status Ingester::IngestBody(std::string_view body, BodyFormat format, std:
                                   IngestSummary* summary, std::string_view source, std::string_view encoding) {
   const std::string file_source(source);
   const std::string shown(name);
+  if (format == BodyFormat::kXlsx) {  // Unicode whatever the charset or the source's encoding
+    return impl_->RunXlsx([&](const auto& on_row) { return ReadXlsxBytes(body, shown, kXlsxLimits, on_row); },
+                          file_source, shown, summary);
+  }
   PA_ASSIGN_OR_RETURN(std::unique_ptr<Transcoder> transcoder,
                       TranscoderFor(*impl_->env.catalog, file_source, encoding, shown));
   size_t offset = 0;

@@ -79,10 +79,10 @@ class Ingester {
   // the encoding is unknown.
   absl::Status IngestFile(const std::filesystem::path& path, IngestSummary* summary,
                           std::string_view source = "", std::string_view encoding = "");
-  // A body (HTTP ingest) of JSON Lines, or of CSV with a header line, named `name` in quarantine
-  // entries; `encoding` as for IngestFile (the charset of the request's Content-Type, else the
-  // source's).
-  enum class BodyFormat { kJsonLines, kCsv };
+  // A body (HTTP ingest) of JSON Lines, of CSV with a header line, or an Excel workbook, named
+  // `name` in quarantine entries; `encoding` as for IngestFile (the charset of the request's
+  // Content-Type, else the source's; not for a workbook).
+  enum class BodyFormat { kJsonLines, kCsv, kXlsx };
   absl::Status IngestBody(std::string_view body, BodyFormat format, std::string_view name, IngestSummary* summary,
                           std::string_view source = "", std::string_view encoding = "");
   absl::Status IngestJsonLines(std::string_view body, std::string_view name, IngestSummary* summary,

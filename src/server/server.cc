@@ -912,9 +912,12 @@ struct Server::Impl {
       const std::string media_type = server_internal::MediaTypeOf(content_type);
       const bool csv = media_type == "text/csv" || media_type == "application/csv" ||
                        media_type == "text/comma-separated-values";
+      const bool xlsx = media_type == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
       const std::string charset = server_internal::CharsetOf(content_type);
       PA_RETURN_IF_ERROR(ingester->IngestBody(body,
-                                              csv ? Ingester::BodyFormat::kCsv : Ingester::BodyFormat::kJsonLines,
+                                              xlsx  ? Ingester::BodyFormat::kXlsx
+                                              : csv ? Ingester::BodyFormat::kCsv
+                                                    : Ingester::BodyFormat::kJsonLines,
                                               Cat("http:", call.source), &summary, call.source, charset));
     }
     PA_RETURN_IF_ERROR(auth->Audit(Cat("source:", call.source), "ingest", call.source,

@@ -203,6 +203,19 @@ TEST(XlsxTest, RefusesWhatIsNoWorkbookWithAClearError) {
   std::ifstream in(whole, std::ios::binary);
   std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   expect_refused(dir.Write("cut.xlsx", bytes.substr(0, bytes.size() / 2)), "not an XLSX workbook");
+  // The same bytes from memory (an HTTP body) give the same rows; other bytes the same refusal.
+  std::vector<XlsxRow> from_memory;
+  ASSERT_TRUE(ReadXlsxBytes(bytes, "body", {}, [&](const XlsxRow& row) {
+                from_memory.push_back(row);
+                return absl::OkStatus();
+              }).ok());
+  const std::vector<XlsxRow> from_file = ReadAll(whole);
+  ASSERT_EQ(from_memory.size(), from_file.size());
+  for (size_t at = 0; at < from_file.size(); ++at) EXPECT_EQ(from_memory[at].cells, from_file[at].cells);
+  status = ReadXlsxBytes(bytes.substr(0, 100), "body", {}, [](const XlsxRow&) { return absl::OkStatus(); });
+  EXPECT_THAT(std::string(status.message()), HasSubstr("body: not an XLSX workbook"));
+  status = ReadXlsxBytes("", "body", {}, [](const XlsxRow&) { return absl::OkStatus(); });
+  EXPECT_FALSE(status.ok());
   // A row the caller refuses stops the read with the caller's error.
   absl::Status stopped = ReadXlsx(whole, {}, [](const XlsxRow& row) {
     return row.number == 2 ? absl::CancelledError("enough") : absl::OkStatus();

@@ -14,7 +14,9 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <fstream>
 #include <nlohmann/json.hpp>
+#include <xlsxwriter.h>
 
 #include <sqlite3.h>
 
@@ -879,6 +881,25 @@ TEST_F(ServerTest, IngestOverHttpReachesTheReportAndTheLiveFeed) {
   ExpectError(post_coded(csv_body, "br", "text/csv"), 415, "brotli");
   ExpectError(post_coded(server_internal::Gzip(std::string((16 << 20) * 10 + 1, '\n')), "gzip", "text/csv"), 413,
               "a gzip body inflating past ten times the bound");
+  // An Excel workbook, by its media type; bytes that are no workbook are a 400 storing nothing.
+  const char* xlsx_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+  {
+    const fs::path path = fs::path(data_) / "upload.xlsx";
+    lxw_workbook* book = workbook_new(path.c_str());
+    lxw_worksheet* sheet = workbook_add_worksheet(book, nullptr);
+    const char* cells[2][4] = {{"source_id", "type", "occurred_at", "address"},
+                               {"HTTP-8", "criminal.theft", "2024-06-30T10:00:00+08:00", "浙江省杭州市西湖区"}};
+    for (int row = 0; row < 2; ++row) {
+      for (int col = 0; col < 4; ++col) worksheet_write_string(sheet, row, col, cells[row][col], nullptr);
+    }
+    ASSERT_EQ(workbook_close(book), LXW_NO_ERROR);
+    std::ifstream in(path, std::ios::binary);
+    const std::string workbook((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const Answer sheet_answer = Post("/api/ingest", workbook, key, xlsx_type);
+    ASSERT_EQ(sheet_answer.status, 200) << sheet_answer.body;
+    EXPECT_EQ(sheet_answer.json["inserted"], 1);
+    ExpectError(Post("/api/ingest", csv_body, key, xlsx_type), 400, "a CSV body sent as a workbook");
+  }
   // A revoked key is refused; the audit log has the ingest and the logins.
   {
     auto auth = AuthStore::Open(data_);
