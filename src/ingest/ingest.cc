@@ -22,6 +22,7 @@
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
 #include "address/normalize.h"
+#include "absl/strings/ascii.h"
 #include "core/csv.h"
 #include "core/xlsx.h"
 #include "core/status.h"
@@ -476,6 +477,21 @@ struct Ingester::Impl {
     return read_status;
   }
 
+  // Whether a row before any header is a title above it (Excel exports often carry one: "2024年6月
+  // 警情清单") or blank: at most two cells with text, none naming a field the source is read by;
+  // at most kTitleRows of them. Otherwise the row is the header, as it always was.
+  static constexpr int kTitleRows = 10;
+  template <typename Cells>
+  bool IsTitleRow(const Cells& cells, const std::string& source, int titles_so_far) const {
+    if (titles_so_far >= kTitleRows) return false;
+    int filled = 0;
+    for (const auto& cell : cells) {
+      if (absl::StripAsciiWhitespace(absl::string_view(cell.data(), cell.size())).empty()) continue;
+      if (++filled > 2 || converter.KnowsField(source, cell)) return false;
+    }
+    return true;  // a title, or a blank line
+  }
+
   // JSON Lines from `read`: one record per line; blank lines are skipped.
   absl::Status RunJsonLines(const Transcoder::Read& read, const std::string& source, const std::string& name,
                             IngestSummary* summary) {
@@ -501,7 +517,12 @@ struct Ingester::Impl {
         [&](auto emit) {
           std::shared_ptr<const std::vector<std::string>> header;
           std::vector<std::string_view> fields;
+          int titles = 0;
           return read_rows([&](const XlsxRow& row) -> absl::Status {
+                            if (header == nullptr && IsTitleRow(row.cells, source, titles)) {
+                              ++titles;
+                              return absl::OkStatus();
+                            }
                             if (header == nullptr) {
                               header = std::make_shared<std::vector<std::string>>(row.cells);
                               return absl::OkStatus();
@@ -525,7 +546,12 @@ struct Ingester::Impl {
     return Run(
         [&](auto emit) {
           std::shared_ptr<const std::vector<std::string>> header;
+          int titles = 0;
           CsvStreamParser parser(name, [&](const CsvRow& row) -> absl::Status {
+            if (header == nullptr && IsTitleRow(row.fields, source, titles)) {
+              ++titles;
+              return absl::OkStatus();
+            }
             if (header == nullptr) {
               auto columns = std::make_shared<std::vector<std::string>>();
               for (std::string_view field : row.fields) columns->emplace_back(field);

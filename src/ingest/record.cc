@@ -483,6 +483,16 @@ std::string RecordConverter::SourceFromFileName(std::string_view file_name) cons
   return "";
 }
 
+bool RecordConverter::KnowsField(std::string_view source, std::string_view name) const {
+  name = Trim(name);
+  if (StartsWithBom(name)) name.remove_prefix(3);
+  if (name.starts_with("attr.")) return true;
+  for (const auto& [id, plan] : plan_by_source_) {
+    if ((source.empty() || id == source) && plan->roles.contains(absl::string_view(name.data(), name.size()))) return true;
+  }
+  return false;
+}
+
 bool RecordConverter::Retriable(std::string_view reason) {
   return reason != "bad_utf8" && reason != "oversized";
 }

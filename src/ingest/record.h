@@ -81,6 +81,9 @@ class RecordConverter {
 
   // The source a file name names ("police-2024.csv.gz" → "police"), or "".
   std::string SourceFromFileName(std::string_view file_name) const;
+  // Whether a header cell names a field records of `source` are read by (a canonical field, an
+  // attr.NAME column, or one of the source's own; any source's when `source` is empty).
+  bool KnowsField(std::string_view source, std::string_view name) const;
   // False for reasons a configuration change cannot fix (invalid UTF-8, oversized).
   static bool Retriable(std::string_view reason);
 

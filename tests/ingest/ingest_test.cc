@@ -356,6 +356,35 @@ std::pair<std::vector<std::string>, int64_t> StoreAndDescribe(IngestEnv env, con
   return {lines, summary.quarantined_total()};
 }
 
+TEST_F(IngestTest, TitleLinesAboveTheHeaderAreSkippedAndNothingElse) {
+  // Excel exports often carry a title (and a blank line) above the header.
+  const std::string titled = "杭州市公安局2024年6月警情清单,\n"
+                             "\n"
+                             "制表单位：指挥中心,2024-07-01\n"
+                             "警情编号,案件类别,发案时间,发案地址\n"
+                             "T-1,0103,2024-06-01 08:00:00,杭州市西湖区\n";
+  IngestSummary summary = Ingest("police-titled.csv", titled);
+  EXPECT_EQ(summary.read, 1) << summary.Text();
+  EXPECT_EQ(summary.inserted, 1);
+  EXPECT_EQ(Find("police", "T-1").event.type, "criminal.theft");
+  // Canonical names are known to every source: a title above them is skipped too, and the
+  // records keep their own line numbers.
+  IngestSummary canonical = Ingest("titled.csv", "清单\nsource,source_id,type,occurred_at,address\n"
+                                                "police,T-2,criminal.theft,2024-06-01T08:00:00+08:00,杭州市\n"
+                                                "police,T-3,criminal.theft,not a time,杭州市\n");
+  EXPECT_EQ(canonical.inserted, 1) << canonical.Text();
+  bool found = false;
+  for (const QuarantineEntry& entry : Quarantine()) found = found || (entry.source_id == "T-3" && entry.line == 4);
+  EXPECT_TRUE(found);
+  // A first line of three or more cells is the header, known names or not: a file without a
+  // header loses no row silently; its rows fail as records without their fields.
+  IngestSummary headless = Ingest("police-headless.csv", "T-4,0103,2024-06-01 08:00:00,杭州市西湖区\n"
+                                                          "T-5,0103,2024-06-01 08:00:00,杭州市西湖区\n");
+  EXPECT_EQ(headless.read, 1) << headless.Text();
+  EXPECT_EQ(headless.inserted, 0);
+  EXPECT_EQ(headless.quarantined_total(), 1);
+}
+
 TEST_F(IngestTest, EachCommittedBatchIsReportedWithTheRunningTotals) {
   IngestEnv env = env_;
   env.batch_size = 3;
@@ -460,7 +489,9 @@ TEST_F(IngestTest, TimesInMillisecondsOrSecondsSince1970AreReadWhenTheSourceSays
       EXPECT_EQ(summary.inserted, 3) << summary.Text();
       EXPECT_EQ(summary.quarantined["bad_time"], 2) << summary.Text();  // and a sign
       for (const QuarantineEntry& entry : Quarantine()) {
-        if (entry.reason == "bad_time") EXPECT_THAT(entry.message, HasSubstr("epoch_ms"));
+        if (entry.reason == "bad_time") {
+          EXPECT_THAT(entry.message, HasSubstr("epoch_ms"));
+        }
       }
     } else {
       EXPECT_EQ(summary.inserted, 4) << summary.Text();  // absl's %s takes a sign: 1969
