@@ -32,9 +32,13 @@ void PrintMeasure(std::ostream& out, const MeasureDef& def) {
 void PrintText(std::ostream& out, const Catalog& catalog) {
   out << fmt::format("来源系统 sources ({})\n", catalog.sources.size());
   for (const SourceDef& source : catalog.sources) {
+    std::string read_as = source.mapping ? "mapped fields" : "canonical fields";
+    if (source.mapping && !source.mapping->encoding.empty()) read_as += "; files in " + source.mapping->encoding;
+    if (source.mapping && source.mapping->coordinates != Datum::kWgs84) {
+      read_as += fmt::format("; points in {}", DatumName(source.mapping->coordinates));
+    }
     out << fmt::format("  {:<10} {}  {}; domains: {}; {}\n", source.id, source.zh, source.en,
-                       source.domains.empty() ? "-" : absl::StrJoin(source.domains, ", "),
-                       source.mapping ? "mapped fields" : "canonical fields");
+                       source.domains.empty() ? "-" : absl::StrJoin(source.domains, ", "), read_as);
   }
   out << fmt::format("\n事件类型 event types ({}), by source\n", catalog.types.size());
   for (const SourceDef& source : catalog.sources) {

@@ -63,6 +63,29 @@ TEST(Cli, GeocodeKeepsItsIndexBesideTheDatabaseAndReadsItBack) {
   EXPECT_NE(read_again.err.find("matcher index file: "), std::string::npos) << read_again.err;
 }
 
+TEST(Cli, CatalogSaysHowEachSourceIsRead) {
+  TempDir dir;
+  const std::filesystem::path config = testing::CopyConfig(dir);
+  std::string sources = testing::ReadFile(config / "catalog" / "sources.toml");
+  const std::string police_format = "time_format = \"%Y-%m-%d %H:%M:%S\"";
+  ASSERT_NE(sources.find(police_format), std::string::npos);
+  sources.replace(sources.find(police_format), police_format.size(),
+                  police_format + "\nencoding = \"GB18030\"\ncoordinates = \"BD-09\"");
+  dir.Write("config/catalog/sources.toml", sources);
+  Output run = Pingan("catalog --config '" + config.string() + "'", "");
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  std::istringstream lines(run.out);
+  std::string police, court;
+  for (std::string line; std::getline(lines, line);) {
+    if (line.find("; domains: ") == std::string::npos) continue;  // the sources' lines
+    if (line.rfind("  police ", 0) == 0) police = line;
+    if (line.rfind("  court ", 0) == 0) court = line;
+  }
+  EXPECT_NE(police.find("mapped fields; files in GB18030; points in BD-09"), std::string::npos) << police;
+  ASSERT_FALSE(court.empty()) << run.out;
+  EXPECT_EQ(court.find("points in"), std::string::npos) << court;
+}
+
 TEST(Cli, UnitsOfTheNationListsTheProvinces) {
   Output run = Pingan("units --json");
   ASSERT_EQ(run.exit_code, 0) << run.err;
