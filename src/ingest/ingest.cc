@@ -492,6 +492,63 @@ struct Ingester::Impl {
     return true;  // a title, or a blank line
   }
 
+  // The elements of a JSON array (`body`, UTF-8), each a record whose line is its position
+  // (1-based). The array is walked whole first (simdjson On Demand, each element's text a view
+  // into the body), so a body that is not one array is refused before anything is read.
+  absl::Status RunJsonArray(std::string_view body, const std::string& source, const std::string& name,
+                            IngestSummary* summary) {
+    const simdjson::padded_string padded(body);
+    simdjson::ondemand::parser parser;
+    std::vector<std::string_view> elements;
+    auto refuse = [&](simdjson::error_code error) {
+      return absl::InvalidArgumentError(Cat(name, ": not a JSON array of records (", simdjson::error_message(error),
+                                            " after ", elements.size(), " elements)"));
+    };
+    simdjson::ondemand::document document;
+    if (auto error = parser.iterate(padded).get(document); error) return refuse(error);
+    simdjson::ondemand::array array;
+    if (auto error = document.get_array().get(array); error) return refuse(error);
+    for (auto item : array) {
+      simdjson::ondemand::value value;
+      if (auto error = item.get(value); error) return refuse(error);
+      simdjson::ondemand::json_type type;
+      if (auto error = value.type().get(type); error) return refuse(error);
+      std::string_view text;
+      simdjson::error_code error = simdjson::SUCCESS;
+      if (type == simdjson::ondemand::json_type::object) {
+        simdjson::ondemand::object object;
+        error = value.get_object().get(object);
+        if (!error) error = object.raw_json().get(text);
+      } else if (type == simdjson::ondemand::json_type::array) {
+        simdjson::ondemand::array inner;
+        error = value.get_array().get(inner);
+        if (!error) error = inner.raw_json().get(text);
+      } else {
+        text = value.raw_json_token();
+      }
+      if (error) return refuse(error);
+      elements.push_back(text);
+    }
+    // What follows the array: white space only (the document's end), or the body is refused.
+    const char* end = nullptr;
+    if (auto error = document.current_location().get(end); error != simdjson::OUT_OF_BOUNDS) {
+      return refuse(error ? error : simdjson::TRAILING_CONTENT);
+    }
+    return Run(
+        [&](auto emit) -> absl::Status {
+          for (size_t at = 0; at < elements.size(); ++at) {
+            const std::string_view text = elements[at];
+            PA_RETURN_IF_ERROR(emit([&](RawRecord& record) {
+              const bool too_long = text.size() > kMaxLineBytes;
+              record.SetJsonLine(too_long ? text.substr(0, kMaxLineBytes) : text, too_long, source, name,
+                                 static_cast<int64_t>(at + 1));
+            }));
+          }
+          return absl::OkStatus();
+        },
+        summary);
+  }
+
   // JSON Lines from `read`: one record per line; blank lines are skipped.
   absl::Status RunJsonLines(const Transcoder::Read& read, const std::string& source, const std::string& name,
                             IngestSummary* summary) {
@@ -671,6 +728,12 @@ absl::Status Ingester::IngestBody(std::string_view body, BodyFormat format, std:
   }
   PA_ASSIGN_OR_RETURN(std::unique_ptr<Transcoder> transcoder,
                       TranscoderFor(*impl_->env.catalog, file_source, encoding, shown));
+  if (format == BodyFormat::kJsonArray) {  // whole: converted first when not UTF-8
+    if (transcoder == nullptr) return impl_->RunJsonArray(body, file_source, shown, summary);
+    std::string converted;
+    transcoder->ConvertAll(body, converted);
+    return impl_->RunJsonArray(converted, file_source, shown, summary);
+  }
   size_t offset = 0;
   Transcoder::Read read = [&](char* buffer, size_t size) -> absl::StatusOr<size_t> {
     size_t take = std::min(size, body.size() - offset);

@@ -82,7 +82,9 @@ class Ingester {
   // A body (HTTP ingest) of JSON Lines, of CSV with a header line, or an Excel workbook, named
   // `name` in quarantine entries; `encoding` as for IngestFile (the charset of the request's
   // Content-Type, else the source's; not for a workbook).
-  enum class BodyFormat { kJsonLines, kCsv, kXlsx };
+  // kJsonArray: one JSON array of records (what many systems POST as application/json), read
+  // whole before any record is: a body that is not one array stores nothing.
+  enum class BodyFormat { kJsonLines, kCsv, kXlsx, kJsonArray };
   absl::Status IngestBody(std::string_view body, BodyFormat format, std::string_view name, IngestSummary* summary,
                           std::string_view source = "", std::string_view encoding = "");
   absl::Status IngestJsonLines(std::string_view body, std::string_view name, IngestSummary* summary,

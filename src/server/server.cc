@@ -913,11 +913,16 @@ struct Server::Impl {
       const bool csv = media_type == "text/csv" || media_type == "application/csv" ||
                        media_type == "text/comma-separated-values";
       const bool xlsx = media_type == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+      // application/json holding one array of records ("[{...},{...}]", as many systems send),
+      // rather than JSON Lines: its first character other than white space is '['.
+      const size_t first = body.find_first_not_of(" \t\r\n");
+      const bool array = media_type == "application/json" && first != std::string_view::npos && body[first] == '[';
       const std::string charset = server_internal::CharsetOf(content_type);
       PA_RETURN_IF_ERROR(ingester->IngestBody(body,
-                                              xlsx  ? Ingester::BodyFormat::kXlsx
-                                              : csv ? Ingester::BodyFormat::kCsv
-                                                    : Ingester::BodyFormat::kJsonLines,
+                                              xlsx    ? Ingester::BodyFormat::kXlsx
+                                              : csv   ? Ingester::BodyFormat::kCsv
+                                              : array ? Ingester::BodyFormat::kJsonArray
+                                                      : Ingester::BodyFormat::kJsonLines,
                                               Cat("http:", call.source), &summary, call.source, charset));
     }
     PA_RETURN_IF_ERROR(auth->Audit(Cat("source:", call.source), "ingest", call.source,

@@ -90,6 +90,13 @@ class IngestTest : public ::testing::Test {
   }
 
   std::vector<QuarantineEntry> Quarantine() { return *events_->ListQuarantine(); }
+  // An HTTP body of the police source, named http:police: its summary.
+  IngestSummary PoliceBody(const std::string& body, Ingester::BodyFormat format, const std::string& encoding = "") {
+    IngestSummary summary;
+    absl::Status status = ingester_->IngestBody(body, format, "http:police", &summary, "police", encoding);
+    EXPECT_TRUE(status.ok()) << status;
+    return summary;
+  }
   // An ingester over a copy of the shared catalog whose police mapping `change` alters. The
   // ingester keeps pointers to the catalog and the environment: they live beside it.
   struct Altered {
@@ -951,8 +958,7 @@ TEST_F(IngestTest, ABodyOfCsvIsReadLikeAFileInTheSourcesMapping) {
       "C-2,0105,not a time,杭州市萧山区\r\n"
       "C-3,0103\r\n"
       "C-4,0103,2024-01-02 08:00:00,杭州市余杭区";
-  IngestSummary summary;
-  ASSERT_TRUE(ingester_->IngestBody(body, Ingester::BodyFormat::kCsv, "http:police", &summary, "police").ok());
+  IngestSummary summary = PoliceBody(body, Ingester::BodyFormat::kCsv);
   EXPECT_EQ(summary.read, 4) << summary.Text();
   EXPECT_EQ(summary.inserted, 2);
   EXPECT_EQ(summary.quarantined_total(), 2);
@@ -1026,6 +1032,38 @@ TEST_F(IngestTest, AFileInGbkIsReadInTheEncodingAskedForOrItsSourcesOne) {
   EXPECT_THAT(std::string(refused.message()), HasSubstr("unknown encoding 'klingon'"));
   EXPECT_EQ(unknown.read, 0);
   EXPECT_FALSE(ingester_->IngestJsonLines(line, "http", &body, "police", "GBK//IGNORE").ok());
+}
+
+TEST_F(IngestTest, AJsonArrayBodyIsReadWholeThenRecordByRecord) {
+  // Pretty-printed, as a Java client may send it: records, a number, a nested array.
+  std::string first = Canonical("A-1", "criminal.theft");
+  first.pop_back();  // its newline
+  const std::string body = "[\n  " + first +
+                           ",\n  5,\n  [1, 2],\n  {\"source\": \"police\",\n   \"source_id\": \"A-2\", \"type\": \"criminal.theft\",\n"
+                           "   \"occurred_at\": \"2024-03-05T10:20:00+08:00\", \"address\": \"杭州市西湖区\"}\n]\n";
+  IngestSummary summary = PoliceBody(body, Ingester::BodyFormat::kJsonArray);
+  EXPECT_EQ(summary.read, 4) << summary.Text();
+  EXPECT_EQ(summary.inserted, 2);
+  EXPECT_EQ(summary.quarantined["not_object"], 2) << summary.Text();
+  EXPECT_EQ(Find("police", "A-2").event.address, "杭州市西湖区");
+  std::vector<int64_t> lines;
+  for (const QuarantineEntry& entry : Quarantine()) lines.push_back(entry.line);
+  std::sort(lines.begin(), lines.end());
+  EXPECT_EQ(lines, (std::vector<int64_t>{2, 3}));  // their places in the array
+  // Not one whole array: refused before anything is stored.
+  for (const std::string bad : {std::string("[") + Canonical("A-3", "criminal.theft") + ",", std::string("{\"a\":1}"),
+                                std::string("[{\"a\":1}] [2]"), std::string("[{\"a\":1},]"), std::string("")}) {
+    IngestSummary refused;
+    absl::Status status = ingester_->IngestBody(bad, Ingester::BodyFormat::kJsonArray, "http:police", &refused, "police");
+    EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << bad;
+    EXPECT_THAT(std::string(status.message()), HasSubstr("not a JSON array of records")) << bad;
+    EXPECT_EQ(refused.read, 0);
+  }
+  EXPECT_FALSE(events_->FindEvent("police", "A-3").value().has_value());
+  // In GBK when the request says so.
+  PoliceBody(Encode("[" + Canonical("A-4", "criminal.theft", R"(,"address":"杭州市上城区")") + "]", "GBK"),
+             Ingester::BodyFormat::kJsonArray, "GBK");
+  EXPECT_EQ(Find("police", "A-4").event.address, "杭州市上城区");
 }
 
 TEST(IngestSummaryTest, AddsAndPrints) {
