@@ -42,6 +42,7 @@ using nlohmann::json;
 constexpr size_t kMaxLineBytes = 1 << 20;   // a longer JSON line or CSV record: oversized
 constexpr size_t kMaxRawBytes = 16 << 10;   // raw text kept in quarantine
 constexpr size_t kCsvMaxFieldBytes = 64 << 10;
+constexpr size_t kMaxJsonArrayBytes = size_t{1} << 30;  // a .json file holding one array, read whole
 constexpr XlsxLimits kXlsxLimits{.max_cell_bytes = kCsvMaxFieldBytes, .max_columns = 1024};
 
 // ---------------------------------------------------------------------------------------------
@@ -652,6 +653,13 @@ namespace {
 
 enum class Format { kJsonLines, kCsv, kXlsx };
 
+// .json or .json.gz (not .jsonl, .ndjson): may hold one JSON array instead of JSON Lines.
+bool IsJsonName(const fs::path& path) {
+  std::string name = path.filename().string();
+  if (EndsWith(name, ".gz")) name.resize(name.size() - 3);
+  return EndsWith(name, ".json");
+}
+
 absl::StatusOr<Format> FormatOf(const fs::path& path) {
   std::string name = path.filename().string();
   if (EndsWith(name, ".xlsx") || EndsWith(name, ".xls")) return Format::kXlsx;
@@ -707,6 +715,48 @@ absl::Status Ingester::IngestFile(const fs::path& path, IngestSummary* summary, 
   if (transcoder != nullptr) {
     read = transcoder->Wrap(std::move(read));
     PA_ASSIGN_OR_RETURN(unreadable, impl_->env.store->KeylessQuarantineIds(name, "bad_utf8"));
+  }
+  if (format == Format::kJsonLines && IsJsonName(path)) {
+    // A .json file may hold one array of records ([{...},{...}]) rather than JSON Lines: its
+    // first character other than white space says. The bytes looked at are read again.
+    std::string head;
+    char first = 0;
+    while (first == 0) {
+      const size_t had = head.size();
+      head.resize(had + (64 << 10));
+      PA_ASSIGN_OR_RETURN(size_t got, read(head.data() + had, head.size() - had));
+      head.resize(had + got);
+      if (got == 0) break;
+      const size_t at = head.find_first_not_of(" \t\r\n", had);
+      if (at != std::string::npos) first = head[at];
+      if (head.size() > kMaxLineBytes) break;
+    }
+    if (first == '[') {
+      std::string whole = std::move(head);
+      std::vector<char> buffer(1 << 20);
+      while (true) {
+        PA_ASSIGN_OR_RETURN(size_t got, read(buffer.data(), buffer.size()));
+        if (got == 0) break;
+        if (whole.size() + got > kMaxJsonArrayBytes) {
+          return absl::InvalidArgumentError(Cat(name, ": a JSON array over ", kMaxJsonArrayBytes >> 20,
+                                                " MiB is not read whole: write it as JSON Lines (.jsonl), one record a line"));
+        }
+        whole.append(buffer.data(), got);
+      }
+      PA_RETURN_IF_ERROR(impl_->RunJsonArray(whole, file_source, name, summary));
+      return unreadable.empty() ? absl::OkStatus() : impl_->env.store->DeleteQuarantine(unreadable);
+    }
+    size_t replayed = 0;
+    read = [head = std::move(head), replayed, rest = std::move(read)](char* buffer, size_t size) mutable
+        -> absl::StatusOr<size_t> {
+      if (replayed < head.size()) {
+        const size_t take = std::min(size, head.size() - replayed);
+        std::memcpy(buffer, head.data() + replayed, take);
+        replayed += take;
+        return take;
+      }
+      return rest(buffer, size);
+    };
   }
   PA_RETURN_IF_ERROR(format == Format::kJsonLines ? impl_->RunJsonLines(read, file_source, name, summary)
                                                 : impl_->RunCsv(read, file_source, name, summary));

@@ -1066,6 +1066,33 @@ TEST_F(IngestTest, AJsonArrayBodyIsReadWholeThenRecordByRecord) {
   EXPECT_EQ(Find("police", "A-4").event.address, "杭州市上城区");
 }
 
+TEST_F(IngestTest, AJsonFileHoldingOneArrayIsReadAsOne) {
+  std::string records;
+  for (int i = 0; i < 3; ++i) {
+    std::string record = Canonical(Cat("J-", i), "criminal.theft");
+    record.pop_back();
+    records += (i == 0 ? "" : ",\n") + record;
+  }
+  // After white space longer than a read, plain and gzip; and JSON Lines in a .json file still.
+  const std::string array = std::string(100000, ' ') + "\n[" + records + "]\n";
+  IngestSummary plain = Ingest("police-array.json", array);
+  EXPECT_EQ(plain.inserted, 3) << plain.Text();
+  IngestSummary lines = Ingest("police-lines.json", Canonical("J-9", "criminal.theft") + Canonical("J-8", "criminal.theft"));
+  EXPECT_EQ(lines.inserted, 2) << lines.Text();
+  const std::filesystem::path gz = dir_.path() / "police-array.json.gz";
+  gzFile out = gzopen(gz.c_str(), "wb");
+  gzwrite(out, array.data(), static_cast<unsigned>(array.size()));
+  gzclose(out);
+  IngestSummary zipped;
+  ASSERT_TRUE(ingester_->IngestFile(gz, &zipped).ok());
+  EXPECT_EQ(zipped.unchanged, 3) << zipped.Text();
+  // An array cut short is refused whole.
+  IngestSummary cut;
+  absl::Status status = ingester_->IngestFile(dir_.Write("police-cut.json", "[" + records), &cut);
+  EXPECT_THAT(std::string(status.message()), HasSubstr("not a JSON array of records"));
+  EXPECT_EQ(cut.read, 0);
+}
+
 TEST(IngestSummaryTest, AddsAndPrints) {
   IngestSummary a, b;
   a.read = 3, a.inserted = 2, a.quarantined["bad_time"] = 1, a.placed["text/community"] = 2;
