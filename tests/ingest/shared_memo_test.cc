@@ -51,23 +51,33 @@ TEST(SharedMemo, EachMemoFindsItsOwnTexts) {
 }
 
 // Past its size the memo drops the texts not used lately, keeps the ones in use, and never
-// holds more than twice its size.
+// holds more than twice its size. "Keeps" is by set: a set whose seven ways hold six hot texts
+// loses one to two cold inserts between two asks (the seed is drawn per memo, so this happens in
+// about one run in a few hundred); so the test counts the hot texts lost, put back when lost,
+// against the 95 asks of all 100: at most 1 % (a set of seven hot texts, one run in ten thousand,
+// loses about 17; without recency nearly all 9,500 would be lost).
 TEST(SharedMemo, KeepsTheTextsInUseAndAgesOutTheRest) {
   constexpr int kEntries = 16 * 64;
   SharedMemo<int> memo(kEntries);
   constexpr int kHot = 100;
   for (int i = 0; i < kHot; ++i) memo.Insert(Text(i), i);
-  int value = 0;
+  int value = 0, asked = 0, lost = 0;
   for (int cold = kHot; cold < kHot + 20 * kEntries; ++cold) {
     memo.Insert(Text(cold), cold);
     if (cold % 50 == 0) {  // the hot texts are asked for again and again
       for (int i = 0; i < kHot; ++i) {
-        ASSERT_TRUE(memo.Find(Text(i), value)) << "hot text " << i << " lost after " << cold;
+        ++asked;
+        if (!memo.Find(Text(i), value)) {
+          ++lost;
+          memo.Insert(Text(i), i);
+          continue;
+        }
         ASSERT_EQ(value, i);
       }
     }
     ASSERT_LE(memo.size(), 2 * kEntries);
   }
+  EXPECT_LE(lost, asked / 100) << lost << " of " << asked << " asks of a hot text missed";
   int kept_of_first_cold = 0;
   for (int cold = kHot; cold < kHot + kEntries; ++cold) kept_of_first_cold += memo.Find(Text(cold), value);
   EXPECT_EQ(kept_of_first_cold, 0);  // long aged out
