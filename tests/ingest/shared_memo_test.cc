@@ -52,8 +52,8 @@ TEST(SharedMemo, EachMemoFindsItsOwnTexts) {
 
 // Past its size the memo drops the texts not used lately, keeps the ones in use, and never
 // holds more than twice its size. "Keeps" is by set: a set whose seven ways hold six hot texts
-// loses one to two cold inserts between two asks (the seed is drawn per memo, so this happens in
-// about one run in a few hundred); so the test counts the hot texts lost, put back when lost,
+// loses one to two cold inserts between two asks (the seed is drawn per memo: 2 of 60 runs
+// here); so the test counts the hot texts lost, put back when lost,
 // against the 95 asks of all 100: at most 1 % (a set of seven hot texts, one run in ten thousand,
 // loses about 17; without recency nearly all 9,500 would be lost).
 TEST(SharedMemo, KeepsTheTextsInUseAndAgesOutTheRest) {
