@@ -274,8 +274,12 @@ struct Ingester::Impl {
   RecordConverter converter;
   std::vector<ConverterScratch> scratches;  // one per worker, kept across chunks (caches)
 
+  // The converter reads this copy of the environment, not the caller's: an ingester outlives the
+  // IngestEnv it was made from.
   Impl(const IngestEnv& env_in, RecordConverter converter_in)
-      : env(env_in), converter(std::move(converter_in)), scratches(std::max(1, env_in.threads)) {}
+      : env(env_in), converter(std::move(converter_in)), scratches(std::max(1, env_in.threads)) {
+    converter.Rebind(env);
+  }
 
   // Converts `chunk` on at most `workers` threads into `out` (a batch from the pool: its events
   // are reused).

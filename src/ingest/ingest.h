@@ -68,6 +68,8 @@ struct IngestEnv {
 
 class Ingester {
  public:
+  // Copies `env`: the ingester may outlive it (not what it points to: the catalog, registry,
+  // deployment, geocoder and store must outlive the ingester).
   static absl::StatusOr<std::unique_ptr<Ingester>> Create(const IngestEnv& env);
   ~Ingester();
 

@@ -68,7 +68,9 @@ class SharedMemo;
 
 class RecordConverter {
  public:
+  // Keeps a pointer to `env`, which must outlive it (Rebind moves it to a copy that does).
   static absl::StatusOr<RecordConverter> Create(const IngestEnv& env);
+  void Rebind(const IngestEnv& env) { env_ = &env; }
   RecordConverter(RecordConverter&&) noexcept;
   ~RecordConverter();
 

@@ -303,7 +303,7 @@ struct Server::Impl {
   std::mutex ingest_mutex;
   std::unique_ptr<SqliteStore> writer_store;
   std::unique_ptr<EventStore> writer_events;
-  IngestEnv ingest_env;  // the ingester keeps a pointer to it
+  IngestEnv ingest_env;  // what the ingester was made from (it keeps a copy)
   std::unique_ptr<Ingester> ingester;
 
   ReaderPool readers;

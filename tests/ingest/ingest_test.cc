@@ -98,10 +98,10 @@ class IngestTest : public ::testing::Test {
     return summary;
   }
   // An ingester over a copy of the shared catalog whose police mapping `change` alters. The
-  // ingester keeps pointers to the catalog and the environment: they live beside it.
+  // ingester keeps a pointer to the catalog, which lives beside it; it keeps its own copy of the
+  // environment (made here, gone when this returns).
   struct Altered {
     Catalog catalog;
-    IngestEnv env;
     std::unique_ptr<Ingester> ingester;
   };
   std::unique_ptr<Altered> WithPoliceMapping(const std::function<void(SourceMapping&)>& change) {
@@ -110,9 +110,9 @@ class IngestTest : public ::testing::Test {
     for (SourceDef& source : altered->catalog.sources) {
       if (source.id == "police") change(*source.mapping);
     }
-    altered->env = env_;
-    altered->env.catalog = &altered->catalog;
-    altered->ingester = *Ingester::Create(altered->env);
+    IngestEnv env = env_;
+    env.catalog = &altered->catalog;
+    altered->ingester = *Ingester::Create(env);
     return altered;
   }
 
