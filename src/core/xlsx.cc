@@ -458,7 +458,10 @@ absl::Status ReadBook(Workbook& book, const XlsxLimits& limits, const std::funct
     Parser parser = NewParser(&shared, SharedStrings::Start, SharedStrings::End, SharedStrings::Text);
     if (parser == nullptr) return absl::ResourceExhaustedError("expat could not start");
     shared.parser = parser.get();
-    if (absl::Status read = book.Parse("xl/sharedStrings.xml", parser.get(), shared.stopped); !read.ok()) return read;
+    if (absl::Status read = book.Parse("xl/sharedStrings.xml", parser.get(), shared.stopped, limits.max_part_bytes);
+        !read.ok()) {
+      return read;
+    }
   }
 
   SheetReader reader;
@@ -470,7 +473,7 @@ absl::Status ReadBook(Workbook& book, const XlsxLimits& limits, const std::funct
   Parser parser = NewParser(&reader, SheetReader::Start, SheetReader::End, SheetReader::Text);
   if (parser == nullptr) return absl::ResourceExhaustedError("expat could not start");
   reader.parser = parser.get();
-  return book.Parse(sheet, parser.get(), reader.stopped);
+  return book.Parse(sheet, parser.get(), reader.stopped, limits.max_part_bytes);
 }
 
 }  // namespace

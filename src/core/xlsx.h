@@ -30,6 +30,9 @@ struct XlsxLimits {
   size_t max_cell_bytes = 64 << 10;
   size_t max_columns = 1024;
   size_t max_shared_bytes = size_t{256} << 20;
+  // The most a sheet's or the shared strings' XML may inflate to (a workbook from the network:
+  // a few MiB of zip can stand for gigabytes of rows); unbounded by default (a file of one's own).
+  size_t max_part_bytes = SIZE_MAX;
 };
 
 struct XlsxRow {

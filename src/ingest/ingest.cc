@@ -777,8 +777,11 @@ absl::Status Ingester::IngestBody(std::string_view body, BodyFormat format, std:
   const std::string file_source(source);
   const std::string shown(name);
   if (format == BodyFormat::kXlsx) {  // Unicode whatever the charset or the source's encoding
-    return impl_->RunXlsx([&](const auto& on_row) { return ReadXlsxBytes(body, shown, kXlsxLimits, on_row); },
-                          file_source, shown, summary);
+    // From the network: its parts may inflate to at most ten times the body, as a gzip body may.
+    XlsxLimits limits = kXlsxLimits;
+    limits.max_part_bytes = std::max<size_t>(body.size(), 1 << 20) * 10;
+    return impl_->RunXlsx([&](const auto& on_row) { return ReadXlsxBytes(body, shown, limits, on_row); }, file_source,
+                          shown, summary);
   }
   PA_ASSIGN_OR_RETURN(std::unique_ptr<Transcoder> transcoder,
                       TranscoderFor(*impl_->env.catalog, file_source, encoding, shown));

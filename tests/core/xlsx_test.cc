@@ -175,6 +175,13 @@ TEST(XlsxTest, BoundsCellsAndColumns) {
   std::string many = R"(<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">)";
   for (int i = 0; i < 100; ++i) many += "<si><t>" + big + "</t></si>";
   many += "</sst>";
+  // A sheet past its part bound stops the read (a workbook from the network), rows read or not.
+  XlsxLimits parts;
+  parts.max_part_bytes = 2000;
+  std::string long_sheet;
+  for (int row = 1; row <= 100; ++row) long_sheet += "<row r=\"" + std::to_string(row) + "\"><c><v>1</v></c></row>";
+  ReadAll(WriteZip(dir, "long.xlsx", {{"xl/worksheets/sheet1.xml", Sheet(long_sheet)}}), &status, parts);
+  EXPECT_THAT(std::string(status.message()), HasSubstr("xl/worksheets/sheet1.xml is over"));
   limits.max_shared_bytes = 5000;
   ReadAll(WriteZip(dir, "sst.xlsx", {{"xl/worksheets/sheet1.xml", Sheet("")}, {"xl/sharedStrings.xml", many}}), &status,
           limits);
