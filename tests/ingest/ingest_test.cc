@@ -3,6 +3,7 @@
 #include <zlib.h>
 
 #include <cstdio>
+#include <fstream>
 #include <functional>
 #include <map>
 
@@ -12,6 +13,7 @@
 
 #include <nlohmann/json.hpp>
 #include <xlsxwriter.h>
+#include <zip.h>
 
 #include "absl/strings/str_join.h"
 #include "core/datum.h"
@@ -467,6 +469,37 @@ TEST_F(IngestTest, AnExcelWorkbookIsReadLikeACsvFileOfItsFirstSheet) {
   EXPECT_THAT(std::string(refused.message()), HasSubstr("not an XLSX workbook"));
   EXPECT_THAT(std::string(ingester_->IngestFile(dir_.Write("police-x.xls", "x"), &none).message()), HasSubstr(".xls"));
   EXPECT_EQ(none.read, 0);
+}
+
+TEST_F(IngestTest, AWorkbookBodyInflatesToTenTimesItsSizeAtMost) {
+  // A small workbook body whose sheet inflates to 10.25 MiB of rows: read up to 10 MiB (ten times
+  // the body, at least 1 MiB's worth), then refused; the rows read before are stored, as a
+  // file's are before a read error. A file of one's own has no such bound.
+  std::string sheet = R"(<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>)"
+                      R"(<row r="1"><c t="inlineStr"><is><t>source_id</t></is></c><c t="inlineStr"><is><t>type</t></is></c>)"
+                      R"(<c t="inlineStr"><is><t>occurred_at</t></is></c></row>)";
+  for (int row = 2; sheet.size() < (10 << 20) + (256 << 10); ++row) {
+    sheet += Cat(R"(<row r=")", row, R"("><c t="inlineStr"><is><t>W-)", row,
+                 R"(</t></is></c><c t="inlineStr"><is><t>dispute.call</t></is></c><c t="inlineStr"><is><t>2024-03-05T10:20:00+08:00</t></is></c></row>)");
+  }
+  sheet += "</sheetData></worksheet>";
+  const std::filesystem::path path = dir_.path() / "police-long.xlsx";
+  int error = 0;
+  zip_t* archive = zip_open(path.c_str(), ZIP_CREATE | ZIP_TRUNCATE, &error);
+  ASSERT_NE(archive, nullptr);
+  ASSERT_GE(zip_file_add(archive, "xl/worksheets/sheet1.xml", zip_source_buffer(archive, sheet.data(), sheet.size(), 0), 0), 0);
+  ASSERT_EQ(zip_close(archive), 0);
+  std::ifstream in(path, std::ios::binary);
+  const std::string body((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  ASSERT_LT(body.size(), size_t{1} << 20);
+  IngestSummary summary;
+  absl::Status status = ingester_->IngestBody(body, Ingester::BodyFormat::kXlsx, "http:police", &summary, "police");
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(status.message()), HasSubstr("xl/worksheets/sheet1.xml is over 10 MiB"));
+  IngestSummary whole;
+  ASSERT_TRUE(ingester_->IngestFile(path, &whole).ok());
+  EXPECT_GT(whole.read, summary.read);
+  EXPECT_EQ(whole.read, whole.inserted + whole.unchanged) << whole.Text();
 }
 
 TEST_F(IngestTest, TimesInMillisecondsOrSecondsSince1970AreReadWhenTheSourceSaysSo) {
