@@ -486,6 +486,22 @@ struct Ingester::Impl {
   // 警情清单") or blank: at most two cells with text, none naming a field the source is read by;
   // at most kTitleRows of them. Otherwise the row is the header, as it always was.
   static constexpr int kTitleRows = 10;
+  using Header = std::shared_ptr<const std::vector<std::string>>;
+  // A CSV's or a sheet's rows until `header` is set: title rows are counted in `titles` and
+  // skipped, the first other row becomes the header (a UTF-8 BOM before it dropped). True when
+  // the row was taken so; false once there is a header (the row is a record).
+  template <typename Cells>
+  bool TakeHeader(const Cells& cells, const std::string& source, int& titles, Header& header) const {
+    if (header != nullptr) return false;
+    if (IsTitleRow(cells, source, titles)) {
+      ++titles;
+      return true;
+    }
+    auto columns = std::make_shared<std::vector<std::string>>(cells.begin(), cells.end());
+    if (!columns->empty() && StartsWithBom(columns->front())) columns->front().erase(0, 3);
+    header = std::move(columns);
+    return true;
+  }
   template <typename Cells>
   bool IsTitleRow(const Cells& cells, const std::string& source, int titles_so_far) const {
     if (titles_so_far >= kTitleRows) return false;
@@ -577,18 +593,11 @@ struct Ingester::Impl {
                        IngestSummary* summary) {
     return Run(
         [&](auto emit) {
-          std::shared_ptr<const std::vector<std::string>> header;
+          Header header;
           std::vector<std::string_view> fields;
           int titles = 0;
           return read_rows([&](const XlsxRow& row) -> absl::Status {
-                            if (header == nullptr && IsTitleRow(row.cells, source, titles)) {
-                              ++titles;
-                              return absl::OkStatus();
-                            }
-                            if (header == nullptr) {
-                              header = std::make_shared<std::vector<std::string>>(row.cells);
-                              return absl::OkStatus();
-                            }
+                            if (TakeHeader(row.cells, source, titles, header)) return absl::OkStatus();
                             size_t width = row.cells.size();
                             while (width > header->size() && row.cells[width - 1].empty()) --width;
                             fields.assign(row.cells.begin(), row.cells.begin() + static_cast<std::ptrdiff_t>(width));
@@ -607,20 +616,10 @@ struct Ingester::Impl {
                       IngestSummary* summary) {
     return Run(
         [&](auto emit) {
-          std::shared_ptr<const std::vector<std::string>> header;
+          Header header;
           int titles = 0;
           CsvStreamParser parser(name, [&](const CsvRow& row) -> absl::Status {
-            if (header == nullptr && IsTitleRow(row.fields, source, titles)) {
-              ++titles;
-              return absl::OkStatus();
-            }
-            if (header == nullptr) {
-              auto columns = std::make_shared<std::vector<std::string>>();
-              for (std::string_view field : row.fields) columns->emplace_back(field);
-              if (!columns->empty() && StartsWithBom(columns->front())) columns->front().erase(0, 3);
-              header = std::move(columns);
-              return absl::OkStatus();
-            }
+            if (TakeHeader(row.fields, source, titles, header)) return absl::OkStatus();
             if (row.fields.size() == 1 && row.fields[0].empty()) return absl::OkStatus();  // blank
             return emit([&](RawRecord& record) {
               record.SetCsvRow(header, row.fields, row.oversized, source, name, static_cast<int64_t>(row.number));
