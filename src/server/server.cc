@@ -905,9 +905,10 @@ struct Server::Impl {
         SetError(call.response, 415, Cat("Content-Encoding '", coding.substr(0, 40), "' is not read: send gzip or none"));
         return absl::OkStatus();
       }
-      // CSV (with a header line) when the Content-Type says so (RFC 7111's text/csv), else JSON
-      // Lines, as before: curl's default form type included. JSON is UTF-8 (RFC 8259), but a
-      // source system may send its own charset (GBK) and say so.
+      // The Content-Type picks the format: CSV with a header line (RFC 7111's text/csv), an Excel
+      // workbook, one JSON array of records (below), else JSON Lines as before, curl's default
+      // form type included. JSON is UTF-8 (RFC 8259), but a source system may send its own
+      // charset (GBK) and say so.
       const std::string content_type = call.request.get_header_value("Content-Type");
       const std::string media_type = server_internal::MediaTypeOf(content_type);
       const bool csv = media_type == "text/csv" || media_type == "application/csv" ||
