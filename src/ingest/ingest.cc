@@ -405,6 +405,7 @@ struct Ingester::Impl {
     using Clock = std::chrono::steady_clock;
     auto since = [](Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); };
     double convert_s = 0, wait_read_s = 0, wait_write_s = 0, write_s = 0, writer_idle_s = 0;
+    std::vector<int> batches_by_workers(std::max(1, env.threads) + 1, 0);
     std::thread reader([&] {
       Chunk chunk;
       chunk.records.reserve(env.batch_size);
@@ -454,6 +455,7 @@ struct Ingester::Impl {
       Converted converted = batches.Take();
       Convert(*chunk, workers, converted);
       convert_s += since(at);
+      ++batches_by_workers[workers];
       for (size_t i = 0; i < chunk->size; ++i) Release(chunk->records[i].text);
       chunks.Give(std::move(*chunk));
       // A lazy part of the geocoder that could not be made placed none of this chunk's texts
@@ -471,7 +473,8 @@ struct Ingester::Impl {
     writer.join();
     if (std::getenv("PINGAN_INGEST_TIMING") != nullptr) {
       fmt::print(stderr, "ingest timing: convert {:.2f} s, waiting for the reader {:.2f} s, for the writer {:.2f} s; "
-                 "writer busy {:.2f} s, idle {:.2f} s\n", convert_s, wait_read_s, wait_write_s, write_s, writer_idle_s);
+                 "writer busy {:.2f} s, idle {:.2f} s; batches by workers {}\n", convert_s, wait_read_s, wait_write_s,
+                 write_s, writer_idle_s, fmt::join(batches_by_workers.begin() + 1, batches_by_workers.end(), "/"));
     }
     read_queue.Cancel();
     reader.join();
