@@ -34,12 +34,14 @@
 #include "catalog/config.h"
 #include "catalog/masking.h"
 #include "core/civil_time.h"
+#include "core/datum.h"
 #include "core/status.h"
 #include "core/strings.h"
 #include "core/text.h"
 #include "cube/live_cube.h"
 #include "geocode/answer.h"
 #include "geocode/matcher.h"
+#include "geocode/point_answer.h"
 #include "geocode/point_index.h"
 #include "ingest/ingest.h"
 #include "ingest/listing_json.h"
@@ -76,6 +78,8 @@ constexpr uint32_t kTaskActors = Bit(Role::kGridWorker) | Bit(Role::kTownOfficia
 // A gzip ingest body may inflate to this many times ServerOptions::max_ingest_bytes (records of
 // JSON Lines or CSV compress 5-10 times: bench/ingest.sh's text.jsonl 8.6 times).
 constexpr size_t kIngestInflation = 10;
+// A point's "lon,lat" text: 17 significant digits each with sign and exponent fit in far less.
+constexpr size_t kMaxPointBytes = 128;
 
 enum class Access { kPublic, kUser, kSource };
 
@@ -121,6 +125,7 @@ constexpr Route kRoutes[] = {
     {"GET", "/api/units/{code}", "/api/units/([0-9]+)", Access::kUser, kAnyRole},
     {"GET", "/api/geocode", "/api/geocode", Access::kUser, kReaders},
     {"POST", "/api/geocode", "/api/geocode", Access::kUser, kReaders},
+    {"POST", "/api/geocode/points", "/api/geocode/points", Access::kUser, kReaders},
     {"GET", "/api/events", "/api/events", Access::kUser, kReaders},
     {"GET", "/api/quarantine", "/api/quarantine", Access::kUser, kAdmins},
     {"GET", "/api/audit", "/api/audit", Access::kUser, kAuditReaders},
@@ -734,7 +739,19 @@ struct Server::Impl {
 
   absl::Status GeocodeOne(Call& call) {
     PA_ASSIGN_OR_RETURN(std::string q, Bounded(call.request, "q", 4096));
-    if (q.empty()) return absl::InvalidArgumentError("q: an address is required");
+    PA_ASSIGN_OR_RETURN(std::string point, Bounded(call.request, "point", kMaxPointBytes));
+    if (!q.empty() && !point.empty()) return absl::InvalidArgumentError("q, point: give an address or a point, not both");
+    if (!point.empty() || call.request.has_param("coordinates")) {
+      if (point.empty()) return absl::InvalidArgumentError("point: lon,lat is required with coordinates");
+      PA_ASSIGN_OR_RETURN(const Datum datum, DatumParam(call));
+      const ParsedPoint parsed = ParsePointLine(point, false);
+      if (parsed.problem != nullptr) return absl::InvalidArgumentError(Cat("point: ", parsed.problem));
+      std::string out;
+      PointAnswerWriter(registry()).Write(point, parsed, LocatePoint(datum, parsed), out);
+      call.response.set_content(out, "application/json");
+      return absl::OkStatus();
+    }
+    if (q.empty()) return absl::InvalidArgumentError("q: an address is required (or point: lon,lat)");
     NormalizedAddress scratch;
     GeocodeAnswerWriter writer(registry());
     std::string out;
@@ -762,6 +779,47 @@ struct Server::Impl {
     out += ']';
     call.response.set_content(out, "application/json");
     return absl::OkStatus();
+  }
+
+  // Points, as `pingan geocode --points` reads its lines: a JSON array of "lon,lat" strings,
+  // answered in order; one that cannot be read is answered `invalid` with its reason.
+  absl::Status GeocodePoints(Call& call) {
+    PA_ASSIGN_OR_RETURN(const Datum datum, DatumParam(call));
+    const Json body = Json::parse(call.request.body, nullptr, false);
+    if (!body.is_array()) return absl::InvalidArgumentError("body: expected a JSON array of \"lon,lat\" strings");
+    if (body.size() > options.max_geocode_batch) {
+      return absl::InvalidArgumentError(Cat("body: at most ", options.max_geocode_batch, " points per request"));
+    }
+    PointAnswerWriter writer(registry());
+    std::string out = "[", one;
+    for (size_t at = 0; at < body.size(); ++at) {
+      if (!body[at].is_string()) return absl::InvalidArgumentError(Cat("body[", at, "]: not a string"));
+      const std::string& line = body[at].get_ref<const std::string&>();
+      const ParsedPoint parsed = ParsePointLine(line, line.size() > kMaxPointBytes);
+      writer.Write(line, parsed, parsed.problem == nullptr ? LocatePoint(datum, parsed) : PointResult{}, one);
+      if (at > 0) out += ',';
+      out += one;
+    }
+    out += ']';
+    call.response.set_content(out, "application/json");
+    return absl::OkStatus();
+  }
+
+  // The coordinate system points are written in (`coordinates`, WGS-84 when absent).
+  static absl::StatusOr<Datum> DatumParam(const Call& call) {
+    PA_ASSIGN_OR_RETURN(std::string name, Bounded(call.request, "coordinates", 16));
+    if (name.empty()) return Datum::kWgs84;
+    const std::optional<Datum> datum = ParseDatum(name);
+    if (!datum) {
+      return absl::InvalidArgumentError(
+          Cat("coordinates: WGS-84, GCJ-02, BD-09 or CGCS2000 (got '", Printable(name, 16), "')"));
+    }
+    return *datum;
+  }
+
+  PointResult LocatePoint(Datum datum, const ParsedPoint& parsed) const {
+    const LonLat wgs = ToWgs84(datum, LonLat{parsed.lon, parsed.lat});
+    return points->Locate(wgs.lon, wgs.lat);
   }
 
   bool MayUnmask(const Call& call) {
@@ -1242,6 +1300,7 @@ struct Server::Impl {
         {"GET /api/units/{code}", &Self::UnitRoute},
         {"GET /api/geocode", &Self::GeocodeOne},
         {"POST /api/geocode", &Self::GeocodeBatch},
+        {"POST /api/geocode/points", &Self::GeocodePoints},
         {"GET /api/events", &Self::Events},
         {"GET /api/quarantine", &Self::Quarantine},
         {"GET /api/audit", &Self::AuditRoute},

@@ -11,6 +11,7 @@
 #include <set>
 #include <thread>
 
+#include <fmt/format.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -21,6 +22,8 @@
 #include <sqlite3.h>
 
 #include "auth/auth.h"
+#include "core/datum.h"
+#include "geocode/point_answer.h"
 #include "server/api_util.h"
 #include "server/http_front.h"
 #include "server/openapi.h"
@@ -705,6 +708,116 @@ TEST_F(ServerTest, RejectsMalformedAndOversizedInputWithClearErrors) {
   ASSERT_EQ(batch.json.size(), 3u);
   EXPECT_EQ(batch.json[0]["path"][2]["name"], "西湖区");
   EXPECT_EQ(batch.json[2]["status"], "invalid");
+}
+
+// Points over HTTP: the same answers as `pingan geocode --points`, in any coordinate system it
+// reads; malformed points and parameters are 400s naming what is wrong.
+TEST_F(ServerTest, GeocodesPointsAsTheCommandLineDoes) {
+  const std::string data = data_.string();
+  // Points across the demo city's extent; the command line says which lie in a grid.
+  testing::TempDir dir;
+  std::string lattice;
+  for (double lat = 29.2; lat < 30.6; lat += 0.1) {
+    for (double lon = 118.9; lon < 120.8; lon += 0.1) lattice += fmt::format("{:.4f},{:.4f}\n", lon, lat);
+  }
+  const testing::Output cli = testing::RunPingan("geocode --points < '" + dir.Write("points.txt", lattice).string() + "'", data);
+  ASSERT_EQ(cli.exit_code, 0) << cli.err;
+  const std::vector<std::string> lines = absl_lines(lattice), answers = absl_lines(cli.out);
+  ASSERT_EQ(lines.size(), answers.size());
+  std::vector<std::string> inside, outside;
+  for (size_t at = 0; at < lines.size(); ++at) {
+    (Json::parse(answers[at])["status"] == "matched" ? inside : outside).push_back(lines[at]);
+  }
+  ASSERT_GE(inside.size(), 3u) << "no point of the lattice lies in a grid";
+  ASSERT_FALSE(outside.empty());
+  // One at a time, each answered as the command line answers it.
+  for (size_t at = 0; at < lines.size(); at += 7) {
+    const Answer one = Get("/api/geocode?point=" + lines[at], "city1");
+    ASSERT_EQ(one.status, 200) << lines[at] << ": " << one.body;
+    EXPECT_EQ(one.json, Json::parse(answers[at])) << lines[at];
+  }
+  // A batch, with a line that cannot be read answered in its place.
+  Json batch = Json::array({inside[0], outside[0], "120.1;30.2", inside[1]});
+  const Answer many = Post("/api/geocode/points", batch.dump(), tokens_["xihu1"]);
+  ASSERT_EQ(many.status, 200) << many.body;
+  ASSERT_EQ(many.json.size(), 4u);
+  EXPECT_EQ(many.json[0]["status"], "matched");
+  EXPECT_EQ(many.json[1]["status"], "unmatched");
+  EXPECT_EQ(many.json[1]["reason"], "outside");
+  EXPECT_EQ(many.json[2]["status"], "invalid");
+  EXPECT_EQ(many.json[2]["reason"], "expected lon,lat");
+  EXPECT_EQ(many.json[3], Get("/api/geocode?point=" + inside[1], "city1").json);
+  // The same places written as AutoNavi's or Baidu's maps give them (hundreds of metres off in
+  // WGS-84 terms) land in the same grid, as on the command line with --coordinates.
+  for (const Datum datum : {Datum::kGcj02, Datum::kBd09}) {
+    std::string shifted_lines;
+    std::vector<std::string> shifted;
+    for (size_t at = 0; at < 3; ++at) {
+      const ParsedPoint wgs = ParsePointLine(inside[at], false);
+      const LonLat moved = FromWgs84(datum, LonLat{wgs.lon, wgs.lat});
+      shifted.push_back(fmt::format("{:.9f},{:.9f}", moved.lon, moved.lat));
+      shifted_lines += shifted.back() + "\n";
+    }
+    const testing::Output shifted_cli = testing::RunPingan(
+        fmt::format("geocode --points --coordinates {} < '{}'", DatumName(datum), dir.Write("shifted.txt", shifted_lines).string()),
+        data);
+    ASSERT_EQ(shifted_cli.exit_code, 0) << shifted_cli.err;
+    const std::vector<std::string> shifted_answers = absl_lines(shifted_cli.out);
+    ASSERT_EQ(shifted_answers.size(), 3u);
+    const Answer as_batch = Post(fmt::format("/api/geocode/points?coordinates={}", DatumName(datum)), Json(shifted).dump(),
+                                 tokens_["city1"]);
+    ASSERT_EQ(as_batch.status, 200) << as_batch.body;
+    for (size_t at = 0; at < 3; ++at) {
+      const Answer one = Get(fmt::format("/api/geocode?point={}&coordinates={}", shifted[at], DatumName(datum)), "city1");
+      ASSERT_EQ(one.status, 200) << one.body;
+      EXPECT_EQ(one.json, Json::parse(shifted_answers[at])) << shifted[at];
+      EXPECT_EQ(as_batch.json[at], one.json);
+      const Json wgs = Get("/api/geocode?point=" + inside[at], "city1").json;
+      const Json& path = one.json["path"];
+      const Json& wgs_path = wgs["path"];
+      // The grid (the last step above a building) is the WGS-84 point's.
+      auto grid_of = [](const Json& steps) {
+        for (const Json& step : steps) {
+          if (step["level"] == "grid") return step["code"].get<std::string>();
+        }
+        return std::string();
+      };
+      EXPECT_EQ(grid_of(path), grid_of(wgs_path)) << DatumName(datum) << " " << shifted[at];
+      EXPECT_FALSE(grid_of(path).empty());
+    }
+    // Read as WGS-84 instead, some of them fall elsewhere or nowhere: the parameter matters.
+    bool moved = false;
+    for (size_t at = 0; at < 3; ++at) {
+      moved = moved || Get("/api/geocode?point=" + shifted[at], "city1").json != Get("/api/geocode?point=" + inside[at], "city1").json;
+    }
+    EXPECT_TRUE(moved);
+  }
+  // Malformed input: a clear 400, naming the parameter.
+  for (const auto& [path, what] : std::vector<std::pair<std::string, std::string>>{
+           {"/api/geocode?point=120.1", "point: expected lon,lat"},
+           {"/api/geocode?point=abc,30", "point: not a number"},
+           {"/api/geocode?point=200,30", "point: longitude outside"},
+           {"/api/geocode?point=nan,30", "point: not a finite number"},
+           {"/api/geocode?point=120,30&point=121,30", "point: given more than once"},
+           {"/api/geocode?point=" + std::string(200, '1'), "point: longer than"},
+           {"/api/geocode?point=120.1,30.2&q=%E8%A5%BF%E6%B9%96%E5%8C%BA", "not both"},
+           {"/api/geocode?point=120.1,30.2&coordinates=Mars", "coordinates: WGS-84, GCJ-02"},
+           {"/api/geocode?coordinates=GCJ-02", "point: lon,lat is required"},
+           {"/api/geocode", "q: an address is required"}}) {
+    const Answer answer = Get(path, "city1");
+    ExpectError(answer, 400, path);
+    EXPECT_THAT(answer.json["error"]["message"].get<std::string>(), HasSubstr(what)) << path;
+  }
+  ExpectError(Post("/api/geocode/points", R"({"points":["120,30"]})", tokens_["city1"]), 400, "points, not an array");
+  ExpectError(Post("/api/geocode/points", R"([[120,30]])", tokens_["city1"]), 400, "points, not strings");
+  ExpectError(Post("/api/geocode/points", Json(std::vector<std::string>(1001, "120,30")).dump(), tokens_["city1"]), 400,
+              "points, too many");
+  ExpectError(Post("/api/geocode/points?coordinates=UTM", R"(["120,30"])", tokens_["city1"]), 400, "points, bad system");
+  ExpectError(Post("/api/geocode/points", "[\"120,30\"", tokens_["city1"]), 400, "points, cut JSON");
+  ExpectError(Post("/api/geocode/points", std::string(2 << 20, ' '), tokens_["city1"]), 413, "points, over the bound");
+  // Readers only, as for addresses.
+  ExpectError(Post("/api/geocode/points", R"(["120,30"])", tokens_["audit1"]), 403, "auditor");
+  ExpectError(Get("/api/geocode?point=120,30", "audit1"), 403, "auditor");
 }
 
 TEST_F(ServerTest, EventsPaginateWithoutGapsOrRepeatsAndMaskPersonalData) {
