@@ -74,9 +74,21 @@ for line in open(sys.argv[1], encoding="utf-8"):
         break
 ' "$work/data/eval/clean.jsonl" 2>/dev/null || true)
 [[ -n $address ]] || { echo "e2e: no room-level address in $work/data/eval/clean.jsonl"; exit 1; }
+# A point inside a grid of this demo city, for the address page's point lookup: the first of a
+# lattice over the city that `pingan geocode --points` places in a grid.
+point=$(python3 -c '
+for i in range(15):
+    for j in range(20):
+        print(f"{118.9 + j * 0.1:.4f},{29.2 + i * 0.1:.4f}")
+' | "$BIN" geocode --points --data "$work/data" | python3 -c '
+import json, sys
+inside = [item["input"] for item in map(json.loads, sys.stdin) if item["status"] == "matched"]
+print(inside[0] if inside else "")
+')
+[[ -n $point ]] || { echo "e2e: no point of the lattice lies in a grid of the demo city"; exit 1; }
 BASE_URL="$base" E2E_USER=e2e-admin E2E_PASSWORD="$admin_password" \
   E2E_SCOPED_USER=e2e-xihu E2E_SCOPED_PASSWORD="$district_password" SCREENSHOTS="$SHOTS" E2E_ADDRESS="$address" \
-  node tests/e2e/run.mjs
+  E2E_POINT="$point" node tests/e2e/run.mjs
 BASE_URL="$base" E2E_OFFICIAL=e2e-town E2E_OFFICIAL_PASSWORD="$official_password" \
   E2E_WORKER=e2e-grid E2E_WORKER_PASSWORD="$worker_password" E2E_WARNING="$warning" SCREENSHOTS="$SHOTS" \
   node tests/e2e/loop.mjs

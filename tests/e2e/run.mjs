@@ -32,6 +32,8 @@ const SCOPED_USER = process.env.E2E_SCOPED_USER || '';
 const SCOPED_PASSWORD = process.env.E2E_SCOPED_PASSWORD || '';
 // An address of the demo city down to the room (scripts/e2e.sh takes it from DATA/eval/).
 const ADDRESS = process.env.E2E_ADDRESS || '';
+// A "lon,lat" point inside a grid of the demo city (scripts/e2e.sh finds one with `pingan geocode --points`).
+const POINT = process.env.E2E_POINT || '';
 if (!BASE_URL || !USER || !PASSWORD) {
   console.error('e2e: set BASE_URL, E2E_USER and E2E_PASSWORD (see tests/e2e/run.mjs)');
   process.exit(2);
@@ -274,6 +276,33 @@ async function openEveryPage(page, allowed, suffix) {
         await page.getByTestId('geocode-input').fill(ADDRESS);
         await page.getByTestId('geocode-submit').click();
         await page.waitForFunction(() => document.querySelector('[data-testid="geocode-status"]')?.classList.contains('status-matched'),
+          null, { timeout: TIMEOUT }).catch(() => {});
+      }
+      if (POINT) {
+        // Point lookup: the grid holding the point, its path in Chinese; a point outside the city
+        // answered as such; a malformed one refused with the server's message.
+        const answerOf = async (text, system) => {
+          await page.getByTestId('point-input').fill(text);
+          await page.getByTestId('point-system').selectOption(system);
+          await page.getByTestId('point-submit').click();
+          await page.locator('[data-testid="point-result"] [data-testid="geocode-status"], [data-testid="point-result"] [data-testid="error"]')
+            .first().waitFor({ timeout: TIMEOUT });
+          return ((await page.getByTestId('point-result').textContent()) || '');
+        };
+        const inside = await answerOf(POINT, 'WGS-84');
+        check(inside.includes('已匹配') && inside.includes('网格'), `${suffix}: the point ${POINT} finds its grid`, inside.slice(0, 200));
+        const outside = await answerOf('0,0', 'WGS-84');
+        check(outside.includes('未匹配') && outside.includes('坐标不在本市任何网格内'), `${suffix}: a point outside the city says so`,
+          outside.slice(0, 200));
+        const spaced = await answerOf(POINT.replace(',', ', '), 'GCJ-02');
+        check(/已匹配|未匹配/.test(spaced) && !spaced.includes('point:'), `${suffix}: a pasted "lon, lat" in GCJ-02 is read`,
+          spaced.slice(0, 200));
+        const bad = await answerOf('120.1', 'WGS-84');
+        check(bad.includes('point'), `${suffix}: a malformed point shows the server's error`, bad.slice(0, 200));
+        await page.getByTestId('point-input').fill(POINT);
+        await page.getByTestId('point-system').selectOption('WGS-84');
+        await page.getByTestId('point-submit').click();
+        await page.waitForFunction(() => (document.querySelector('[data-testid="point-result"]')?.textContent || '').includes('已匹配'),
           null, { timeout: TIMEOUT }).catch(() => {});
       }
       await page.getByTestId('unit-children').waitFor({ timeout: TIMEOUT });

@@ -193,6 +193,7 @@ export interface GeocodeResult {
   formerly?: { code: string; name: string; until: string };
   corrected?: string;
   reason?: string;
+  distance_m?: number; // points: to the nearest building, when one was chosen
 }
 
 export interface Page<T> {

@@ -3,7 +3,7 @@
 import { get, itemsOf } from '../api';
 import { levelName } from '../components';
 import { clear, errorBox, h, loading, pageHead } from '../dom';
-import { fmtPct } from '../format';
+import { fmtNum, fmtPct } from '../format';
 import { t, type MessageKey } from '../i18n';
 import { href, replaceRoute } from '../router';
 import { session, shortCode } from '../state';
@@ -20,18 +20,28 @@ const REASON_KEYS: Record<string, MessageKey> = {
   'a district, town or zone named is not inside the place found': 'address.reason.areaOutside',
   "Hong Kong, Macao and Taiwan are not in the registry's division codes": 'address.reason.hkMacaoTaiwan',
   'a villager group (组) is not in the registry': 'address.reason.villagerGroup',
+  'outside': 'address.reason.outside',
   'empty': 'address.reason.empty',
   'invalid UTF-8': 'address.reason.badUtf8',
   'control character': 'address.reason.control',
   'too long': 'address.reason.tooLong',
 };
 
+// The coordinate systems a point may be written in (docs/points.md), as the API names them.
+const SYSTEMS = ['WGS-84', 'GCJ-02', 'BD-09'];
+const SYSTEM_KEYS: Record<string, MessageKey> = {
+  'WGS-84': 'address.system.wgs84', 'GCJ-02': 'address.system.gcj02', 'BD-09': 'address.system.bd09',
+};
+
 export function renderAddress(root: HTMLElement, params: URLSearchParams): () => void {
   const abort = new AbortController();
-  const state = { q: params.get('q') ?? '', code: params.get('code') ?? session.unit, s: params.get('s') ?? '' };
+  const state = { q: params.get('q') ?? '', code: params.get('code') ?? session.unit, s: params.get('s') ?? '',
+    p: params.get('p') ?? '', crs: SYSTEMS.includes(params.get('crs') ?? '') ? params.get('crs')! : SYSTEMS[0] };
   const remember = () => {
     const search = new URLSearchParams();
     if (state.q) search.set('q', state.q);
+    if (state.p) search.set('p', state.p);
+    if (state.p && state.crs !== SYSTEMS[0]) search.set('crs', state.crs);
     if (state.code) search.set('code', shortCode(state.code));
     if (state.s) search.set('s', state.s);
     replaceRoute(`#/address${search.toString() ? `?${search}` : ''}`);
@@ -59,6 +69,33 @@ export function renderAddress(root: HTMLElement, params: URLSearchParams): () =>
   };
   const form = h('form', { class: 'search-form', onsubmit: (e: Event) => { e.preventDefault(); void lookup(); } },
     input, h('button', { type: 'submit', class: 'btn primary', 'data-testid': 'geocode-submit' }, t('common.search')));
+
+  // Points (GET /api/geocode?point=lon,lat&coordinates=...): the grid and the nearest building.
+  const pointInput = h('input', { type: 'search', value: state.p, placeholder: t('address.pointPlaceholder'),
+    'data-testid': 'point-input', 'aria-label': t('address.pointTitle'), inputmode: 'decimal' });
+  const systemSelect = h('select', { 'data-testid': 'point-system', 'aria-label': t('address.pointSystem') },
+    ...SYSTEMS.map((system) => h('option', { value: system, selected: system === state.crs }, t(SYSTEM_KEYS[system]))));
+  const pointResult = h('div', { class: 'geocode-result', 'data-testid': 'point-result' });
+  const locate = async () => {
+    // Also "120.15, 30.28", 120.15，30.28 or "120.15 30.28", as people paste them.
+    state.p = pointInput.value.trim().replace(/\s*[,，]\s*|\s+/g, ',');
+    state.crs = systemSelect.value;
+    remember();
+    clear(pointResult);
+    if (!state.p) return;
+    pointResult.appendChild(loading());
+    try {
+      const answer = await get<GeocodeResult>('geocode', { point: state.p, coordinates: state.crs }, abort.signal);
+      clear(pointResult);
+      pointResult.appendChild(geocodeView(answer, (code) => browse(code)));
+    } catch (error) {
+      if (abort.signal.aborted) return;
+      clear(pointResult);
+      pointResult.appendChild(errorBox(error));
+    }
+  };
+  const pointForm = h('form', { class: 'search-form', onsubmit: (e: Event) => { e.preventDefault(); void locate(); } },
+    pointInput, systemSelect, h('button', { type: 'submit', class: 'btn primary', 'data-testid': 'point-submit' }, t('common.search')));
 
   // The unit browser.
   const unitInput = h('input', { type: 'search', value: state.s, placeholder: t('units.placeholder'), 'data-testid': 'unit-search',
@@ -110,10 +147,14 @@ export function renderAddress(root: HTMLElement, params: URLSearchParams): () =>
   root.append(
     pageHead(t('address.title'), t('address.subtitle')),
     h('div', { class: 'two-col' },
-      h('section', { class: 'panel' }, h('h3', null, t('address.title')), form, result),
+      h('div', null,
+        h('section', { class: 'panel' }, h('h3', null, t('address.title')), form, result),
+        h('section', { class: 'panel', 'data-testid': 'point-panel' }, h('h3', null, t('address.pointTitle')),
+          h('p', { class: 'muted small' }, t('address.pointHint')), pointForm, pointResult)),
       h('section', { class: 'panel' }, h('h3', null, t('units.title')), unitForm, searchResults, browser)));
 
   if (state.q) void lookup();
+  if (state.p) void locate();
   if (state.s) void search();
   if (state.code) void browse(state.code);
   return () => abort.abort();
@@ -142,6 +183,7 @@ function geocodeView(result: GeocodeResult | undefined, browse: (code: string) =
   if (result.level) rows.push([t('common.level'), levelName(result.level)]);
   if (result.code) rows.push([t('common.code'), h('code', { 'data-testid': 'geocode-code' }, result.code)]);
   if (result.corrected) rows.push([t('address.corrected'), result.corrected]);
+  if (result.distance_m !== undefined) rows.push([t('address.distance'), `${fmtNum(result.distance_m, 1)} m`]);
   if (result.path?.length) rows.push([t('address.path'), pathChips(result.path, browse)]);
   if (result.formerly) {
     rows.push([t('address.formerly'), h('span', { class: 'tag warn' },
