@@ -94,7 +94,7 @@ export function renderAddress(root: HTMLElement, params: URLSearchParams): () =>
       pointResult.appendChild(errorBox(error));
     }
   };
-  const pointForm = h('form', { class: 'search-form', onsubmit: (e: Event) => { e.preventDefault(); void locate(); } },
+  const pointForm = h('form', { class: 'search-form point-form', onsubmit: (e: Event) => { e.preventDefault(); void locate(); } },
     pointInput, systemSelect, h('button', { type: 'submit', class: 'btn primary', 'data-testid': 'point-submit' }, t('common.search')));
 
   // The unit browser.
@@ -147,7 +147,7 @@ export function renderAddress(root: HTMLElement, params: URLSearchParams): () =>
   root.append(
     pageHead(t('address.title'), t('address.subtitle')),
     h('div', { class: 'two-col' },
-      h('div', null,
+      h('div', { class: 'column-stack' },
         h('section', { class: 'panel' }, h('h3', null, t('address.title')), form, result),
         h('section', { class: 'panel', 'data-testid': 'point-panel' }, h('h3', null, t('address.pointTitle')),
           h('p', { class: 'muted small' }, t('address.pointHint')), pointForm, pointResult)),
