@@ -143,6 +143,8 @@ int Main(int argc, char** argv, std::ostream& out, std::ostream& err) {
   events->add_flag("--json", events_query.json, "JSON Lines output");
   events->add_option("--unit", events_query.unit, "Only events counted in this unit's subtree (code or prefix)");
   events->add_option("--type", events_query.type, "Only this event type (criminal.theft) or family (criminal.*)");
+  events->add_option("--indicator", events_query.indicator,
+                     "Only the events this indicator or key type counts (its types and conditions, not withdrawn)");
   events->add_option("--from", events_query.from, "Occurred at or after (YYYY-MM-DD or ISO 8601, city time)");
   events->add_option("--to", events_query.to, "Occurred before (YYYY-MM-DD or ISO 8601, city time)");
   events->add_option("--limit", events_query.limit, "At most N events")->check(CLI::Range(int64_t{0}, int64_t{1} << 40));

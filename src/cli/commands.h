@@ -50,6 +50,7 @@ int RunQuarantine(const Context& context, bool json, bool unmasked);
 int RunQuarantineRetry(const Context& context, int threads, bool json);
 struct EventsQuery {
   std::string unit, type, from, to;
+  std::string indicator;  // only the events this indicator or key type counts
   int64_t limit = -1;
   bool json = false;
   bool unmasked = false;  // written to the audit log (`pingan audit`)

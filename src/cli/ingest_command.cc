@@ -17,6 +17,7 @@
 #include "cli/cli_common.h"
 #include "cli/commands.h"
 #include "cli/ingest_env.h"
+#include "ingest/event_selection.h"
 #include "ingest/listing_json.h"
 #include "core/paths.h"
 #include "core/status.h"
@@ -133,13 +134,28 @@ int RunEvents(const Context& context, const EventsQuery& query) {
   if (!env.ok()) return Fail(context, Message(env.status()));
   const absl::TimeZone zone = ZoneOf((*env)->data.deployment);
   EventFilter filter;
+  const Catalog& catalog = (*env)->catalog;
+  const MeasureDef* measure = nullptr;
+  if (!query.indicator.empty()) {
+    measure = catalog.FindIndicator(query.indicator);
+    if (measure == nullptr) measure = catalog.FindKeyType(query.indicator);
+    if (measure == nullptr) {
+      return Fail(context, Cat("--indicator: no indicator or key type '", Printable(query.indicator, 40), "'"));
+    }
+  }
+  // The events counted under the unit: its governance subtree (a management unit's towns coded
+  // under another district are its, not that district's), and the measure's if any.
+  std::optional<EventSelection> selection;
   if (!query.unit.empty()) {
     auto code = AddressCode::ParsePrefix(query.unit);
     if (!code.ok()) return Fail(context, Cat("--unit: ", Message(code.status())));
     auto unit = (*env)->registry->Resolve(*code);
     if (!unit.ok()) return Fail(context, Cat("--unit: no unit ", query.unit));
-    filter.unit_prefix = code->ToString().substr(0, std::max(2, LevelDigits(unit->level)));
+    selection = EventSelection::For(*(*env)->registry, catalog, unit->unit, measure);
+  } else if (measure != nullptr) {
+    selection = EventSelection::For(*(*env)->registry, catalog, (*env)->registry->nation(), measure);
   }
+  if (selection) filter.unit_prefix = selection->prefix();
   if (!query.type.empty()) {
     const bool pattern = query.type.size() > 2 && query.type.substr(query.type.size() - 2) == ".*";
     if (!pattern && (*env)->catalog.FindType(query.type) == nullptr) {
@@ -153,7 +169,9 @@ int RunEvents(const Context& context, const EventsQuery& query) {
     if (!parsed.ok()) return Fail(context, Message(parsed.status()));
     *bound = *parsed;
   }
-  if (query.limit >= 0) filter.limit = query.limit;
+  // The store's limit counts rows before the selection: with one, the selection counts instead.
+  const bool limited_here = selection.has_value() && query.limit >= 0;
+  if (query.limit >= 0 && !limited_here) filter.limit = query.limit;
   filter.unplaced = query.unplaced;
   if (query.unmasked) {
     absl::Status audit = AuditUnmaskedRead(
@@ -162,10 +180,11 @@ int RunEvents(const Context& context, const EventsQuery& query) {
             query.unplaced ? " unplaced" : ""));
     if (!audit.ok()) return Fail(context, Message(audit));
   }
-  const Catalog& catalog = (*env)->catalog;
   int64_t count = 0;
   absl::Status status = (*env)->events->ListEvents(filter, [&](const StoredEvent& stored) {
     const EventRecord& event = stored.event;
+    if (selection && !selection->Holds(event)) return true;
+    if (limited_here && count >= query.limit) return false;
     const json line = StoredEventJson(catalog, stored, zone, query.unmasked);
     if (query.json) {
       *context.out << line.dump(-1, ' ', false, json::error_handler_t::replace) << "\n";

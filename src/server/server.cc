@@ -31,10 +31,12 @@
 #include "absl/time/time.h"
 #include "address/names.h"
 #include "auth/auth.h"
+#include "catalog/catalog.h"
 #include "catalog/config.h"
 #include "catalog/masking.h"
 #include "core/civil_time.h"
 #include "core/datum.h"
+#include "core/period.h"
 #include "core/status.h"
 #include "core/strings.h"
 #include "core/text.h"
@@ -44,6 +46,7 @@
 #include "geocode/point_answer.h"
 #include "geocode/point_index.h"
 #include "ingest/ingest.h"
+#include "ingest/event_selection.h"
 #include "ingest/listing_json.h"
 #include "assess/risk.h"
 #include "assess/risk_json.h"
@@ -831,8 +834,6 @@ struct Server::Impl {
     const bool unmasked = call.request.get_param_value("unmasked") == "1" || call.request.get_param_value("unmasked") == "true";
     if (unmasked && !MayUnmask(call)) return absl::PermissionDeniedError("unmasked: your role may not see personal data");
     PA_ASSIGN_OR_RETURN(UnitId unit, live->Read([&](const Cube& cube) { return ScopedUnit(cube, call); }));
-    filter.unit_prefix = registry().code(unit).ToString().substr(
-        0, static_cast<size_t>(std::max(2, LevelDigits(registry().level(unit)))));
     PA_ASSIGN_OR_RETURN(filter.type, Bounded(call.request, "type", 64));
     if (!filter.type.empty()) {
       const bool pattern = filter.type.size() > 2 && filter.type.substr(filter.type.size() - 2) == ".*";
@@ -847,6 +848,33 @@ struct Server::Impl {
       if (!parsed.ok()) return absl::InvalidArgumentError(Cat(name, ": ", parsed.status().message()));
       *bound = *parsed;
     }
+    // An indicator or key type and a period: the events behind the report's figure for the
+    // unit (the measure's types and conditions, withdrawn records left out; by the day they
+    // happened in the deployment's time zone, as the report counts them).
+    PA_ASSIGN_OR_RETURN(std::string measure_id, Bounded(call.request, "indicator", 64));
+    const MeasureDef* measure = nullptr;
+    if (!measure_id.empty()) {
+      measure = catalog().FindIndicator(measure_id);
+      if (measure == nullptr) measure = catalog().FindKeyType(measure_id);
+      if (measure == nullptr) {
+        return absl::NotFoundError(Cat("indicator: no indicator or key type '", Printable(measure_id, 40), "'"));
+      }
+    }
+    // The events counted under the unit (its governance subtree), and by the measure if any.
+    const EventSelection selection = EventSelection::For(registry(), catalog(), unit, measure);
+    filter.unit_prefix = selection.prefix();
+    PA_ASSIGN_OR_RETURN(std::string period_text, Bounded(call.request, "period", 64));
+    if (!period_text.empty()) {
+      if (filter.from || filter.to) return absl::InvalidArgumentError("period: give a period or from and to, not both");
+      PA_ASSIGN_OR_RETURN(const Period period, live->Read([&](const Cube& cube) { return QueryPeriod(cube, call); }));
+      auto start_of = [&](Day day) {
+        int year = 0, month = 0, day_of_month = 0;
+        CivilFromDay(day, &year, &month, &day_of_month);
+        return absl::ToUnixSeconds(absl::FromCivil(absl::CivilDay(year, month, day_of_month), zone));
+      };
+      filter.from = start_of(period.first);
+      filter.to = start_of(period.last + 1);
+    }
     PA_ASSIGN_OR_RETURN(int64_t limit, BoundedInt(call.request, "limit", 100, 1, 1000));
     // The cursor: "<occurred_at>.<id>" of the last item of the previous page.
     PA_ASSIGN_OR_RETURN(std::string after, Bounded(call.request, "after", 40));
@@ -859,7 +887,6 @@ struct Server::Impl {
       }
       filter.from = std::max(filter.from.value_or(after_time), after_time);
     }
-    filter.limit = limit + 1 + (after.empty() ? 0 : 1000);
     if (unmasked) {
       PA_RETURN_IF_ERROR(auth->Audit(call.who->name, "read_unmasked", filter.unit_prefix,
                                      Cat("events type=", filter.type, " from=", call.request.get_param_value("from"),
@@ -868,16 +895,31 @@ struct Server::Impl {
     PA_ASSIGN_OR_RETURN(auto reader, readers.Take());
     nlohmann::json items = nlohmann::json::array();
     std::string next;
-    absl::Status listed = reader->events->ListEvents(filter, [&](const StoredEvent& stored) {
-      if (!after.empty() && stored.event.occurred_at == after_time && stored.id <= after_id) return true;
-      if (items.size() == static_cast<size_t>(limit)) {
-        return false;
-      }
-      items.push_back(StoredEventJson(catalog(), stored, zone, unmasked));
-      next = Cat(stored.event.occurred_at, ".", stored.id);
-      return true;
-    });
-    const bool more = items.size() == static_cast<size_t>(limit);
+    bool more = false;
+    int64_t seen = 0;  // rows the store returned, selected or not
+    auto list = [&](std::optional<int64_t> rows) {
+      items = nlohmann::json::array(), next.clear(), more = false, seen = 0;
+      filter.limit = rows;
+      return reader->events->ListEvents(filter, [&](const StoredEvent& stored) {
+        ++seen;
+        if (!after.empty() && stored.event.occurred_at == after_time && stored.id <= after_id) return true;
+        if (!selection.Holds(stored.event)) return true;
+        if (items.size() == static_cast<size_t>(limit)) {
+          more = true;  // a further event: the page is full and there is a next one
+          return false;
+        }
+        items.push_back(StoredEventJson(catalog(), stored, zone, unmasked));
+        next = Cat(stored.event.occurred_at, ".", stored.id);
+        return true;
+      });
+    };
+    // The store sorts by time and stops at the SQL limit: a page and one more (and, after a
+    // cursor, the events of the same second before it). Where the selection passed over some of
+    // those rows (a measure's, or a town governed from elsewhere) and the limit was reached
+    // without filling the page, the rest is read without one.
+    const int64_t rows = limit + 1 + (after.empty() ? 0 : 1000);
+    absl::Status listed = list(measure == nullptr ? std::optional<int64_t>(rows) : std::nullopt);
+    if (listed.ok() && measure == nullptr && !more && seen == rows) listed = list(std::nullopt);
     readers.Give(std::move(reader));
     PA_RETURN_IF_ERROR(listed);
     call.response.set_content(

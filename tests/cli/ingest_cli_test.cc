@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <random>
 #include <thread>
@@ -94,6 +95,43 @@ std::vector<std::string> QuarantineState(const fs::path& data) {
   }
   std::sort(out.begin(), out.end());
   return out;
+}
+
+// `events --indicator --unit` lists the events the report counts: as many as its value, for an
+// indicator with a condition (solved) and without, at the city, a district and a management
+// unit whose towns are coded under another district.
+TEST(IngestCli, EventsOfAnIndicatorAreThoseTheReportCounts) {
+  TempDir dir;
+  fs::path data = CopyFixture(dir, "data");
+  ASSERT_EQ(RunPingan("ingest " + dir.Write("police.jsonl", Feed(600)).string(), data.string()).exit_code, 0);
+  int compared = 0, nonzero = 0;
+  for (const char* unit : {"3301", "330106", "330190"}) {
+    testing::Output report = RunPingan(std::string("report --json --unit ") + unit + " --period 2023-01-01..2023-12-31",
+                                       data.string());
+    ASSERT_EQ(report.exit_code, 0) << unit << report.err;
+    const nlohmann::json figures = nlohmann::json::parse(report.out);
+    for (const nlohmann::json& figure : figures["indicators"]) {
+      const std::string id = figure["id"];
+      if (id != "criminal.filed" && id != "criminal.solved" && id != "criminal.theft") continue;
+      testing::Output events = RunPingan(std::string("events --json --unit ") + unit + " --indicator " + id +
+                                             " --from 2023-01-01 --to 2024-01-01",
+                                         data.string());
+      ASSERT_EQ(events.exit_code, 0) << events.err;
+      const auto listed = static_cast<double>(std::count(events.out.begin(), events.out.end(), '\n'));
+      EXPECT_EQ(listed, figure["value"].get<double>()) << id << " at " << unit;
+      ++compared;
+      nonzero += figure["value"].get<double>() > 0;
+    }
+  }
+  EXPECT_EQ(compared, 9);
+  EXPECT_GE(nonzero, 6);
+  // --limit counts the events listed, not the rows read; a bad id is an error.
+  testing::Output limited = RunPingan("events --unit 330106 --indicator criminal.solved --limit 3", data.string());
+  ASSERT_EQ(limited.exit_code, 0) << limited.err;
+  EXPECT_THAT(limited.out, HasSubstr("3 events"));
+  testing::Output bad = RunPingan("events --indicator no.such", data.string());
+  EXPECT_NE(bad.exit_code, 0);
+  EXPECT_THAT(bad.err, HasSubstr("--indicator: no indicator or key type"));
 }
 
 TEST(IngestCli, EventsAreMaskedUnlessUnmaskedWhichIsAudited) {
