@@ -44,24 +44,24 @@ std::string MaskValue(std::string_view text) {
 }
 
 std::string MaskDigitRuns(std::string_view text) {
+  // Each number keeps its first 3 digits (6 for an ID number, 15 digits or more) and its last 4;
+  // the digits between become '*', separators stay (189 1234 5678 -> 189 **** 5678).
   std::string out;
   out.reserve(text.size());
-  size_t at = 0;
-  while (at < text.size()) {
-    if (!IsDigit(text[at])) {
-      out.push_back(text[at++]);
-      continue;
+  size_t copied = 0;
+  for (const PersonalNumber& number : FindPersonalNumbers(text)) {
+    const size_t count = number.digits.size();
+    const size_t keep_front = count >= 15 ? 6 : 3, keep_back = 4;
+    for (size_t index = 0; index < count; ++index) {
+      const DigitRange& digit = number.digits[index];
+      out.append(text.substr(copied, digit.begin - copied));
+      const bool kept = count > keep_front + keep_back && (index < keep_front || index >= count - keep_back);
+      if (kept) out.append(text.substr(digit.begin, digit.end - digit.begin));
+      else out.push_back('*');
+      copied = digit.end;
     }
-    size_t end = at;
-    while (end < text.size() && IsDigit(text[end])) ++end;
-    if (end < text.size() && (text[end] == 'X' || text[end] == 'x') && end - at == 17) ++end;
-    if (end - at >= 7) {
-      out += MaskDigits(text.substr(at, end - at));
-    } else {
-      out.append(text.substr(at, end - at));
-    }
-    at = end;
   }
+  out.append(text.substr(copied));
   return out;
 }
 

@@ -70,4 +70,94 @@ std::string Printable(std::string_view text, size_t max_bytes) {
   return out;
 }
 
+namespace {
+
+// The digit at `at` (ASCII or full width): its value and byte length, or length 0.
+struct DigitAt {
+  int value = -1;
+  size_t length = 0;
+};
+DigitAt DigitOf(std::string_view text, size_t at) {
+  const auto byte = [&](size_t i) { return static_cast<unsigned char>(text[i]); };
+  if (at < text.size() && byte(at) >= '0' && byte(at) <= '9') return {byte(at) - '0', 1};
+  if (at + 2 < text.size() && byte(at) == 0xEF && byte(at + 1) == 0xBC && byte(at + 2) >= 0x90 && byte(at + 2) <= 0x99) {
+    return {byte(at + 2) - 0x90, 3};  // U+FF10..FF19
+  }
+  return {};
+}
+// A separator between digit groups at `at`: its byte length, or 0.
+size_t SeparatorAt(std::string_view text, size_t at) {
+  if (at < text.size() && (text[at] == ' ' || text[at] == '-')) return 1;
+  if (text.substr(at, 3) == "\xE3\x80\x80" || text.substr(at, 3) == "\xEF\xBC\x8D") return 3;  // U+3000, U+FF0D
+  return 0;
+}
+// An ID number's last character after 17 digits.
+size_t IdCheckAt(std::string_view text, size_t at) {
+  if (at < text.size() && (text[at] == 'X' || text[at] == 'x')) return 1;
+  if (text.substr(at, 3) == "\xEF\xBC\xB8" || text.substr(at, 3) == "\xEF\xBD\x98") return 3;  // Ｘ ｘ
+  return 0;
+}
+
+// Whether digits written in groups with separators make a personal number.
+bool SeparatedNumber(const std::vector<DigitRange>& digits, int first) {
+  const size_t count = digits.size();
+  return (count == 11 && first == 1) || (count >= 10 && count <= 12 && first == 0) || count == 15 || count == 18;
+}
+
+}  // namespace
+
+std::vector<PersonalNumber> FindPersonalNumbers(std::string_view text) {
+  std::vector<PersonalNumber> found;
+  size_t at = 0;
+  struct Group {
+    std::vector<DigitRange> digits;
+    int first = -1;
+  };
+  std::vector<Group> groups;
+  while (at < text.size()) {
+    if (DigitOf(text, at).length == 0) {
+      ++at;
+      continue;
+    }
+    // Digit groups joined by single separators.
+    groups.clear();
+    for (;;) {
+      Group group;
+      for (DigitAt d; (d = DigitOf(text, at)).length != 0; at += d.length) {
+        if (group.digits.empty()) group.first = d.value;
+        group.digits.push_back({at, at + d.length});
+      }
+      if (group.digits.size() == 17) {
+        if (const size_t x = IdCheckAt(text, at); x != 0) group.digits.push_back({at, at + x}), at += x;
+      }
+      groups.push_back(std::move(group));
+      const size_t separator = SeparatorAt(text, at);
+      if (separator == 0 || DigitOf(text, at + separator).length == 0) break;
+      at += separator;
+    }
+    // From each group, the longest run of groups that makes a number; else the group alone
+    // when it is 7 digits or more.
+    for (size_t start = 0; start < groups.size();) {
+      size_t end = 0;
+      for (size_t last = groups.size(); last > start + 1 && end == 0; --last) {
+        std::vector<DigitRange> digits;
+        for (size_t g = start; g < last; ++g) digits.insert(digits.end(), groups[g].digits.begin(), groups[g].digits.end());
+        if (SeparatedNumber(digits, groups[start].first)) end = last;
+      }
+      if (end != 0) {
+        PersonalNumber number;
+        for (size_t g = start; g < end; ++g) {
+          number.digits.insert(number.digits.end(), groups[g].digits.begin(), groups[g].digits.end());
+        }
+        found.push_back(std::move(number));
+        start = end;
+      } else {
+        if (groups[start].digits.size() >= 7) found.push_back({groups[start].digits});
+        ++start;
+      }
+    }
+  }
+  return found;
+}
+
 }  // namespace pingan

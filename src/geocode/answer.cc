@@ -36,8 +36,9 @@ MatchResult GeocodeLine(const Matcher& matcher, std::string_view line, bool too_
   return matcher.Match(normalized.text);
 }
 
-// The input as echoed: runs of 7 or more digits (phone and ID numbers) masked, so that personal
-// numbers the normaliser removed do not reappear in the output.
+// The input as echoed: phone and ID numbers masked (FindPersonalNumbers: runs of 7 or more
+// digits, and numbers written in groups or in full width), so that personal numbers the
+// normaliser removed do not reappear in the output.
 std::string MaskedInput(std::string_view input) {
   std::string out;
   MaskedInputInto(input, out);
@@ -47,16 +48,22 @@ std::string MaskedInput(std::string_view input) {
 void MaskedInputInto(std::string_view input, std::string& out) {
   if (IsValidUtf8(input)) out.assign(input);
   else out = Printable(input, 256);
-  size_t run_start = 0, run = 0;
-  for (size_t at = 0; at <= out.size(); ++at) {
-    const bool digit = at < out.size() && ((out[at] >= '0' && out[at] <= '9') || out[at] == 'X' || out[at] == 'x');
-    if (digit) {
-      if (run++ == 0) run_start = at;
-      continue;
+  // Every digit of a phone or ID number becomes '*', separators stay (189 **** ****); a
+  // full-width digit's three bytes become one '*'.
+  const std::vector<PersonalNumber> numbers = FindPersonalNumbers(out);
+  if (numbers.empty()) return;
+  std::string masked;
+  masked.reserve(out.size());
+  size_t copied = 0;
+  for (const PersonalNumber& number : numbers) {
+    for (const DigitRange& digit : number.digits) {
+      masked.append(out, copied, digit.begin - copied);
+      masked.push_back('*');
+      copied = digit.end;
     }
-    if (run >= 7) std::fill(out.begin() + run_start, out.begin() + at, '*');
-    run = 0;
   }
+  masked.append(out, copied, std::string::npos);
+  out.swap(masked);
 }
 
 namespace {

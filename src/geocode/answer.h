@@ -1,6 +1,7 @@
 // The geocoder's answer for one line as the JSON object `pingan geocode` writes and the HTTP API
 // returns: {input, status, code, level, confidence, path[, alternatives][, formerly][, corrected]
-// [, reason]}, with runs of 7 or more digits in the echoed input masked.
+// [, reason]}, with phone and ID numbers in the echoed input masked (FindPersonalNumbers,
+// core/text.h).
 //
 // Example:
 //   NormalizedAddress scratch;

@@ -1,4 +1,5 @@
 #include "catalog/catalog.h"
+#include "catalog/masking.h"
 
 #include <gtest/gtest.h>
 
@@ -453,6 +454,16 @@ TEST(CatalogCli, TextListingAndErrors) {
   EXPECT_TRUE(bad.out.empty());
   EXPECT_NE(bad.err.find("config/catalog/indicators.toml:"), std::string::npos) << bad.err;
   EXPECT_NE(bad.err.find("matches no event type"), std::string::npos) << bad.err;
+}
+
+TEST(Masking, PhoneAndIdNumbersInTextKeepOnlyTheirEnds) {
+  EXPECT_EQ(MaskDigitRuns("西湖区文三路478号 电话13812345678"), "西湖区文三路478号 电话138****5678");
+  EXPECT_EQ(MaskDigitRuns("文北路102号 158 0000 0001"), "文北路102号 158 **** 0001");
+  EXPECT_EQ(MaskDigitRuns("0571-8888-6666"), "057*-****-6666");
+  EXPECT_EQ(MaskDigitRuns("电话１３８１２３４５６７８"), "电话１３８****５６７８");
+  EXPECT_EQ(MaskDigitRuns("33010619900101123X"), "330106********123X");
+  EXPECT_EQ(MaskDigitRuns("8888666 号"), "******* 号");
+  EXPECT_EQ(MaskDigitRuns("12幢3单元1203室 12-3-1203"), "12幢3单元1203室 12-3-1203");
 }
 
 }  // namespace

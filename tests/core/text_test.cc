@@ -107,5 +107,41 @@ TEST(Rng, IsDeterministicAndDerivesIndependentStreams) {
   }
 }
 
+// The digits of each phone or ID number found, as text (full-width digits as written).
+std::vector<std::string> Numbers(std::string_view text) {
+  std::vector<std::string> out;
+  for (const PersonalNumber& number : FindPersonalNumbers(text)) {
+    std::string digits;
+    for (const DigitRange& d : number.digits) digits.append(text.substr(d.begin, d.end - d.begin));
+    out.push_back(digits);
+  }
+  return out;
+}
+
+TEST(PersonalNumbers, FindsPhonesAndIdsHoweverTheyAreWritten) {
+  using V = std::vector<std::string>;
+  EXPECT_EQ(Numbers("西湖区 电话13812345678"), V{"13812345678"});
+  EXPECT_EQ(Numbers("卢超 189 1234 5678 天水街道"), V{"18912345678"});
+  EXPECT_EQ(Numbers("138-1234-5678"), V{"13812345678"});
+  EXPECT_EQ(Numbers("0571-8888 6666"), V{"057188886666"});
+  EXPECT_EQ(Numbers("0571 88886666"), V{"057188886666"});
+  EXPECT_EQ(Numbers("电话１３８１２３４５６７８"), V{"１３８１２３４５６７８"});
+  EXPECT_EQ(Numbers("１３８　１２３４　５６７８"), V{"１３８１２３４５６７８"});  // U+3000 between
+  EXPECT_EQ(Numbers("身份证33010619900101123X"), V{"33010619900101123X"});
+  EXPECT_EQ(Numbers("330106 19900101 1234"), V{"330106199001011234"});
+  EXPECT_EQ(Numbers("8888666"), V{"8888666"});  // 7 digits in one run, as before
+  // A house number before a phone: the phone alone.
+  EXPECT_EQ(Numbers("文北路102 158 0000 0001"), V{"15800000001"});
+  EXPECT_EQ(Numbers("3 13812345678"), V{"13812345678"});
+}
+
+TEST(PersonalNumbers, LeavesHouseBuildingAndRoomNumbersAlone) {
+  for (const char* text : {"文三路478号", "12幢3单元1203室", "12-3-1203", "101-2-2001", "３２号", "2024-06-01 10:00",
+                           "3-1-502 旁边", "浙江省杭州市西湖区文三路478号12幢3单元1203室", "第3组", "1 2 3 4 5 6 7",
+                           "123456", "12 34 56 78 90 12"}) {
+    EXPECT_TRUE(Numbers(text).empty()) << text << ": " << (Numbers(text).empty() ? "" : Numbers(text)[0]);
+  }
+}
+
 }  // namespace
 }  // namespace pingan
