@@ -400,6 +400,35 @@ async function main() {
       await compareCards(page, token, level);
     }
     await page.getByTestId('panel-close').click();
+    // The records behind a figure: the town's card opens its events, as many rows as its value.
+    {
+      const town = path[path.length - 1];
+      await page.getByTestId('card-criminal.filed').click();
+      const value = Number(await page.getByTestId('panel-value').getAttribute('data-value'));
+      await page.getByTestId('panel-events').click();
+      await page.getByTestId('events').waitFor({ timeout: TIMEOUT });
+      const settled = () => page.waitForFunction(() => {
+        const footer = document.querySelector('.table-footer');
+        return footer && !footer.querySelector('.loading');
+      }, null, { timeout: TIMEOUT });
+      await settled();
+      for (let round = 0; round < 40 && (await page.getByTestId('more').count()); ++round) {
+        const before = await page.locator('[data-testid^="events-row-"]').count();
+        await page.getByTestId('more').click();
+        await page.waitForFunction((n) => document.querySelectorAll('[data-testid^="events-row-"]').length > n, before,
+          { timeout: TIMEOUT }).catch(() => {});
+        await settled();
+      }
+      await page.waitForTimeout(300);
+      const rows = await page.locator('[data-testid^="events-row-"]').count();
+      const context = (await page.getByTestId('events-context').textContent()) || '';
+      check(rows === value, `the events page lists the ${value} records behind 刑事案件立案数 at ${town}`, `${rows} rows`);
+      check(context.includes('刑事案件立案数'), 'the events page names the indicator', context);
+      await shot(page, 'events-desktop');
+      await page.goBack();
+      await waitOverview(page, town);
+      if (await page.getByTestId('panel-close').count()) await page.getByTestId('panel-close').click();
+    }
     // Back up by the breadcrumb.
     await page.getByTestId(`crumb-${home}`).click();
     await waitOverview(page, home);

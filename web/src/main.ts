@@ -48,6 +48,7 @@ const PAGES: Record<PageId, { title: MessageKey; render: PageRenderer }> = {
   command: { title: 'nav.command', render: lazy(() => import('./pages/command'), (m) => m.renderCommand) },
   quarantine: { title: 'nav.quarantine', render: lazy(() => import('./pages/quarantine'), (m) => m.renderQuarantine) },
   audit: { title: 'nav.audit', render: lazy(() => import('./pages/audit'), (m) => m.renderAudit) },
+  events: { title: 'nav.events', render: lazy(() => import('./pages/events'), (m) => m.renderEvents) },
   tasks: { title: 'nav.tasks', render: lazy(() => import('./pages/tasks'), (m) => m.renderTasks) },
   task: { title: 'nav.task', render: lazy(() => import('./pages/task'), (m) => m.renderTask) },
   dispatch: { title: 'nav.dispatch', render: lazy(() => import('./pages/dispatch'), (m) => m.renderDispatch) },

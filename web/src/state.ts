@@ -4,7 +4,7 @@ import { get } from './api';
 import type { Catalog, CatalogItem, Me, Role, UnitRef } from './types';
 
 export type PageId = 'overview' | 'map' | 'league' | 'bulletin' | 'clusters' | 'major' | 'address' | 'command' |
-  'quarantine' | 'audit' | 'tasks' | 'task' | 'dispatch';
+  'quarantine' | 'audit' | 'tasks' | 'task' | 'dispatch' | 'events';
 
 // The pages in each role's nav, the first its landing page (the server checks again; this only
 // keeps the nav honest). A grid worker starts on their tasks (UI.md: the phone shows the grid
@@ -20,11 +20,14 @@ const PAGES_BY_ROLE: Record<Role, PageId[]> = {
 
 // Pages reached by a link, not from the nav: one task (#/task/12).
 const LINKED_PAGES: Partial<Record<Role, PageId[]>> = {
-  town_official: ['task'],
-  grid_worker: ['task'],
+  admin: ['events'],
+  city_analyst: ['events'],
+  district_analyst: ['events'],
+  town_official: ['task', 'events'],
+  grid_worker: ['task', 'events'],
 };
 
-export const ALL_PAGES: PageId[] = [...PAGES_BY_ROLE.admin, 'tasks', 'task', 'dispatch'];
+export const ALL_PAGES: PageId[] = [...PAGES_BY_ROLE.admin, 'tasks', 'task', 'dispatch', 'events'];
 
 export function pagesFor(role: Role | undefined): PageId[] {
   return (role && PAGES_BY_ROLE[role]) || ['overview'];

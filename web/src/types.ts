@@ -196,6 +196,23 @@ export interface GeocodeResult {
   distance_m?: number; // points: to the nearest building, when one was chosen
 }
 
+// One stored event as GET /api/events lists it (personal attributes masked).
+export interface StoredEventItem {
+  id: number;
+  source: string;
+  source_id: string;
+  type: string;
+  occurred_at: string;
+  status: string;
+  attributes?: Record<string, string | number | boolean>;
+  unit: string;
+  level: string;
+  placed_by: string;
+  counted?: boolean;
+  address?: string;
+  code?: string;
+}
+
 export interface Page<T> {
   items: T[];
   next?: string | number | null;

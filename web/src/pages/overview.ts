@@ -277,7 +277,10 @@ function detailPanel(view: View, figure: IndicatorFigure, close: () => void, dri
         `series-${figure.id}-${report.period}`)),
     trend,
     h('div', { class: 'section-head' }, h('h3', null, t('overview.breakdown')), h('span', { class: 'muted small' }, t('overview.drillHint'))),
-    breakdownBox));
+    breakdownBox,
+    h('p', null, h('a', { class: 'btn small', 'data-testid': 'panel-events',
+      href: href('events', { unit: view.unit, period: view.period, indicator: figure.id }) },
+    t('events.open')))));
 
   // Charts need a laid-out box: draw once the panel is in the document.
   requestAnimationFrame(() => {
