@@ -1,5 +1,7 @@
 #include "core/text.h"
 
+#include <algorithm>
+
 #include <cstdint>
 #include <cstdio>
 
@@ -108,6 +110,24 @@ bool SeparatedNumber(const std::vector<DigitRange>& digits, int first) {
 
 std::vector<PersonalNumber> FindPersonalNumbers(std::string_view text) {
   std::vector<PersonalNumber> found;
+  // Most texts hold no 7 digits joined (an address's house and room numbers): a first pass
+  // without allocating tells.
+  {
+    size_t joined = 0, most = 0;
+    for (size_t at = 0; at < text.size();) {
+      if (const DigitAt d = DigitOf(text, at); d.length != 0) {
+        most = std::max(most, ++joined);
+        at += d.length;
+      } else if (const size_t separator = SeparatorAt(text, at); separator != 0 && joined != 0 &&
+                                                              DigitOf(text, at + separator).length != 0) {
+        at += separator;
+      } else {
+        joined = 0;
+        ++at;
+      }
+    }
+    if (most < 7) return found;
+  }
   size_t at = 0;
   struct Group {
     std::vector<DigitRange> digits;
