@@ -40,7 +40,6 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 
 constexpr size_t kMaxLineBytes = 1 << 20;   // a longer JSON line or CSV record: oversized
-constexpr size_t kMaxRawBytes = 16 << 10;   // raw text kept in quarantine
 constexpr size_t kCsvMaxFieldBytes = 64 << 10;
 constexpr size_t kMaxJsonArrayBytes = size_t{1} << 30;  // a .json file holding one array, read whole
 constexpr XlsxLimits kXlsxLimits{.max_cell_bytes = kCsvMaxFieldBytes, .max_columns = 1024};
