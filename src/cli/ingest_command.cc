@@ -155,7 +155,7 @@ int RunEvents(const Context& context, const EventsQuery& query) {
   } else if (measure != nullptr) {
     selection = EventSelection::For(*(*env)->registry, catalog, (*env)->registry->nation(), measure);
   }
-  if (selection) filter.unit_prefix = selection->prefix();
+  if (selection) filter.unit_prefix = selection->prefix(), filter.more_unit_prefixes = selection->more_prefixes();
   if (!query.type.empty()) {
     const bool pattern = query.type.size() > 2 && query.type.substr(query.type.size() - 2) == ".*";
     if (!pattern && (*env)->catalog.FindType(query.type) == nullptr) {

@@ -12,15 +12,18 @@ EventSelection EventSelection::For(const Registry& registry, const Catalog& cata
   selection.unit_ = unit;
   selection.prefix_ = registry.code(unit).ToString().substr(
       0, static_cast<size_t>(std::max(2, LevelDigits(registry.level(unit)))));
-  // Widened to the digits shared with every unit it governs down to the towns (below a town,
-  // codes follow the governance tree).
-  for (std::vector<UnitId> pending{unit}; !pending.empty();) {
+  // Units it governs down to the towns whose codes lie outside its own (below a town, codes
+  // follow the governance tree): their prefixes too.
+  if (unit == registry.nation()) selection.prefix_.clear();  // everything: no prefix to add to
+  for (std::vector<UnitId> pending{unit}; !pending.empty() && !selection.prefix_.empty();) {
     const UnitId at = pending.back();
     pending.pop_back();
     const std::string code = registry.code(at).ToString();
-    size_t common = 0;
-    while (common < selection.prefix_.size() && code[common] == selection.prefix_[common]) ++common;
-    selection.prefix_.resize(common);
+    if (!code.starts_with(selection.prefix_)) {
+      selection.more_prefixes_.push_back(
+          code.substr(0, static_cast<size_t>(std::max(2, LevelDigits(registry.level(at))))));
+      continue;  // its subtree lies under its own prefix
+    }
     if (registry.level(at) < Level::kTown) {
       for (UnitId child : registry.children(at)) pending.push_back(child);
     }

@@ -863,6 +863,7 @@ struct Server::Impl {
     // The events counted under the unit (its governance subtree), and by the measure if any.
     const EventSelection selection = EventSelection::For(registry(), catalog(), unit, measure);
     filter.unit_prefix = selection.prefix();
+    filter.more_unit_prefixes = selection.more_prefixes();
     PA_ASSIGN_OR_RETURN(std::string period_text, Bounded(call.request, "period", 64));
     if (!period_text.empty()) {
       if (filter.from || filter.to) return absl::InvalidArgumentError("period: give a period or from and to, not both");

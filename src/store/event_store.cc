@@ -499,6 +499,11 @@ absl::Status EventStore::WriteBatch(std::span<const EventRecord> events, std::sp
 }
 
 absl::Status EventStore::ListEvents(const EventFilter& filter, const std::function<bool(const StoredEvent&)>& visit) {
+  for (const std::string& digits : filter.more_unit_prefixes) {
+    if (digits.find_first_not_of("0123456789") != std::string::npos) {
+      return absl::InvalidArgumentError(Cat("unit prefix \"", digits, "\" is not all digits"));
+    }
+  }
   if (filter.unit_prefix.find_first_not_of("0123456789") != std::string::npos) {
     return absl::InvalidArgumentError(Cat("unit prefix \"", filter.unit_prefix, "\" is not all digits"));
   }
@@ -509,7 +514,20 @@ absl::Status EventStore::ListEvents(const EventFilter& filter, const std::functi
     parameters.emplace_back(static_cast<int64_t>(digits.size()));
     parameters.emplace_back(digits);
   };
-  if (!filter.unit_prefix.empty()) prefix("unit", filter.unit_prefix);
+  if (!filter.more_unit_prefixes.empty()) {
+    // Any of the prefixes: (substr(unit, 1, ?) = ? OR ...).
+    sql += " AND (substr(unit, 1, ?) = ?";
+    parameters.emplace_back(static_cast<int64_t>(filter.unit_prefix.size()));
+    parameters.emplace_back(std::string_view(filter.unit_prefix));
+    for (const std::string& more : filter.more_unit_prefixes) {
+      sql += " OR substr(unit, 1, ?) = ?";
+      parameters.emplace_back(static_cast<int64_t>(more.size()));
+      parameters.emplace_back(std::string_view(more));
+    }
+    sql += ")";
+  } else if (!filter.unit_prefix.empty()) {
+    prefix("unit", filter.unit_prefix);
+  }
   if (filter.type.ends_with(".*")) {
     prefix("type", std::string_view(filter.type).substr(0, filter.type.size() - 1));  // keeps the dot
   } else if (!filter.type.empty()) {

@@ -76,6 +76,7 @@ struct QuarantineEntry {
 
 struct EventFilter {
   std::string unit_prefix;          // significant digits of a code: events placed in that subtree
+  std::vector<std::string> more_unit_prefixes;  // or in these (a management unit's towns coded elsewhere)
   std::string type;                 // exact type id, or "criminal.*"
   std::optional<int64_t> from, to;  // occurred_at in [from, to)
   bool unplaced = false;            // only events placed no deeper than the city (未落地, for review)
