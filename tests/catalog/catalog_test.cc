@@ -411,9 +411,15 @@ TEST(CatalogValidation, ASourcesEncodingIsReadWhenIconvKnowsIt) {
   EXPECT_EQ(catalog->FindSource("labour")->mapping->time_format, "epoch_ms");
   const nlohmann::json json = nlohmann::json::parse(CatalogJson(*catalog));
   for (const nlohmann::json& source : json["sources"]) {
-    if (source["id"] == "police") EXPECT_EQ(source["mapping"]["encoding"], "gbk");
-    if (source["id"] == "police") EXPECT_EQ(source["mapping"]["coordinates"], "GCJ-02");
-    if (source["id"] == "court") EXPECT_EQ(source["mapping"]["coordinates"], "WGS-84");
+    if (source["id"] == "police") {
+      EXPECT_EQ(source["mapping"]["encoding"], "gbk");
+    }
+    if (source["id"] == "police") {
+      EXPECT_EQ(source["mapping"]["coordinates"], "GCJ-02");
+    }
+    if (source["id"] == "court") {
+      EXPECT_EQ(source["mapping"]["coordinates"], "WGS-84");
+    }
   }
 }
 

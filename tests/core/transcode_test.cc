@@ -80,7 +80,9 @@ TEST(Transcoder, UnknownOrHostileNamesAreRefused) {
                                 "ABCDEFGHIJKLMNOPQRSTUVWXYZABCDEFGHIJKLMNOPQRSTUVWXYZ"}) {
     absl::StatusOr<std::unique_ptr<Transcoder>> opened = Transcoder::Open(name);
     EXPECT_FALSE(opened.ok()) << name;
-    if (!opened.ok()) EXPECT_EQ(opened.status().code(), absl::StatusCode::kInvalidArgument) << name;
+    if (!opened.ok()) {
+      EXPECT_EQ(opened.status().code(), absl::StatusCode::kInvalidArgument) << name;
+    }
   }
   EXPECT_TRUE(Transcoder::IsUtf8(""));
   EXPECT_TRUE(Transcoder::IsUtf8("utf-8"));

@@ -37,7 +37,9 @@ TEST(NumberIndex, AnswersAsAMapKeepingTheFirstOfEachNumber) {
       const uint32_t* value = index.Find(detail, number);
       EXPECT_EQ(index.Has(detail, number), it != reference.end()) << detail << " " << number;
       ASSERT_EQ(value != nullptr, it != reference.end()) << detail << " " << number;
-      if (value != nullptr) EXPECT_EQ(*value, it->second) << detail << " " << number;
+      if (value != nullptr) {
+        EXPECT_EQ(*value, it->second) << detail << " " << number;
+      }
     }
     for (uint32_t number = 0; number < 800; ++number) {
       auto it = reference.find({detail, number});

@@ -1084,7 +1084,7 @@ TEST_F(IngestTest, AJsonArrayBodyIsReadWholeThenRecordByRecord) {
   std::sort(lines.begin(), lines.end());
   EXPECT_EQ(lines, (std::vector<int64_t>{2, 3}));  // their places in the array
   // Not one whole array: refused before anything is stored.
-  for (const std::string bad : {std::string("[") + Canonical("A-3", "criminal.theft") + ",", std::string("{\"a\":1}"),
+  for (const std::string& bad : {std::string("[") + Canonical("A-3", "criminal.theft") + ",", std::string("{\"a\":1}"),
                                 std::string("[{\"a\":1}] [2]"), std::string("[{\"a\":1},]"), std::string("")}) {
     IngestSummary refused;
     absl::Status status = ingester_->IngestBody(bad, Ingester::BodyFormat::kJsonArray, "http:police", &refused, "police");
