@@ -868,13 +868,9 @@ struct Server::Impl {
     if (!period_text.empty()) {
       if (filter.from || filter.to) return absl::InvalidArgumentError("period: give a period or from and to, not both");
       PA_ASSIGN_OR_RETURN(const Period period, live->Read([&](const Cube& cube) { return QueryPeriod(cube, call); }));
-      auto start_of = [&](Day day) {
-        int year = 0, month = 0, day_of_month = 0;
-        CivilFromDay(day, &year, &month, &day_of_month);
-        return absl::ToUnixSeconds(absl::FromCivil(absl::CivilDay(year, month, day_of_month), zone));
-      };
-      filter.from = start_of(period.first);
-      filter.to = start_of(period.last + 1);
+      // The days' bounds by the clock the cube files events by, so the two agree on every edge.
+      filter.from = env->clock->StartOfDay(period.first);
+      filter.to = env->clock->StartOfDay(period.last + 1);
     }
     PA_ASSIGN_OR_RETURN(int64_t limit, BoundedInt(call.request, "limit", 100, 1, 1000));
     // The cursor: "<occurred_at>.<id>" of the last item of the previous page.
