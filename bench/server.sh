@@ -4,7 +4,8 @@
 #   1. one query repeated (a dashboard many people open: answered from the response cache);
 #   2. 14 district-level units x 24 months x 2 languages rotating (each computed once, then cached);
 #   3. every request a town and a day never asked before (the cube computes each: the cache's
-#      worst case).
+#      worst case);
+#   4. the first page of 事件明细 (the events behind a figure), next to the same page by SQL.
 # Usage: bench/server.sh [DATA] (default $BENCH_DATA or build/bench-data/s1). Needs wrk.
 # PINGAN_BIN=/path/to/pingan runs another build (a baseline) on the same data.
 set -euo pipefail
@@ -99,6 +100,51 @@ echo "|---|---|---|"
 run one one "/api/report?unit=330106&period=$latest"
 run rotating rotating "/"
 run fresh fresh "/"
+
+# 事件明细: the first page (50) of the events behind a figure, for each district and four
+# indicators in the latest month, one request at a time over keep-alive; beside it, the query a
+# team would write on the same SQLite file (the events of the district's code prefix and the
+# indicator's types in the month, in time order, the page and one more: a lower bound on the
+# selection, which also checks the measure's conditions and the towns governed from elsewhere).
+python3 - "$PORT" "$token" "$latest" "$DATA/pingan.db" $districts <<'PY'
+import http.client, json, sqlite3, statistics, sys, time, datetime, fnmatch
+port, token, latest, db, districts = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5:]
+conn = http.client.HTTPConnection("127.0.0.1", port)
+def get(path):
+    conn.request("GET", path, headers={"Authorization": "Bearer " + token})
+    response = conn.getresponse()
+    body = response.read()
+    if response.status != 200:
+        sys.exit(f"{path}: {response.status} {body[:200]!r}")
+    return json.loads(body)
+catalog = get("/api/catalog")
+types = [t["id"] for t in catalog["types"]]
+indicators = ["criminal.filed", "petition.total", "traffic.accidents", "key.dispute"]
+patterns = {d["id"]: d["types"] for d in catalog["indicators"] + catalog["key_types"] if d["id"] in indicators}
+year, month = map(int, latest.split("-"))
+start = datetime.datetime(year, month, 1, tzinfo=datetime.timezone(datetime.timedelta(hours=8)))
+end = datetime.datetime(year + month // 12, month % 12 + 1, 1, tzinfo=start.tzinfo)
+api, sql, rows = [], [], 0
+store = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+for district in districts:
+    for indicator in indicators:
+        began = time.perf_counter()
+        page = get(f"/api/events?unit={district}&period={latest}&indicator={indicator}&limit=50")
+        api.append((time.perf_counter() - began) * 1000)
+        rows += len(page["items"])
+        of = [t for t in types if any(fnmatch.fnmatchcase(t, p) for p in patterns[indicator])]
+        began = time.perf_counter()
+        store.execute(f"SELECT * FROM events WHERE substr(unit, 1, 6) = ? AND type IN ({','.join('?' * len(of))}) "
+                      "AND status = 0 AND occurred_at >= ? AND occurred_at < ? ORDER BY occurred_at, id LIMIT 51",
+                      [district, *of, int(start.timestamp()), int(end.timestamp())]).fetchall()
+        sql.append((time.perf_counter() - began) * 1000)
+def p99(values):
+    return sorted(values)[max(0, int(round(0.99 * len(values))) - 1)]
+print(f"| GET /api/events?indicator (事件明细), first page of 50: {len(api)} figures ({len(districts)} districts x "
+      f"{len(indicators)} indicators, {latest}), one at a time | — | p50 {statistics.median(api):.1f} ms, "
+      f"p99 {p99(api):.1f} ms; the same page by SQL on the SQLite file: p50 {statistics.median(sql):.0f} ms, "
+      f"p99 {p99(sql):.0f} ms |")
+PY
 
 # The web app: its size gzipped, and the Overview's first load in headless Chromium.
 if [[ -f web/dist/index.html ]]; then

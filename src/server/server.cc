@@ -889,6 +889,9 @@ struct Server::Impl {
                                      Cat("events type=", filter.type, " from=", call.request.get_param_value("from"),
                                          " to=", call.request.get_param_value("to"))));
     }
+    if (measure != nullptr) {
+      return EventsOfFigure(call, unit, selection, *measure, filter, limit, !after.empty(), after_time, after_id, unmasked);
+    }
     PA_ASSIGN_OR_RETURN(auto reader, readers.Take());
     nlohmann::json items = nlohmann::json::array();
     std::string next;
@@ -915,10 +918,115 @@ struct Server::Impl {
     // those rows (a measure's, or a town governed from elsewhere) and the limit was reached
     // without filling the page, the rest is read without one.
     const int64_t rows = limit + 1 + (after.empty() ? 0 : 1000);
-    absl::Status listed = list(measure == nullptr ? std::optional<int64_t>(rows) : std::nullopt);
-    if (listed.ok() && measure == nullptr && !more && seen == rows) listed = list(std::nullopt);
+    absl::Status listed = list(rows);
+    if (listed.ok() && !more && seen == rows) listed = list(std::nullopt);
     readers.Give(std::move(reader));
     PA_RETURN_IF_ERROR(listed);
+    call.response.set_content(
+        nlohmann::json{{"items", std::move(items)}, {"next", more ? nlohmann::json(next) : nlohmann::json(nullptr)}}
+            .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
+        "application/json");
+    return absl::OkStatus();
+  }
+
+  // The events behind one of the report's figures (a measure, a unit, a time range), found by
+  // the cube rather than by a scan of the store: the cube keeps each event's day, hour, counting
+  // unit and the measures it adds to, so the events a figure counts are the very ones it added
+  // up. Only those rows are read from the store (by row id), each checked again against the
+  // selection and the time range (the store may have moved on since the cube's last change),
+  // and a page is ordered by exact time. The cube files events by civil day and hour, in the
+  // order of time but for a time-zone transition's repeated hour: a page reads its candidates
+  // hour by hour and stops once no hour left can hold an event before the page's last one,
+  // allowing kZoneSlack for such transitions.
+  absl::Status EventsOfFigure(Call& call, UnitId unit, const EventSelection& selection, const MeasureDef& measure,
+                              const EventFilter& filter, int64_t limit, bool cursor, int64_t after_time,
+                              int64_t after_id, bool unmasked) {
+    constexpr int64_t kZoneSlack = 3 * 3600;
+    const CivilClock& clock = *env->clock;
+    const int64_t from = filter.from.value_or(INT64_MIN), to = filter.to.value_or(INT64_MAX);
+    // Candidates (day, hour, id), packed so that their order is (day, hour, id).
+    std::vector<uint64_t> candidates;
+    PA_RETURN_IF_ERROR(live->Read([&](const Cube& cube) -> absl::Status {
+      // The measure's column: an indicator's id first, then a key type's (as the caller found it).
+      const Catalog& catalog = cube.catalog();
+      size_t column = SIZE_MAX;
+      for (size_t index = 0; index < catalog.key_types.size(); ++index) {
+        if (catalog.key_types[index].id == measure.id) column = cube.KeyTypeColumn(index);
+      }
+      for (size_t index = 0; index < catalog.indicators.size(); ++index) {
+        if (catalog.indicators[index].id == measure.id) column = cube.IndicatorColumn(index);
+      }
+      if (column == SIZE_MAX) return absl::InternalError("events: the measure is not the cube's");
+      const auto [first_event_day, last_event_day] = cube.DayRange();
+      if (first_event_day == CubeEvent::kAbsent) return absl::OkStatus();
+      const CubeDay first = filter.from ? std::max<CubeDay>(clock.DayOf(from) - 1, first_event_day) : first_event_day;
+      const CubeDay last = filter.to ? std::min<CubeDay>(clock.DayOf(to) + 1, last_event_day) : last_event_day;
+      if (first > last) return absl::OkStatus();
+      const bool pattern = filter.type.ends_with(".*");
+      const std::string_view type_prefix = pattern ? std::string_view(filter.type).substr(0, filter.type.size() - 1)
+                                                   : std::string_view(filter.type);
+      std::vector<int8_t> type_fits(catalog.types.size(), 1);
+      if (!filter.type.empty()) {
+        for (size_t index = 0; index < catalog.types.size(); ++index) {
+          const std::string& id = catalog.types[index].id;
+          type_fits[index] = pattern ? id.starts_with(type_prefix) : id == filter.type;
+        }
+      }
+      const uint64_t bit = uint64_t{1} << column;
+      cube.ForEachEvent(unit, first, last, [&](int64_t id, const CubeEvent& event) {
+        if (!(event.mask & bit) || event.type >= type_fits.size() || !type_fits[event.type]) return;
+        const uint64_t day = static_cast<uint64_t>(event.day - Cube::kFirstDay);
+        candidates.push_back(day << 45 | uint64_t{event.hour} << 40 | static_cast<uint64_t>(id));
+      });
+      return absl::OkStatus();
+    }));
+    std::sort(candidates.begin(), candidates.end());
+    auto bucket_start = [&](uint64_t candidate) {
+      const auto day = static_cast<CubeDay>(static_cast<int64_t>(candidate >> 45) + Cube::kFirstDay);
+      return clock.StartOfDay(day) + 3600 * static_cast<int64_t>(candidate >> 40 & 0x1F);
+    };
+    auto before = [](const StoredEvent& a, const StoredEvent& b) {
+      return a.event.occurred_at != b.event.occurred_at ? a.event.occurred_at < b.event.occurred_at : a.id < b.id;
+    };
+    std::vector<StoredEvent> rows;
+    std::vector<int64_t> ids;
+    PA_ASSIGN_OR_RETURN(auto reader, readers.Take());
+    absl::Status read = absl::OkStatus();
+    for (size_t at = 0; at < candidates.size() && read.ok();) {
+      // One (day, hour): its events lie in [start - slack, start + 1 h + slack).
+      const uint64_t bucket = candidates[at] >> 40;
+      size_t end = at;
+      while (end < candidates.size() && candidates[end] >> 40 == bucket) ++end;
+      const int64_t start = bucket_start(candidates[at]);
+      if (rows.size() > static_cast<size_t>(limit)) {
+        // The page and one more are read: stop where no later hour can come before them.
+        std::nth_element(rows.begin(), rows.begin() + limit, rows.end(), before);
+        rows.resize(static_cast<size_t>(limit) + 1);
+        if (start - kZoneSlack > rows[static_cast<size_t>(limit)].event.occurred_at) break;
+      }
+      const bool skip = start + 3600 + kZoneSlack <= from || (cursor && start + 3600 + kZoneSlack <= after_time) ||
+                        start - kZoneSlack >= to;
+      if (!skip) {
+        ids.clear();
+        for (size_t index = at; index < end; ++index) ids.push_back(static_cast<int64_t>(candidates[index] & ((uint64_t{1} << 40) - 1)));
+        read = reader->events->ReadEvents(ids, [&](const StoredEvent& stored) {
+          const int64_t when = stored.event.occurred_at;
+          if (when < from || when >= to) return true;
+          if (cursor && (when < after_time || (when == after_time && stored.id <= after_id))) return true;
+          if (selection.Holds(stored.event)) rows.push_back(stored);
+          return true;
+        });
+      }
+      at = end;
+    }
+    readers.Give(std::move(reader));
+    PA_RETURN_IF_ERROR(read);
+    std::sort(rows.begin(), rows.end(), before);
+    const bool more = rows.size() > static_cast<size_t>(limit);
+    if (more) rows.resize(static_cast<size_t>(limit));
+    nlohmann::json items = nlohmann::json::array();
+    for (const StoredEvent& stored : rows) items.push_back(StoredEventJson(catalog(), stored, zone, unmasked));
+    const std::string next = rows.empty() ? std::string() : Cat(rows.back().event.occurred_at, ".", rows.back().id);
     call.response.set_content(
         nlohmann::json{{"items", std::move(items)}, {"next", more ? nlohmann::json(next) : nlohmann::json(nullptr)}}
             .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),

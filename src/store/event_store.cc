@@ -556,6 +556,26 @@ absl::Status EventStore::ListEvents(const EventFilter& filter, const std::functi
   return rc == SQLITE_DONE ? absl::OkStatus() : query.Error();
 }
 
+absl::Status EventStore::ReadEvents(std::span<const int64_t> ids,
+                                    const std::function<bool(const StoredEvent&)>& visit) {
+  Query query;
+  PA_RETURN_IF_ERROR(query.Prepare(impl_->db, "SELECT " PA_EVENT_COLUMNS " FROM events WHERE id = ?"));
+  for (const int64_t id : ids) {
+    query.Int(1, id);
+    const int rc = query.Step();
+    if (rc == SQLITE_ROW) {
+      const bool go_on = visit(ReadEvent(query, 0));
+      query.Reset();
+      if (!go_on) return absl::OkStatus();
+    } else {
+      const absl::Status failed = rc == SQLITE_DONE ? absl::OkStatus() : query.Error();
+      query.Reset();
+      PA_RETURN_IF_ERROR(failed);
+    }
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<std::optional<StoredEvent>> EventStore::FindEvent(std::string_view source, std::string_view source_id) {
   Query query;
   PA_RETURN_IF_ERROR(query.Prepare(impl_->db, "SELECT " PA_EVENT_COLUMNS " FROM events WHERE source = ? AND source_id = ?"));

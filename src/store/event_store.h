@@ -127,6 +127,9 @@ class EventStore {
   // empty (it is derived from attributes_json by the catalog).
   absl::Status ListEvents(const EventFilter& filter,
                           const std::function<bool(const StoredEvent&)>& visit);
+  // The events of `ids` (row ids), in the order given; ids with no event are passed over.
+  // `visit` returns false to stop. As ListEvents, event.numbers is left empty.
+  absl::Status ReadEvents(std::span<const int64_t> ids, const std::function<bool(const StoredEvent&)>& visit);
   absl::StatusOr<std::optional<StoredEvent>> FindEvent(std::string_view source,
                                                        std::string_view source_id);
   absl::StatusOr<int64_t> CountEvents();
