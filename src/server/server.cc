@@ -14,6 +14,7 @@
 #include <iostream>
 #include <mutex>
 #include <map>
+#include <set>
 #include <numeric>
 #include <optional>
 #include <regex>
@@ -661,6 +662,7 @@ struct Server::Impl {
     const std::string format = call.request.get_param_value("format");
     if (format != "csv" && format != "xlsx") return absl::InvalidArgumentError("format: csv or xlsx");
     const bool chinese = Chinese(call);
+    if (table == "events") return ExportEvents(call, format, chinese);
     absl::StatusOr<Table> built = live->Read([&](const Cube& cube) -> absl::StatusOr<Table> {
       PA_ASSIGN_OR_RETURN(Period period, QueryPeriod(cube, call));
       if (table == "league") {
@@ -674,11 +676,128 @@ struct Server::Impl {
         PA_ASSIGN_OR_RETURN(int64_t count, BoundedInt(call.request, "count", 13, 1, 120));
         return SeriesTable(cube, unit, column, Series(cube, unit, column, period, static_cast<int>(count)), chinese);
       }
-      return absl::NotFoundError(Cat("no export named '", Printable(table, 40), "' (report, series, league)"));
+      return absl::NotFoundError(Cat("no export named '", Printable(table, 40), "' (report, series, league, events)"));
     });
     if (!built.ok()) return built.status();
     PA_ASSIGN_OR_RETURN(std::string bytes, format == "xlsx" ? TableToXlsx(*built) : TableToCsv(*built, /*utf8_bom=*/true));
     call.response.set_header("Content-Disposition", Cat("attachment; filename=\"pingan-", table, ".", format, "\""));
+    call.response.set_content(std::move(bytes), format == "xlsx"
+                                                    ? "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+                                                    : "text/csv; charset=utf-8");
+    return absl::OkStatus();
+  }
+
+  // The events behind a figure as a table (事件明细 exported): one row an event, in time order,
+  // personal data masked unless the role may see it and asks (audited, as for the listing).
+  // At most kMaxEventExport rows: more is refused rather than cut short.
+  static constexpr size_t kMaxEventExport = 100'000;
+  static std::string PlaceMethodNameZh(PlaceMethod method) {
+    switch (method) {
+      case PlaceMethod::kCode: return "代码";
+      case PlaceMethod::kPoint: return "坐标";
+      case PlaceMethod::kText: return "地址文本";
+      default: return "未落地";
+    }
+  }
+  absl::Status ExportEvents(Call& call, const std::string& format, bool chinese) {
+    const bool unmasked = call.request.get_param_value("unmasked") == "1" || call.request.get_param_value("unmasked") == "true";
+    if (unmasked && !MayUnmask(call)) return absl::PermissionDeniedError("unmasked: your role may not see personal data");
+    PA_ASSIGN_OR_RETURN(EventQuery query, ParseEventQuery(call));
+    if (query.measure == nullptr) {
+      return absl::InvalidArgumentError("indicator: an export of events is of the events behind a figure (an indicator or key type)");
+    }
+    std::vector<StoredEvent> rows;
+    bool more = false;
+    PA_RETURN_IF_ERROR(FigureEvents(query.unit, *query.selection, *query.measure, query.filter, kMaxEventExport,
+                                    /*cursor=*/false, 0, 0, rows, more));
+    if (more) {
+      return absl::InvalidArgumentError(
+          Cat("more than ", kMaxEventExport, " events behind this figure: export a smaller unit or a shorter period"));
+    }
+    if (unmasked) {
+      PA_RETURN_IF_ERROR(auth->Audit(call.who->name, "export_unmasked", query.filter.unit_prefix,
+                                     Cat("events indicator=", query.measure->id, " rows=", rows.size())));
+    }
+    const Catalog& cat = catalog();
+    // Each event's attributes (personal ones masked), and a column for every attribute any of
+    // them carries: the catalog's in its order, then any others by name.
+    std::vector<Json> values;
+    values.reserve(rows.size());
+    std::set<std::string> present;
+    for (const StoredEvent& stored : rows) {
+      const std::string& json = stored.event.attributes_json;
+      values.push_back(Json::parse(unmasked ? json : MaskAttributesJson(cat, json), nullptr, false));
+      if (values.back().is_object()) {
+        for (const auto& item : values.back().items()) present.insert(item.key());
+      }
+    }
+    std::vector<std::string> attributes;
+    for (const AttributeDef& def : cat.attributes) {
+      if (present.erase(def.name) > 0) attributes.push_back(def.name);
+    }
+    attributes.insert(attributes.end(), present.begin(), present.end());
+    auto label = [&](const std::string& zh, const std::string& en) { return chinese ? zh : en; };
+    Table out;
+    out.title = Cat(label("事件明细", "Events"), " ", registry().name(query.unit), " ",
+                    label(query.measure->zh, query.measure->en));
+    out.columns = {label("时间", "Time"),          label("事件类型", "Type"),          label("来源系统", "Source"),
+                   label("记录号", "Record"),      label("状态", "Status"),            label("地址", "Address"),
+                   label("落地单位", "Placed on"), label("单位代码", "Unit code"), label("落地层级", "Level"),
+                   label("落地方式", "Placed by")};
+    for (const std::string& name : attributes) {
+      const AttributeDef* def = cat.FindAttribute(name);
+      out.columns.push_back(def == nullptr ? name : label(def->zh, def->en));
+    }
+    std::map<std::string, std::string> unit_names;
+    for (size_t index = 0; index < rows.size(); ++index) {
+      const EventRecord& event = rows[index].event;
+      const EventTypeDef* type = cat.FindType(event.type);
+      const SourceDef* source = cat.FindSource(event.source);
+      const Level level = static_cast<Level>(event.placement.level);
+      std::string& unit_name = unit_names[event.placement.unit];
+      if (unit_name.empty()) {
+        // The place's name: a unit's, or an entrance's and a room's with their building's.
+        auto code = AddressCode::ParsePrefix(event.placement.unit);
+        absl::StatusOr<Place> place = code.ok() ? registry().Resolve(*code) : absl::StatusOr<Place>(code.status());
+        if (!place.ok() || !place->unit.valid()) {
+          unit_name = event.placement.unit;
+        } else {
+          unit_name = registry().name(place->unit);
+          if (place->level >= Level::kUnit && place->entrance > 0) unit_name += Cat(place->entrance, "单元");
+          if (place->level == Level::kRoom) unit_name += Cat(place->room, "室");
+        }
+      }
+      std::vector<Cell> row = {
+          Cell::Text(FormatTime(event.occurred_at, zone)),
+          Cell::Text(type == nullptr ? event.type : label(type->zh, type->en)),
+          Cell::Text(source == nullptr ? event.source : label(source->zh, source->en)),
+          Cell::Text(event.source_id),
+          Cell::Text(std::string(event.status == EventStatus::kWithdrawn ? label("已撤销", "withdrawn") : label("有效", "active"))),
+          Cell::Text(unmasked ? event.address : MaskDigitRuns(event.address)),
+          Cell::Text(unit_name),
+          Cell::Text(event.placement.unit),
+          Cell::Text(std::string(chinese ? LevelNameZh(level) : LevelName(level))),
+          Cell::Text(chinese ? PlaceMethodNameZh(event.placement.method) : std::string(PlaceMethodName(event.placement.method)))};
+      const Json& own = values[index];
+      for (const std::string& name : attributes) {
+        if (!own.is_object() || !own.contains(name)) {
+          row.push_back(Cell::Null());
+        } else if (const Json& value = own[name]; value.is_number_integer()) {
+          row.push_back(Cell::Integer(value.get<int64_t>()));
+        } else if (value.is_number()) {
+          row.push_back(Cell::Real(value.get<double>()));
+        } else if (value.is_boolean()) {
+          row.push_back(Cell::Text(value.get<bool>() ? label("是", "yes") : label("否", "no")));
+        } else if (value.is_string()) {
+          row.push_back(Cell::Text(value.get<std::string>()));
+        } else {
+          row.push_back(Cell::Text(value.dump()));
+        }
+      }
+      out.rows.push_back(std::move(row));
+    }
+    PA_ASSIGN_OR_RETURN(std::string bytes, format == "xlsx" ? TableToXlsx(out) : TableToCsv(out, /*utf8_bom=*/true));
+    call.response.set_header("Content-Disposition", Cat("attachment; filename=\"pingan-events.", format, "\""));
     call.response.set_content(std::move(bytes), format == "xlsx"
                                                     ? "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
                                                     : "text/csv; charset=utf-8");
@@ -829,11 +948,18 @@ struct Server::Impl {
     return std::find(unmasked_roles.begin(), unmasked_roles.end(), RoleName(call.who->role)) != unmasked_roles.end();
   }
 
-  absl::Status Events(Call& call) {
+  // What a listing of events asks: the unit (its governance subtree), an optional indicator or
+  // key type, a type, and a period or from/to; with the selection that finds them.
+  struct EventQuery {
+    UnitId unit;
+    const MeasureDef* measure = nullptr;
     EventFilter filter;
-    const bool unmasked = call.request.get_param_value("unmasked") == "1" || call.request.get_param_value("unmasked") == "true";
-    if (unmasked && !MayUnmask(call)) return absl::PermissionDeniedError("unmasked: your role may not see personal data");
-    PA_ASSIGN_OR_RETURN(UnitId unit, live->Read([&](const Cube& cube) { return ScopedUnit(cube, call); }));
+    std::optional<EventSelection> selection;
+  };
+  absl::StatusOr<EventQuery> ParseEventQuery(Call& call) {
+    EventQuery query;
+    EventFilter& filter = query.filter;
+    PA_ASSIGN_OR_RETURN(query.unit, live->Read([&](const Cube& cube) { return ScopedUnit(cube, call); }));
     PA_ASSIGN_OR_RETURN(filter.type, Bounded(call.request, "type", 64));
     if (!filter.type.empty()) {
       const bool pattern = filter.type.size() > 2 && filter.type.substr(filter.type.size() - 2) == ".*";
@@ -852,18 +978,17 @@ struct Server::Impl {
     // unit (the measure's types and conditions, withdrawn records left out; by the day they
     // happened in the deployment's time zone, as the report counts them).
     PA_ASSIGN_OR_RETURN(std::string measure_id, Bounded(call.request, "indicator", 64));
-    const MeasureDef* measure = nullptr;
     if (!measure_id.empty()) {
-      measure = catalog().FindIndicator(measure_id);
-      if (measure == nullptr) measure = catalog().FindKeyType(measure_id);
-      if (measure == nullptr) {
+      query.measure = catalog().FindIndicator(measure_id);
+      if (query.measure == nullptr) query.measure = catalog().FindKeyType(measure_id);
+      if (query.measure == nullptr) {
         return absl::NotFoundError(Cat("indicator: no indicator or key type '", Printable(measure_id, 40), "'"));
       }
     }
     // The events counted under the unit (its governance subtree), and by the measure if any.
-    const EventSelection selection = EventSelection::For(registry(), catalog(), unit, measure);
-    filter.unit_prefix = selection.prefix();
-    filter.more_unit_prefixes = selection.more_prefixes();
+    query.selection.emplace(EventSelection::For(registry(), catalog(), query.unit, query.measure));
+    filter.unit_prefix = query.selection->prefix();
+    filter.more_unit_prefixes = query.selection->more_prefixes();
     PA_ASSIGN_OR_RETURN(std::string period_text, Bounded(call.request, "period", 64));
     if (!period_text.empty()) {
       if (filter.from || filter.to) return absl::InvalidArgumentError("period: give a period or from and to, not both");
@@ -872,6 +997,17 @@ struct Server::Impl {
       filter.from = env->clock->StartOfDay(period.first);
       filter.to = env->clock->StartOfDay(period.last + 1);
     }
+    return query;
+  }
+
+  absl::Status Events(Call& call) {
+    const bool unmasked = call.request.get_param_value("unmasked") == "1" || call.request.get_param_value("unmasked") == "true";
+    if (unmasked && !MayUnmask(call)) return absl::PermissionDeniedError("unmasked: your role may not see personal data");
+    PA_ASSIGN_OR_RETURN(EventQuery query, ParseEventQuery(call));
+    EventFilter& filter = query.filter;
+    const MeasureDef* measure = query.measure;
+    const EventSelection& selection = *query.selection;
+    const UnitId unit = query.unit;
     PA_ASSIGN_OR_RETURN(int64_t limit, BoundedInt(call.request, "limit", 100, 1, 1000));
     // The cursor: "<occurred_at>.<id>" of the last item of the previous page.
     PA_ASSIGN_OR_RETURN(std::string after, Bounded(call.request, "after", 40));
@@ -941,6 +1077,25 @@ struct Server::Impl {
   absl::Status EventsOfFigure(Call& call, UnitId unit, const EventSelection& selection, const MeasureDef& measure,
                               const EventFilter& filter, int64_t limit, bool cursor, int64_t after_time,
                               int64_t after_id, bool unmasked) {
+    std::vector<StoredEvent> rows;
+    bool more = false;
+    PA_RETURN_IF_ERROR(FigureEvents(unit, selection, measure, filter, static_cast<size_t>(limit), cursor, after_time,
+                                    after_id, rows, more));
+    nlohmann::json items = nlohmann::json::array();
+    for (const StoredEvent& stored : rows) items.push_back(StoredEventJson(catalog(), stored, zone, unmasked));
+    const std::string next = rows.empty() ? std::string() : Cat(rows.back().event.occurred_at, ".", rows.back().id);
+    call.response.set_content(
+        nlohmann::json{{"items", std::move(items)}, {"next", more ? nlohmann::json(next) : nlohmann::json(nullptr)}}
+            .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
+        "application/json");
+    return absl::OkStatus();
+  }
+
+  // The first `limit` events behind a figure after the cursor, in (occurred_at, id) order, into
+  // `rows`; `more` when there is another.
+  absl::Status FigureEvents(UnitId unit, const EventSelection& selection, const MeasureDef& measure,
+                            const EventFilter& filter, size_t limit, bool cursor, int64_t after_time, int64_t after_id,
+                            std::vector<StoredEvent>& rows, bool& more) {
     constexpr int64_t kZoneSlack = 3 * 3600;
     const CivilClock& clock = *env->clock;
     const int64_t from = filter.from.value_or(INT64_MIN), to = filter.to.value_or(INT64_MAX);
@@ -988,7 +1143,7 @@ struct Server::Impl {
     auto before = [](const StoredEvent& a, const StoredEvent& b) {
       return a.event.occurred_at != b.event.occurred_at ? a.event.occurred_at < b.event.occurred_at : a.id < b.id;
     };
-    std::vector<StoredEvent> rows;
+    rows.clear();
     std::vector<int64_t> ids;
     PA_ASSIGN_OR_RETURN(auto reader, readers.Take());
     absl::Status read = absl::OkStatus();
@@ -1000,7 +1155,7 @@ struct Server::Impl {
       const int64_t start = bucket_start(candidates[at]);
       if (rows.size() > static_cast<size_t>(limit)) {
         // The page and one more are read: stop where no later hour can come before them.
-        std::nth_element(rows.begin(), rows.begin() + limit, rows.end(), before);
+        std::nth_element(rows.begin(), rows.begin() + static_cast<std::ptrdiff_t>(limit), rows.end(), before);
         rows.resize(static_cast<size_t>(limit) + 1);
         if (start - kZoneSlack > rows[static_cast<size_t>(limit)].event.occurred_at) break;
       }
@@ -1022,15 +1177,8 @@ struct Server::Impl {
     readers.Give(std::move(reader));
     PA_RETURN_IF_ERROR(read);
     std::sort(rows.begin(), rows.end(), before);
-    const bool more = rows.size() > static_cast<size_t>(limit);
-    if (more) rows.resize(static_cast<size_t>(limit));
-    nlohmann::json items = nlohmann::json::array();
-    for (const StoredEvent& stored : rows) items.push_back(StoredEventJson(catalog(), stored, zone, unmasked));
-    const std::string next = rows.empty() ? std::string() : Cat(rows.back().event.occurred_at, ".", rows.back().id);
-    call.response.set_content(
-        nlohmann::json{{"items", std::move(items)}, {"next", more ? nlohmann::json(next) : nlohmann::json(nullptr)}}
-            .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
-        "application/json");
+    more = rows.size() > limit;
+    if (more) rows.resize(limit);
     return absl::OkStatus();
   }
 

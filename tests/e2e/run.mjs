@@ -22,7 +22,7 @@
 // writes every page at 1920×1080 and 390×844 in zh-CN to
 // docs/screenshots/<page>-<desktop|phone>.png. Exit status 1 when a check fails.
 import { chromium } from 'playwright-core';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { BASE_URL, CHROMIUM, DESKTOP, PHONE, SHOTS, TIMEOUT, api, check, finish, login, repo, runMain } from './common.mjs';
 
@@ -424,6 +424,15 @@ async function main() {
       const context = (await page.getByTestId('events-context').textContent()) || '';
       check(rows === value, `the events page lists the ${value} records behind 刑事案件立案数 at ${town}`, `${rows} rows`);
       check(context.includes('刑事案件立案数'), 'the events page names the indicator', context);
+      // The same records exported as CSV (GET /api/export/events): one row each, in time order.
+      const [download] = await Promise.all([
+        page.waitForEvent('download', { timeout: TIMEOUT }),
+        page.getByTestId('export-csv').click(),
+      ]);
+      const csvText = readFileSync(await download.path(), 'utf8');
+      const csvRows = (csvText.match(/^"\d{4}-\d\d-\d\dT/gm) || []).length;
+      check(csvText.startsWith('\uFEFF"时间"') && csvRows === value,
+        `the CSV export of 事件明细 holds the ${value} records`, `${csvRows} rows; ${csvText.slice(0, 60)}`);
       await shot(page, 'events-desktop');
       await page.goBack();
       await waitOverview(page, town);

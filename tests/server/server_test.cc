@@ -13,6 +13,7 @@
 #include <thread>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -23,6 +24,7 @@
 #include <sqlite3.h>
 
 #include "auth/auth.h"
+#include "core/csv.h"
 #include "core/datum.h"
 #include "geocode/point_answer.h"
 #include "server/api_util.h"
@@ -963,6 +965,67 @@ TEST_F(ServerTest, EventsOfAFigureFromTheCubeEqualAScanOfTheStore) {
   }
   EXPECT_GT(listed, 150u) << "too few events to tell anything";
   EXPECT_GE(nonempty, 7u);
+}
+
+// 事件明细 exported: the rows of /api/export/events are the listing's events in its order, with
+// their labels, personal data masked; an export needs a figure (an indicator), CSV or XLSX.
+TEST_F(ServerTest, TheEventsOfAFigureExportAsTheyAreListed) {
+  const std::string query = "indicator=key.dispute&unit=3301&from=2024-06-01&to=2024-06-15";
+  std::vector<std::string> listed;  // record numbers, in the listing's order
+  std::string after;
+  for (int page = 0; page < 100; ++page) {
+    const Answer answer = Get("/api/events?limit=1000&" + query + (after.empty() ? "" : "&after=" + after), "city1");
+    ASSERT_EQ(answer.status, 200) << answer.body.substr(0, 200);
+    for (const Json& item : answer.json["items"]) listed.push_back(item["source_id"]);
+    if (answer.json["next"].is_null()) break;
+    after = answer.json["next"];
+  }
+  ASSERT_GT(listed.size(), 20u);
+  const Answer csv = Get("/api/export/events?format=csv&" + query, "city1");
+  ASSERT_EQ(csv.status, 200) << csv.body.substr(0, 200);
+  EXPECT_THAT(csv.content_type, HasSubstr("text/csv"));
+  ASSERT_EQ(csv.body.substr(0, 3), "\xEF\xBB\xBF");
+  std::vector<std::vector<std::string>> rows;
+  CsvStreamParser parser("export", [&](const CsvRow& row) {
+    rows.emplace_back(row.fields.begin(), row.fields.end());
+    return absl::OkStatus();
+  });
+  ASSERT_TRUE(parser.Feed(csv.body.data() + 3, csv.body.size() - 3).ok());
+  ASSERT_TRUE(parser.Finish().ok());
+  ASSERT_EQ(rows.size(), listed.size() + 1);
+  const std::vector<std::string> header = rows.front();
+  ASSERT_GE(header.size(), 10u);
+  EXPECT_EQ(header[0], "时间");
+  EXPECT_EQ(header[3], "记录号");
+  // The attributes of the measure's types are columns of their own (a dispute call's reporter).
+  const auto phone = std::find(header.begin(), header.end(), "联系电话");
+  ASSERT_NE(phone, header.end()) << fmt::format("{}", fmt::join(header, ","));
+  const size_t phone_column = static_cast<size_t>(phone - header.begin());
+  size_t phones = 0;
+  for (size_t i = 1; i < rows.size(); ++i) {
+    ASSERT_EQ(rows[i].size(), header.size()) << i;
+    EXPECT_EQ(rows[i][3], listed[i - 1]) << "row " << i;
+    EXPECT_EQ(rows[i][1], "纠纷 (110)") << "row " << i;
+    const std::string& number = rows[i][phone_column];
+    if (number.empty()) continue;
+    ++phones;
+    EXPECT_NE(number.find('*'), std::string::npos) << "an unmasked phone in row " << i;
+    EXPECT_EQ(std::count_if(number.begin(), number.end(), [](char c) { return c >= '0' && c <= '9'; }), 7) << number;
+  }
+  EXPECT_GT(phones, 0u) << "no reporter's phone to see masked";
+  // English labels; XLSX.
+  const Answer english = Get("/api/export/events?format=csv&lang=en&" + query, "city1");
+  ASSERT_EQ(english.status, 200);
+  EXPECT_EQ(english.body.substr(3, 6), "\"Time\"");
+  const Answer xlsx = Get("/api/export/events?format=xlsx&" + query, "city1");
+  ASSERT_EQ(xlsx.status, 200);
+  EXPECT_EQ(xlsx.body.substr(0, 2), "PK");
+  // Refused: no figure, personal data without the policy's leave, a unit outside the scope.
+  ExpectError(Get("/api/export/events?format=csv&unit=3301&period=2024-06", "city1"), 400, "events without an indicator");
+  ExpectError(Get("/api/export/events?format=csv&unmasked=1&" + query, "admin1"), 403, "unmasked, not in the policy");
+  ExpectError(Get("/api/export/events?format=csv&indicator=key.dispute&unit=3301&period=2024-06", "xihu1"), 403,
+              "outside the scope");
+  ExpectError(Get("/api/export/events?format=csv&indicator=nope&period=2024-06", "city1"), 404, "unknown indicator");
 }
 
 TEST_F(ServerTest, EventsPaginateWithoutGapsOrRepeatsAndMaskPersonalData) {

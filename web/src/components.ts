@@ -211,7 +211,7 @@ export function visiblePath(info: UnitInfo): UnitRef[] {
 }
 
 // CSV and XLSX buttons for /api/export/{what}.
-export function exportButtons(what: 'report' | 'series' | 'league', query: Query, baseName: string): HTMLElement {
+export function exportButtons(what: 'report' | 'series' | 'league' | 'events', query: Query, baseName: string): HTMLElement {
   const button = (format: 'csv' | 'xlsx', text: string) => {
     const el: HTMLButtonElement = h('button', {
       type: 'button', class: 'btn', 'data-testid': `export-${format}`,

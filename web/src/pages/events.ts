@@ -2,10 +2,10 @@
 // type) in one unit and period, as GET /api/events?indicator&unit&period lists them (the
 // server checks the list against the report: docs/server.md). Reached from a card's panel.
 import { get } from '../api';
-import { levelName } from '../components';
+import { exportButtons, levelName } from '../components';
 import { h, pageHead } from '../dom';
 import { fmtTime } from '../format';
-import { label, t } from '../i18n';
+import { label, lang, t } from '../i18n';
 import { periodLabel } from '../period';
 import { catalog, findItem, session, shortCode } from '../state';
 import type { Catalog, StoredEventItem, UnitInfo } from '../types';
@@ -20,7 +20,11 @@ export function renderEvents(root: HTMLElement, params: URLSearchParams): () => 
   const unit = params.get('unit') || session.unit;
   const period = params.get('period') || session.period;
   const indicator = params.get('indicator') ?? '';
-  const head = pageHead(t('events.title'), t('events.subtitle'));
+  // The records behind a figure export as CSV or XLSX (GET /api/export/events: at most 100,000).
+  const head = indicator
+    ? pageHead(t('events.title'), t('events.subtitle'), exportButtons('events',
+      { unit: shortCode(unit), period, indicator, lang: lang() }, `events-${shortCode(unit)}-${period}-${indicator}`))
+    : pageHead(t('events.title'), t('events.subtitle'));
   const context = h('p', { class: 'muted', 'data-testid': 'events-context' });
   const holder = h('div');
   root.append(head, context, holder);
