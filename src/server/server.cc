@@ -691,12 +691,13 @@ struct Server::Impl {
   // personal data masked unless the role may see it and asks (audited, as for the listing).
   // At most kMaxEventExport rows: more is refused rather than cut short.
   static constexpr size_t kMaxEventExport = 100'000;
-  static std::string PlaceMethodNameZh(PlaceMethod method) {
+  // As the web's events page says it (web/src/i18n.ts, events.placed.*).
+  static std::string PlaceMethodLabel(PlaceMethod method, bool chinese) {
     switch (method) {
-      case PlaceMethod::kCode: return "代码";
-      case PlaceMethod::kPoint: return "坐标";
-      case PlaceMethod::kText: return "地址文本";
-      default: return "未落地";
+      case PlaceMethod::kCode: return chinese ? "编码" : "code";
+      case PlaceMethod::kPoint: return chinese ? "坐标" : "point";
+      case PlaceMethod::kText: return chinese ? "地址解析" : "address text";
+      default: return chinese ? "未落地" : "unplaced";
     }
   }
   absl::Status ExportEvents(Call& call, const std::string& format, bool chinese) {
@@ -777,7 +778,7 @@ struct Server::Impl {
           Cell::Text(unit_name),
           Cell::Text(event.placement.unit),
           Cell::Text(std::string(chinese ? LevelNameZh(level) : LevelName(level))),
-          Cell::Text(chinese ? PlaceMethodNameZh(event.placement.method) : std::string(PlaceMethodName(event.placement.method)))};
+          Cell::Text(PlaceMethodLabel(event.placement.method, chinese))};
       const Json& own = values[index];
       for (const std::string& name : attributes) {
         if (!own.is_object() || !own.contains(name)) {
