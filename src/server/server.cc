@@ -689,8 +689,7 @@ struct Server::Impl {
 
   // The events behind a figure as a table (事件明细 exported): one row an event, in time order,
   // personal data masked unless the role may see it and asks (audited, as for the listing).
-  // At most kMaxEventExport rows: more is refused rather than cut short.
-  static constexpr size_t kMaxEventExport = 100'000;
+  // At most options.max_export_events rows: more is refused rather than cut short.
   // As the web's events page says it (web/src/i18n.ts, events.placed.*).
   static std::string PlaceMethodLabel(PlaceMethod method, bool chinese) {
     switch (method) {
@@ -709,11 +708,11 @@ struct Server::Impl {
     }
     std::vector<StoredEvent> rows;
     bool more = false;
-    PA_RETURN_IF_ERROR(FigureEvents(query.unit, *query.selection, *query.measure, query.filter, kMaxEventExport,
+    PA_RETURN_IF_ERROR(FigureEvents(query.unit, *query.selection, *query.measure, query.filter, options.max_export_events,
                                     /*cursor=*/false, 0, 0, rows, more));
     if (more) {
       return absl::InvalidArgumentError(
-          Cat("more than ", kMaxEventExport, " events behind this figure: export a smaller unit or a shorter period"));
+          Cat("more than ", options.max_export_events, " events behind this figure: export a smaller unit or a shorter period"));
     }
     if (unmasked) {
       PA_RETURN_IF_ERROR(auth->Audit(call.who->name, "export_unmasked", query.filter.unit_prefix,

@@ -40,6 +40,7 @@ struct ServerOptions {
   size_t max_body_bytes = 1 << 20;      // JSON bodies (login, geocode batch)
   size_t max_ingest_bytes = 16 << 20;   // POST /api/ingest bodies
   size_t max_geocode_batch = 1000;      // addresses per POST /api/geocode
+  size_t max_export_events = 100'000;  // rows of GET /api/export/events (more is refused)
   bool log_requests = false;            // one line per request on stderr (no query strings)
   size_t task_batch = 512;              // task transitions per group commit at most
 };

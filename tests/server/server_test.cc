@@ -79,7 +79,7 @@ class ServerTest : public ::testing::Test {
         ASSERT_TRUE(added.ok()) << seed.name << ": " << added.status();
       }
     }
-    auto server = Server::Create(fs::path(PINGAN_SOURCE_DIR) / "config", data_, ServerOptions{.port = 0, .threads = 8});
+    auto server = Server::Create(fs::path(PINGAN_SOURCE_DIR) / "config", data_, ServerOptions{.port = 0, .threads = 8, .max_export_events = 2000});
     ASSERT_TRUE(server.ok()) << server.status();
     server_ = server->release();
     auto port = server_->Bind();
@@ -1026,6 +1026,10 @@ TEST_F(ServerTest, TheEventsOfAFigureExportAsTheyAreListed) {
   ExpectError(Get("/api/export/events?format=csv&indicator=key.dispute&unit=3301&period=2024-06", "xihu1"), 403,
               "outside the scope");
   ExpectError(Get("/api/export/events?format=csv&indicator=nope&period=2024-06", "city1"), 404, "unknown indicator");
+  // More rows than the server exports (2,000 here, 100,000 by default) are refused, not cut short.
+  const Answer many = Get("/api/export/events?format=csv&indicator=key.dispute&unit=3301&from=2023-01-01&to=2024-07-01", "city1");
+  ExpectError(many, 400, "over the export's rows");
+  EXPECT_THAT(many.body, HasSubstr("more than 2000 events"));
 }
 
 TEST_F(ServerTest, EventsPaginateWithoutGapsOrRepeatsAndMaskPersonalData) {
