@@ -56,6 +56,11 @@ export function renderOverview(root: HTMLElement, params: URLSearchParams): () =
   const load = async () => {
     clear(body);
     body.appendChild(loading());
+    // The trends behind the sparklines are asked for with the report, not after the cards are
+    // drawn: one round trip and one layout less before the cards are complete.
+    const trends = get<{ series: Series[] }>('trends', { unit: view.unit, period: view.period, count: 13 },
+      view.abort.signal);
+    trends.catch(() => undefined); // read (or dropped) by loadSparklines
     try {
       const [report, cat] = await Promise.all([
         get<Report>('report', { unit: view.unit, period: view.period, lang: lang() }, view.abort.signal),
@@ -70,7 +75,7 @@ export function renderOverview(root: HTMLElement, params: URLSearchParams): () =
       renderMeta(meta, view);
       renderCards(body, view, (id) => openPanel(id));
       body.appendChild(loopSection(view, navigate));
-      loadSparklines(view);
+      loadSparklines(view, trends);
       const ind = params.get('ind');
       if (ind && findFigure(report, ind)) openPanel(ind);
     } catch (error) {
@@ -207,30 +212,37 @@ function changeChip(name: string, view: ReturnType<typeof changeView>, testid: s
     h('span', { class: 'chg-name' }, name), ' ', view.text);
 }
 
-function loadSparklines(view: View): void {
+function loadSparklines(view: View, request: Promise<{ series: Series[] }>): void {
   // Every card's trend in one request (GET /api/trends); a failure leaves the cards readable.
-  void get<{ series: Series[] }>('trends', { unit: view.unit, period: view.period, count: 13 }, view.abort.signal).then(
+  void request.then(
     (trends) => {
       if (view.abort.signal.aborted) return;
       const byId = new Map(trends.series.map((series) => [series.indicator, series]));
+      // Every box's width is read before any sparkline is drawn: reading one after drawing
+      // another made the browser lay the page out again for each card (42 layouts, about a
+      // quarter of a second on the first load).
+      const draws: Array<() => void> = [];
       for (const figure of [...view.report!.indicators, ...view.report!.key_types]) {
         const series = byId.get(figure.id);
         if (!series) continue;
         view.series.set(figure.id, series);
-        const target = document.querySelector(`[data-testid="spark-${CSS.escape(figure.id)}"]`);
-        if (target) drawSparkline(target as HTMLElement, series, figure);
+        const target = document.querySelector<HTMLElement>(`[data-testid="spark-${CSS.escape(figure.id)}"]`);
+        if (!target) continue;
+        const width = target.clientWidth;
+        draws.push(() => drawSparkline(target, series, figure, width));
       }
+      for (const draw of draws) draw();
     },
     () => {
       // a missing sparkline leaves the card readable
     });
 }
 
-function drawSparkline(target: HTMLElement, series: Series, figure: IndicatorFigure): void {
+function drawSparkline(target: HTMLElement, series: Series, figure: IndicatorFigure, boxWidth: number): void {
   const values = series.points.map((p) => p.value);
   if (values.length < 2) return;
   // Drawn at the box's own size (no stretching, so the end dot stays round).
-  const width = Math.max(60, Math.round(target.clientWidth) || 120);
+  const width = Math.max(60, Math.round(boxWidth) || 120);
   const height = 30;
   const min = Math.min(...values);
   const max = Math.max(...values);
